@@ -1,0 +1,58 @@
+# parm — build libparm, the `parm` CLI, tests and benchmarks.
+#   make            build ./parm and build/libparm.a (installs Debian deps if missing)
+#   make test       build and run every test; ends with "N passed, N failed"
+#   make demo       the main job end to end
+#   make bench-*    benchmarks (print numbers; never fail on speed)
+CC      ?= gcc
+OPT     ?= -O3 -march=native
+CFLAGS  += -std=c11 $(OPT) -g -Wall -Wextra -fopenmp -Iinclude -D_GNU_SOURCE
+LDLIBS  += -lopenblas -lpng -lcjson -lm -fopenmp
+BUILD   := build
+
+LIB_SRC  := $(wildcard src/engine/*.c src/world/*.c src/models/*.c src/methods/*.c)
+CLI_SRC  := $(wildcard src/cli/*.c)
+TEST_SRC := $(wildcard tests/test_*.c)
+BENCH_SRC:= $(wildcard bench/*.c)
+LIB_OBJ  := $(LIB_SRC:%.c=$(BUILD)/%.o)
+CLI_OBJ  := $(CLI_SRC:%.c=$(BUILD)/%.o)
+TEST_BIN := $(TEST_SRC:tests/%.c=$(BUILD)/tests/%)
+BENCH_BIN:= $(BENCH_SRC:bench/%.c=$(BUILD)/bench/%)
+DEPS_STAMP := $(BUILD)/.deps-ok
+
+all: parm
+
+$(DEPS_STAMP): tools/install-deps.sh
+	@bash tools/install-deps.sh
+	@mkdir -p $(BUILD) && touch $@
+
+$(BUILD)/%.o: %.c $(DEPS_STAMP)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -MMD -MP -c $< -o $@
+
+$(BUILD)/libparm.a: $(LIB_OBJ)
+	@rm -f $@
+	ar rcs $@ $^
+
+parm: $(CLI_OBJ) $(BUILD)/libparm.a
+	$(CC) $(CFLAGS) -o $@ $(CLI_OBJ) $(BUILD)/libparm.a $(LDLIBS)
+
+$(BUILD)/tests/%: tests/%.c tests/test.h $(BUILD)/libparm.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -Itests -o $@ $< $(BUILD)/libparm.a $(LDLIBS)
+
+$(BUILD)/bench/%: bench/%.c $(BUILD)/libparm.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -o $@ $< $(BUILD)/libparm.a $(LDLIBS)
+
+test: parm $(TEST_BIN)
+	@bash tests/run.sh $(TEST_BIN)
+
+demo: parm
+	@bash tools/demo.sh
+
+clean:
+	rm -rf $(BUILD) parm
+
+.PHONY: all test demo clean
+-include $(LIB_OBJ:.o=.d) $(CLI_OBJ:.o=.d)
+-include bench/bench.mk

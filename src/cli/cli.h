@@ -1,0 +1,23 @@
+/* cli.h — shared helpers for the `parm` subcommands: strict number parsing
+ * that quotes the bad value, and the subcommand entry points. */
+#ifndef PARM_CLI_H
+#define PARM_CLI_H
+#include <stdint.h>
+
+/* Each returns 0 on success; on bad input prints "parm: error: ..." (quoting
+ * the value and the flag) and returns -1. */
+int cli_int(const char *flag, const char *s, long lo, long hi, long *out);
+int cli_float(const char *flag, const char *s, double lo, double hi, double *out);
+/* "flag needs a value" check: returns argv[i+1] or NULL after printing an error. */
+const char *cli_value(int argc, char **argv, int i);
+/* Print "parm: error: <last library error>" to stderr; returns 1 (exit code). */
+int cli_fail(void);
+/* Print "parm CMD: unknown option 'X'" plus a pointer to --help; returns 2. */
+int cli_unknown(const char *cmd, const char *arg);
+
+/* subcommands: int cmd_NAME(int argc, char **argv), argv[0] = NAME */
+int cmd_render(int argc, char **argv);
+int cmd_prompts(int argc, char **argv);
+int cmd_grade(int argc, char **argv);
+int cmd_bench(int argc, char **argv);
+#endif

@@ -1,0 +1,45 @@
+/* cli_util.c — strict argument parsing and error printing for subcommands. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "cli.h"
+#include "parm.h"
+
+int cli_int(const char *flag, const char *s, long lo, long hi, long *out) {
+    char *end;
+    errno = 0;
+    long v = strtol(s, &end, 10);
+    if (errno || end == s || *end || v < lo || v > hi) {
+        fprintf(stderr, "parm: error: %s '%s' is not an integer in [%ld, %ld]\n", flag, s, lo, hi);
+        return -1;
+    }
+    *out = v;
+    return 0;
+}
+int cli_float(const char *flag, const char *s, double lo, double hi, double *out) {
+    char *end;
+    errno = 0;
+    double v = strtod(s, &end);
+    if (errno || end == s || *end || !(v >= lo && v <= hi)) {
+        fprintf(stderr, "parm: error: %s '%s' is not a number in [%g, %g]\n", flag, s, lo, hi);
+        return -1;
+    }
+    *out = v;
+    return 0;
+}
+const char *cli_value(int argc, char **argv, int i) {
+    if (i + 1 >= argc) {
+        fprintf(stderr, "parm: error: %s needs a value\n", argv[i]);
+        return NULL;
+    }
+    return argv[i + 1];
+}
+int cli_fail(void) {
+    fprintf(stderr, "parm: error: %s\n", parm_last_error());
+    return 1;
+}
+int cli_unknown(const char *cmd, const char *arg) {
+    fprintf(stderr, "parm %s: unknown option '%s' (see parm %s --help)\n", cmd, arg, cmd);
+    return 2;
+}

@@ -1,0 +1,20 @@
+#!/usr/bin/env bash
+# run.sh — run every test binary given, sum their "N passed, N failed" lines,
+# print the grand total last. Exit non-zero if anything failed or crashed.
+set -u
+cd "$(dirname "$0")/.." || exit 1
+P=0; F=0
+for t in "$@"; do
+  echo "== $t"
+  out=$("$t" 2>&1); rc=$?
+  echo "$out"
+  line=$(echo "$out" | grep -E '^[0-9]+ passed, [0-9]+ failed$' | tail -1)
+  if [ -z "$line" ]; then
+    echo "!! $t crashed or printed no summary (exit $rc)"; F=$((F+1)); continue
+  fi
+  p=${line%% passed*}; f=${line#*, }; f=${f%% failed*}
+  P=$((P+p)); F=$((F+f))
+  [ $rc -ne 0 ] && [ "$f" -eq 0 ] && { echo "!! $t exited $rc"; F=$((F+1)); }
+done
+echo "$P passed, $F failed"
+[ $F -eq 0 ]
