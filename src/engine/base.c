@@ -1,6 +1,5 @@
 /* base.c — errors, checked allocation and file I/O, RNG, scratch, progress.
  * See include/parm/base.h for the conventions. */
-#define _GNU_SOURCE
 #include "parm/base.h"
 
 #include <errno.h>
