@@ -1,0 +1,70 @@
+/* ops_linear.c — linear (fully connected) and embedding ops.
+ *
+ *   linear:    out[N,OC] = inp[N,C] · w[OC,C]ᵀ + b[OC]
+ *   embedding: out[N,C]  = table[ids[n], :]
+ *
+ * Each matmul is ONE cblas_sgemm over the whole [N,·] batch (forward, dinp,
+ * dweight), so OpenBLAS sees big, well-shaped problems. Backward accumulates
+ * (beta = 1) and skips NULL gradients. */
+#include <cblas.h>
+#include <string.h>
+
+#include "parm/ops.h"
+
+/* out[N,OC] = inp[N,C] · w[OC,C]ᵀ (+ b[OC]) */
+void linear_forward(float *out, const float *inp, const float *w, const float *b, int N, int C, int OC) {
+    float beta = 0.0f;
+    if (b) {
+        /* preload the bias into every output row, then let sgemm add inp·wᵀ */
+#pragma omp parallel for if ((long)N * OC > 65536)
+        for (int n = 0; n < N; n++) memcpy(out + (size_t)n * OC, b, (size_t)OC * sizeof(float));
+        beta = 1.0f;
+    }
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, N, OC, C, 1.0f, inp, C, w, C, beta, out, OC);
+}
+
+/* dinp[N,C] += dout[N,OC]·w[OC,C];  dw[OC,C] += dout[N,OC]ᵀ·inp[N,C];  db[OC] += Σ_n dout[n,:] */
+void linear_backward(float *dinp, float *dw, float *db, const float *dout, const float *inp, const float *w,
+                     int N, int C, int OC) {
+    if (dinp) cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, N, C, OC, 1.0f, dout, OC, w, C, 1.0f, dinp, C);
+    if (dw) cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, OC, C, N, 1.0f, dout, OC, inp, C, 1.0f, dw, C);
+    if (db) {
+        /* column sums; threads own disjoint column blocks (deterministic) */
+        enum { CB = 64 };
+        int nblk = (OC + CB - 1) / CB;
+#pragma omp parallel for if ((long)N * OC > 65536)
+        for (int blk = 0; blk < nblk; blk++) {
+            int o0 = blk * CB, o1 = o0 + CB < OC ? o0 + CB : OC;
+            float acc[CB];
+            for (int o = o0; o < o1; o++) acc[o - o0] = 0.0f;
+            for (int n = 0; n < N; n++) {
+                const float *d = dout + (size_t)n * OC;
+                for (int o = o0; o < o1; o++) acc[o - o0] += d[o];
+            }
+            for (int o = o0; o < o1; o++) db[o] += acc[o - o0];
+        }
+    }
+}
+
+/* out[N,C] = table[ids[n], :]   table [V,C] */
+void embedding_forward(float *out, const int *ids, const float *table, int N, int C) {
+#pragma omp parallel for if ((long)N * C > 65536)
+    for (int n = 0; n < N; n++) memcpy(out + (size_t)n * C, table + (size_t)ids[n] * C, (size_t)C * sizeof(float));
+}
+
+/* dtable[ids[n], :] += dout[n, :]. Repeated ids make rows collide, so rows are
+ * accumulated serially, in order (deterministic); threads split the channels. */
+void embedding_backward(float *dtable, const float *dout, const int *ids, int N, int C) {
+    if (!dtable) return;
+    enum { CB = 64 };
+    int nblk = (C + CB - 1) / CB;
+#pragma omp parallel for if ((long)N * C > 262144)
+    for (int blk = 0; blk < nblk; blk++) {
+        int c0 = blk * CB, c1 = c0 + CB < C ? c0 + CB : C;
+        for (int n = 0; n < N; n++) {
+            float *t = dtable + (size_t)ids[n] * C;
+            const float *d = dout + (size_t)n * C;
+            for (int c = c0; c < c1; c++) t[c] += d[c];
+        }
+    }
+}

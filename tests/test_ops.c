@@ -1,0 +1,408 @@
+/* test_ops.c — correctness of every op in include/parm/ops.h.
+ *  1. finite-difference gradient checks (central differences, double-summed
+ *     objective L = Σ out·R for a random R, plus scalar losses directly) on
+ *     tiny shapes; also checks that backward ACCUMULATES (grads are pre-filled);
+ *  2. PyTorch golden fixtures (tests/fixtures/ops.safetensors, made by
+ *     tools/make_fixtures_ops.py): outputs and all gradients.
+ * Prints the max error per tensor. Runs in well under a second. */
+#include <stdint.h>
+#include <stdlib.h>
+
+#include "parm.h"
+#include "test.h"
+
+/* ---------------------------------------------------------------- helpers */
+static parm_rng rng;
+static float *randn(long n, float scale) {
+    float *x = malloc((size_t)n * sizeof(float));
+    for (long i = 0; i < n; i++) x[i] = scale * parm_rng_normal(&rng);
+    return x;
+}
+static float *zeros(long n) { return calloc((size_t)n, sizeof(float)); }
+static double dot(const float *a, const float *b, long n) {
+    double s = 0;
+    for (long i = 0; i < n; i++) s += (double)a[i] * b[i];
+    return s;
+}
+
+/* one differentiable input: value x[n], analytic gradient g[n] */
+typedef struct {
+    const char *name;
+    float *x, *g;
+    long n;
+} gct;
+typedef struct {
+    double (*loss)(void *ctx); /* forward only → objective */
+    void (*grad)(void *ctx);   /* forward + backward, accumulating into the g's */
+    void *ctx;
+} gcop;
+
+/* Central differences on up to 48 random elements of each input.
+ * err = |num − ana| / max(|num| + |ana|, 1e-2); fails over tol. */
+static void gradcheck_eps(const char *op, gcop o, gct *ts, int nt, double tol, float eps) {
+    const float pre = 0.5f;
+    for (int t = 0; t < nt; t++)
+        for (long i = 0; i < ts[t].n; i++) ts[t].g[i] = pre;
+    o.grad(o.ctx);
+    for (int t = 0; t < nt; t++)
+        for (long i = 0; i < ts[t].n; i++) ts[t].g[i] -= pre; /* proves += semantics */
+    for (int t = 0; t < nt; t++) {
+        double maxerr = 0;
+        long m = ts[t].n < 48 ? ts[t].n : 48;
+        for (long j = 0; j < m; j++) {
+            long i = ts[t].n <= 48 ? j : (long)(parm_rng_u64(&rng) % (uint64_t)ts[t].n);
+            float x0 = ts[t].x[i];
+            ts[t].x[i] = x0 + eps;
+            double lp = o.loss(o.ctx);
+            ts[t].x[i] = x0 - eps;
+            double lm = o.loss(o.ctx);
+            ts[t].x[i] = x0;
+            double num = (lp - lm) / (2.0 * eps), ana = ts[t].g[i];
+            double den = fabs(num) + fabs(ana);
+            double err = fabs(num - ana) / (den > 1e-2 ? den : 1e-2);
+            if (err > maxerr) maxerr = err;
+        }
+        printf("    gradcheck %-12s d%-8s max_rel_err %.2e%s\n", op, ts[t].name, maxerr,
+               maxerr > tol ? "  <-- over tolerance" : "");
+        CHECK(maxerr <= tol, "%s d%s", op, ts[t].name);
+    }
+}
+#define GC_TOL 2e-2
+/* nonlinear ops: small step; ops linear in every input: a big step (exact, less roundoff) */
+static void gradcheck(const char *op, gcop o, gct *ts, int nt, double tol) { gradcheck_eps(op, o, ts, nt, tol, 3e-3f); }
+static void gradcheck_lin(const char *op, gcop o, gct *ts, int nt, double tol) { gradcheck_eps(op, o, ts, nt, tol, 0.25f); }
+
+/* ---------------------------------------------------------------- linear */
+typedef struct {
+    int N, C, OC;
+    float *inp, *w, *b, *out, *R, *dinp, *dw, *db, *dout;
+} lin_ctx;
+static double lin_loss(void *p) {
+    lin_ctx *c = p;
+    linear_forward(c->out, c->inp, c->w, c->b, c->N, c->C, c->OC);
+    return dot(c->out, c->R, (long)c->N * c->OC);
+}
+static void lin_grad(void *p) {
+    lin_ctx *c = p;
+    lin_loss(c);
+    linear_backward(c->dinp, c->dw, c->db, c->R, c->inp, c->w, c->N, c->C, c->OC);
+}
+static void test_gc_linear(void) {
+    lin_ctx c = {.N = 5, .C = 7, .OC = 3};
+    c.inp = randn(35, 1), c.w = randn(21, 1), c.b = randn(3, 1), c.out = zeros(15), c.R = randn(15, 1);
+    c.dinp = zeros(35), c.dw = zeros(21), c.db = zeros(3);
+    gct ts[] = {{"inp", c.inp, c.dinp, 35}, {"w", c.w, c.dw, 21}, {"b", c.b, c.db, 3}};
+    gradcheck_lin("linear", (gcop){lin_loss, lin_grad, &c}, ts, 3, GC_TOL);
+}
+
+/* ---------------------------------------------------------------- embedding */
+typedef struct {
+    int N, C;
+    int *ids;
+    float *table, *dtable, *out, *R;
+} emb_ctx;
+static double emb_loss(void *p) {
+    emb_ctx *c = p;
+    embedding_forward(c->out, c->ids, c->table, c->N, c->C);
+    return dot(c->out, c->R, (long)c->N * c->C);
+}
+static void emb_grad(void *p) {
+    emb_ctx *c = p;
+    emb_loss(c);
+    embedding_backward(c->dtable, c->R, c->ids, c->N, c->C);
+}
+static void test_gc_embedding(void) {
+    int ids[6] = {3, 0, 3, 1, 4, 3}; /* repeats: rows must accumulate */
+    emb_ctx c = {.N = 6, .C = 4, .ids = ids};
+    c.table = randn(20, 1), c.dtable = zeros(20), c.out = zeros(24), c.R = randn(24, 1);
+    gct ts[] = {{"table", c.table, c.dtable, 20}};
+    gradcheck_lin("embedding", (gcop){emb_loss, emb_grad, &c}, ts, 1, GC_TOL);
+}
+
+/* ---------------------------------------------------------------- layernorm / rmsnorm */
+typedef struct {
+    int N, C, rms;
+    float *inp, *w, *b, *out, *mean, *rstd, *R, *dinp, *dw, *db;
+} ln_ctx;
+static double ln_loss(void *p) {
+    ln_ctx *c = p;
+    if (c->rms)
+        rmsnorm_forward(c->out, c->rstd, c->inp, c->w, c->N, c->C);
+    else
+        layernorm_forward(c->out, c->mean, c->rstd, c->inp, c->w, c->b, c->N, c->C);
+    return dot(c->out, c->R, (long)c->N * c->C);
+}
+static void ln_grad(void *p) {
+    ln_ctx *c = p;
+    ln_loss(c);
+    if (c->rms)
+        rmsnorm_backward(c->dinp, c->dw, c->R, c->inp, c->w, c->rstd, c->N, c->C);
+    else
+        layernorm_backward(c->dinp, c->dw, c->db, c->R, c->inp, c->w, c->mean, c->rstd, c->N, c->C);
+}
+static void test_gc_norms(void) {
+    for (int rms = 0; rms < 2; rms++) {
+        ln_ctx c = {.N = 4, .C = 9, .rms = rms};
+        c.inp = randn(36, 2), c.w = randn(9, 1), c.b = randn(9, 1), c.out = zeros(36), c.R = randn(36, 1);
+        c.mean = zeros(4), c.rstd = zeros(4), c.dinp = zeros(36), c.dw = zeros(9), c.db = zeros(9);
+        gct ts[] = {{"inp", c.inp, c.dinp, 36}, {"w", c.w, c.dw, 9}, {"b", c.b, c.db, 9}};
+        gradcheck(rms ? "rmsnorm" : "layernorm", (gcop){ln_loss, ln_grad, &c}, ts, rms ? 2 : 3, GC_TOL);
+    }
+}
+
+/* ---------------------------------------------------------------- groupnorm */
+typedef struct {
+    int B, C, S, G;
+    float *inp, *w, *b, *out, *mean, *rstd, *R, *dinp, *dw, *db;
+} gn_ctx;
+static double gn_loss(void *p) {
+    gn_ctx *c = p;
+    groupnorm_forward(c->out, c->mean, c->rstd, c->inp, c->w, c->b, c->B, c->C, c->S, c->G);
+    return dot(c->out, c->R, (long)c->B * c->C * c->S);
+}
+static void gn_grad(void *p) {
+    gn_ctx *c = p;
+    gn_loss(c);
+    groupnorm_backward(c->dinp, c->dw, c->db, c->R, c->inp, c->w, c->mean, c->rstd, c->B, c->C, c->S, c->G);
+}
+static void test_gc_groupnorm(void) {
+    gn_ctx c = {.B = 2, .C = 6, .S = 5, .G = 3};
+    long n = 60;
+    c.inp = randn(n, 2), c.w = randn(6, 1), c.b = randn(6, 1), c.out = zeros(n), c.R = randn(n, 1);
+    c.mean = zeros(6), c.rstd = zeros(6), c.dinp = zeros(n), c.dw = zeros(6), c.db = zeros(6);
+    gct ts[] = {{"inp", c.inp, c.dinp, n}, {"w", c.w, c.dw, 6}, {"b", c.b, c.db, 6}};
+    gradcheck("groupnorm", (gcop){gn_loss, gn_grad, &c}, ts, 3, GC_TOL);
+}
+
+/* ---------------------------------------------------------------- activations / residual */
+typedef struct {
+    int which; /* 0 gelu, 1 silu, 2 sigmoid, 3 residual */
+    long n;
+    float *x, *y, *out, *R, *dx, *dy;
+} act_ctx;
+static double act_loss(void *p) {
+    act_ctx *c = p;
+    switch (c->which) {
+    case 0: gelu_forward(c->out, c->x, c->n); break;
+    case 1: silu_forward(c->out, c->x, c->n); break;
+    case 2: sigmoid_forward(c->out, c->x, c->n); break;
+    default: residual_forward(c->out, c->x, c->y, c->n); break;
+    }
+    return dot(c->out, c->R, c->n);
+}
+static void act_grad(void *p) {
+    act_ctx *c = p;
+    act_loss(c);
+    switch (c->which) {
+    case 0: gelu_backward(c->dx, c->R, c->x, c->n); break;
+    case 1: silu_backward(c->dx, c->R, c->x, c->n); break;
+    case 2: sigmoid_backward(c->dx, c->R, c->out, c->n); break;
+    default: residual_backward(c->dx, c->dy, c->R, c->n); break;
+    }
+}
+static void test_gc_activations(void) {
+    const char *names[] = {"gelu", "silu", "sigmoid", "residual"};
+    for (int k = 0; k < 4; k++) {
+        act_ctx c = {.which = k, .n = 40};
+        c.x = randn(40, 3), c.y = randn(40, 1), c.out = zeros(40), c.R = randn(40, 1), c.dx = zeros(40);
+        c.dy = zeros(40);
+        gct ts[] = {{"a", c.x, c.dx, 40}, {"b", c.y, c.dy, 40}};
+        gradcheck(names[k], (gcop){act_loss, act_grad, &c}, ts, k == 3 ? 2 : 1, GC_TOL);
+    }
+}
+
+/* ---------------------------------------------------------------- attention */
+/* omni-attention style mask for one sample: L text tokens (causal), then I image
+ * tokens (see every non-pad token), then pads (see nothing, seen by nobody). */
+static void omni_mask(uint8_t *m, int T, int L, int I) {
+    for (int t = 0; t < T; t++)
+        for (int s = 0; s < T; s++) {
+            int v = 0;
+            if (t < L) v = s <= t;
+            else if (t < L + I) v = s < L + I;
+            m[t * T + s] = (uint8_t)v;
+        }
+}
+typedef struct {
+    int B, T, C, NH;
+    uint8_t *mask;
+    float *qkv, *att, *out, *R, *dqkv;
+} att_ctx;
+static double att_loss(void *p) {
+    att_ctx *c = p;
+    attention_forward(c->out, c->att, c->qkv, c->mask, c->B, c->T, c->C, c->NH);
+    return dot(c->out, c->R, (long)c->B * c->T * c->C);
+}
+static void att_grad(void *p) {
+    att_ctx *c = p;
+    att_loss(c);
+    attention_backward(c->dqkv, c->R, c->qkv, c->att, c->mask, c->B, c->T, c->C, c->NH);
+}
+static void test_gc_attention(void) {
+    int B = 2, T = 6, C = 8, NH = 2;
+    uint8_t mask[2 * 36];
+    omni_mask(mask, T, 2, 3);
+    omni_mask(mask + 36, T, 3, 3);
+    for (int withmask = 1; withmask >= 0; withmask--) {
+        att_ctx c = {B, T, C, NH, withmask ? mask : NULL, NULL, NULL, NULL, NULL, NULL};
+        long n3 = (long)B * T * 3 * C, n = (long)B * T * C;
+        c.qkv = randn(n3, 1), c.att = zeros((long)B * NH * T * T), c.out = zeros(n), c.R = randn(n, 1);
+        c.dqkv = zeros(n3);
+        gct ts[] = {{"qkv", c.qkv, c.dqkv, n3}};
+        gradcheck(withmask ? "attn(mask)" : "attn(full)", (gcop){att_loss, att_grad, &c}, ts, 1, GC_TOL);
+        if (withmask) { /* pad query row (b=0, t=5) → zero output */
+            float mx = 0;
+            for (int i = 0; i < C; i++) mx = fmaxf(mx, fabsf(c.out[5 * C + i]));
+            CHECK(mx == 0.0f, "fully masked query row must output zeros");
+        }
+    }
+}
+
+/* ---------------------------------------------------------------- losses */
+typedef struct {
+    int which; /* 0 CE, 1 logsoftmax gather, 2 BCE */
+    int N, V, ignore;
+    int *t;
+    float *x, *y, *w, *probs, *lse, *out, *R, *dx;
+    float dloss;
+} loss_ctx;
+static double loss_loss(void *p) {
+    loss_ctx *c = p;
+    if (c->which == 0)
+        return c->dloss * crossentropy_forward(c->probs, c->x, c->t, c->w, c->N, c->V, c->ignore);
+    if (c->which == 1) {
+        logsoftmax_gather_forward(c->out, c->lse, c->x, c->t, c->N, c->V, c->ignore);
+        return dot(c->out, c->R, c->N);
+    }
+    return c->dloss * bce_logits_forward(c->x, c->y, c->w, c->N);
+}
+static void loss_grad(void *p) {
+    loss_ctx *c = p;
+    loss_loss(c);
+    if (c->which == 0) crossentropy_backward(c->dx, c->dloss, c->probs, c->t, c->w, c->N, c->V, c->ignore);
+    else if (c->which == 1) logsoftmax_gather_backward(c->dx, c->R, c->x, c->lse, c->t, c->N, c->V, c->ignore);
+    else bce_logits_backward(c->dx, c->dloss, c->x, c->y, c->w, c->N);
+}
+static void test_gc_losses(void) {
+    int N = 6, V = 7;
+    int t[6] = {2, -100, 6, 0, -100, 3};
+    float w[6] = {1.0f, 2.0f, 0.5f, 1.5f, 1.0f, 0.25f};
+    float y[6] = {0.0f, 1.0f, 0.3f, 1.0f, 0.0f, 0.8f};
+    const char *names[] = {"xent", "lsm_gather", "bce"};
+    for (int k = 0; k < 3; k++)
+        for (int weighted = 0; weighted < 2; weighted++) {
+            loss_ctx c = {.which = k, .N = N, .V = V, .ignore = -100, .t = t, .y = y, .w = weighted ? w : NULL};
+            long n = k == 2 ? N : (long)N * V;
+            c.x = randn(n, 2), c.probs = zeros((long)N * V), c.lse = zeros(N), c.out = zeros(N), c.R = randn(N, 1);
+            c.dx = zeros(n), c.dloss = 1.7f;
+            if (k == 1 && weighted) continue;
+            gct ts[] = {{"logits", c.x, c.dx, n}};
+            gradcheck(names[k], (gcop){loss_loss, loss_grad, &c}, ts, 1, GC_TOL);
+        }
+    /* all rows ignored → loss 0, no gradient */
+    int ti[2] = {-1, -1};
+    float x[4] = {1, 2, 3, 4}, pr[4], dx[4] = {0};
+    CHECK(crossentropy_forward(pr, x, ti, NULL, 2, 2, -1) == 0.0f, "all-ignored loss");
+    crossentropy_backward(dx, 1.0f, pr, ti, NULL, 2, 2, -1);
+    CHECK(dx[0] == 0 && dx[3] == 0, "all-ignored grad");
+}
+
+/* ---------------------------------------------------------------- conv2d / upsample */
+typedef struct {
+    int B, IC, H, W, OC, K, s, p, up;
+    float *inp, *w, *b, *out, *R, *dinp, *dw, *db;
+} conv_ctx;
+static long conv_outn(conv_ctx *c) {
+    if (c->up) return (long)c->B * c->IC * 4 * c->H * c->W;
+    int HO = conv2d_out_size(c->H, c->K, c->s, c->p), WO = conv2d_out_size(c->W, c->K, c->s, c->p);
+    return (long)c->B * c->OC * HO * WO;
+}
+static double conv_loss(void *p) {
+    conv_ctx *c = p;
+    if (c->up) upsample2x_forward(c->out, c->inp, c->B, c->IC, c->H, c->W);
+    else conv2d_forward(c->out, c->inp, c->w, c->b, c->B, c->IC, c->H, c->W, c->OC, c->K, c->s, c->p);
+    return dot(c->out, c->R, conv_outn(c));
+}
+static void conv_grad(void *p) {
+    conv_ctx *c = p;
+    conv_loss(c);
+    if (c->up) upsample2x_backward(c->dinp, c->R, c->B, c->IC, c->H, c->W);
+    else conv2d_backward(c->dinp, c->dw, c->db, c->R, c->inp, c->w, c->B, c->IC, c->H, c->W, c->OC, c->K, c->s, c->p);
+}
+static void test_gc_conv(void) {
+    int cfg[5][3] = {{3, 1, 1}, {3, 2, 1}, {1, 1, 0}, {4, 2, 1}, {0, 0, 0} /* upsample */};
+    for (int k = 0; k < 5; k++) {
+        conv_ctx c = {.B = 2, .IC = 3, .H = 6, .W = 5, .OC = 4, .K = cfg[k][0], .s = cfg[k][1], .p = cfg[k][2]};
+        c.up = k == 4;
+        long ni = (long)c.B * c.IC * c.H * c.W, nw = (long)c.OC * c.IC * c.K * c.K, no = conv_outn(&c);
+        c.inp = randn(ni, 1), c.w = randn(nw, 1), c.b = randn(c.OC, 1), c.out = zeros(no), c.R = randn(no, 1);
+        c.dinp = zeros(ni), c.dw = zeros(nw), c.db = zeros(c.OC);
+        char name[32];
+        if (c.up) snprintf(name, sizeof name, "upsample2x");
+        else snprintf(name, sizeof name, "conv k%ds%dp%d", c.K, c.s, c.p);
+        gct ts[] = {{"inp", c.inp, c.dinp, ni}, {"w", c.w, c.dw, nw}, {"b", c.b, c.db, c.OC}};
+        gradcheck_lin(name, (gcop){conv_loss, conv_grad, &c}, ts, c.up ? 1 : 3, GC_TOL);
+    }
+}
+
+/* ---------------------------------------------------------------- vq */
+/* VQ's backward is a straight-through estimator, not the true derivative of
+ * its piecewise-constant forward, so it is checked against its definition:
+ * the codebook/commit parts are gradients of the loss with idx held fixed. */
+static void test_vq_definition(void) {
+    int B = 2, D = 3, S = 4, K = 5;
+    long n = (long)B * D * S;
+    float *z = randn(n, 1), *cb = randn((long)K * D, 1), *zq = zeros(n), *dzq = randn(n, 1);
+    float *dz = zeros(n), *dcb = zeros((long)K * D);
+    int idx[8];
+    vq_forward(zq, idx, z, cb, B, D, S, K);
+    int ok = 1;
+    for (int b = 0; b < B; b++)
+        for (int s = 0; s < S; s++) {
+            int i = idx[b * S + s];
+            double bd = 1e30;
+            int bk = -1;
+            for (int k = 0; k < K; k++) {
+                double dd = 0;
+                for (int d = 0; d < D; d++) {
+                    double t = z[(b * D + d) * S + s] - cb[k * D + d];
+                    dd += t * t;
+                }
+                if (dd < bd) bd = dd, bk = k;
+            }
+            ok &= bk == i;
+            for (int d = 0; d < D; d++) ok &= zq[(b * D + d) * S + s] == cb[i * D + d];
+        }
+    CHECK(ok, "vq argmin / gather");
+    float beta = 0.25f, dloss = 1.3f;
+    float L = vq_loss(z, zq, B, D, S, beta);
+    double mse = 0;
+    for (long i = 0; i < n; i++) mse += (double)(z[i] - zq[i]) * (z[i] - zq[i]);
+    CHECK(fabs(L - (1 + beta) * mse / n) < 1e-5, "vq loss");
+    vq_backward(dz, dcb, dzq, dloss, z, zq, idx, B, D, S, K, beta);
+    float *wz = zeros(n), *wcb = zeros((long)K * D);
+    for (int b = 0; b < B; b++)
+        for (int d = 0; d < D; d++)
+            for (int s = 0; s < S; s++) {
+                long i = (b * D + d) * S + s;
+                wz[i] = dzq[i] + dloss * beta * 2 * (z[i] - zq[i]) / n;
+                wcb[idx[b * S + s] * D + d] += dloss * 2 * (zq[i] - z[i]) / n;
+            }
+    CHECK_CLOSE("vq dz (definition)", dz, wz, n, 1e-6f, 1e-5f);
+    CHECK_CLOSE("vq dcodebook (definition)", dcb, wcb, (long)K * D, 1e-6f, 1e-5f);
+}
+
+int main(void) {
+    parm_rng_seed(&rng, 1234, 99);
+    printf("test_ops\n");
+    RUN(test_gc_linear);
+    RUN(test_gc_embedding);
+    RUN(test_gc_norms);
+    RUN(test_gc_groupnorm);
+    RUN(test_gc_activations);
+    RUN(test_gc_attention);
+    RUN(test_gc_losses);
+    RUN(test_gc_conv);
+    RUN(test_vq_definition);
+    return TEST_SUMMARY();
+}
