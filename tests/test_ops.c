@@ -394,51 +394,18 @@ static void test_vq_definition(void) {
 }
 
 /* ---------------------------------------------------------------- PyTorch fixtures */
-/* TEMPORARY: a minimal safetensors reader for the fixture file, used until the
- * nn engineer's parm_st_open/parm_st_read_f32 (src/engine/safetensors.c) is on
- * main. It relies on the compact header tools/fixture_io.py writes. */
-static char *fx_data;
-static long fx_size, fx_hlen;
-static int fx_open(const char *path) {
-    FILE *f = fopen(path, "rb");
-    if (!f) return -1;
-    fseek(f, 0, SEEK_END);
-    fx_size = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    fx_data = malloc((size_t)fx_size + 1);
-    long got = (long)fread(fx_data, 1, (size_t)fx_size, f);
-    fclose(f);
-    if (got != fx_size || fx_size < 8) return -1;
-    uint64_t h;
-    memcpy(&h, fx_data, 8);
-    fx_hlen = (long)h;
-    return 8 + fx_hlen <= fx_size ? 0 : -1;
-}
-/* tensor `name` as a fresh float array (F32 or I32 converted); checks numel == n */
+/* Fixture tensors are read with the engine's own safetensors reader. */
+static parm_st_file fxf;
+/* tensor `name` as a fresh float array (I32 converted); checks numel == n */
 static float *fx(const char *name, long n) {
-    char key[160];
-    snprintf(key, sizeof key, "\"%.120s\":{", name);
-    char save = fx_data[8 + fx_hlen];
-    fx_data[8 + fx_hlen] = 0;
-    char *p = strstr(fx_data + 8, key);
-    fx_data[8 + fx_hlen] = save;
-    CHECK(p != NULL, "fixture tensor %s missing", name);
-    if (!p) return zeros(n);
-    int isint = strncmp(strstr(p, "\"dtype\":\"") + 9, "I32", 3) == 0;
-    long a, b;
-    sscanf(strstr(p, "\"data_offsets\":[") + 16, "%ld,%ld", &a, &b);
-    CHECK((b - a) / 4 == n, "fixture %s: %ld elements, expected %ld", name, (b - a) / 4, n);
     float *out = zeros(n);
-    if ((b - a) / 4 != n) return out;
-    const char *d = fx_data + 8 + fx_hlen + a;
-    for (long i = 0; i < n; i++) {
-        if (isint) {
-            int32_t v;
-            memcpy(&v, d + 4 * i, 4);
-            out[i] = (float)v;
-        } else
-            memcpy(out + i, d + 4 * i, 4);
-    }
+    const parm_st_tensor *t = parm_st_find(&fxf, name);
+    CHECK(t != NULL, "fixture tensor %s missing", name);
+    if (!t) return out;
+    CHECK((long)t->numel == n, "fixture %s: %zu elements, expected %ld", name, t->numel, n);
+    if ((long)t->numel != n) return out;
+    int rc = parm_st_read_f32(&fxf, name, out, t->ndim, t->shape);
+    CHECK(rc == 0, "%s", parm_last_error());
     return out;
 }
 static int *fx_int(const char *name, long n) {
@@ -639,8 +606,8 @@ static void test_fx_vq(void) {
 
 static void test_fixtures(void) {
     const char *path = "tests/fixtures/ops.safetensors";
-    int ok = fx_open(path) == 0;
-    CHECK(ok, "cannot read %s (run from the repo root)", path);
+    int ok = parm_st_open(&fxf, path) == 0;
+    CHECK(ok, "%s (run from the repo root)", parm_last_error());
     if (!ok) return;
     test_fx_linear();
     test_fx_embedding();
@@ -651,6 +618,7 @@ static void test_fixtures(void) {
     test_fx_conv();
     test_fx_groupnorm();
     test_fx_vq();
+    parm_st_close(&fxf);
 }
 
 /* ---------------------------------------------------------------- threading */
