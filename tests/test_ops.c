@@ -94,6 +94,14 @@ static void test_gc_linear(void) {
     c.dinp = zeros(35), c.dw = zeros(21), c.db = zeros(3);
     gct ts[] = {{"inp", c.inp, c.dinp, 35}, {"w", c.w, c.dw, 21}, {"b", c.b, c.db, 3}};
     gradcheck_lin("linear", (gcop){lin_loss, lin_grad, &c}, ts, 3, GC_TOL);
+    /* b = NULL: the same product without the bias; NULL grads are skipped */
+    float *nob = zeros(15), *want = zeros(15), *dx = zeros(35);
+    linear_forward(want, c.inp, c.w, c.b, 5, 7, 3);
+    linear_forward(nob, c.inp, c.w, NULL, 5, 7, 3);
+    for (int i = 0; i < 15; i++) nob[i] += c.b[i % 3];
+    CHECK_CLOSE("linear b=NULL + b", nob, want, 15, 1e-6f, 1e-6f);
+    linear_backward(dx, NULL, NULL, c.R, c.inp, c.w, 5, 7, 3);
+    CHECK_CLOSE("linear dinp with NULL dw, db", dx, c.dinp, 35, 1e-6f, 1e-6f);
 }
 
 /* ---------------------------------------------------------------- embedding */
