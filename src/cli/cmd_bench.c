@@ -117,6 +117,14 @@ int cmd_bench(int argc, char **argv) {
     parm_score sc;
     int rc = parm_grade_items(items, (int)nimg, results, &sc);
     free(items);
+    parm_grade_item *all;
+    int nall;
+    if (!rc && !parm_geneval_scan(out, &all, &nall)) {
+        if (nall != nimg)
+            fprintf(stderr, "parm bench: note: %s holds %d images but this run wrote %ld; the others are from an earlier "
+                            "run (graded here: only this run's; `parm grade %s` would grade all)\n", out, nall, nimg, out);
+        free(all);
+    }
     if (rc) return cli_fail();
     if (json) {
         char buf[512];

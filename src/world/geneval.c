@@ -9,7 +9,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "parm/world.h"
+#include "world_internal.h"
 
 /* ---- scores ---- */
 void parm_score_add(parm_score *sc, parm_tag tag, int correct) {
@@ -75,7 +75,7 @@ int parm_geneval_write_prompt(const char *dir, int i, const parm_prompt *p) {
     parm_atomic_file af;
     if (parm_atomic_open(&af, path)) return -1;
     fprintf(af.f, "%s\n", line);
-    return parm_atomic_commit(&af);
+    return parm_atomic_commit_nosync(&af);
 }
 
 static int all_digits(const char *s, size_t len) {
@@ -85,9 +85,20 @@ static int all_digits(const char *s, size_t len) {
     return 1;
 }
 static int cmp_str(const void *a, const void *b) { return strcmp(*(char *const *)a, *(char *const *)b); }
+/* prompt folders: numeric order (then by name), so 9 < 10 whatever the padding */
+static int cmp_num(const void *a, const void *b) {
+    const char *x = *(char *const *)a, *y = *(char *const *)b;
+    while (*x == '0' && x[1]) x++;
+    while (*y == '0' && y[1]) y++;
+    size_t lx = strlen(x), ly = strlen(y);
+    if (lx != ly) return lx < ly ? -1 : 1;
+    int c = strcmp(x, y);
+    return c ? c : cmp_str(a, b);
+}
 
 /* sorted names in dir matching pred; *names malloc'd array of malloc'd strings */
-static int list_dir(const char *dir, int (*pred)(const char *), char ***names, int *n) {
+static int list_dir(const char *dir, int (*pred)(const char *), int (*cmp)(const void *, const void *), char ***names,
+                    int *n) {
     *names = NULL;
     *n = 0;
     DIR *d = opendir(dir);
@@ -108,7 +119,7 @@ static int list_dir(const char *dir, int (*pred)(const char *), char ***names, i
         m++;
     }
     closedir(d);
-    qsort(v, m, sizeof *v, cmp_str);
+    qsort(v, m, sizeof *v, cmp);
     *names = v;
     *n = m;
     return 0;
@@ -136,7 +147,7 @@ int parm_geneval_scan(const char *dir, parm_grade_item **items, int *n) {
         return PARM_ERR("'%s' is not a folder (expected GenEval layout: DIR/00000/metadata.jsonl, DIR/00000/samples/0000.png)", dir);
     char **pd;
     int np;
-    if (list_dir(dir, is_prompt_dir, &pd, &np)) return -1;
+    if (list_dir(dir, is_prompt_dir, cmp_num, &pd, &np)) return -1;
     if (np == 0) {
         free_names(pd, np);
         return PARM_ERR("'%s' holds no prompt folders (expected GenEval layout: DIR/00000/metadata.jsonl, "
@@ -159,7 +170,7 @@ int parm_geneval_scan(const char *dir, parm_grade_item **items, int *n) {
         snprintf(path, sizeof path, "%s/%s/samples", dir, pd[i]);
         char **sn;
         int ns;
-        if (list_dir(path, is_png, &sn, &ns)) { free(ps); goto fail; }
+        if (list_dir(path, is_png, cmp_str, &sn, &ns)) { free(ps); goto fail; }
         if (ns == 0) {
             free(ps);
             free_names(sn, ns);

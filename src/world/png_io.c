@@ -1,11 +1,15 @@
 /* png_io.c — PNG read/write through libpng's simplified API. Writes are
- * atomic (temp file + rename); reads accept any PNG libpng can convert to
- * 8-bit RGB (gray, palette, 16-bit, alpha composited on black). */
+ * atomic (temp file + rename; no fsync, samples are cheap to redo); reads
+ * accept any PNG libpng can convert to 8-bit RGB (gray, palette, 16-bit,
+ * alpha composited on black). */
 #include <png.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "parm/world.h"
+#include <errno.h>
+#include <unistd.h>
+
+#include "world_internal.h"
 
 int parm_png_write(const char *path, const uint8_t *rgb, int w, int h) {
     if (w <= 0 || h <= 0) return PARM_ERR("cannot write '%s': bad image size %dx%d", path, w, h);
@@ -23,7 +27,25 @@ int parm_png_write(const char *path, const uint8_t *rgb, int w, int h) {
         parm_atomic_abort(&af);
         return PARM_ERR("cannot write PNG '%s': %s", path, msg);
     }
-    return parm_atomic_commit(&af);
+    return parm_atomic_commit_nosync(&af);
+}
+
+int parm_atomic_commit_nosync(parm_atomic_file *af) {
+    if (!af->f) return PARM_ERR("atomic file '%s' is not open", af->path);
+    int bad = fflush(af->f) != 0 || ferror(af->f);
+    bad |= fclose(af->f) != 0;
+    af->f = NULL;
+    if (bad) {
+        int e = errno;
+        unlink(af->tmp);
+        return PARM_ERR("write to '%s' failed: %s (hint: disk full?)", af->path, strerror(e));
+    }
+    if (rename(af->tmp, af->path) != 0) {
+        int e = errno;
+        unlink(af->tmp);
+        return PARM_ERR("cannot rename '%s' to '%s': %s", af->tmp, af->path, strerror(e));
+    }
+    return 0;
 }
 
 int parm_png_read(const char *path, uint8_t **rgb, int *w, int *h) {
