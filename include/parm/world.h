@@ -70,12 +70,14 @@ typedef struct {
 
 /* ---- prompts ---- */
 /* Parse prompt text into metadata; text outside the grammar → -1 with an
- * error naming the offending word and what was accepted there. */
+ * error naming the offending word and what was accepted there. Text must be
+ * canonical (single spaces, lower case, right articles). two_object accepts
+ * either shape order; parm_prompts_all lists A<B only. */
 int parm_prompt_parse(const char *text, parm_prompt *p);
 /* Fill p->text (and validate) from metadata fields. */
 int parm_prompt_format(parm_prompt *p);
 int parm_prompt_is_test(const parm_prompt *p);           /* FNV-1a rule */
-int parm_prompt_is_test_text(const char *text);        /* FNV-1a(text) % 5 == 0 */
+int parm_prompt_is_test_text(const char *text);        /* FNV-1a(text) % 5 == 0 (the raw rule; tags other than position/color_attr are never test) */
 /* All prompts of the grammar, in a fixed order; *out malloc'd. Returns count or -1.
  * Order: tags in enum order; single: shape order; two_object: pairs A<B in
  * shape order (A outer); counting: shape outer, two/three/four inner; colors:

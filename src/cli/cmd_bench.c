@@ -9,13 +9,17 @@
 #include "cli.h"
 #include "parm.h"
 
-/* A generation method. open() gets the remaining options it may want (none
- * yet); generate() must be callable from several threads when threadsafe. */
+/* A generation method: a row of this table. open()/close() (optional) make
+ * and free its context (models, buffers). Either generate() makes image j of
+ * prompt i from `seed`, or generate_prompt() makes all n images of prompt i
+ * at once (a batch; seeds[j] for image j) into rgb[j * 64*64*3]. With
+ * threadsafe set, the harness calls them from several OpenMP threads. */
 typedef struct {
     const char *name, *help;
     int threadsafe;
     int (*open)(void **ctx);
     int (*generate)(void *ctx, const parm_prompt *p, int prompt_index, int image_index, uint64_t seed, uint8_t *rgb);
+    int (*generate_prompt)(void *ctx, const parm_prompt *p, int prompt_index, int n, const uint64_t *seeds, uint8_t *rgb);
     void (*close)(void *ctx);
 } bench_method;
 
@@ -29,7 +33,8 @@ static int gt_generate(void *ctx, const parm_prompt *p, int pi, int j, uint64_t 
 }
 
 static const bench_method methods[] = {
-    {"gt", "ground-truth renderer (parm render); grades 1.000 by construction", 1, NULL, gt_generate, NULL},
+    {"gt", "ground-truth renderer: image j = parm render --prompt P --seed S+j (grades 1.000)", 1, NULL, gt_generate,
+     NULL, NULL},
 };
 static const int nmethods = sizeof methods / sizeof methods[0];
 
@@ -91,20 +96,31 @@ int cmd_bench(int argc, char **argv) {
     parm_progress prog;
     parm_progress_start(&prog, "bench", "img", nimg);
     long done = 0;
-#pragma omp parallel for schedule(dynamic, 4) if (m->threadsafe)
-    for (long k = 0; k < nimg; k++) {
+    const size_t SZ = PARM_IMG * PARM_IMG * 3;
+    /* one work unit = one prompt (batch methods) or one image */
+    long units = m->generate_prompt ? np : nimg, per_unit = m->generate_prompt ? per : 1;
+#pragma omp parallel for schedule(dynamic, 1) if (m->threadsafe)
+    for (long u = 0; u < units; u++) {
         if (failed) continue;
-        int i = (int)(k / per), j = (int)(k % per);
-        uint8_t rgb[PARM_IMG * PARM_IMG * 3];
-        parm_grade_item *it = &items[k];
-        it->prompt = ps[i];
-        int rc = parm_geneval_sample_path(it->path, sizeof it->path, out, i, j) ||
-                 m->generate(ctx, &ps[i], i, j, (uint64_t)seed + (uint64_t)j, rgb) ||
-                 parm_png_write(it->path, rgb, PARM_IMG, PARM_IMG);
+        uint8_t *rgb = parm_malloc(SZ * per_unit);
+        uint64_t *seeds = parm_malloc(sizeof *seeds * per_unit);
+        long k0 = u * per_unit;
+        int i = (int)(k0 / per), rc = !rgb || !seeds;
+        for (long q = 0; q < per_unit && !rc; q++) seeds[q] = (uint64_t)seed + (uint64_t)((k0 + q) % per);
+        if (!rc && m->generate_prompt) rc = m->generate_prompt(ctx, &ps[i], i, (int)per, seeds, rgb);
+        if (!rc && !m->generate_prompt) rc = m->generate(ctx, &ps[i], i, (int)(k0 % per), seeds[0], rgb);
+        for (long q = 0; q < per_unit && !rc; q++) {
+            parm_grade_item *it = &items[k0 + q];
+            it->prompt = ps[i];
+            rc = parm_geneval_sample_path(it->path, sizeof it->path, out, i, (int)((k0 + q) % per)) ||
+                 parm_png_write(it->path, rgb + SZ * q, PARM_IMG, PARM_IMG);
+        }
+        free(rgb);
+        free(seeds);
 #pragma omp critical(bench_progress)
         {
             if (rc && !failed) { failed = 1; snprintf(err, sizeof err, "%s", parm_last_error()); }
-            done++;
+            done += per_unit;
             parm_progress_update(&prog, done, NULL);
         }
     }

@@ -240,6 +240,7 @@ int parm_grade_items(const parm_grade_item *items, int n, const char *results_pa
             ok[i] = -1;
 #pragma omp critical(parm_grade_err)
             if (i < first_bad) {
+#pragma omp atomic write
                 first_bad = i;
                 snprintf(bad_msg, sizeof bad_msg, "%s", parm_last_error());
             }
