@@ -8,6 +8,7 @@
 
 #include "cli.h"
 #include "parm.h"
+#include "parm/vq.h"
 
 /* A generation method: a row of this table. open()/close() (optional) make
  * and free its context (models, buffers). Either generate() makes image j of
@@ -32,21 +33,51 @@ static int gt_generate(void *ctx, const parm_prompt *p, int pi, int j, uint64_t 
     return 0;
 }
 
+/* vq-recon: ground-truth render → VQ encode → decode (the tokenizer's ceiling
+ * for every generator built on it); weights/vq.safetensors. */
+static int vq_open(void **ctx) {
+    parm_vq *m = parm_malloc(sizeof *m);
+    if (!m) return -1;
+    if (parm_vq_load(m, "weights/vq.safetensors")) { free(m); return -1; }
+    *ctx = m;
+    return 0;
+}
+static void vq_close(void *ctx) {
+    if (ctx) parm_vq_free(ctx);
+    free(ctx);
+}
+static int vq_generate_prompt(void *ctx, const parm_prompt *p, int pi, int n, const uint64_t *seeds, uint8_t *rgb) {
+    (void)pi;
+    const size_t SZ = PARM_IMG * PARM_IMG * 3;
+    int *tok = parm_malloc(sizeof(int) * PARM_VQ_TOKENS * n), rc = !tok;
+    for (int j = 0; j < n && !rc; j++) {
+        parm_scene sc;
+        rc = parm_scene_for_seed(p, seeds[j], &sc);
+        if (!rc) parm_render(&sc, rgb + SZ * j);
+    }
+    if (!rc) rc = parm_vq_encode(ctx, rgb, n, tok) || parm_vq_decode(ctx, tok, n, rgb, NULL);
+    free(tok);
+    return rc ? -1 : 0;
+}
+
 static const bench_method methods[] = {
     {"gt", "ground-truth renderer: image j = parm render --prompt P --seed S+j (grades 1.000)", 1, NULL, gt_generate,
      NULL, NULL},
+    {"vq-recon", "ground-truth render -> VQ tokens -> decoded image (weights/vq.safetensors)", 0, vq_open, NULL,
+     vq_generate_prompt, vq_close},
 };
 static const int nmethods = sizeof methods / sizeof methods[0];
 
 static void usage(FILE *f) {
-    fprintf(f, "usage: parm bench --method NAME --out DIR [--metadata FILE] [--images-per-prompt N]\n"
+    fprintf(f, "usage: parm bench --method NAME [--out DIR] [--metadata FILE] [--images-per-prompt N]\n"
                "                  [--seed S] [--json]\n\n"
                "Generate every benchmark prompt with a method, write DIR in GenEval layout\n"
                "(DIR/<00000>/metadata.jsonl, samples/<0000>.png), grade it like `parm grade`\n"
                "(DIR/results.jsonl) and print the summary.\n"
                "  --method NAME          generation method:\n");
-    for (int i = 0; i < nmethods; i++) fprintf(f, "                           %-6s %s\n", methods[i].name, methods[i].help);
-    fprintf(f, "  --metadata FILE        prompts, GenEval metadata JSONL (default %s)\n"
+    for (int i = 0; i < nmethods; i++) fprintf(f, "                           %-9s %s\n", methods[i].name, methods[i].help);
+    fprintf(f, "  --out DIR              output folder (default out/bench-NAME)\n"
+               "  --metadata FILE        prompts, GenEval metadata JSONL (default %s)\n"
                "  --images-per-prompt N  default 4; image j uses seed S+j\n"
                "  --seed S               base seed (default 0)\n"
                "  --json                 print the summary as one JSON object\n", PARM_BENCH_PATH);
@@ -80,7 +111,11 @@ int cmd_bench(int argc, char **argv) {
         fprintf(stderr, "\n");
         return 2;
     }
-    if (!out) { fprintf(stderr, "parm bench: error: --out DIR is required (see parm bench --help)\n"); return 2; }
+    char default_out[256];
+    if (!out) {
+        snprintf(default_out, sizeof default_out, "out/bench-%s", m->name);
+        out = default_out;
+    }
     parm_prompt *ps;
     int np;
     if (parm_prompts_load(meta, &ps, &np)) return cli_fail();
