@@ -55,4 +55,4 @@ clean:
 
 .PHONY: all test demo clean
 -include $(LIB_OBJ:.o=.d) $(CLI_OBJ:.o=.d)
--include bench/bench.mk
+-include $(wildcard bench/*.mk)

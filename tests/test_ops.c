@@ -392,6 +392,266 @@ static void test_vq_definition(void) {
     CHECK_CLOSE("vq dcodebook (definition)", dcb, wcb, (long)K * D, 1e-6f, 1e-5f);
 }
 
+/* ---------------------------------------------------------------- PyTorch fixtures */
+/* TEMPORARY: a minimal safetensors reader for the fixture file, used until the
+ * nn engineer's parm_st_open/parm_st_read_f32 (src/engine/safetensors.c) is on
+ * main. It relies on the compact header tools/fixture_io.py writes. */
+static char *fx_data;
+static long fx_size, fx_hlen;
+static int fx_open(const char *path) {
+    FILE *f = fopen(path, "rb");
+    if (!f) return -1;
+    fseek(f, 0, SEEK_END);
+    fx_size = ftell(f);
+    fseek(f, 0, SEEK_SET);
+    fx_data = malloc((size_t)fx_size + 1);
+    long got = (long)fread(fx_data, 1, (size_t)fx_size, f);
+    fclose(f);
+    if (got != fx_size || fx_size < 8) return -1;
+    uint64_t h;
+    memcpy(&h, fx_data, 8);
+    fx_hlen = (long)h;
+    return 8 + fx_hlen <= fx_size ? 0 : -1;
+}
+/* tensor `name` as a fresh float array (F32 or I32 converted); checks numel == n */
+static float *fx(const char *name, long n) {
+    char key[160];
+    snprintf(key, sizeof key, "\"%.120s\":{", name);
+    char save = fx_data[8 + fx_hlen];
+    fx_data[8 + fx_hlen] = 0;
+    char *p = strstr(fx_data + 8, key);
+    fx_data[8 + fx_hlen] = save;
+    CHECK(p != NULL, "fixture tensor %s missing", name);
+    if (!p) return zeros(n);
+    int isint = strncmp(strstr(p, "\"dtype\":\"") + 9, "I32", 3) == 0;
+    long a, b;
+    sscanf(strstr(p, "\"data_offsets\":[") + 16, "%ld,%ld", &a, &b);
+    CHECK((b - a) / 4 == n, "fixture %s: %ld elements, expected %ld", name, (b - a) / 4, n);
+    float *out = zeros(n);
+    if ((b - a) / 4 != n) return out;
+    const char *d = fx_data + 8 + fx_hlen + a;
+    for (long i = 0; i < n; i++) {
+        if (isint) {
+            int32_t v;
+            memcpy(&v, d + 4 * i, 4);
+            out[i] = (float)v;
+        } else
+            memcpy(out + i, d + 4 * i, 4);
+    }
+    return out;
+}
+static int *fx_int(const char *name, long n) {
+    float *f = fx(name, n);
+    int *o = malloc((size_t)n * sizeof(int));
+    for (long i = 0; i < n; i++) o[i] = (int)f[i];
+    free(f);
+    return o;
+}
+/* compare got[n] with fixture "prefix.name" */
+#define FX_TOL_A 2e-5f
+#define FX_TOL_R 2e-4f
+static void fx_cmp(const char *prefix, const char *name, const float *got, long n, float atol, float rtol) {
+    char key[128];
+    snprintf(key, sizeof key, "%s.%s", prefix, name);
+    float *want = fx(key, n);
+    CHECK_CLOSE(key, got, want, n, atol, rtol);
+    free(want);
+}
+#define FXK(p, k) (snprintf(fxkey, sizeof fxkey, "%s.%s", p, k), fxkey)
+static char fxkey[128];
+
+static void test_fx_linear(void) {
+    int N = 6, C = 10, OC = 7;
+    float *inp = fx("linear.inp", N * C), *w = fx("linear.w", OC * C), *b = fx("linear.b", OC);
+    float *dout = fx("linear.dout", N * OC), *out = zeros(N * OC);
+    float *dinp = zeros(N * C), *dw = zeros(OC * C), *db = zeros(OC);
+    linear_forward(out, inp, w, b, N, C, OC);
+    linear_backward(dinp, dw, db, dout, inp, w, N, C, OC);
+    fx_cmp("linear", "out", out, N * OC, FX_TOL_A, FX_TOL_R);
+    fx_cmp("linear", "dinp", dinp, N * C, FX_TOL_A, FX_TOL_R);
+    fx_cmp("linear", "dw", dw, OC * C, FX_TOL_A, FX_TOL_R);
+    fx_cmp("linear", "db", db, OC, FX_TOL_A, FX_TOL_R);
+}
+
+static void test_fx_embedding(void) {
+    int V = 9, C = 5, N = 8;
+    float *table = fx("embedding.table", V * C), *dout = fx("embedding.dout", N * C);
+    int *ids = fx_int("embedding.ids", N);
+    float *out = zeros(N * C), *dt = zeros(V * C);
+    embedding_forward(out, ids, table, N, C);
+    embedding_backward(dt, dout, ids, N, C);
+    fx_cmp("embedding", "out", out, N * C, 0, 0);
+    fx_cmp("embedding", "dtable", dt, V * C, FX_TOL_A, FX_TOL_R);
+}
+
+static void test_fx_norms(void) {
+    int N = 5, C = 12;
+    const char *p = "layernorm";
+    float *inp = fx(FXK(p, "inp"), N * C), *w = fx(FXK(p, "w"), C), *b = fx(FXK(p, "b"), C);
+    float *dout = fx(FXK(p, "dout"), N * C), *out = zeros(N * C), *mean = zeros(N), *rstd = zeros(N);
+    float *dinp = zeros(N * C), *dw = zeros(C), *db = zeros(C);
+    layernorm_forward(out, mean, rstd, inp, w, b, N, C);
+    layernorm_backward(dinp, dw, db, dout, inp, w, mean, rstd, N, C);
+    fx_cmp(p, "out", out, N * C, FX_TOL_A, FX_TOL_R);
+    fx_cmp(p, "dinp", dinp, N * C, FX_TOL_A, FX_TOL_R);
+    fx_cmp(p, "dw", dw, C, FX_TOL_A, FX_TOL_R);
+    fx_cmp(p, "db", db, C, FX_TOL_A, FX_TOL_R);
+    p = "rmsnorm";
+    inp = fx(FXK(p, "inp"), N * C), w = fx(FXK(p, "w"), C), dout = fx(FXK(p, "dout"), N * C);
+    memset(dinp, 0, N * C * sizeof(float)), memset(dw, 0, C * sizeof(float));
+    rmsnorm_forward(out, rstd, inp, w, N, C);
+    rmsnorm_backward(dinp, dw, dout, inp, w, rstd, N, C);
+    fx_cmp(p, "out", out, N * C, FX_TOL_A, FX_TOL_R);
+    fx_cmp(p, "dinp", dinp, N * C, FX_TOL_A, FX_TOL_R);
+    fx_cmp(p, "dw", dw, C, FX_TOL_A, FX_TOL_R);
+}
+
+static void test_fx_activations(void) {
+    const char *names[] = {"gelu", "silu", "sigmoid"};
+    int n = 64;
+    for (int k = 0; k < 3; k++) {
+        const char *p = names[k];
+        float *x = fx(FXK(p, "inp"), n), *dout = fx(FXK(p, "dout"), n), *out = zeros(n), *dx = zeros(n);
+        if (k == 0) gelu_forward(out, x, n), gelu_backward(dx, dout, x, n);
+        if (k == 1) silu_forward(out, x, n), silu_backward(dx, dout, x, n);
+        if (k == 2) sigmoid_forward(out, x, n), sigmoid_backward(dx, dout, out, n);
+        fx_cmp(p, "out", out, n, FX_TOL_A, FX_TOL_R);
+        fx_cmp(p, "dinp", dx, n, FX_TOL_A, FX_TOL_R);
+    }
+    float *a = fx("residual.a", n), *b = fx("residual.b", n), *dout = fx("residual.dout", n);
+    float *out = zeros(n), *da = zeros(n), *db = zeros(n);
+    residual_forward(out, a, b, n);
+    residual_backward(da, db, dout, n);
+    fx_cmp("residual", "out", out, n, 0, 0);
+    fx_cmp("residual", "da", da, n, 0, 0);
+    fx_cmp("residual", "db", db, n, 0, 0);
+}
+
+static void test_fx_attention(void) {
+    int B = 2, T = 9, C = 16, NH = 2;
+    long n3 = (long)B * T * 3 * C, n = (long)B * T * C, na = (long)B * NH * T * T;
+    float *qkv = fx("attention.qkv", n3), *dout = fx("attention.dout", n), *mf = fx("attention.mask", B * T * T);
+    uint8_t *mask = malloc(B * T * T);
+    for (int i = 0; i < B * T * T; i++) mask[i] = mf[i] != 0;
+    float *out = zeros(n), *att = zeros(na), *dqkv = zeros(n3);
+    attention_forward(out, att, qkv, mask, B, T, C, NH);
+    attention_backward(dqkv, dout, qkv, att, mask, B, T, C, NH);
+    fx_cmp("attention", "out", out, n, FX_TOL_A, FX_TOL_R);
+    fx_cmp("attention", "att", att, na, FX_TOL_A, FX_TOL_R);
+    fx_cmp("attention", "dqkv", dqkv, n3, FX_TOL_A, FX_TOL_R);
+}
+
+static void test_fx_losses(void) {
+    int N = 10, V = 13;
+    float *logits = fx("xent.logits", N * V), *wr = fx("xent.weights", N), *probs = zeros(N * V);
+    int *tg = fx_int("xent.targets", N);
+    float dloss = 1.7f, *dl = zeros(N * V);
+    float L = crossentropy_forward(probs, logits, tg, NULL, N, V, -100);
+    crossentropy_backward(dl, dloss, probs, tg, NULL, N, V, -100);
+    fx_cmp("xent", "loss", &L, 1, FX_TOL_A, FX_TOL_R);
+    fx_cmp("xent", "dlogits", dl, N * V, FX_TOL_A, FX_TOL_R);
+    memset(dl, 0, N * V * sizeof(float));
+    L = crossentropy_forward(probs, logits, tg, wr, N, V, -100);
+    crossentropy_backward(dl, dloss, probs, tg, wr, N, V, -100);
+    fx_cmp("xent", "loss_w", &L, 1, FX_TOL_A, FX_TOL_R);
+    fx_cmp("xent", "dlogits_w", dl, N * V, FX_TOL_A, FX_TOL_R);
+
+    float *dout = fx("lsm_gather.dout", N), *out = zeros(N), *lse = zeros(N);
+    memset(dl, 0, N * V * sizeof(float));
+    logsoftmax_gather_forward(out, lse, logits, tg, N, V, -100);
+    logsoftmax_gather_backward(dl, dout, logits, lse, tg, N, V, -100);
+    fx_cmp("lsm_gather", "out", out, N, FX_TOL_A, FX_TOL_R);
+    fx_cmp("lsm_gather", "dlogits", dl, N * V, FX_TOL_A, FX_TOL_R);
+
+    int M = 11;
+    float *x = fx("bce.x", M), *y = fx("bce.y", M), *w = fx("bce.w", M), *dx = zeros(M);
+    L = bce_logits_forward(x, y, NULL, M);
+    bce_logits_backward(dx, dloss, x, y, NULL, M);
+    fx_cmp("bce", "loss", &L, 1, FX_TOL_A, FX_TOL_R);
+    fx_cmp("bce", "dx", dx, M, FX_TOL_A, FX_TOL_R);
+    memset(dx, 0, M * sizeof(float));
+    L = bce_logits_forward(x, y, w, M);
+    bce_logits_backward(dx, dloss, x, y, w, M);
+    fx_cmp("bce", "loss_w", &L, 1, FX_TOL_A, FX_TOL_R);
+    fx_cmp("bce", "dx_w", dx, M, FX_TOL_A, FX_TOL_R);
+}
+
+static void test_fx_conv(void) {
+    int B = 2, IC = 3, H = 7, W = 6, OC = 4;
+    int cfg[4][3] = {{3, 1, 1}, {3, 2, 1}, {1, 1, 0}, {4, 2, 1}};
+    for (int c = 0; c < 4; c++) {
+        int K = cfg[c][0], s = cfg[c][1], p = cfg[c][2];
+        int HO = conv2d_out_size(H, K, s, p), WO = conv2d_out_size(W, K, s, p);
+        long ni = (long)B * IC * H * W, nw = (long)OC * IC * K * K, no = (long)B * OC * HO * WO;
+        char pre[32];
+        snprintf(pre, sizeof pre, "conv_k%ds%dp%d", K, s, p);
+        float *inp = fx(FXK(pre, "inp"), ni), *w = fx(FXK(pre, "w"), nw), *b = fx(FXK(pre, "b"), OC);
+        float *dout = fx(FXK(pre, "dout"), no), *out = zeros(no), *dinp = zeros(ni), *dw = zeros(nw), *db = zeros(OC);
+        conv2d_forward(out, inp, w, b, B, IC, H, W, OC, K, s, p);
+        conv2d_backward(dinp, dw, db, dout, inp, w, B, IC, H, W, OC, K, s, p);
+        fx_cmp(pre, "out", out, no, FX_TOL_A, FX_TOL_R);
+        fx_cmp(pre, "dinp", dinp, ni, FX_TOL_A, FX_TOL_R);
+        fx_cmp(pre, "dw", dw, nw, FX_TOL_A, FX_TOL_R);
+        fx_cmp(pre, "db", db, OC, FX_TOL_A, FX_TOL_R);
+    }
+    int C = 3, h = 3, w = 4;
+    long ni = (long)B * C * h * w;
+    float *inp = fx("upsample.inp", ni), *dout = fx("upsample.dout", 4 * ni), *out = zeros(4 * ni), *dinp = zeros(ni);
+    upsample2x_forward(out, inp, B, C, h, w);
+    upsample2x_backward(dinp, dout, B, C, h, w);
+    fx_cmp("upsample", "out", out, 4 * ni, 0, 0);
+    fx_cmp("upsample", "dinp", dinp, ni, FX_TOL_A, FX_TOL_R);
+}
+
+static void test_fx_groupnorm(void) {
+    int B = 2, C = 6, S = 9, G = 3;
+    long n = (long)B * C * S;
+    const char *p = "groupnorm";
+    float *inp = fx(FXK(p, "inp"), n), *w = fx(FXK(p, "w"), C), *b = fx(FXK(p, "b"), C), *dout = fx(FXK(p, "dout"), n);
+    float *out = zeros(n), *mean = zeros(B * G), *rstd = zeros(B * G), *dinp = zeros(n), *dw = zeros(C), *db = zeros(C);
+    groupnorm_forward(out, mean, rstd, inp, w, b, B, C, S, G);
+    groupnorm_backward(dinp, dw, db, dout, inp, w, mean, rstd, B, C, S, G);
+    fx_cmp(p, "out", out, n, FX_TOL_A, FX_TOL_R);
+    fx_cmp(p, "dinp", dinp, n, FX_TOL_A, FX_TOL_R);
+    fx_cmp(p, "dw", dw, C, FX_TOL_A, FX_TOL_R);
+    fx_cmp(p, "db", db, C, FX_TOL_A, FX_TOL_R);
+}
+
+static void test_fx_vq(void) {
+    int B = 2, D = 4, S = 6, K = 5;
+    long n = (long)B * D * S;
+    float beta = 0.25f;
+    float *z = fx("vq.z", n), *cb = fx("vq.codebook", K * D), *dzq = fx("vq.dzq", n), *dl = fx("vq.dloss", 1);
+    int *widx = fx_int("vq.idx", B * S), idx[12];
+    float *zq = zeros(n), *dz = zeros(n), *dcb = zeros(K * D);
+    vq_forward(zq, idx, z, cb, B, D, S, K);
+    int same = 1;
+    for (int i = 0; i < B * S; i++) same &= idx[i] == widx[i];
+    CHECK(same, "vq idx equals torch argmin");
+    float L = vq_loss(z, zq, B, D, S, beta);
+    vq_backward(dz, dcb, dzq, dl[0], z, zq, idx, B, D, S, K, beta);
+    fx_cmp("vq", "zq", zq, n, FX_TOL_A, FX_TOL_R);
+    fx_cmp("vq", "loss", &L, 1, FX_TOL_A, FX_TOL_R);
+    fx_cmp("vq", "dz", dz, n, FX_TOL_A, FX_TOL_R);
+    fx_cmp("vq", "dcodebook", dcb, K * D, FX_TOL_A, FX_TOL_R);
+}
+
+static void test_fixtures(void) {
+    const char *path = "tests/fixtures/ops.safetensors";
+    int ok = fx_open(path) == 0;
+    CHECK(ok, "cannot read %s (run from the repo root)", path);
+    if (!ok) return;
+    test_fx_linear();
+    test_fx_embedding();
+    test_fx_norms();
+    test_fx_activations();
+    test_fx_attention();
+    test_fx_losses();
+    test_fx_conv();
+    test_fx_groupnorm();
+    test_fx_vq();
+}
+
 int main(void) {
     parm_rng_seed(&rng, 1234, 99);
     printf("test_ops\n");
@@ -404,5 +664,6 @@ int main(void) {
     RUN(test_gc_losses);
     RUN(test_gc_conv);
     RUN(test_vq_definition);
+    RUN(test_fixtures);
     return TEST_SUMMARY();
 }

@@ -20,4 +20,7 @@ int cmd_render(int argc, char **argv);
 int cmd_prompts(int argc, char **argv);
 int cmd_grade(int argc, char **argv);
 int cmd_bench(int argc, char **argv);
+int cmd_train(int argc, char **argv);
+int cmd_tokenize(int argc, char **argv);
+int cmd_reconstruct(int argc, char **argv);
 #endif

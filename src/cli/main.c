@@ -17,6 +17,9 @@ static const command commands[] = {
     {"prompts", cmd_prompts, "write the prompt set (train/test/all) as GenEval metadata JSONL"},
     {"grade", cmd_grade, "grade a folder of images in GenEval layout"},
     {"bench", cmd_bench, "generate the benchmark with a method and grade it"},
+    {"train", cmd_train, "train a model (vq)"},
+    {"tokenize", cmd_tokenize, "print an image's VQ token grid"},
+    {"reconstruct", cmd_reconstruct, "encode an image to VQ tokens and decode it back"},
 };
 static const int ncommands = sizeof commands / sizeof commands[0];
 
