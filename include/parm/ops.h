@@ -9,12 +9,23 @@
  *  - Weight layouts follow PyTorch (linear w[OC,C], conv w[OC,IC,K,K]) so
  *    safetensors files interoperate and golden fixtures compare directly.
  *  - Matmuls go through OpenBLAS cblas_sgemm; other loops are OpenMP-parallel.
- *  - Ops never allocate per call beyond parm_scratch() buffers.
+ *  - Ops never allocate per call beyond parm_scratch() buffers; they use
+ *    scratch slots 5..7 only (slots 0..4 are free for callers).
+ *  - Threading: one pool. OpenBLAS is set to 1 thread when libparm loads and
+ *    all parallelism is OpenMP (OMP_NUM_THREADS); big matmuls are split over
+ *    the threads by parm_sgemm. Code outside the ops should call parm_sgemm,
+ *    not cblas_sgemm, to get a multi-threaded matmul.
  */
 #ifndef PARM_OPS_H
 #define PARM_OPS_H
 
 #include <stdint.h>
+
+/* parm_sgemm: C[M,N] = alpha·op(A)·op(B) + beta·C, row-major, op(X) = Xᵀ when
+ * transX != 0 — the same arguments as cblas_sgemm(CblasRowMajor, ...).
+ * Splits C over the OpenMP threads (serial inside a parallel region). */
+void parm_sgemm(int transA, int transB, int M, int N, int K, float alpha, const float *A, int lda, const float *B,
+                int ldb, float beta, float *C, int ldc);
 
 /* linear: out[N,OC] = inp[N,C] · w[OC,C]ᵀ + b[OC]   (b may be NULL) */
 void linear_forward(float *out, const float *inp, const float *w, const float *b, int N, int C, int OC);

@@ -10,8 +10,8 @@
  *
  * The four [T,T]/[T,hs] matmuls per (b,h) are cblas_sgemm calls on strided
  * views (no copies). (b,h) pairs are independent and write disjoint slices of
- * out / dqkv, so they run OpenMP-parallel with OpenBLAS switched to one
- * thread for the duration. */
+ * out / dqkv, so they run OpenMP-parallel, each thread calling the
+ * single-threaded OpenBLAS (see ops_blas.c for the threading policy). */
 #include <cblas.h>
 #include <math.h>
 #include <string.h>
@@ -20,10 +20,12 @@
 #include "parm/base.h"
 #include "parm/ops.h"
 
-/* In-place masked softmax of one row x[T]; m = mask row (NULL = all allowed). */
+/* In-place masked softmax of one row x[T]; m = mask row (NULL = all allowed).
+ * Written branch-free so every loop vectorises (parm_expf is SIMD-friendly). */
 static inline void softmax_row(float *x, const uint8_t *m, int T) {
-    float mx = -INFINITY;
+    float mx = -INFINITY, sum = 0.0f;
     if (m) {
+#pragma omp simd reduction(max : mx)
         for (int s = 0; s < T; s++) {
             float v = m[s] ? x[s] : -INFINITY;
             mx = v > mx ? v : mx;
@@ -32,17 +34,17 @@ static inline void softmax_row(float *x, const uint8_t *m, int T) {
             memset(x, 0, (size_t)T * sizeof(float));
             return;
         }
-    } else {
-        for (int s = 0; s < T; s++) mx = x[s] > mx ? x[s] : mx;
-    }
-    float sum = 0.0f;
-    if (m) {
+#pragma omp simd reduction(+ : sum)
         for (int s = 0; s < T; s++) {
-            float e = m[s] ? parm_expf(x[s] - mx) : 0.0f;
+            float e = parm_expf(x[s] - mx);
+            e = m[s] ? e : 0.0f;
             x[s] = e;
             sum += e;
         }
     } else {
+#pragma omp simd reduction(max : mx)
+        for (int s = 0; s < T; s++) mx = x[s] > mx ? x[s] : mx;
+#pragma omp simd reduction(+ : sum)
         for (int s = 0; s < T; s++) {
             float e = parm_expf(x[s] - mx);
             x[s] = e;
@@ -50,14 +52,13 @@ static inline void softmax_row(float *x, const uint8_t *m, int T) {
         }
     }
     float inv = 1.0f / sum;
+#pragma omp simd
     for (int s = 0; s < T; s++) x[s] *= inv;
 }
 
 void attention_forward(float *out, float *att, const float *qkv, const uint8_t *mask, int B, int T, int C, int NH) {
     int hs = C / NH, C3 = 3 * C;
     float scale = 1.0f / sqrtf((float)hs);
-    int nthr = openblas_get_num_threads();
-    openblas_set_num_threads(1);
 #pragma omp parallel for schedule(dynamic, 1)
     for (int bh = 0; bh < B * NH; bh++) {
         int b = bh / NH, h = bh % NH;
@@ -69,7 +70,6 @@ void attention_forward(float *out, float *att, const float *qkv, const uint8_t *
         cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, T, hs, T, 1.0f, a, T, v, C3, 0.0f,
                     out + (size_t)b * T * C + h * hs, C);
     }
-    openblas_set_num_threads(nthr);
 }
 
 void attention_backward(float *dqkv, const float *dout, const float *qkv, const float *att, const uint8_t *mask,
@@ -78,8 +78,6 @@ void attention_backward(float *dqkv, const float *dout, const float *qkv, const 
     if (!dqkv) return;
     int hs = C / NH, C3 = 3 * C;
     float scale = 1.0f / sqrtf((float)hs);
-    int nthr = openblas_get_num_threads();
-    openblas_set_num_threads(1);
 #pragma omp parallel for schedule(dynamic, 1)
     for (int bh = 0; bh < B * NH; bh++) {
         int b = bh / NH, h = bh % NH;
@@ -97,12 +95,13 @@ void attention_backward(float *dqkv, const float *dout, const float *qkv, const 
             const float *p = a + (size_t)t * T;
             float *d = dS + (size_t)t * T;
             float dot = 0.0f;
+#pragma omp simd reduction(+ : dot)
             for (int s = 0; s < T; s++) dot += p[s] * d[s];
+#pragma omp simd
             for (int s = 0; s < T; s++) d[s] = p[s] * (d[s] - dot);
         }
         /* dQ += dS·K·scale;  dK += dSᵀ·Q·scale */
         cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, T, hs, T, scale, dS, T, k, C3, 1.0f, dq, C3);
         cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, T, hs, T, scale, dS, T, q, C3, 1.0f, dk, C3);
     }
-    openblas_set_num_threads(nthr);
 }

@@ -4,17 +4,17 @@
  *               HO = (H + 2·pad − K)/stride + 1, WO likewise
  *   upsample2x: inp [B,C,H,W] → out [B,C,2H,2W] (nearest)
  *
- * conv2d, per image b (KK = IC·K·K, P = HO·WO):
+ * conv2d, per image b (KK = IC·K·K, P = HO·WO), images in parallel:
  *   col[KK,P] = im2col(inp[b])          (skipped for K=1, stride 1, pad 0: col = inp[b])
  *   out[b][OC,P] = w[OC,KK] · col + b
  * backward, per image:
  *   dw[OC,KK] += dout[b][OC,P] · colᵀ   (col recomputed: no saved activations)
  *   dcol[KK,P] = wᵀ · dout[b];  dinp[b] += col2im(dcol)
  *   db[OC]    += Σ_P dout[b]
- * The sgemms are large (P = HO·WO columns) and use OpenBLAS threads; the
- * im2col / col2im loops are OpenMP-parallel over input channels. col/dcol
- * live in parm_scratch buffers. */
-#include <cblas.h>
+ * Images are processed in parallel (one OpenMP region per call, dynamic
+ * schedule), each thread running im2col and a single-threaded sgemm on its
+ * own image with its own parm_scratch col/dcol buffers; with B = 1 the region
+ * is inactive and parm_sgemm splits the matmul over the threads instead. */
 #include <string.h>
 
 #include "ops_internal.h"
@@ -23,7 +23,6 @@
 
 /* col[(ic·K + ki)·K + kj][oh·WO + ow] = inp[ic][oh·s − p + ki][ow·s − p + kj] (0 outside) */
 static void im2col(float *col, const float *inp, int IC, int H, int W, int K, int s, int p, int HO, int WO) {
-#pragma omp parallel for if ((long)IC * K * K * HO * WO > 65536)
     for (int ic = 0; ic < IC; ic++) {
         const float *x = inp + (size_t)ic * H * W;
         for (int ki = 0; ki < K; ki++)
@@ -55,7 +54,6 @@ static void im2col(float *col, const float *inp, int IC, int H, int W, int K, in
 
 /* dinp[ic][ih][iw] += dcol[...] — the adjoint of im2col; threads own channels */
 static void col2im_add(float *dinp, const float *dcol, int IC, int H, int W, int K, int s, int p, int HO, int WO) {
-#pragma omp parallel for if ((long)IC * K * K * HO * WO > 65536)
     for (int ic = 0; ic < IC; ic++) {
         float *dx = dinp + (size_t)ic * H * W;
         for (int ki = 0; ki < K; ki++)
@@ -80,7 +78,7 @@ void conv2d_forward(float *out, const float *inp, const float *w, const float *b
     int HO = conv2d_out_size(H, K, stride, pad), WO = conv2d_out_size(W, K, stride, pad);
     int P = HO * WO, KK = IC * K * K;
     int direct = (K == 1 && stride == 1 && pad == 0);
-    float *col = direct ? NULL : parm_scratch(OPS_SCRATCH_A, (size_t)KK * P);
+#pragma omp parallel for schedule(dynamic, 1) if (B > 1)
     for (int bi = 0; bi < B; bi++) {
         const float *x = inp + (size_t)bi * IC * H * W;
         float *o = out + (size_t)bi * OC * P;
@@ -92,47 +90,73 @@ void conv2d_forward(float *out, const float *inp, const float *w, const float *b
         }
         const float *cm = x;
         if (!direct) {
+            float *col = parm_scratch(OPS_SCRATCH_A, (size_t)KK * P); /* this thread's */
             im2col(col, x, IC, H, W, K, stride, pad, HO, WO);
             cm = col;
         }
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, OC, P, KK, 1.0f, w, KK, cm, P, beta, o, P);
+        parm_sgemm(0, 0, OC, P, KK, 1.0f, w, KK, cm, P, beta, o, P);
     }
 }
 
+/* Images are split into NG ≤ 8 fixed, contiguous groups (independent of the
+ * thread count); each group accumulates its own dw partial in image order and
+ * the partials are summed in group order — deterministic for any thread count. */
 void conv2d_backward(float *dinp, float *dw, float *db, const float *dout, const float *inp, const float *w, int B,
                      int IC, int H, int W, int OC, int K, int stride, int pad) {
     int HO = conv2d_out_size(H, K, stride, pad), WO = conv2d_out_size(W, K, stride, pad);
     int P = HO * WO, KK = IC * K * K;
     int direct = (K == 1 && stride == 1 && pad == 0);
-    float *col = (!direct && dw) ? parm_scratch(OPS_SCRATCH_A, (size_t)KK * P) : NULL;
-    float *dcol = (!direct && dinp) ? parm_scratch(OPS_SCRATCH_B, (size_t)KK * P) : NULL;
-    for (int bi = 0; bi < B; bi++) {
-        const float *x = inp + (size_t)bi * IC * H * W;
-        const float *d = dout + (size_t)bi * OC * P;
-        if (db) {
-#pragma omp parallel for if ((long)OC * P > 65536)
-            for (int oc = 0; oc < OC; oc++) {
-                float a = 0.0f;
-                for (int i = 0; i < P; i++) a += d[(size_t)oc * P + i];
-                db[oc] += a;
+    if (db) {
+#pragma omp parallel for if ((long)B * OC * P > 65536)
+        for (int oc = 0; oc < OC; oc++) {
+            float a = 0.0f;
+            for (int bi = 0; bi < B; bi++) {
+                const float *d = dout + ((size_t)bi * OC + oc) * P;
+#pragma omp simd reduction(+ : a)
+                for (int i = 0; i < P; i++) a += d[i];
+            }
+            db[oc] += a;
+        }
+    }
+    if (!dw && !dinp) return;
+    int NG = B < 8 ? B : 8;
+    size_t nw = (size_t)OC * KK;
+    float *part = (dw && NG > 1) ? parm_scratch(OPS_SCRATCH_C, NG * nw) : NULL;
+#pragma omp parallel for schedule(dynamic, 1) if (B > 1)
+    for (int g = 0; g < NG; g++) {
+        int b0 = (int)((long)B * g / NG), b1 = (int)((long)B * (g + 1) / NG);
+        float *dwg = part ? part + g * nw : dw;
+        for (int bi = b0; bi < b1; bi++) {
+            const float *x = inp + (size_t)bi * IC * H * W;
+            const float *d = dout + (size_t)bi * OC * P;
+            if (dw) {
+                const float *cm = x;
+                if (!direct) {
+                    float *col = parm_scratch(OPS_SCRATCH_A, (size_t)KK * P);
+                    im2col(col, x, IC, H, W, K, stride, pad, HO, WO);
+                    cm = col;
+                }
+                float beta = (part && bi == b0) ? 0.0f : 1.0f;
+                parm_sgemm(0, 1, OC, KK, P, 1.0f, d, P, cm, P, beta, dwg, KK);
+            }
+            if (dinp) {
+                float *dx = dinp + (size_t)bi * IC * H * W;
+                if (direct) {
+                    parm_sgemm(1, 0, KK, P, OC, 1.0f, w, KK, d, P, 1.0f, dx, P);
+                } else {
+                    float *dcol = parm_scratch(OPS_SCRATCH_B, (size_t)KK * P);
+                    parm_sgemm(1, 0, KK, P, OC, 1.0f, w, KK, d, P, 0.0f, dcol, P);
+                    col2im_add(dx, dcol, IC, H, W, K, stride, pad, HO, WO);
+                }
             }
         }
-        if (dw) {
-            const float *cm = x;
-            if (!direct) {
-                im2col(col, x, IC, H, W, K, stride, pad, HO, WO);
-                cm = col;
-            }
-            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, OC, KK, P, 1.0f, d, P, cm, P, 1.0f, dw, KK);
-        }
-        if (dinp) {
-            float *dx = dinp + (size_t)bi * IC * H * W;
-            if (direct) {
-                cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, KK, P, OC, 1.0f, w, KK, d, P, 1.0f, dx, P);
-            } else {
-                cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, KK, P, OC, 1.0f, w, KK, d, P, 0.0f, dcol, P);
-                col2im_add(dx, dcol, IC, H, W, K, stride, pad, HO, WO);
-            }
+    }
+    if (part) {
+#pragma omp parallel for if (nw > 65536)
+        for (size_t i = 0; i < nw; i++) {
+            float a = 0.0f;
+            for (int g = 0; g < NG; g++) a += part[g * nw + i];
+            dw[i] += a;
         }
     }
 }

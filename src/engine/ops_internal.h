@@ -9,13 +9,16 @@
 
 #include <math.h>
 #include <stdint.h>
+#include <string.h>
 
 /* parm_scratch slots reserved for ops (callers must not hold these across an op call) */
 enum { OPS_SCRATCH_A = 5, OPS_SCRATCH_B = 6, OPS_SCRATCH_C = 7 };
 
 static inline float parm_expf(float x) {
-    x = fminf(fmaxf(x, -87.3f), 88.7f);
-    float n = floorf(x * 1.44269504088896341f + 0.5f);
+    x = x < -87.3f ? -87.3f : x; /* ternaries, not fminf/fmaxf: those are libm calls */
+    x = x > 88.7f ? 88.7f : x;
+    float t = x * 1.44269504088896341f;
+    float n = (t + 12582912.0f) - 12582912.0f; /* round to nearest (|t| < 2^22) */
     float r = x - n * 0.693359375f;
     r = r - n * -2.12194440e-4f;
     float p = 1.9875691500E-4f;
@@ -25,16 +28,13 @@ static inline float parm_expf(float x) {
     p = p * r + 1.6666665459E-1f;
     p = p * r + 5.0000001201E-1f;
     p = p * r * r + r + 1.0f;
-    union {
-        int32_t i;
-        float f;
-    } u;
-    u.i = ((int32_t)n + 127) << 23;
-    return p * u.f;
+    int32_t i = ((int32_t)n + 127) << 23; /* 2^n */
+    float f;
+    memcpy(&f, &i, sizeof f);
+    return p * f;
 }
 
-/* OpenBLAS thread control (pthread build): ops that call sgemm from inside an
- * OpenMP parallel region switch BLAS to one thread for the duration. */
+/* OpenBLAS thread control (the pthread build's own API; see ops_blas.c). */
 void openblas_set_num_threads(int num_threads);
 int openblas_get_num_threads(void);
 

@@ -3,10 +3,9 @@
  *   linear:    out[N,OC] = inp[N,C] · w[OC,C]ᵀ + b[OC]
  *   embedding: out[N,C]  = table[ids[n], :]
  *
- * Each matmul is ONE cblas_sgemm over the whole [N,·] batch (forward, dinp,
- * dweight), so OpenBLAS sees big, well-shaped problems. Backward accumulates
+ * Each matmul is ONE parm_sgemm over the whole [N,·] batch (forward, dinp,
+ * dweight), so BLAS sees big, well-shaped problems (split over threads by parm_sgemm). Backward accumulates
  * (beta = 1) and skips NULL gradients. */
-#include <cblas.h>
 #include <string.h>
 
 #include "parm/ops.h"
@@ -20,14 +19,14 @@ void linear_forward(float *out, const float *inp, const float *w, const float *b
         for (int n = 0; n < N; n++) memcpy(out + (size_t)n * OC, b, (size_t)OC * sizeof(float));
         beta = 1.0f;
     }
-    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, N, OC, C, 1.0f, inp, C, w, C, beta, out, OC);
+    parm_sgemm(0, 1, N, OC, C, 1.0f, inp, C, w, C, beta, out, OC);
 }
 
 /* dinp[N,C] += dout[N,OC]·w[OC,C];  dw[OC,C] += dout[N,OC]ᵀ·inp[N,C];  db[OC] += Σ_n dout[n,:] */
 void linear_backward(float *dinp, float *dw, float *db, const float *dout, const float *inp, const float *w,
                      int N, int C, int OC) {
-    if (dinp) cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, N, C, OC, 1.0f, dout, OC, w, C, 1.0f, dinp, C);
-    if (dw) cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, OC, C, N, 1.0f, dout, OC, inp, C, 1.0f, dw, C);
+    if (dinp) parm_sgemm(0, 0, N, C, OC, 1.0f, dout, OC, w, C, 1.0f, dinp, C);
+    if (dw) parm_sgemm(1, 0, OC, C, N, 1.0f, dout, OC, inp, C, 1.0f, dw, C);
     if (db) {
         /* column sums; threads own disjoint column blocks (deterministic) */
         enum { CB = 64 };

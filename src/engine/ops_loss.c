@@ -17,6 +17,7 @@
 
 static inline float row_max(const float *x, int V) {
     float mx = x[0];
+#pragma omp simd reduction(max : mx)
     for (int v = 1; v < V; v++) mx = x[v] > mx ? x[v] : mx;
     return mx;
 }
@@ -34,6 +35,7 @@ float crossentropy_forward(float *probs, const float *logits, const int *targets
         const float *x = logits + (size_t)i * V;
         float *p = probs + (size_t)i * V;
         float mx = row_max(x, V), sum = 0.0f;
+#pragma omp simd reduction(+ : sum)
         for (int v = 0; v < V; v++) {
             float e = parm_expf(x[v] - mx);
             p[v] = e;
@@ -84,6 +86,7 @@ void logsoftmax_gather_forward(float *out, float *lse, const float *logits, cons
         }
         const float *x = logits + (size_t)i * V;
         float mx = row_max(x, V), sum = 0.0f;
+#pragma omp simd reduction(+ : sum)
         for (int v = 0; v < V; v++) sum += parm_expf(x[v] - mx);
         float l = mx + logf(sum);
         out[i] = x[t] - l;

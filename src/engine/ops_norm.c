@@ -29,9 +29,11 @@ void layernorm_forward(float *out, float *mean, float *rstd, const float *inp, c
         const float *x = inp + (size_t)n * C;
         float *o = out + (size_t)n * C;
         float m = 0.0f;
+#pragma omp simd reduction(+ : m)
         for (int i = 0; i < C; i++) m += x[i];
         m /= C;
         float v = 0.0f;
+#pragma omp simd reduction(+ : v)
         for (int i = 0; i < C; i++) {
             float d = x[i] - m;
             v += d * d;
@@ -57,6 +59,7 @@ void layernorm_backward(float *dinp, float *dw, float *db, const float *dout, co
             float m = mean[n], s = rstd[n];
             /* dnorm = w·dout; dx = s·(dnorm − mean(dnorm) − xhat·mean(dnorm·xhat)) */
             float sd = 0.0f, sdx = 0.0f;
+#pragma omp simd reduction(+ : sd, sdx)
             for (int i = 0; i < C; i++) {
                 float dn = w[i] * d[i];
                 sd += dn;
@@ -101,6 +104,7 @@ void rmsnorm_forward(float *out, float *rstd, const float *inp, const float *w, 
         const float *x = inp + (size_t)n * C;
         float *o = out + (size_t)n * C;
         float ss = 0.0f;
+#pragma omp simd reduction(+ : ss)
         for (int i = 0; i < C; i++) ss += x[i] * x[i];
         float s = 1.0f / sqrtf(ss / C + RMS_EPS);
         for (int i = 0; i < C; i++) o[i] = x[i] * s * w[i];
@@ -118,6 +122,7 @@ void rmsnorm_backward(float *dinp, float *dw, const float *dout, const float *in
             float s = rstd[n];
             /* dx = s·w·d − x·s³·mean(w·d·x) */
             float sdx = 0.0f;
+#pragma omp simd reduction(+ : sdx)
             for (int i = 0; i < C; i++) sdx += w[i] * d[i] * x[i];
             float k = s * s * s * sdx / C;
             for (int i = 0; i < C; i++) dx[i] += s * w[i] * d[i] - x[i] * k;
@@ -153,9 +158,11 @@ void groupnorm_forward(float *out, float *mean, float *rstd, const float *inp, c
         const float *x = inp + (size_t)bg * gsz;
         float *o = out + (size_t)bg * gsz;
         double m = 0.0;
+#pragma omp simd reduction(+ : m)
         for (long i = 0; i < gsz; i++) m += x[i];
         m /= gsz;
         double v = 0.0;
+#pragma omp simd reduction(+ : v)
         for (long i = 0; i < gsz; i++) {
             double d = x[i] - m;
             v += d * d;
@@ -190,6 +197,7 @@ void groupnorm_backward(float *dinp, float *dw, float *db, const float *dout, co
                 float wc = w[g * CG + cc];
                 const float *xc = x + (size_t)cc * S, *dc = d + (size_t)cc * S;
                 float a = 0.0f, ax = 0.0f;
+#pragma omp simd reduction(+ : a, ax)
                 for (int i = 0; i < S; i++) {
                     float dn = wc * dc[i];
                     a += dn;
@@ -216,6 +224,7 @@ void groupnorm_backward(float *dinp, float *dw, float *db, const float *dout, co
                 const float *xc = inp + ((size_t)bb * C + c) * S, *dc = dout + ((size_t)bb * C + c) * S;
                 float m = mean[bb * G + g], s = rstd[bb * G + g];
                 float tw = 0.0f, tb = 0.0f;
+#pragma omp simd reduction(+ : tw, tb)
                 for (int i = 0; i < S; i++) {
                     tw += dc[i] * (xc[i] - m) * s;
                     tb += dc[i];

@@ -9,34 +9,36 @@
  *     dcodebook[idx] += dloss·2(zq − z)/n          (codebook term)
  *
  * Distances are computed directly as Σ_d (z_d − e_kd)² (exact argmin, no
- * ‖z‖² − 2z·e + ‖e‖² cancellation), OpenMP-parallel over the B·S vectors. */
-#include <float.h>
-
+ * ‖z‖² − 2z·e + ‖e‖² cancellation), OpenMP-parallel over the B·S vectors,
+ * SIMD over codes (the codebook is transposed once per call into scratch). */
 #include "ops_internal.h"
 #include "parm/base.h"
 #include "parm/ops.h"
 
 void vq_forward(float *zq, int *idx, const float *z, const float *codebook, int B, int D, int S, int K) {
-#pragma omp parallel for if ((long)B * S * K * D > 65536)
+    /* codebook transposed to et[D,K] so the distance loop runs over k (contiguous, SIMD) */
+    float *et = parm_scratch(OPS_SCRATCH_C, (size_t)D * K);
+    for (int k = 0; k < K; k++)
+        for (int d = 0; d < D; d++) et[(size_t)d * K + k] = codebook[(size_t)k * D + d];
+#pragma omp parallel for schedule(dynamic, 16) if ((long)B * S * K * D > 65536)
     for (long bs = 0; bs < (long)B * S; bs++) {
         long b = bs / S, s = bs % S;
         const float *zb = z + (size_t)b * D * S + s;
-        float *v = parm_scratch(OPS_SCRATCH_A, (size_t)D); /* this thread's gathered vector */
-        for (int d = 0; d < D; d++) v[d] = zb[(size_t)d * S];
-        int best = 0;
-        float bestd = FLT_MAX;
-        for (int k = 0; k < K; k++) {
-            const float *e = codebook + (size_t)k * D;
-            float dist = 0.0f;
-            for (int d = 0; d < D; d++) {
-                float t = v[d] - e[d];
-                dist += t * t;
-            }
-            if (dist < bestd) {
-                bestd = dist;
-                best = k;
+        float *dist = parm_scratch(OPS_SCRATCH_A, (size_t)K); /* this thread's */
+        for (int k = 0; k < K; k++) dist[k] = 0.0f;
+        for (int d = 0; d < D; d++) { /* dist[k] = Σ_d (z_d − e_kd)², summed in d order */
+            float v = zb[(size_t)d * S];
+            const float *e = et + (size_t)d * K;
+#pragma omp simd
+            for (int k = 0; k < K; k++) {
+                float t = v - e[k];
+                dist[k] += t * t;
             }
         }
+        int best = 0;
+        float bestd = dist[0];
+        for (int k = 1; k < K; k++)
+            if (dist[k] < bestd) bestd = dist[k], best = k; /* strict: lowest k wins ties */
         idx[bs] = best;
         const float *e = codebook + (size_t)best * D;
         float *qb = zq + (size_t)b * D * S + s;

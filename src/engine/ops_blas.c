@@ -1,0 +1,55 @@
+/* ops_blas.c — parm_sgemm: the engine's one matmul entry point, and the
+ * process-wide threading policy it relies on.
+ *
+ * Policy: ONE thread pool. OpenBLAS (pthread build) is switched to a single
+ * thread when the library loads, and all parallelism comes from OpenMP: a
+ * large sgemm is split into per-thread row (or column) panels of C, each a
+ * single-threaded cblas_sgemm. Measured on the 2-core target: mixing the
+ * OpenMP pool with OpenBLAS's own threads made libgomp workers spin-wait on
+ * the cores OpenBLAS needed and cut linear layers from ~170 to ~30 GFLOPS;
+ * with a single pool the transformer-shaped linears run at the sgemm peak.
+ * Called inside an OpenMP parallel region (e.g. attention's per-(b,h) loop)
+ * parm_sgemm runs serially in the calling thread. Splitting M or N does not
+ * change any element's K-summation, so results do not depend on the thread
+ * count. */
+#include <cblas.h>
+#include <omp.h>
+
+#include "ops_internal.h"
+#include "parm/ops.h"
+
+__attribute__((constructor)) static void ops_blas_init(void) { openblas_set_num_threads(1); }
+
+static inline void sgemm1(int ta, int tb, int M, int N, int K, float alpha, const float *A, int lda, const float *B,
+                          int ldb, float beta, float *C, int ldc) {
+    cblas_sgemm(CblasRowMajor, ta ? CblasTrans : CblasNoTrans, tb ? CblasTrans : CblasNoTrans, M, N, K, alpha, A,
+                lda, B, ldb, beta, C, ldc);
+}
+
+void parm_sgemm(int transA, int transB, int M, int N, int K, float alpha, const float *A, int lda, const float *B,
+                int ldb, float beta, float *C, int ldc) {
+    if (M <= 0 || N <= 0) return;
+    int nt = omp_in_parallel() ? 1 : omp_get_max_threads();
+    if (nt <= 1 || (double)M * N * K < 262144.0) {
+        sgemm1(transA, transB, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
+        return;
+    }
+    /* up to 2 panels per thread, taken dynamically: a thread that the OS
+     * deschedules (other processes on this small machine) delays the call by
+     * at most one panel; each panel is a multiple of 16 rows/columns. */
+    int splitM = M >= N, dim = splitM ? M : N;
+    int want = dim / 32 < 2 * nt ? dim / 32 : 2 * nt;
+    if (want < 1) want = 1;
+    int chunk = ((dim + want - 1) / want + 15) & ~15;
+    int nchunks = (dim + chunk - 1) / chunk;
+#pragma omp parallel for num_threads(nchunks < nt ? nchunks : nt) schedule(dynamic, 1)
+    for (int c = 0; c < nchunks; c++) {
+        int lo = c * chunk, n = dim - lo < chunk ? dim - lo : chunk;
+        if (splitM) /* rows lo.. of op(A) and C */
+            sgemm1(transA, transB, n, N, K, alpha, transA ? A + lo : A + (size_t)lo * lda, lda, B, ldb, beta,
+                   C + (size_t)lo * ldc, ldc);
+        else /* columns lo.. of op(B) and C */
+            sgemm1(transA, transB, M, n, K, alpha, A, lda, transB ? B + (size_t)lo * ldb : B + lo, ldb, beta, C + lo,
+                   ldc);
+    }
+}
