@@ -2,11 +2,10 @@
  * parameter declaration/init, one activation buffer, forward and backward.
  *
  * Built from the ops in parm/ops.h, plus two fusions done here with one
- * cblas_sgemm each (no extra pass, no extra buffer):
+ * parm_sgemm each (no extra pass, no extra buffer):
  *   residual + projection:  out[N,OC] = res[N,OC] + b[OC] + inp[N,K]·W[OC,K]ᵀ
  *   input gradient:         dinp[N,K] = dout[N,OC]·W[OC,K]  (β = 0: no memset)
  * N = B·T throughout. */
-#include <cblas.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,12 +22,12 @@ static void linear_residual(float *out, const float *res, const float *inp, cons
         const float *r = res + (size_t)n * OC;
         for (int j = 0; j < OC; j++) o[j] = r[j] + b[j];
     }
-    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, N, OC, K, 1.0f, inp, K, w, K, 1.0f, out, OC);
+    parm_sgemm(0, 1, N, OC, K, 1.0f, inp, K, w, K, 1.0f, out, OC);
 }
 
 /* dinp[N,K] = dout[N,OC]·W[OC,K]   (overwrites) */
 static void linear_dinp(float *dinp, const float *dout, const float *w, int N, int K, int OC) {
-    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, N, K, OC, 1.0f, dout, OC, w, K, 0.0f, dinp, K);
+    parm_sgemm(0, 0, N, K, OC, 1.0f, dout, OC, w, K, 0.0f, dinp, K);
 }
 
 /* Declare <prefix>blocks.<l>.<what> (l >= 0) or <prefix><what>: a matrix
