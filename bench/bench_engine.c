@@ -1,0 +1,153 @@
+/* bench_engine.c — `make bench-engine`: the training engine against PyTorch
+ * 1.13 CPU on the same model, side by side in one run, and against this run's
+ * cblas_sgemm peak.
+ *
+ * Model: pre-norm transformer stack, L=4, C=256, 8 heads, MLP 1024, T=80,
+ * omni-attention mask (causal text prefix of T/4, image tokens see all; the
+ * last 3 positions of odd batch rows are padding), no LM head; training step =
+ * zero-grad, forward, backward of a fixed output gradient, AdamW. The PyTorch
+ * twin is tools/bench_engine_torch.py, run with the same thread count.
+ * Prints numbers only; never fails on speed. Last line:
+ *   speedup_train X.XX speedup_infer X.XX sgemm_fraction 0.XX */
+#include <cblas.h>
+#include <omp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "parm.h"
+#include "parm/transformer.h"
+
+static int cmp_double(const void *a, const void *b) {
+    double x = *(const double *)a, y = *(const double *)b;
+    return x < y ? -1 : x > y;
+}
+static double median(double *t, int n) {
+    qsort(t, (size_t)n, sizeof *t, cmp_double);
+    return t[n / 2];
+}
+
+void openblas_set_num_threads(int num_threads);
+
+/* Best-of-5 GFLOPS of a 1024³ sgemm in this process: cblas_sgemm with
+ * OpenBLAS's own `threads` threads, and parm_sgemm (the engine's split over
+ * OpenMP); the higher is the peak the engine is measured against. */
+static double sgemm_gflops(int threads, double *blas_own, double *engine) {
+    const int n = 1024;
+    float *a = malloc(sizeof(float) * n * n), *b = malloc(sizeof(float) * n * n), *c = malloc(sizeof(float) * n * n);
+    for (long i = 0; i < (long)n * n; i++) a[i] = b[i] = (float)(i % 7) * 0.1f;
+    for (int mode = 0; mode < 2; mode++) {
+        double best = 1e30;
+        if (mode == 0) openblas_set_num_threads(threads);
+        for (int r = 0; r < 6; r++) {
+            double t = parm_now();
+            if (mode == 0) cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, n, n, n, 1.0f, a, n, b, n, 0.0f, c, n);
+            else parm_sgemm(0, 1, n, n, n, 1.0f, a, n, b, n, 0.0f, c, n);
+            t = parm_now() - t;
+            if (r > 0 && t < best) best = t;
+        }
+        if (mode == 0) openblas_set_num_threads(1); /* back to the engine's policy (ops_blas.c) */
+        *(mode == 0 ? blas_own : engine) = 2.0 * n * n * n / best * 1e-9;
+    }
+    free(a); free(b); free(c);
+    return *blas_own > *engine ? *blas_own : *engine;
+}
+
+static void omni_mask(uint8_t *m, int B, int T) {
+    int nt = T / 4;
+    for (int b = 0; b < B; b++)
+        for (int t = 0; t < T; t++)
+            for (int s = 0; s < T; s++) {
+                int ok = t < nt ? (s < nt && s <= t) : 1;
+                if (b % 2 == 1 && (t >= T - 3 || s >= T - 3)) ok = 0;
+                m[((size_t)b * T + t) * T + s] = (uint8_t)ok;
+            }
+}
+
+int main(int argc, char **argv) {
+    const parm_tf_config cfg = {.L = 4, .C = 256, .NH = 8, .F = 1024};
+    /* usage: bench_engine [REPS [notorch]]  (notorch: C side only, for profiling) */
+    const int T = 80, B = 16, reps = argc > 1 && atoi(argv[1]) > 0 ? atoi(argv[1]) : 10;
+    const int run_torch = !(argc > 2 && !strcmp(argv[2], "notorch"));
+    const int threads = omp_get_max_threads();
+    parm_slab s = {0};
+    parm_transformer tf;
+    parm_rng rng;
+    parm_rng_seed(&rng, 0, PARM_STREAM_INIT);
+    if (parm_tf_declare(&tf, &s, "", &cfg) || parm_slab_alloc(&s) || parm_tf_alloc(&tf, B, T)) {
+        fprintf(stderr, "bench-engine: %s\n", parm_last_error());
+        return 1;
+    }
+    parm_tf_init(&tf, &rng);
+    size_t NC = (size_t)B * T * cfg.C;
+    float *x = malloc(NC * sizeof(float)), *dy = malloc(NC * sizeof(float));
+    for (size_t i = 0; i < NC; i++) x[i] = parm_rng_normal(&rng), dy[i] = 1e-3f * parm_rng_normal(&rng);
+    uint8_t *mask = malloc((size_t)B * T * T), *mask1 = malloc((size_t)T * T);
+    omni_mask(mask, B, T);
+    omni_mask(mask1, 1, T);
+    parm_adamw opt = parm_adamw_default();
+    opt.lr = 1e-4f;
+
+    printf("bench-engine: pre-norm transformer L=%d C=%d heads=%d MLP=%d T=%d batch=%d, %zu params, %d threads\n",
+           cfg.L, cfg.C, cfg.NH, cfg.F, T, B, s.numel, threads);
+    double sg_blas, sg_engine, sg = sgemm_gflops(threads, &sg_blas, &sg_engine);
+    double *t = malloc(sizeof(double) * 4 * (reps + 2));
+    long step = 0;
+    /* warm up every path */
+    for (int i = 0; i < 2; i++) {
+        parm_tf_forward(&tf, x, mask, B, T, 0);
+        parm_tf_forward(&tf, x, mask1, 1, T, 0);
+        parm_slab_zero_grad(&s);
+        parm_tf_forward(&tf, x, mask, B, T, 1);
+        parm_tf_backward(&tf, NULL, dy);
+        parm_adamw_step(&s, &opt, opt.lr, ++step);
+    }
+    for (int i = 0; i < reps; i++) {
+        double t0 = parm_now();
+        parm_tf_forward(&tf, x, mask, B, T, 0);
+        t[i] = parm_now() - t0;
+    }
+    double f16 = median(t, reps) * 1e3;
+    for (int i = 0; i < 4 * reps; i++) {
+        double t0 = parm_now();
+        parm_tf_forward(&tf, x, mask1, 1, T, 0);
+        t[i] = parm_now() - t0;
+    }
+    double f1 = median(t, 4 * reps) * 1e3;
+    for (int i = 0; i < reps; i++) {
+        double t0 = parm_now();
+        parm_slab_zero_grad(&s);
+        if (!parm_tf_forward(&tf, x, mask, B, T, 1) || parm_tf_backward(&tf, NULL, dy) ||
+            parm_adamw_step(&s, &opt, opt.lr, ++step)) {
+            fprintf(stderr, "bench-engine: %s\n", parm_last_error());
+            return 1;
+        }
+        t[i] = parm_now() - t0;
+    }
+    double tr = median(t, reps) * 1e3;
+
+    char cmd[256], line[256];
+    snprintf(cmd, sizeof cmd, "/usr/bin/python3 tools/bench_engine_torch.py %d %d %d %d %d %d %d %d", cfg.L, cfg.C,
+             cfg.NH, cfg.F, T, B, threads, reps);
+    double pf16 = 0, pf1 = 0, ptr = 0;
+    FILE *p = run_torch ? popen(cmd, "r") : NULL;
+    while (p && fgets(line, sizeof line, p))
+        sscanf(line, "torch fwd_b16_ms %lf fwd_b1_ms %lf train_ms %lf", &pf16, &pf1, &ptr);
+    if (p) pclose(p);
+    if (ptr <= 0 && run_torch) fprintf(stderr, "bench-engine: PyTorch side failed (is python3-torch installed?)\n");
+
+    double ff16 = parm_tf_forward_flops(&cfg, B, T), ff1 = parm_tf_forward_flops(&cfg, 1, T);
+    printf("%-34s %10s %10s %9s %12s\n", "", "C ms", "torch ms", "speedup", "C GFLOPS");
+    printf("%-34s %10.2f %10.2f %8.2fx %12.1f\n", "forward, batch 16", f16, pf16, pf16 / f16, ff16 / f16 * 1e-6);
+    printf("%-34s %10.2f %10.2f %8.2fx %12.1f\n", "forward, batch 1", f1, pf1, pf1 / f1, ff1 / f1 * 1e-6);
+    printf("%-34s %10.2f %10.2f %8.2fx %12.1f\n", "train step (fwd+bwd+AdamW), b 16", tr, ptr, ptr / tr,
+           3 * ff16 / tr * 1e-6);
+    printf("sgemm 1024^3 (this run, %d threads): cblas_sgemm %.1f GFLOPS, parm_sgemm %.1f GFLOPS; peak = %.1f\n",
+           threads, sg_blas, sg_engine, sg);
+    double si = pf16 / f16 < pf1 / f1 ? pf16 / f16 : pf1 / f1;
+    printf("speedup_train %.2f speedup_infer %.2f sgemm_fraction %.2f\n", ptr / tr, si, 3 * ff16 / tr * 1e-6 / sg);
+    free(x); free(dy); free(mask); free(mask1); free(t);
+    parm_tf_free(&tf);
+    parm_slab_free(&s);
+    return 0;
+}
