@@ -18,6 +18,11 @@
  *    not cblas_sgemm, to get a multi-threaded matmul. (Two pools — OpenMP
  *    workers spinning while OpenBLAS threads want the same cores — cut
  *    sgemm throughput ~5x on the 2-core target.)
+ *    On a SHARED machine (other processes busy) libgomp's default
+ *    spin-waiting is catastrophic — a region whose partner thread is
+ *    descheduled spins for milliseconds; run with OMP_WAIT_POLICY=passive
+ *    there (measured under load: transformer train step 1672 → 442 ms,
+ *    test_ops 8.2 → 0.2 s). On an idle machine the default is fine.
  *  - Determinism: for a fixed thread count every op is bit-reproducible.
  *    Across thread counts every op except those whose matmul parm_sgemm
  *    splits into panels (linear; conv with B = 1) is bit-identical too;
