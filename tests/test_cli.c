@@ -3,7 +3,8 @@
  * prompts (split counts, --bench = the committed file), bench --method gt
  * over the whole benchmark (1.000) with the same summary as grade, and bad
  * input (missing/garbled PNG, wrong size, malformed JSONL, unknown tag,
- * empty folder): a one-line error, non-zero exit, no results.jsonl. */
+ * empty folder): a one-line error, non-zero exit, no results.jsonl; the
+ * judge's train/eval commands (help, bad options, an eval run). */
 #include <stdarg.h>
 #include <stdlib.h>
 #include <sys/stat.h>
@@ -186,6 +187,28 @@ static void test_grade_bad_input(void) {
     CHECK(sh("./parm bench --method gt --out %s/bb --metadata %s/B/nothing.jsonl", T, T) == 1, "bench missing metadata");
 }
 
+/* parm train judge / parm eval judge: help, bad options, an eval of the fixture judge */
+static void test_judge_cli(void) {
+    const char *cmds[] = {"train judge", "eval judge"};
+    for (int i = 0; i < 2; i++) {
+        CHECK(sh("./parm %s --help", cmds[i]) == 0, "parm %s --help", cmds[i]);
+        char *o = slurp("out");
+        CHECK(strstr(o, "usage: parm") && strstr(o, "--seed"), "%s help text", cmds[i]);
+        free(o);
+        CHECK(sh("./parm %s --bogus 1", cmds[i]) == 2, "unknown option exits 2");
+    }
+    CHECK(sh("./parm train judge --variant nope --steps 1") == 1, "unknown variant exits 1");
+    char *e = slurp("err");
+    CHECK(strstr(e, "orm-zs") != NULL, "names the valid variants: %s", e);
+    free(e);
+    CHECK(sh("./parm train judge --steps 2 --batch 4 --layers 1 --width 16 --heads 2 --mlp 16 --eval-every 0 --seed 1 "
+             "--out %s/j.safetensors --ckpt %s/j.ckpt --log %s/j.csv --quiet", T, T, T) == 0, "train judge");
+    CHECK(sh("./parm eval judge --weights %s/j.safetensors --n 20 --json", T) == 0, "eval judge");
+    char *o = slurp("out");
+    CHECK(strstr(o, "\"auc\": ") && strstr(o, "\"n\": 20"), "eval json: %s", o);
+    free(o);
+}
+
 int main(void) {
     if (!mkdtemp(T)) { perror("mkdtemp"); printf("0 passed, 1 failed\n"); return 1; }
     if (access("./parm", X_OK)) { fprintf(stderr, "./parm is not built (run make test)\n"); printf("0 passed, 1 failed\n"); return 1; }
@@ -193,6 +216,7 @@ int main(void) {
     RUN(test_render_and_prompts);
     RUN(test_bench_and_grade);
     RUN(test_grade_bad_input);
+    RUN(test_judge_cli);
     char cmd[256];
     snprintf(cmd, sizeof cmd, "rm -rf %s", T);
     if (system(cmd)) fprintf(stderr, "could not remove %s\n", T);

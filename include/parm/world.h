@@ -146,6 +146,26 @@ extern const char *const parm_wrong_names[PARM_NWRONG];
 int parm_wrong_applies(const parm_prompt *p, int kind);
 /* A scene for p changed in respect `kind` (error if it does not apply). */
 int parm_scene_wrong(const parm_prompt *p, int kind, parm_rng *rng, parm_scene *scene);
+/* Captions changed in exactly one respect (judge training: "minimally corrupted captions"). */
+typedef enum {
+    PARM_CORRUPT_COLOR,     /* one named colour → another (colors, color_attr; c1 ≠ c2 kept) */
+    PARM_CORRUPT_SHAPE,     /* one shape → another (two shapes of a prompt stay distinct) */
+    PARM_CORRUPT_COUNT,     /* single ↔ counting: N ∈ {1,2,3,4} → another N' (single_object, counting) */
+    PARM_CORRUPT_RELATION,  /* position: the relation → one of the other three */
+    PARM_CORRUPT_SWAP,      /* color_attr: the two colours swapped (the attribute-binding error) */
+    PARM_NCORRUPT
+} parm_corrupt;
+extern const char *const parm_corrupt_names[PARM_NCORRUPT]; /* "colour", "shape", "count", "relation", "colour swap" */
+/* A different prompt of the grammar that differs from p in one respect: a kind
+ * uniform among those that apply to p's tag (single: shape, count; two: shape;
+ * counting: shape, count; colors: colour, shape; position: shape, relation;
+ * color_attr: colour, shape, swap), then a value uniform among the valid ones.
+ * out is formatted (out->text set). Returns the kind, or -1 with an error.
+ * It does not look at any image or at the split: a caller that needs "the
+ * image does not satisfy it" grades (a count change to a smaller N, say, may
+ * still hold), and a caller that trains rejects test prompts. */
+int parm_prompt_corrupt(const parm_prompt *p, parm_rng *rng, parm_prompt *out);
+
 /* In-place image perturbations of a 64×64 RGB image. */
 void parm_image_noise(uint8_t *rgb, float sigma, parm_rng *rng);   /* + round(N(0, σ²)) per channel, clamped */
 void parm_image_blur(uint8_t *rgb);  /* pixel = ½ itself + ½ mean of its in-canvas 3×3 neighbourhood, rounded */

@@ -21,6 +21,7 @@ int cmd_prompts(int argc, char **argv);
 int cmd_grade(int argc, char **argv);
 int cmd_bench(int argc, char **argv);
 int cmd_train(int argc, char **argv);
+int cmd_eval(int argc, char **argv);
 int cmd_tokenize(int argc, char **argv);
 int cmd_reconstruct(int argc, char **argv);
 int cmd_generate(int argc, char **argv);

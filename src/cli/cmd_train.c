@@ -1,11 +1,13 @@
 /* cmd_train.c — `parm train MODEL …`: train one of parm's models.
- * Models: vq (the image tokenizer), gen (the generator). */
+ * Models: vq (the image tokenizer), gen (the generator), judge (the yes/no
+ * vision-language judge; --variant picks its training data). */
 #include <stdio.h>
 #include <string.h>
 
 #include "cli.h"
 #include "parm.h"
 #include "parm/gen.h"
+#include "parm/judge.h"
 #include "parm/vq.h"
 
 static void train_vq_usage(FILE *f) {
@@ -126,15 +128,87 @@ static int train_gen(int argc, char **argv) {
     return 0;
 }
 
+static void train_judge_usage(FILE *f) {
+    parm_judge_train_opts d = parm_judge_train_defaults();
+    fprintf(f,
+            "usage: parm train judge --variant NAME [options]\n"
+            "Train the yes/no judge (question token + prompt + 8x8 image patches -> P(yes)).\n\n"
+            "  --variant NAME     training data (default %s):\n", d.variant);
+    for (int i = 0; i < parm_judge_nsources; i++)
+        fprintf(f, "                       %-8s %s\n                                (writes %s)\n", parm_judge_sources[i].name,
+                parm_judge_sources[i].help, parm_judge_sources[i].default_out);
+    fprintf(f,
+            "  --steps N          optimizer steps (default %ld)\n"
+            "  --batch N          examples per step (default %d)\n"
+            "  --lr X             peak learning rate (default %g), cosine to --lr-min (default %g)\n"
+            "  --warmup N         warmup steps (default %ld)\n"
+            "  --layers N --width N --heads N --mlp N   model size (default %d / %d / %d / %d)\n"
+            "  --seed S           seed for init and data (default 0)\n"
+            "  --out PATH         final weights, F16 (default: the variant's, above)\n"
+            "  --ckpt PATH        checkpoint for exact resume (default runs/judge_<variant>.ckpt.safetensors)\n"
+            "  --ckpt-every N     checkpoint period (default %ld)\n"
+            "  --eval-every N     held-out eval period (default %ld; 0 = off): GT renders of TEST prompts\n"
+            "                     and of train prompts, matching vs corrupted captions\n"
+            "  --eval-n N         examples per held-out set (default %d)\n"
+            "  --log PATH         learning-curve CSV (default runs/judge_<variant>.curve.csv)\n"
+            "  --resume CKPT      continue from a checkpoint (bit-exact)\n"
+            "  --quiet            no progress output\n",
+            d.steps, d.batch, d.lr, d.lr_min, d.warmup, d.cfg.L, d.cfg.C, d.cfg.NH, d.cfg.F, d.ckpt_every,
+            d.eval_every, d.eval_n);
+}
+
+static int train_judge(int argc, char **argv) {
+    parm_judge_train_opts o = parm_judge_train_defaults();
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i], *v = NULL;
+        long n;
+        double x;
+        if (!strcmp(a, "--help") || !strcmp(a, "-h")) { train_judge_usage(stdout); return 0; }
+        if (!strcmp(a, "--quiet")) { o.quiet = 1; continue; }
+        if (!(v = cli_value(argc, argv, i))) return 2;
+        i++;
+        if (!strcmp(a, "--variant")) o.variant = v;
+        else if (!strcmp(a, "--steps")) { if (cli_int(a, v, 1, 100000000, &n)) return 2; o.steps = n; }
+        else if (!strcmp(a, "--batch")) { if (cli_int(a, v, 1, 4096, &n)) return 2; o.batch = (int)n; }
+        else if (!strcmp(a, "--lr")) { if (cli_float(a, v, 0, 1, &x)) return 2; o.lr = (float)x; }
+        else if (!strcmp(a, "--lr-min")) { if (cli_float(a, v, 0, 1, &x)) return 2; o.lr_min = (float)x; }
+        else if (!strcmp(a, "--warmup")) { if (cli_int(a, v, 0, 100000000, &n)) return 2; o.warmup = n; }
+        else if (!strcmp(a, "--layers")) { if (cli_int(a, v, 1, 64, &n)) return 2; o.cfg.L = (int)n; }
+        else if (!strcmp(a, "--width")) { if (cli_int(a, v, 8, 4096, &n)) return 2; o.cfg.C = (int)n; }
+        else if (!strcmp(a, "--heads")) { if (cli_int(a, v, 1, 64, &n)) return 2; o.cfg.NH = (int)n; }
+        else if (!strcmp(a, "--mlp")) { if (cli_int(a, v, 1, 65536, &n)) return 2; o.cfg.F = (int)n; }
+        else if (!strcmp(a, "--seed")) { if (cli_int(a, v, 0, 0x7fffffffL, &n)) return 2; o.seed = (uint64_t)n; }
+        else if (!strcmp(a, "--out")) o.out = v;
+        else if (!strcmp(a, "--ckpt")) o.ckpt = v;
+        else if (!strcmp(a, "--ckpt-every")) { if (cli_int(a, v, 1, 100000000, &n)) return 2; o.ckpt_every = n; }
+        else if (!strcmp(a, "--eval-every")) { if (cli_int(a, v, 0, 100000000, &n)) return 2; o.eval_every = n; }
+        else if (!strcmp(a, "--eval-n")) { if (cli_int(a, v, 2, 1000000, &n)) return 2; o.eval_n = (int)(n + (n & 1)); }
+        else if (!strcmp(a, "--log")) o.log = v;
+        else if (!strcmp(a, "--resume")) o.resume = v;
+        else return cli_unknown("train judge", a);
+    }
+    if (o.cfg.C % o.cfg.NH) {
+        fprintf(stderr, "parm: error: --width %d is not a multiple of --heads %d\n", o.cfg.C, o.cfg.NH);
+        return 2;
+    }
+    const parm_judge_source *src = parm_judge_source_find(o.variant);
+    if (!src) return cli_fail();
+    if (parm_judge_train(&o, NULL)) return cli_fail();
+    if (!o.quiet) fprintf(stderr, "wrote %s\n", o.out ? o.out : src->default_out);
+    return 0;
+}
+
 int cmd_train(int argc, char **argv) {
     if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
-        fprintf(argc < 2 ? stderr : stdout, "usage: parm train MODEL [options]   (MODEL: vq, gen)\n"
-                                            "  parm train vq --help    options of the tokenizer training\n"
-                                            "  parm train gen --help   options of the generator training\n");
+        fprintf(argc < 2 ? stderr : stdout, "usage: parm train MODEL [options]   (MODEL: vq, gen, judge)\n"
+                                            "  parm train vq --help      options of the tokenizer training\n"
+                                            "  parm train gen --help     options of the generator training\n"
+                                            "  parm train judge --help   options of the judge training (--variant)\n");
         return argc < 2 ? 2 : 0;
     }
     if (!strcmp(argv[1], "vq")) return train_vq(argc - 1, argv + 1);
     if (!strcmp(argv[1], "gen")) return train_gen(argc - 1, argv + 1);
-    fprintf(stderr, "parm train: unknown model '%s'; valid models: vq, gen\n", argv[1]);
+    if (!strcmp(argv[1], "judge")) return train_judge(argc - 1, argv + 1);
+    fprintf(stderr, "parm train: unknown model '%s'; valid models: vq, gen, judge\n", argv[1]);
     return 2;
 }

@@ -18,7 +18,8 @@ static const command commands[] = {
     {"grade", cmd_grade, "grade a folder of images in GenEval layout"},
     {"bench", cmd_bench, "generate the benchmark with a method and grade it"},
     {"generate", cmd_generate, "generate images for a prompt (MaskGIT step-by-step decoding)"},
-    {"train", cmd_train, "train a model (vq, gen)"},
+    {"train", cmd_train, "train a model (vq, gen, judge)"},
+    {"eval", cmd_eval, "evaluate a trained model on held-out data (judge)"},
     {"tokenize", cmd_tokenize, "print an image's VQ token grid"},
     {"reconstruct", cmd_reconstruct, "encode an image to VQ tokens and decode it back"},
 };

@@ -1,0 +1,189 @@
+/* parm/judge.h — the judge: one small vision-language transformer that answers
+ * yes/no questions about (prompt, image) with a probability — the role
+ * LLaVA-OneVision plays in the paper (ORM, PRM, PARM clarity and potential).
+ *
+ * Sequence (T = 1 + text_len + 64 positions), full bidirectional attention
+ * except that padding text keys are masked:
+ *   [Q]      one question token: emb.question[q] (q = PARM_Q_*)
+ *   text     [BOS] w1 … wn [PAD]…  (parm_text_encode, the generator's vocabulary)
+ *   image    64 patches of 8×8 pixels (patch p = py·8+px covers pixels
+ *            y = 8py..8py+7, x = 8px..8px+7); each pixel becomes its palette
+ *            class (parm_pixel_class: 0 background, 1..10 colours) and the
+ *            patch embedding is a linear map of the one-hot [8·8·11] patch —
+ *            computed as Σ over its 64 pixels k = ky·8+kx of
+ *            emb.patch[k·11 + class] (a gather-sum, exact and ~10× cheaper
+ *            than the dense matmul). The world's images (and the VQ's decoded
+ *            step images) are flat palette colours, so the class map loses
+ *            nothing the grader can see.
+ *   every position adds a learned emb.pos[t].
+ * Answer: logit = head · LN_f(h_Q) + b, the final hidden state of the
+ * question token; P(yes) = σ(logit). Training: BCE with logits.
+ *
+ * Why one head + question tokens (not one head per question): the paper asks
+ * one VLM several questions in words and reads its "yes" probability; here the
+ * question is a token of the input and the yes/no readout is shared, so every
+ * question reuses the same image-text matching features and a variant is just
+ * different training data (a parm_judge_source). Each variant ships as its own
+ * weights file (weights/judge_<variant>.safetensors), so fine-tuning one never
+ * disturbs another.
+ *
+ * Weights: safetensors, config in metadata (model "parm-judge"). */
+#ifndef PARM_JUDGE_H
+#define PARM_JUDGE_H
+
+#include <stdint.h>
+
+#include "parm/nn.h"
+#include "parm/transformer.h"
+#include "parm/world.h"
+
+/* ---- questions ---- */
+enum {
+    PARM_Q_MATCH = 0,     /* ORM: does this image match the prompt? */
+    PARM_Q_CLARITY = 1,   /* PARM: is this step clear enough to judge? */
+    PARM_Q_POTENTIAL = 2, /* PARM: can this step still reach a matching image? */
+    PARM_Q_STEP = 3,      /* PRM: is this step good (per-step score)? */
+    PARM_JUDGE_NQ = 4
+};
+extern const char *const parm_judge_question_names[PARM_JUDGE_NQ]; /* "match", "clarity", "potential", "step" */
+int parm_judge_question_index(const char *name);                  /* -1 if unknown */
+
+#define PARM_JUDGE_PATCH 8                            /* patch side in pixels */
+#define PARM_JUDGE_PATCHES 64                         /* (64/8)² */
+#define PARM_JUDGE_CLASSES 11                         /* background + 10 palette colours */
+#define PARM_JUDGE_PATCH_IN (PARM_JUDGE_PATCH * PARM_JUDGE_PATCH * PARM_JUDGE_CLASSES) /* 704 */
+
+typedef struct {
+    int L, C, NH, F;  /* transformer */
+    int text_len;     /* text positions incl. BOS */
+} parm_judge_config;
+parm_judge_config parm_judge_default_config(void); /* L 4, C 192, NH 6, F 768, text_len 16 */
+
+typedef struct {
+    parm_judge_config cfg;
+    char variant[32];      /* what it was trained as ("orm-zs", …); "" if unknown */
+    parm_slab p;
+    parm_transformer tf;
+    int q_emb, tok_emb, patch_emb, pos_emb, head_w, head_b; /* view indices */
+    int maxB, T;
+    /* buffers for up to maxB sequences */
+    float *x, *dx;         /* [B,T,C]; dx holds dx then dy: [2,B,T,C] */
+    uint8_t *mask;         /* [B,T,T] */
+    int *question;         /* [B] */
+    int *text_ids;         /* [B,text_len] */
+    uint16_t *pix_rows;    /* [B,64,64] row of emb.patch per (patch, pixel k) */
+    float *hid, *dhid;     /* [B,C] final hidden state of the question token */
+    float *logits, *dlogits; /* [B] */
+} parm_judge;
+
+int parm_judge_init(parm_judge *j, const parm_judge_config *cfg, uint64_t seed);
+int parm_judge_alloc(parm_judge *j, int maxB);   /* buffers for batches up to maxB */
+void parm_judge_free(parm_judge *j);
+int parm_judge_load(parm_judge *j, const char *path);
+int parm_judge_save(const parm_judge *j, const char *path, parm_dtype dtype);
+
+/* Forward for B sequences: question [B] (PARM_Q_*), text_ids [B,text_len]
+ * (BOS…PAD, from parm_text_encode), rgb [B,64,64,3]. Fills j->logits [B].
+ * train = 1 keeps activations for parm_judge_loss_backward. */
+int parm_judge_forward(parm_judge *j, const int *question, const int *text_ids, const uint8_t *rgb, int B, int train);
+/* loss = (1/B) Σ_b w_b·BCE(σ(logit_b), label_b) (weights may be NULL = 1);
+ * then the full backward, ACCUMULATING into j->p.g. Returns the loss (NAN on error). */
+float parm_judge_loss_backward(parm_judge *j, const float *labels, const float *weights, int B);
+
+/* P(yes) for n images: question for all; prompts[i] the text for image i
+ * (nprompts == n), or one text for every image (nprompts == 1); rgb
+ * [n,64,64,3]; probs [n] in [0,1]. Batches internally (allocates on first use). */
+int parm_judge_prob(parm_judge *j, int question, const char *const *prompts, int nprompts, const uint8_t *rgb, int n,
+                    float *probs);
+
+/* ---- training data: examples and the sources that make them ---- */
+typedef struct {
+    int question;                          /* PARM_Q_* */
+    parm_prompt caption;                   /* the text the judge reads */
+    parm_prompt prompt;                    /* what the image was made for (provenance; = caption when matching) */
+    uint8_t rgb[PARM_IMG * PARM_IMG * 3];  /* the image */
+    float label;                           /* 1 = yes, 0 = no (soft labels allowed) */
+    int kind;                              /* negatives: parm_corrupt kind; -1 = matching caption */
+} parm_judge_example;
+
+struct parm_judge_train_opts;
+/* A training-data source: one row per judge variant. next() writes one example
+ * drawn with rng (deterministic given the rng state, so checkpoints resume
+ * exactly). open/close are optional (a generator-backed source loads models
+ * there). Later variants (ORM fine-tuned on generator samples labeled by the
+ * grader, PRM on step images, PARM clarity/potential) are new rows. */
+typedef struct {
+    const char *name, *help;
+    const char *default_out; /* where `parm train judge --variant NAME` writes the weights */
+    int question;
+    int (*open)(void **ctx, const struct parm_judge_train_opts *o);
+    int (*next)(void *ctx, parm_rng *rng, parm_judge_example *ex);
+    void (*close)(void *ctx);
+} parm_judge_source;
+/* The source of a variant name, or NULL with an error listing the valid ones. */
+const parm_judge_source *parm_judge_source_find(const char *variant);
+extern const parm_judge_source parm_judge_sources[];
+extern const int parm_judge_nsources;
+
+/* Zero-shot ORM example (question MATCH): a train-split prompt, a ground-truth
+ * render of it, and with probability ½ its own caption (label 1), else a
+ * minimally corrupted caption (parm_prompt_corrupt, label 0) that is a train
+ * prompt and that the image fails (parm_grade == 0). Never emits a test prompt. */
+int parm_judge_next_orm_zs(void *ctx, parm_rng *rng, parm_judge_example *ex);
+
+/* ---- evaluation ---- */
+/* A fixed held-out set of ground-truth renders: n/2 images, each twice (its
+ * caption, label 1; a corrupted caption failing on it, label 0). test = 1:
+ * TEST prompts (tags position / color_attr, half each; captions may be any
+ * prompt); test = 0: train prompts (fresh scenes; captions train prompts). */
+typedef struct {
+    int n;
+    parm_judge_example *ex;
+} parm_judge_evalset;
+int parm_judge_evalset_gt(parm_judge_evalset *s, int test, int n, uint64_t seed);
+void parm_judge_evalset_free(parm_judge_evalset *s);
+
+typedef struct {
+    int n;
+    double loss, acc, auc;      /* acc: P(yes) ≥ ½ ⇔ label ≥ ½ */
+    double acc_pos, acc_neg;    /* accuracy on matching / corrupted captions */
+    double pair_acc;            /* per image: P(yes | own caption) > P(yes | corrupted) (paired sets) */
+    long n_tag[PARM_NTAGS];     /* by the image's prompt tag */
+    double acc_tag[PARM_NTAGS];
+    long n_kind[PARM_NCORRUPT];  /* negatives by corruption kind */
+    double acc_kind[PARM_NCORRUPT];
+} parm_judge_metrics;
+int parm_judge_evaluate(parm_judge *j, const parm_judge_evalset *s, parm_judge_metrics *m);
+void parm_judge_metrics_print(const parm_judge_metrics *m, FILE *f);
+/* Area under the ROC curve (Mann-Whitney, ties count ½); labels ≥ ½ positive.
+ * -1 if one class is empty. */
+double parm_auc(const float *scores, const float *labels, int n);
+
+/* ---- training ---- */
+typedef struct parm_judge_train_opts {
+    parm_judge_config cfg;
+    const char *variant;   /* a parm_judge_sources name */
+    long steps;
+    int batch;
+    float lr, lr_min, clip, weight_decay;
+    long warmup;
+    uint64_t seed;
+    long ckpt_every, eval_every;
+    int eval_n;            /* held-out examples per eval set */
+    const char *out;       /* final weights (F16); NULL = the variant's default_out */
+    const char *ckpt;      /* checkpoint; NULL = runs/judge_<variant>.ckpt.safetensors */
+    const char *log;       /* learning-curve CSV; NULL = runs/judge_<variant>.curve.csv; "" = none */
+    const char *resume;    /* checkpoint to continue from (bit-exact), or NULL */
+    int quiet;
+} parm_judge_train_opts;
+parm_judge_train_opts parm_judge_train_defaults(void);
+
+typedef struct {
+    double loss_first, loss_last; /* mean loss of the first / last min(10, steps) steps of this run */
+    long examples;                /* examples seen in this run */
+    double seconds;
+} parm_judge_train_stats;
+/* st may be NULL. */
+int parm_judge_train(const parm_judge_train_opts *o, parm_judge_train_stats *st);
+
+#endif

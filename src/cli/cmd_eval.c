@@ -1,0 +1,87 @@
+/* cmd_eval.c — `parm eval MODEL …`: evaluate a trained model on held-out data.
+ * Models: judge — accuracy / AUC of P(yes) on ground-truth renders with
+ * matching vs minimally corrupted captions (TEST prompts by default:
+ * evaluating on them is allowed, training never is). */
+#include <stdio.h>
+#include <string.h>
+
+#include "cli.h"
+#include "parm.h"
+#include "parm/judge.h"
+
+static void eval_judge_usage(FILE *f) {
+    fprintf(f,
+            "usage: parm eval judge [--weights W] [--n N] [--seed S] [--set test|train] [--json]\n"
+            "Evaluate a judge's \"does this image match the prompt?\" answer on held-out\n"
+            "ground-truth renders, each shown twice: with its own caption (label yes) and\n"
+            "with a caption changed in one colour/shape/count/relation that the image\n"
+            "fails (label no). Prints accuracy (P(yes) >= 0.5), AUC, paired accuracy (own\n"
+            "caption scored above the corrupted one), per tag and per kind of change.\n\n"
+            "  --weights W   judge weights (default weights/judge_zs.safetensors)\n"
+            "  --n N         examples (default 1000; N/2 images)\n"
+            "  --seed S      seed of the held-out set (default 0)\n"
+            "  --set NAME    test: TEST prompts (position, color_attr; default)\n"
+            "                train: fresh renders of train prompts\n"
+            "  --json        print the summary as one JSON object\n");
+}
+
+static int eval_judge(int argc, char **argv) {
+    const char *weights = "weights/judge_zs.safetensors", *set = "test";
+    long n = 1000, seed = 0;
+    int json = 0;
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i], *v;
+        if (!strcmp(a, "--help") || !strcmp(a, "-h")) { eval_judge_usage(stdout); return 0; }
+        if (!strcmp(a, "--json")) { json = 1; continue; }
+        if (!(v = cli_value(argc, argv, i))) return 2;
+        i++;
+        if (!strcmp(a, "--weights")) weights = v;
+        else if (!strcmp(a, "--n")) { if (cli_int(a, v, 2, 10000000, &n)) return 2; n += n & 1; }
+        else if (!strcmp(a, "--seed")) { if (cli_int(a, v, 0, 0x7fffffffL, &seed)) return 2; }
+        else if (!strcmp(a, "--set")) {
+            if (strcmp(v, "test") && strcmp(v, "train")) {
+                fprintf(stderr, "parm: error: --set '%s' is not 'test' or 'train'\n", v);
+                return 2;
+            }
+            set = v;
+        } else return cli_unknown("eval judge", a);
+    }
+    parm_judge j;
+    parm_judge_evalset s;
+    parm_judge_metrics m;
+    if (parm_judge_load(&j, weights)) return cli_fail();
+    int test = !strcmp(set, "test");
+    if (parm_judge_evalset_gt(&s, test, (int)n, (uint64_t)seed)) { parm_judge_free(&j); return cli_fail(); }
+    double t0 = parm_now();
+    int rc = parm_judge_evaluate(&j, &s, &m);
+    double sec = parm_now() - t0;
+    char variant[sizeof j.variant];
+    memcpy(variant, j.variant, sizeof variant);
+    parm_judge_evalset_free(&s);
+    parm_judge_free(&j);
+    if (rc) return cli_fail();
+    if (json) {
+        printf("{\"weights\": \"%s\", \"set\": \"%s\", \"seed\": %ld, \"n\": %d, \"loss\": %.6f, \"accuracy\": %.6f, "
+               "\"auc\": %.6f, \"paired\": %.6f, \"accuracy_matching\": %.6f, \"accuracy_corrupted\": %.6f",
+               weights, set, seed, m.n, m.loss, m.acc, m.auc, m.pair_acc, m.acc_pos, m.acc_neg);
+        for (int t = 0; t < PARM_NTAGS; t++)
+            if (m.n_tag[t]) printf(", \"%s\": %.6f", parm_tag_names[t], m.acc_tag[t]);
+        printf("}\n");
+    } else {
+        printf("judge %s (variant '%s') on held-out GT renders of %s prompts, seed %ld (%.1f s, %.0f examples/s):\n",
+               weights, j.variant, set, seed, sec, m.n / sec);
+        parm_judge_metrics_print(&m, stdout);
+    }
+    return 0;
+}
+
+int cmd_eval(int argc, char **argv) {
+    if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
+        fprintf(argc < 2 ? stderr : stdout, "usage: parm eval MODEL [options]   (MODEL: judge)\n"
+                                            "  parm eval judge --help   accuracy / AUC of a judge on held-out renders\n");
+        return argc < 2 ? 2 : 0;
+    }
+    if (!strcmp(argv[1], "judge")) return eval_judge(argc - 1, argv + 1);
+    fprintf(stderr, "parm eval: unknown model '%s'; valid models: judge\n", argv[1]);
+    return 2;
+}

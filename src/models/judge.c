@@ -1,0 +1,289 @@
+/* judge.c — the judge model (see include/parm/judge.h): parameters, the
+ * [Q][text][patches] embedding with the palette-class patch gather-sum, the
+ * padding-key attention mask, forward to one yes/no logit per sequence, BCE
+ * loss and the full backward, P(yes) for a batch of images, weights I/O. */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "parm/gen.h" /* the text tokenizer */
+#include "parm/judge.h"
+#include "parm/ops.h"
+
+#define NP PARM_JUDGE_PATCHES /* 64 patches per image */
+#define NK (PARM_JUDGE_PATCH * PARM_JUDGE_PATCH) /* 64 pixels per patch */
+#define NCLS PARM_JUDGE_CLASSES
+
+const char *const parm_judge_question_names[PARM_JUDGE_NQ] = {"match", "clarity", "potential", "step"};
+
+int parm_judge_question_index(const char *name) {
+    for (int q = 0; name && q < PARM_JUDGE_NQ; q++)
+        if (!strcmp(name, parm_judge_question_names[q])) return q;
+    return -1;
+}
+
+static int bad_question(int q) {
+    return PARM_ERR("unknown judge question %d (valid: 0 match, 1 clarity, 2 potential, 3 step)", q);
+}
+
+parm_judge_config parm_judge_default_config(void) {
+    parm_judge_config c = {.L = 4, .C = 192, .NH = 6, .F = 768, .text_len = 16};
+    return c;
+}
+
+static int declare(parm_judge *j) {
+    const parm_judge_config *c = &j->cfg;
+    parm_slab *s = &j->p;
+    int64_t qe[2] = {PARM_JUDGE_NQ, c->C}, te[2] = {parm_text_vocab_size(), c->C};
+    int64_t pa[2] = {PARM_JUDGE_PATCH_IN, c->C}, pe[2] = {j->T, c->C}, hw[2] = {1, c->C}, hb = 1;
+    j->q_emb = parm_slab_add(s, "emb.question", 2, qe, 0);
+    j->tok_emb = parm_slab_add(s, "emb.text", 2, te, 0);
+    j->patch_emb = parm_slab_add(s, "emb.patch", 2, pa, 0);
+    j->pos_emb = parm_slab_add(s, "emb.pos", 2, pe, 0);
+    parm_tf_config tc = {.L = c->L, .C = c->C, .NH = c->NH, .F = c->F};
+    if (parm_tf_declare(&j->tf, s, "tf.", &tc)) return -1;
+    j->head_w = parm_slab_add(s, "head.weight", 2, hw, 1);
+    j->head_b = parm_slab_add(s, "head.bias", 1, &hb, 0);
+    if (j->head_b < 0) return -1;
+    return parm_slab_alloc(s);
+}
+
+int parm_judge_init(parm_judge *j, const parm_judge_config *cfg, uint64_t seed) {
+    memset(j, 0, sizeof *j);
+    if (cfg->L < 1 || cfg->C < 8 || cfg->NH < 1 || cfg->C % cfg->NH || cfg->F < 1 || cfg->text_len < 4 ||
+        cfg->text_len > 64)
+        return PARM_ERR("bad judge config: L %d C %d NH %d F %d text_len %d (need C %% NH == 0, text_len in [4, 64])",
+                        cfg->L, cfg->C, cfg->NH, cfg->F, cfg->text_len);
+    j->cfg = *cfg;
+    j->T = 1 + cfg->text_len + NP;
+    if (declare(j)) return -1;
+    parm_rng rng;
+    parm_rng_seed(&rng, seed, PARM_STREAM_INIT);
+    parm_init_normal(&j->p, j->q_emb, 0.02f, &rng);
+    parm_init_normal(&j->p, j->tok_emb, 0.02f, &rng);
+    parm_init_normal(&j->p, j->patch_emb, 0.02f / 8, &rng); /* a patch sums 64 rows: std 0.02 */
+    parm_init_normal(&j->p, j->pos_emb, 0.02f, &rng);
+    parm_tf_init(&j->tf, &rng);
+    parm_init_normal(&j->p, j->head_w, 0.02f, &rng);
+    parm_init_const(&j->p, j->head_b, 0.0f);
+    return 0;
+}
+
+static void free_buffers(parm_judge *j) {
+    free(j->x); free(j->dx); free(j->mask); free(j->question); free(j->text_ids); free(j->pix_rows);
+    free(j->hid); free(j->dhid); free(j->logits); free(j->dlogits);
+    j->x = j->dx = j->hid = j->dhid = j->logits = j->dlogits = NULL;
+    j->mask = NULL; j->question = j->text_ids = NULL; j->pix_rows = NULL;
+    j->maxB = 0;
+}
+
+int parm_judge_alloc(parm_judge *j, int maxB) {
+    if (maxB < 1) return PARM_ERR("judge batch %d < 1", maxB);
+    if (maxB <= j->maxB) return 0;
+    free_buffers(j);
+    if (parm_tf_alloc(&j->tf, maxB, j->T)) return -1;
+    size_t C = j->cfg.C, T = j->T, B = maxB;
+    j->x = parm_malloc(B * T * C * sizeof(float));
+    j->dx = parm_malloc(2 * B * T * C * sizeof(float));
+    j->mask = parm_malloc(B * T * T);
+    j->question = parm_malloc(B * sizeof(int));
+    j->text_ids = parm_malloc(B * j->cfg.text_len * sizeof(int));
+    j->pix_rows = parm_malloc(B * NP * NK * sizeof(uint16_t));
+    j->hid = parm_malloc(B * C * sizeof(float));
+    j->dhid = parm_malloc(B * C * sizeof(float));
+    j->logits = parm_malloc(B * sizeof(float));
+    j->dlogits = parm_malloc(B * sizeof(float));
+    if (!j->x || !j->dx || !j->mask || !j->question || !j->text_ids || !j->pix_rows || !j->hid || !j->dhid ||
+        !j->logits || !j->dlogits) {
+        free_buffers(j);
+        return -1;
+    }
+    j->maxB = maxB;
+    return 0;
+}
+
+void parm_judge_free(parm_judge *j) {
+    free_buffers(j);
+    parm_tf_free(&j->tf);
+    parm_slab_free(&j->p);
+}
+
+/* rgb [64,64,3] → rows [64 patches, 64 pixels]: emb.patch row k·11 + class */
+static void patch_rows(uint16_t *rows, const uint8_t *rgb) {
+    for (int y = 0; y < PARM_IMG; y++)
+        for (int x = 0; x < PARM_IMG; x++) {
+            int p = (y / PARM_JUDGE_PATCH) * 8 + x / PARM_JUDGE_PATCH;
+            int k = (y % PARM_JUDGE_PATCH) * PARM_JUDGE_PATCH + x % PARM_JUDGE_PATCH;
+            rows[p * NK + k] = (uint16_t)(k * NCLS + parm_pixel_class(rgb + 3 * (y * PARM_IMG + x)));
+        }
+}
+
+int parm_judge_forward(parm_judge *j, const int *question, const int *text_ids, const uint8_t *rgb, int B, int train) {
+    if (B < 1 || B > j->maxB) return PARM_ERR("judge batch %d outside [1, %d] (call parm_judge_alloc)", B, j->maxB);
+    const int C = j->cfg.C, T = j->T, Tt = j->cfg.text_len, V = parm_text_vocab_size();
+    for (int b = 0; b < B; b++) {
+        if (question[b] < 0 || question[b] >= PARM_JUDGE_NQ) return bad_question(question[b]);
+        int n = 0; /* non-pad text positions: up to the last non-pad token */
+        for (int t = 0; t < Tt; t++) {
+            int id = text_ids[b * Tt + t];
+            if (id < 0 || id >= V) return PARM_ERR("text token %d outside the vocabulary [0, %d)", id, V);
+            if (id != PARM_TOK_PAD) n = t + 1;
+        }
+        /* every query sees the question, the non-pad text and every patch */
+        uint8_t *m = j->mask + (size_t)b * T * T;
+        for (int k = 0; k < T; k++) m[k] = k <= n || k > Tt;
+        for (int q = 1; q < T; q++) memcpy(m + (size_t)q * T, m, T);
+    }
+    memcpy(j->question, question, sizeof(int) * B);
+    memcpy(j->text_ids, text_ids, sizeof(int) * B * Tt);
+#pragma omp parallel for
+    for (int b = 0; b < B; b++) patch_rows(j->pix_rows + (size_t)b * NP * NK, rgb + (size_t)b * PARM_IMG * PARM_IMG * 3);
+    const float *qe = parm_w(&j->p, j->q_emb), *te = parm_w(&j->p, j->tok_emb);
+    const float *pa = parm_w(&j->p, j->patch_emb), *pe = parm_w(&j->p, j->pos_emb);
+#pragma omp parallel for
+    for (int bt = 0; bt < B * T; bt++) {
+        int b = bt / T, t = bt % T;
+        float *xr = j->x + (size_t)bt * C;
+        const float *pr = pe + (size_t)t * C;
+        if (t <= Tt) {
+            const float *er = t == 0 ? qe + (size_t)question[b] * C : te + (size_t)text_ids[b * Tt + t - 1] * C;
+            for (int c = 0; c < C; c++) xr[c] = er[c] + pr[c];
+        } else {
+            const uint16_t *rows = j->pix_rows + ((size_t)b * NP + t - 1 - Tt) * NK;
+            for (int c = 0; c < C; c++) xr[c] = pr[c];
+            for (int k = 0; k < NK; k++) {
+                const float *er = pa + (size_t)rows[k] * C;
+                for (int c = 0; c < C; c++) xr[c] += er[c];
+            }
+        }
+    }
+    const float *y = parm_tf_forward(&j->tf, j->x, j->mask, B, T, train);
+    if (!y) return -1;
+    for (int b = 0; b < B; b++) memcpy(j->hid + (size_t)b * C, y + (size_t)b * T * C, sizeof(float) * C);
+    linear_forward(j->logits, j->hid, parm_w(&j->p, j->head_w), parm_w(&j->p, j->head_b), B, C, 1);
+    return 0;
+}
+
+float parm_judge_loss_backward(parm_judge *j, const float *labels, const float *weights, int B) {
+    if (!j->tf.trained || j->tf.B != B) {
+        PARM_ERR("judge backward needs a train-mode forward of the same batch (%d)", B);
+        return NAN;
+    }
+    const int C = j->cfg.C, T = j->T, Tt = j->cfg.text_len;
+    float loss = bce_logits_forward(j->logits, labels, weights, B);
+    memset(j->dlogits, 0, sizeof(float) * B);
+    bce_logits_backward(j->dlogits, 1.0f, j->logits, labels, weights, B);
+    memset(j->dhid, 0, sizeof(float) * B * C);
+    linear_backward(j->dhid, parm_g(&j->p, j->head_w), parm_g(&j->p, j->head_b), j->dlogits, j->hid,
+                    parm_w(&j->p, j->head_w), B, C, 1);
+    float *dx = j->dx, *dy = j->dx + (size_t)B * T * C;
+    memset(dy, 0, sizeof(float) * B * T * C);
+    for (int b = 0; b < B; b++) memcpy(dy + (size_t)b * T * C, j->dhid + (size_t)b * C, sizeof(float) * C);
+    memset(dx, 0, sizeof(float) * B * T * C);
+    if (parm_tf_backward(&j->tf, dx, dy)) return NAN;
+    float *dqe = parm_g(&j->p, j->q_emb), *dte = parm_g(&j->p, j->tok_emb);
+    float *dpa = parm_g(&j->p, j->patch_emb), *dpe = parm_g(&j->p, j->pos_emb);
+    /* positions: one t per iteration (fixed summation order over b) */
+#pragma omp parallel for
+    for (int t = 0; t < T; t++)
+        for (int b = 0; b < B; b++) {
+            const float *d = dx + ((size_t)b * T + t) * C;
+            float *g = dpe + (size_t)t * C;
+            for (int c = 0; c < C; c++) g[c] += d[c];
+        }
+    for (int b = 0; b < B; b++)
+        for (int t = 0; t <= Tt; t++) {
+            const float *d = dx + ((size_t)b * T + t) * C;
+            float *g = t == 0 ? dqe + (size_t)j->question[b] * C : dte + (size_t)j->text_ids[b * Tt + t - 1] * C;
+            for (int c = 0; c < C; c++) g[c] += d[c];
+        }
+    /* patch table: scatter-add, split over channel blocks so every element
+     * sums in the same (b, p, k) order for any thread count */
+#pragma omp parallel for
+    for (int c0 = 0; c0 < C; c0 += 16) {
+        int c1 = c0 + 16 < C ? c0 + 16 : C;
+        for (int b = 0; b < B; b++)
+            for (int p = 0; p < NP; p++) {
+                const float *d = dx + ((size_t)b * T + 1 + Tt + p) * C;
+                const uint16_t *rows = j->pix_rows + ((size_t)b * NP + p) * NK;
+                for (int k = 0; k < NK; k++) {
+                    float *g = dpa + (size_t)rows[k] * C;
+                    for (int c = c0; c < c1; c++) g[c] += d[c];
+                }
+            }
+    }
+    return loss;
+}
+
+int parm_judge_prob(parm_judge *j, int question, const char *const *prompts, int nprompts, const uint8_t *rgb, int n,
+                    float *probs) {
+    if (question < 0 || question >= PARM_JUDGE_NQ) return bad_question(question);
+    if (n < 0 || !prompts || (n > 0 && !rgb) || (nprompts != 1 && nprompts != n))
+        return PARM_ERR("judge: %d prompts for %d images (pass one prompt per image, or one for all)", nprompts, n);
+    if (n == 0) return 0;
+    if (j->maxB < 1 && parm_judge_alloc(j, n < 32 ? n : 32)) return -1;
+    const int Tt = j->cfg.text_len, NB = j->maxB;
+    int *q = parm_malloc(sizeof(int) * NB), *ids = parm_malloc(sizeof(int) * NB * Tt), rc = -1;
+    if (!q || !ids) goto done;
+    for (int i0 = 0; i0 < n; i0 += NB) {
+        int B = n - i0 < NB ? n - i0 : NB;
+        for (int b = 0; b < B; b++) {
+            const char *text = prompts[nprompts == 1 ? 0 : i0 + b];
+            if (!text) { PARM_ERR("judge: prompt %d is NULL", nprompts == 1 ? 0 : i0 + b); goto done; }
+            q[b] = question;
+            if (parm_text_encode(text, ids + b * Tt, Tt) < 0) goto done;
+        }
+        if (parm_judge_forward(j, q, ids, rgb + (size_t)i0 * PARM_IMG * PARM_IMG * 3, B, 0)) goto done;
+        for (int b = 0; b < B; b++) {
+            float x = j->logits[b];
+            if (!isfinite(x)) { PARM_ERR("judge: non-finite logit %g for image %d", x, i0 + b); goto done; }
+            probs[i0 + b] = x >= 0 ? 1.0f / (1.0f + expf(-x)) : expf(x) / (1.0f + expf(x));
+        }
+    }
+    rc = 0;
+done:
+    free(q);
+    free(ids);
+    return rc;
+}
+
+/* ---- weights I/O (config in metadata) ---- */
+int parm_judge_save(const parm_judge *j, const char *path, parm_dtype dtype) {
+    char v[5][16];
+    const parm_judge_config *c = &j->cfg;
+    int vals[5] = {c->L, c->C, c->NH, c->F, c->text_len};
+    for (int i = 0; i < 5; i++) snprintf(v[i], sizeof v[i], "%d", vals[i]);
+    const char *meta[] = {"model", "parm-judge", "L", v[0], "C", v[1], "NH", v[2], "F", v[3], "text_len", v[4],
+                          "variant", j->variant, "questions", "match,clarity,potential,step"};
+    return parm_slab_save(&j->p, path, dtype, meta, 8);
+}
+
+int parm_judge_load(parm_judge *j, const char *path) {
+    parm_st_file f;
+    if (parm_st_open(&f, path)) return -1;
+    parm_judge_config c;
+    int *dst[5] = {&c.L, &c.C, &c.NH, &c.F, &c.text_len};
+    const char *keys[5] = {"L", "C", "NH", "F", "text_len"};
+    const char *model = parm_st_meta(&f, "model");
+    int bad = !model || strcmp(model, "parm-judge");
+    if (bad)
+        PARM_ERR("'%s' is not a parm judge weights file (metadata model='%s', want 'parm-judge')", path,
+                 model ? model : "");
+    for (int i = 0; i < 5 && !bad; i++) {
+        const char *v = parm_st_meta(&f, keys[i]);
+        char *end;
+        long x = v ? strtol(v, &end, 10) : 0;
+        if (!v || *end || end == v) bad = PARM_ERR("'%s': metadata '%s' missing or not an integer", path, keys[i]);
+        else *dst[i] = (int)x;
+    }
+    char variant[32] = "";
+    const char *var = parm_st_meta(&f, "variant");
+    if (var) snprintf(variant, sizeof variant, "%s", var);
+    parm_st_close(&f);
+    if (bad) return -1;
+    if (parm_judge_init(j, &c, 0)) return -1;
+    if (parm_slab_load(&j->p, path)) { parm_judge_free(j); return -1; }
+    memcpy(j->variant, variant, sizeof variant);
+    return 0;
+}
