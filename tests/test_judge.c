@@ -167,29 +167,41 @@ static void test_corrupt(void) {
     free(all);
 }
 
-/* the zero-shot ORM source: never a test prompt, labels true to the grader, ~50/50 */
+/* the zero-shot ORM source: never a test prompt (caption or underlying
+ * prompt), labels true to the grader, pairs of one image, exactly 50/50 */
 static void test_orm_zs_source(void) {
     parm_rng rng;
     parm_rng_seed(&rng, 1, PARM_STREAM_TRAIN);
-    static parm_judge_example ex;
-    int n = 3000, pos = 0, test_caps = 0, test_src = 0, wrong = 0, kinds[PARM_NCORRUPT] = {0};
-    for (int i = 0; i < n; i++) {
-        if (parm_judge_next_orm_zs(NULL, &rng, &ex)) { CHECK(0, "%s", parm_last_error()); return; }
-        test_caps += parm_prompt_is_test(&ex.caption);
-        test_src += parm_prompt_is_test(&ex.prompt);
-        pos += ex.label == 1.0f;
-        if (ex.label == 0.0f) kinds[ex.kind]++;
-        wrong += parm_grade(ex.rgb, &ex.caption, NULL, 0) != (ex.label == 1.0f) || ex.question != PARM_Q_MATCH;
+    enum { BATCH = 30, NB = 100 };
+    static parm_judge_example ex[BATCH + 1];
+    int n = 0, pos = 0, test_caps = 0, test_src = 0, wrong = 0, unpaired = 0, kinds[PARM_NCORRUPT] = {0};
+    for (int r = 0; r <= NB; r++) {
+        int nb = r < NB ? BATCH : 7; /* and one odd batch */
+        if (parm_judge_next_orm_zs(NULL, &rng, ex, nb)) { CHECK(0, "%s", parm_last_error()); return; }
+        for (int i = 0; i < nb; i++) {
+            const parm_judge_example *e = &ex[i];
+            test_caps += parm_prompt_is_test(&e->caption);
+            test_src += parm_prompt_is_test(&e->prompt);
+            pos += e->label == 1.0f;
+            if (e->label == 0.0f) kinds[e->kind]++;
+            wrong += parm_grade(e->rgb, &e->caption, NULL, 0) != (e->label == 1.0f) || e->question != PARM_Q_MATCH;
+            if (i % 2 == 0 && i + 1 < nb)
+                unpaired += e->label != 1.0f || ex[i + 1].label != 0.0f || memcmp(e->rgb, ex[i + 1].rgb, SZ) ||
+                            strcmp(e->prompt.text, ex[i + 1].prompt.text);
+        }
+        n += nb;
     }
     CHECK(test_caps == 0 && test_src == 0, "%d test captions, %d test source prompts in %d examples", test_caps, test_src, n);
     CHECK(wrong == 0, "%d labels disagree with the grader", wrong);
-    CHECK(pos > 0.45 * n && pos < 0.55 * n, "%d of %d positive", pos, n);
+    CHECK(unpaired == 0, "%d pairs are not (image, own caption) + (same image, corrupted caption)", unpaired);
+    CHECK(pos == NB * BATCH / 2 + 3 || pos == NB * BATCH / 2 + 4, "%d of %d positive", pos, n);
     for (int k = 0; k < PARM_NCORRUPT; k++) CHECK(kinds[k] > 20, "corruption '%s' only %d times", parm_corrupt_names[k], kinds[k]);
     printf("    %d examples: %d positive; negatives by change: colour %d shape %d count %d relation %d swap %d\n", n,
            pos, kinds[0], kinds[1], kinds[2], kinds[3], kinds[4]);
 }
 
-/* a fixed batch is learned: forward/backward/AdamW fit together */
+/* a fixed batch is learned (pairs: only the caption tells the labels apart):
+ * forward/backward/AdamW fit together */
 static void test_overfit_batch(void) {
     parm_judge j;
     parm_judge_config c = {.L = 1, .C = 32, .NH = 2, .F = 64, .text_len = 16};
@@ -202,8 +214,8 @@ static void test_overfit_batch(void) {
     float lab[B];
     parm_rng rng;
     parm_rng_seed(&rng, 4, PARM_STREAM_TRAIN);
+    CHECK(parm_judge_next_orm_zs(NULL, &rng, ex, B) == 0, "%s", parm_last_error());
     for (int b = 0; b < B; b++) {
-        parm_judge_next_orm_zs(NULL, &rng, &ex[b]);
         q[b] = ex[b].question;
         lab[b] = ex[b].label;
         memcpy(rgb + b * SZ, ex[b].rgb, SZ);
@@ -220,7 +232,7 @@ static void test_overfit_batch(void) {
         parm_adamw_step(&j.p, &opt, 3e-3f, s);
     }
     printf("    overfit 16 examples, 50 steps: loss %.4f -> %.4f\n", first, last);
-    CHECK(last < 0.1f * first, "loss %.4f -> %.4f", first, last);
+    CHECK(last < 0.5f * first, "loss %.4f -> %.4f", first, last);
     parm_judge_free(&j);
 }
 

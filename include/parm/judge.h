@@ -107,17 +107,19 @@ typedef struct {
 } parm_judge_example;
 
 struct parm_judge_train_opts;
-/* A training-data source: one row per judge variant. next() writes one example
- * drawn with rng (deterministic given the rng state, so checkpoints resume
- * exactly). open/close are optional (a generator-backed source loads models
- * there). Later variants (ORM fine-tuned on generator samples labeled by the
- * grader, PRM on step images, PARM clarity/potential) are new rows. */
+/* A training-data source: one row per judge variant. next() fills a whole
+ * batch ex[0..n) from rng (deterministic given the rng state, and stateless
+ * between calls, so checkpoints resume exactly); a source may group examples
+ * (the same image with several captions, the steps of one generation path).
+ * open/close are optional (a generator-backed source loads models there).
+ * Later variants (ORM fine-tuned on generator samples labeled by the grader,
+ * PRM on step images, PARM clarity/potential) are new rows. */
 typedef struct {
     const char *name, *help;
     const char *default_out; /* where `parm train judge --variant NAME` writes the weights */
     int question;
     int (*open)(void **ctx, const struct parm_judge_train_opts *o);
-    int (*next)(void *ctx, parm_rng *rng, parm_judge_example *ex);
+    int (*next)(void *ctx, parm_rng *rng, parm_judge_example *ex, int n);
     void (*close)(void *ctx);
 } parm_judge_source;
 /* The source of a variant name, or NULL with an error listing the valid ones. */
@@ -125,11 +127,13 @@ const parm_judge_source *parm_judge_source_find(const char *variant);
 extern const parm_judge_source parm_judge_sources[];
 extern const int parm_judge_nsources;
 
-/* Zero-shot ORM example (question MATCH): a train-split prompt, a ground-truth
- * render of it, and with probability ½ its own caption (label 1), else a
- * minimally corrupted caption (parm_prompt_corrupt, label 0) that is a train
- * prompt and that the image fails (parm_grade == 0). Never emits a test prompt. */
-int parm_judge_next_orm_zs(void *ctx, parm_rng *rng, parm_judge_example *ex);
+/* Zero-shot ORM examples (question MATCH), in pairs: a train-split prompt, a
+ * ground-truth render of it, once with its own caption (label 1) and once
+ * with a minimally corrupted caption (parm_prompt_corrupt, label 0) that is a
+ * train prompt and that the image fails (parm_grade == 0) — so the image
+ * alone never predicts the label. An odd n ends with one example of either
+ * label. Never emits a test prompt, never generator output. */
+int parm_judge_next_orm_zs(void *ctx, parm_rng *rng, parm_judge_example *ex, int n);
 
 /* ---- evaluation ---- */
 /* A fixed held-out set of ground-truth renders: n/2 images, each twice (its

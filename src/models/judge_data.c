@@ -25,38 +25,55 @@ static int corrupt_failing(const parm_prompt *p, const uint8_t *rgb, int allow_t
     return -1;
 }
 
-/* One ground-truth example of prompt p: a scene from rng, then the matching
- * caption (negative = 0) or a failing corruption (negative = 1). Returns 1 if
+/* A ground-truth render of prompt p (scene from rng) with its own caption
+ * (pos, label 1) and with a failing corruption (neg, label 0). Returns 1 if
  * no failing corruption was found (caller resamples), -1 on error. */
-static int gt_example(const parm_prompt *p, int negative, int allow_test, parm_rng *rng, parm_judge_example *ex) {
+static int gt_pair(const parm_prompt *p, int allow_test, parm_rng *rng, parm_judge_example *pos,
+                   parm_judge_example *neg) {
     parm_scene sc;
     if (parm_scene_sample(p, rng, &sc)) return -1;
-    parm_render(&sc, ex->rgb);
-    ex->question = PARM_Q_MATCH;
-    ex->prompt = *p;
-    if (!negative) {
-        ex->caption = *p;
-        ex->label = 1.0f;
-        ex->kind = -1;
-        return 0;
-    }
-    int kind = corrupt_failing(p, ex->rgb, allow_test, 32, rng, &ex->caption);
+    parm_render(&sc, pos->rgb);
+    int kind = corrupt_failing(p, pos->rgb, allow_test, 32, rng, &neg->caption);
     if (kind < 0) return 1;
-    ex->label = 0.0f;
-    ex->kind = kind;
+    pos->question = neg->question = PARM_Q_MATCH;
+    pos->prompt = neg->prompt = pos->caption = *p;
+    pos->label = 1.0f;
+    pos->kind = -1;
+    neg->label = 0.0f;
+    neg->kind = kind;
+    memcpy(neg->rgb, pos->rgb, sizeof pos->rgb);
     return 0;
 }
 
-int parm_judge_next_orm_zs(void *ctx, parm_rng *rng, parm_judge_example *ex) {
-    (void)ctx;
-    int negative = parm_rng_uniform(rng) < 0.5;
+/* a pair for a prompt from pick(), resampling prompts until one works */
+static int gt_pair_sampled(int (*pick)(void *, parm_rng *, parm_prompt *), void *pctx, int allow_test,
+                           parm_rng *rng, parm_judge_example *pos, parm_judge_example *neg) {
     for (int tries = 0; tries < 1000; tries++) {
         parm_prompt p;
-        parm_prompt_sample_train(rng, &p);
-        int rc = gt_example(&p, negative, 0, rng, ex);
+        if (pick(pctx, rng, &p)) return -1;
+        int rc = gt_pair(&p, allow_test, rng, pos, neg);
         if (rc <= 0) return rc;
     }
-    return PARM_ERR("zero-shot ORM source: no failing train-prompt corruption in 1000 prompts");
+    return PARM_ERR("no prompt with a failing corruption in 1000 tries");
+}
+
+static int pick_train(void *ctx, parm_rng *rng, parm_prompt *p) {
+    (void)ctx;
+    parm_prompt_sample_train(rng, p);
+    return 0;
+}
+
+int parm_judge_next_orm_zs(void *ctx, parm_rng *rng, parm_judge_example *ex, int n) {
+    (void)ctx;
+    for (int i = 0; i + 1 < n; i += 2)
+        if (gt_pair_sampled(pick_train, NULL, 0, rng, &ex[i], &ex[i + 1])) return -1;
+    if (n % 2) { /* odd tail: one of the pair, either label */
+        static _Thread_local parm_judge_example spare;
+        int keep_pos = parm_rng_uniform(rng) < 0.5;
+        if (gt_pair_sampled(pick_train, NULL, 0, rng, keep_pos ? &ex[n - 1] : &spare, keep_pos ? &spare : &ex[n - 1]))
+            return -1;
+    }
+    return 0;
 }
 
 const parm_judge_source parm_judge_sources[] = {
@@ -77,6 +94,17 @@ const parm_judge_source *parm_judge_source_find(const char *variant) {
 }
 
 /* ---- held-out evaluation sets ---- */
+typedef struct {
+    const parm_prompt *pool;
+    const int *idx[2];
+    int n[2], tag; /* 0 position, 1 color_attr */
+} eval_pick;
+static int pick_test(void *ctx, parm_rng *rng, parm_prompt *p) {
+    const eval_pick *e = ctx;
+    *p = e->pool[e->idx[e->tag][parm_rng_int(rng, 0, e->n[e->tag] - 1)]];
+    return 0;
+}
+
 int parm_judge_evalset_gt(parm_judge_evalset *s, int test, int n, uint64_t seed) {
     memset(s, 0, sizeof *s);
     if (n < 2 || n % 2) return PARM_ERR("judge eval set size %d must be even and >= 2", n);
@@ -100,22 +128,8 @@ int parm_judge_evalset_gt(parm_judge_evalset *s, int test, int n, uint64_t seed)
     parm_rng rng;
     parm_rng_seed(&rng, seed, PARM_STREAM_PROMPT);
     for (int i = 0; i < n; i += 2) {
-        for (;;) {
-            parm_prompt p;
-            if (test) {
-                int k = (i / 2) % 2;
-                p = pool[idx[k][parm_rng_int(&rng, 0, npool[k] - 1)]];
-            } else parm_prompt_sample_train(&rng, &p);
-            int rc = gt_example(&p, 1, test, &rng, &s->ex[i + 1]);
-            if (rc < 0) goto fail;
-            if (rc) continue;
-            /* the same image with its own caption */
-            s->ex[i] = s->ex[i + 1];
-            s->ex[i].caption = p;
-            s->ex[i].label = 1.0f;
-            s->ex[i].kind = -1;
-            break;
-        }
+        eval_pick pk = {pool, {idx[0], idx[1]}, {npool[0], npool[1]}, (i / 2) % 2};
+        if (gt_pair_sampled(test ? pick_test : pick_train, &pk, test, &rng, &s->ex[i], &s->ex[i + 1])) goto fail;
     }
     s->n = n;
     free(pool); free(idx[0]); free(idx[1]);

@@ -20,11 +20,11 @@ parm_judge_train_opts parm_judge_train_defaults(void) {
     parm_judge_train_opts o = {0};
     o.cfg = parm_judge_default_config();
     o.variant = "orm-zs";
-    o.steps = 8000;
+    o.steps = 10000;
     o.batch = 32;
-    o.lr = 5e-4f;
-    o.lr_min = 2e-5f;
-    o.warmup = 300;
+    o.lr = 1e-3f; /* as the generator's, which trains stably in this engine */
+    o.lr_min = 5e-5f;
+    o.warmup = 500;
     o.clip = 1.0f;
     o.weight_decay = 0.01f;
     o.seed = 0;
@@ -103,8 +103,8 @@ int parm_judge_train(const parm_judge_train_opts *o, parm_judge_train_stats *st)
     double loss_ema = 0, acc_ema = 0, first = 0, ring[10] = {0};
     const char *const ckpt_meta[] = {"judge_variant", src->name};
     while (step < o->steps) {
+        if (src->next(ctx, &rng, ex, B)) goto done;
         for (int b = 0; b < B; b++) {
-            if (src->next(ctx, &rng, &ex[b])) goto done;
             q[b] = ex[b].question;
             labels[b] = ex[b].label;
             memcpy(rgb + (size_t)b * NPIX * 3, ex[b].rgb, NPIX * 3);
