@@ -46,7 +46,8 @@ int main(int argc, char **argv) {
     double budget = argc > 1 ? atof(argv[1]) : 0.3;
     parm_rng r;
     parm_rng_seed(&r, 1, 1);
-    printf("bench_ops: %d OpenMP threads, %d OpenBLAS threads\n", omp_get_max_threads(), openblas_get_num_threads());
+    printf("bench_ops: %d OpenMP threads, %d OpenBLAS threads, OpenBLAS kernels %s\n", omp_get_max_threads(),
+           openblas_get_num_threads(), parm_blas_core());
 
     /* sgemm peak reference */
     {

@@ -15,7 +15,7 @@ static int tests_passed_, tests_failed_;
         if (!(cond)) {                                                     \
             test_checks_failed_++;                                         \
             fprintf(stderr, "  FAIL %s:%d: %s: ", __FILE__, __LINE__, #cond); \
-            fprintf(stderr, "" __VA_ARGS__);                               \
+            fprintf(stderr, " " __VA_ARGS__);                               \
             fprintf(stderr, "\n");                                         \
         }                                                                  \
     } while (0)

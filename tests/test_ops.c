@@ -5,6 +5,7 @@
  *  2. PyTorch golden fixtures (tests/fixtures/ops.safetensors, made by
  *     tools/make_fixtures_ops.py): outputs and all gradients.
  * Prints the max error per tensor. Runs in well under a second. */
+#include <omp.h>
 #include <stdint.h>
 #include <stdlib.h>
 
@@ -393,51 +394,18 @@ static void test_vq_definition(void) {
 }
 
 /* ---------------------------------------------------------------- PyTorch fixtures */
-/* TEMPORARY: a minimal safetensors reader for the fixture file, used until the
- * nn engineer's parm_st_open/parm_st_read_f32 (src/engine/safetensors.c) is on
- * main. It relies on the compact header tools/fixture_io.py writes. */
-static char *fx_data;
-static long fx_size, fx_hlen;
-static int fx_open(const char *path) {
-    FILE *f = fopen(path, "rb");
-    if (!f) return -1;
-    fseek(f, 0, SEEK_END);
-    fx_size = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    fx_data = malloc((size_t)fx_size + 1);
-    long got = (long)fread(fx_data, 1, (size_t)fx_size, f);
-    fclose(f);
-    if (got != fx_size || fx_size < 8) return -1;
-    uint64_t h;
-    memcpy(&h, fx_data, 8);
-    fx_hlen = (long)h;
-    return 8 + fx_hlen <= fx_size ? 0 : -1;
-}
-/* tensor `name` as a fresh float array (F32 or I32 converted); checks numel == n */
+/* Fixture tensors are read with the engine's own safetensors reader. */
+static parm_st_file fxf;
+/* tensor `name` as a fresh float array (I32 converted); checks numel == n */
 static float *fx(const char *name, long n) {
-    char key[160];
-    snprintf(key, sizeof key, "\"%.120s\":{", name);
-    char save = fx_data[8 + fx_hlen];
-    fx_data[8 + fx_hlen] = 0;
-    char *p = strstr(fx_data + 8, key);
-    fx_data[8 + fx_hlen] = save;
-    CHECK(p != NULL, "fixture tensor %s missing", name);
-    if (!p) return zeros(n);
-    int isint = strncmp(strstr(p, "\"dtype\":\"") + 9, "I32", 3) == 0;
-    long a, b;
-    sscanf(strstr(p, "\"data_offsets\":[") + 16, "%ld,%ld", &a, &b);
-    CHECK((b - a) / 4 == n, "fixture %s: %ld elements, expected %ld", name, (b - a) / 4, n);
     float *out = zeros(n);
-    if ((b - a) / 4 != n) return out;
-    const char *d = fx_data + 8 + fx_hlen + a;
-    for (long i = 0; i < n; i++) {
-        if (isint) {
-            int32_t v;
-            memcpy(&v, d + 4 * i, 4);
-            out[i] = (float)v;
-        } else
-            memcpy(out + i, d + 4 * i, 4);
-    }
+    const parm_st_tensor *t = parm_st_find(&fxf, name);
+    CHECK(t != NULL, "fixture tensor %s missing", name);
+    if (!t) return out;
+    CHECK((long)t->numel == n, "fixture %s: %zu elements, expected %ld", name, t->numel, n);
+    if ((long)t->numel != n) return out;
+    int rc = parm_st_read_f32(&fxf, name, out, t->ndim, t->shape);
+    CHECK(rc == 0, "%s", parm_last_error());
     return out;
 }
 static int *fx_int(const char *name, long n) {
@@ -638,8 +606,8 @@ static void test_fx_vq(void) {
 
 static void test_fixtures(void) {
     const char *path = "tests/fixtures/ops.safetensors";
-    int ok = fx_open(path) == 0;
-    CHECK(ok, "cannot read %s (run from the repo root)", path);
+    int ok = parm_st_open(&fxf, path) == 0;
+    CHECK(ok, "%s (run from the repo root)", parm_last_error());
     if (!ok) return;
     test_fx_linear();
     test_fx_embedding();
@@ -650,6 +618,170 @@ static void test_fixtures(void) {
     test_fx_conv();
     test_fx_groupnorm();
     test_fx_vq();
+    parm_st_close(&fxf);
+}
+
+/* ---------------------------------------------------------------- threading */
+/* The tiny gradcheck/fixture shapes stay under the ops' parallel thresholds.
+ * Here every op runs on shapes above them, once with 1 OpenMP thread and once
+ * with 2 (threads = 2 even on a 1-core box): results must be identical
+ * (partitions never change any element's summation order) — except where
+ * parm_sgemm splits one matmul into panels: OpenBLAS may then pick different
+ * kernels (other summation orders), so those are compared with a float-level
+ * tolerance (1e-5 relative, 1e-4 absolute).
+ * conv is also checked image by image (B = 1 calls, where parm_sgemm splits). */
+typedef struct {
+    const char *name[64];
+    float *p[64];
+    long n[64];
+    float tol[64];
+    int k;
+} outs;
+static float keep_tol; /* 0: must be bit-identical */
+static void keep(outs *o, const char *name, const float *x, long n) {
+    o->tol[o->k] = keep_tol;
+    o->name[o->k] = name;
+    o->n[o->k] = n;
+    o->p[o->k] = malloc((size_t)n * sizeof(float));
+    memcpy(o->p[o->k], x, (size_t)n * sizeof(float));
+    o->k++;
+}
+static void run_medium(outs *o) {
+    parm_rng_seed(&rng, 77, 1);
+    { /* linear */
+        int N = 300, C = 96, OC = 200;
+        float *x = randn(N * C, 1), *w = randn(OC * C, 1), *b = randn(OC, 1), *y = zeros(N * OC), *dy = randn(N * OC, 1);
+        float *dx = zeros(N * C), *dw = zeros(OC * C), *db = zeros(OC);
+        linear_forward(y, x, w, b, N, C, OC);
+        linear_backward(dx, dw, db, dy, x, w, N, C, OC);
+        keep_tol = 1e-5f; /* abs 1e-4: sums of 96 O(1) products */
+        keep(o, "linear out", y, N * OC), keep(o, "linear dinp", dx, N * C), keep(o, "linear dw", dw, OC * C);
+        keep_tol = 0;
+        keep(o, "linear db", db, OC);
+    }
+    { /* embedding */
+        int N = 4200, C = 64, V = 50;
+        int *ids = malloc(sizeof(int) * N);
+        for (int i = 0; i < N; i++) ids[i] = (int)(parm_rng_u32(&rng) % V);
+        float *t = randn(V * C, 1), *y = zeros((long)N * C), *dt = zeros(V * C);
+        embedding_forward(y, ids, t, N, C);
+        embedding_backward(dt, y, ids, N, C);
+        keep(o, "embedding out", y, (long)N * C), keep(o, "embedding dtable", dt, V * C);
+    }
+    { /* layernorm, rmsnorm */
+        int N = 600, C = 64;
+        float *x = randn(N * C, 2), *w = randn(C, 1), *b = randn(C, 1), *y = zeros(N * C), *dy = randn(N * C, 1);
+        float *m = zeros(N), *r = zeros(N), *dx = zeros(N * C), *dw = zeros(C), *db = zeros(C);
+        layernorm_forward(y, m, r, x, w, b, N, C);
+        layernorm_backward(dx, dw, db, dy, x, w, m, r, N, C);
+        keep(o, "layernorm out", y, N * C), keep(o, "layernorm dinp", dx, N * C), keep(o, "layernorm dw", dw, C);
+        keep(o, "layernorm db", db, C);
+        rmsnorm_forward(y, r, x, w, N, C);
+        rmsnorm_backward(dx, dw, dy, x, w, r, N, C);
+        keep(o, "rmsnorm out", y, N * C), keep(o, "rmsnorm dinp", dx, N * C), keep(o, "rmsnorm dw", dw, C);
+    }
+    { /* groupnorm */
+        int B = 4, C = 32, S = 300, G = 8;
+        long n = (long)B * C * S;
+        float *x = randn(n, 2), *w = randn(C, 1), *b = randn(C, 1), *y = zeros(n), *dy = randn(n, 1);
+        float *m = zeros(B * G), *r = zeros(B * G), *dx = zeros(n), *dw = zeros(C), *db = zeros(C);
+        groupnorm_forward(y, m, r, x, w, b, B, C, S, G);
+        groupnorm_backward(dx, dw, db, dy, x, w, m, r, B, C, S, G);
+        keep(o, "groupnorm out", y, n), keep(o, "groupnorm dinp", dx, n), keep(o, "groupnorm dw", dw, C);
+        keep(o, "groupnorm db", db, C);
+    }
+    { /* activations */
+        long n = 40000;
+        float *x = randn(n, 3), *x2 = randn(n, 1), *y = zeros(n), *dy = randn(n, 1), *dx = zeros(n), *dx2 = zeros(n);
+        gelu_forward(y, x, n), gelu_backward(dx, dy, x, n);
+        keep(o, "gelu out", y, n), keep(o, "gelu dinp", dx, n);
+        silu_forward(y, x, n), silu_backward(dx, dy, x, n);
+        keep(o, "silu out", y, n), keep(o, "silu dinp", dx, n);
+        sigmoid_forward(y, x, n), sigmoid_backward(dx, dy, y, n);
+        keep(o, "sigmoid out", y, n), keep(o, "sigmoid dinp", dx, n);
+        residual_forward(y, x, x2, n), residual_backward(dx, dx2, dy, n);
+        keep(o, "residual out", y, n), keep(o, "residual da", dx, n), keep(o, "residual db", dx2, n);
+    }
+    { /* attention */
+        int B = 3, T = 40, C = 32, NH = 4;
+        long n3 = (long)B * T * 3 * C, n = (long)B * T * C;
+        uint8_t *mask = malloc((size_t)B * T * T);
+        for (int b = 0; b < B; b++) omni_mask(mask + (size_t)b * T * T, T, 8 + 4 * b, 24);
+        float *qkv = randn(n3, 1), *att = zeros((long)B * NH * T * T), *y = zeros(n), *dy = randn(n, 1), *dq = zeros(n3);
+        attention_forward(y, att, qkv, mask, B, T, C, NH);
+        attention_backward(dq, dy, qkv, att, mask, B, T, C, NH);
+        keep(o, "attention out", y, n), keep(o, "attention dqkv", dq, n3);
+    }
+    { /* losses */
+        int N = 200, V = 300;
+        float *x = randn((long)N * V, 2), *p = zeros((long)N * V), *dx = zeros((long)N * V), *w = randn(N, 1);
+        float *lo = zeros(N), *lse = zeros(N), *dy = randn(N, 1);
+        int *t = malloc(sizeof(int) * N);
+        for (int i = 0; i < N; i++) t[i] = i % 5 == 0 ? -100 : (int)(parm_rng_u32(&rng) % V);
+        float L = crossentropy_forward(p, x, t, w, N, V, -100);
+        crossentropy_backward(dx, 1.3f, p, t, w, N, V, -100);
+        keep(o, "xent loss", &L, 1), keep(o, "xent dlogits", dx, (long)N * V);
+        logsoftmax_gather_forward(lo, lse, x, t, N, V, -100);
+        logsoftmax_gather_backward(dx, dy, x, lse, t, N, V, -100);
+        keep(o, "lsm_gather out", lo, N), keep(o, "lsm_gather dlogits", dx, (long)N * V);
+    }
+    { /* conv2d (4 configs), upsample */
+        int B = 5, IC = 8, H = 12, W = 12, OC = 16;
+        int cfg[4][3] = {{3, 1, 1}, {3, 2, 1}, {1, 1, 0}, {4, 2, 1}};
+        for (int c = 0; c < 4; c++) {
+            int K = cfg[c][0], s = cfg[c][1], pd = cfg[c][2];
+            int HO = conv2d_out_size(H, K, s, pd), WO = conv2d_out_size(W, K, s, pd);
+            long ni = (long)B * IC * H * W, nw = (long)OC * IC * K * K, no = (long)B * OC * HO * WO;
+            float *x = randn(ni, 1), *w = randn(nw, 1), *b = randn(OC, 1), *y = zeros(no), *dy = randn(no, 1);
+            float *dx = zeros(ni), *dw = zeros(nw), *db = zeros(OC);
+            conv2d_forward(y, x, w, b, B, IC, H, W, OC, K, s, pd);
+            conv2d_backward(dx, dw, db, dy, x, w, B, IC, H, W, OC, K, s, pd);
+            keep(o, "conv out", y, no), keep(o, "conv dinp", dx, ni), keep(o, "conv dw", dw, nw);
+            keep(o, "conv db", db, OC);
+            /* image by image (B = 1 path) must agree up to dw summation order */
+            float *y1 = zeros(no), *dx1 = zeros(ni), *dw1 = zeros(nw);
+            long pi = (long)IC * H * W, po = (long)OC * HO * WO;
+            for (int bi = 0; bi < B; bi++) {
+                conv2d_forward(y1 + bi * po, x + bi * pi, w, b, 1, IC, H, W, OC, K, s, pd);
+                conv2d_backward(dx1 + bi * pi, dw1, NULL, dy + bi * po, x + bi * pi, w, 1, IC, H, W, OC, K, s, pd);
+            }
+            CHECK_CLOSE("conv B=1 path out", y1, y, no, 1e-5f, 1e-6f);
+            CHECK_CLOSE("conv B=1 path dinp", dx1, dx, ni, 1e-5f, 1e-6f);
+            CHECK_CLOSE("conv B=1 path dw", dw1, dw, nw, 1e-4f, 1e-5f);
+        }
+        int C = 16, h = 48, w = 48;
+        long ni = (long)2 * C * h * w;
+        float *x = randn(ni, 1), *y = zeros(4 * ni), *dx = zeros(ni);
+        upsample2x_forward(y, x, 2, C, h, w);
+        upsample2x_backward(dx, y, 2, C, h, w);
+        keep(o, "upsample out", y, 4 * ni), keep(o, "upsample dinp", dx, ni);
+    }
+    { /* vq */
+        int B = 4, D = 8, S = 64, K = 64;
+        long n = (long)B * D * S;
+        float *z = randn(n, 1), *cb = randn(K * D, 1), *zq = zeros(n), *dzq = randn(n, 1), *dz = zeros(n);
+        float *dcb = zeros(K * D), fidx[256];
+        int idx[256];
+        vq_forward(zq, idx, z, cb, B, D, S, K);
+        vq_backward(dz, dcb, dzq, 0.7f, z, zq, idx, B, D, S, K, 0.25f);
+        for (int i = 0; i < B * S; i++) fidx[i] = (float)idx[i];
+        keep(o, "vq idx", fidx, B * S), keep(o, "vq dz", dz, n), keep(o, "vq dcodebook", dcb, K * D);
+    }
+}
+static void test_thread_consistency(void) {
+    outs *o1 = calloc(1, sizeof(outs)), *o2 = calloc(1, sizeof(outs));
+    int saved = omp_get_max_threads();
+    omp_set_num_threads(1);
+    run_medium(o1);
+    omp_set_num_threads(2);
+    run_medium(o2);
+    omp_set_num_threads(saved);
+    CHECK(o1->k == o2->k, "same outputs");
+    for (int i = 0; i < o1->k; i++) {
+        char what[64];
+        snprintf(what, sizeof what, "1 vs 2 threads: %s", o1->name[i]);
+        CHECK_CLOSE(what, o2->p[i], o1->p[i], o1->n[i], o1->tol[i] * 10, o1->tol[i]);
+    }
 }
 
 int main(void) {
@@ -665,5 +797,6 @@ int main(void) {
     RUN(test_gc_conv);
     RUN(test_vq_definition);
     RUN(test_fixtures);
+    RUN(test_thread_consistency);
     return TEST_SUMMARY();
 }

@@ -26,6 +26,10 @@
  * Splits C over the OpenMP threads (serial inside a parallel region). */
 void parm_sgemm(int transA, int transB, int M, int N, int K, float alpha, const float *A, int lda, const float *B,
                 int ldb, float beta, float *C, int ldc);
+/* The OpenBLAS kernel set in use (e.g. "SkylakeX"; see ops_blas.c: on AVX-512
+ * CPUs that OpenBLAS 0.3.21 does not know, libparm selects SkylakeX kernels
+ * unless OPENBLAS_CORETYPE is set). For benchmark reports. */
+const char *parm_blas_core(void);
 
 /* linear: out[N,OC] = inp[N,C] · w[OC,C]ᵀ + b[OC]   (b may be NULL) */
 void linear_forward(float *out, const float *inp, const float *w, const float *b, int N, int C, int OC);

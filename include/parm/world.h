@@ -22,6 +22,25 @@ typedef enum { PARM_TAG_SINGLE, PARM_TAG_TWO, PARM_TAG_COUNTING, PARM_TAG_COLORS
                PARM_TAG_COLOR_ATTR, PARM_NTAGS } parm_tag;
 extern const char *const parm_tag_names[PARM_NTAGS];  /* "single_object", … */
 typedef enum { PARM_REL_NONE = -1, PARM_REL_LEFT, PARM_REL_RIGHT, PARM_REL_ABOVE, PARM_REL_BELOW } parm_rel;
+extern const char *const parm_rel_names[4];           /* "left of", "right of", "above", "below" */
+extern const char *const parm_count_words[5];         /* [2]="two", [3]="three", [4]="four" */
+#define PARM_SIZE_MIN 12                              /* object side s in [12, 20] */
+#define PARM_SIZE_MAX 20
+#define PARM_GAP 4                                    /* min gap between object boxes */
+/* Enumeration sizes (parm_prompts_all): single 12, two 66, counting 36,
+ * colors 120, position 528, color_attr 11880; total 12642. */
+#define PARM_NPROMPTS_ALL 12642
+#define PARM_BENCH_N 434
+#define PARM_BENCH_PATH "bench/geneval-shapes.jsonl"
+/* Tag name → index, or -1. Shape / colour / relation name → index, or -1. */
+int parm_tag_index(const char *name);
+int parm_shape_index(const char *name);
+int parm_color_index(const char *name);
+int parm_rel_index(const char *name);
+/* "an" before a vowel, else "a" (DESIGN §2). */
+const char *parm_article(const char *word);
+/* Plural of a shape name into buf ("crosses" for cross, else + "s"). */
+void parm_plural(int shape, char *buf, size_t n);
 
 /* One include/exclude item of GenEval metadata. */
 typedef struct {
@@ -51,13 +70,28 @@ typedef struct {
 
 /* ---- prompts ---- */
 /* Parse prompt text into metadata; text outside the grammar → -1 with an
- * error naming the offending word and what was accepted there. */
+ * error naming the offending word and what was accepted there. Text must be
+ * canonical (single spaces, lower case, right articles). two_object accepts
+ * either shape order; parm_prompts_all lists A<B only. */
 int parm_prompt_parse(const char *text, parm_prompt *p);
 /* Fill p->text (and validate) from metadata fields. */
 int parm_prompt_format(parm_prompt *p);
 int parm_prompt_is_test(const parm_prompt *p);           /* FNV-1a rule */
-/* All prompts of the grammar, in a fixed order; *out malloc'd. Returns count or -1. */
+int parm_prompt_is_test_text(const char *text);        /* FNV-1a(text) % 5 == 0 (the raw rule; tags other than position/color_attr are never test) */
+/* All prompts of the grammar, in a fixed order; *out malloc'd. Returns count or -1.
+ * Order: tags in enum order; single: shape order; two_object: pairs A<B in
+ * shape order (A outer); counting: shape outer, two/three/four inner; colors:
+ * shape outer, colour inner; position: subject A outer, reference B≠A, then
+ * relation (left, right, above, below); color_attr: A, B≠A, c1, c2≠c1. */
 int parm_prompts_all(parm_prompt **out);
+/* The benchmark's 434 prompts in file order (single, two, counting, colors,
+ * position, color_attr): all of the first four tags in parm_prompts_all order,
+ * then 100 test position and 100 test color_attr prompts drawn with rng
+ * (seed, PARM_STREAM_PROMPT) by a partial Fisher-Yates over each tag's test
+ * prompts in enumeration order (for i in 0..99: j = parm_rng_int(i, n-1);
+ * swap(i, j); keep [0, 100)), position first, the same rng continuing.
+ * The committed bench/geneval-shapes.jsonl is this list with seed 0. */
+int parm_prompts_bench(uint64_t seed, parm_prompt **out);
 /* Sample a train-split prompt (never a test prompt), uniform over tags then within tag. */
 void parm_prompt_sample_train(parm_rng *rng, parm_prompt *p);
 /* GenEval metadata JSON line (no newline) into buf; returns 0/-1. */
@@ -68,22 +102,77 @@ int parm_prompt_from_json(const char *line, parm_prompt *p);
 int parm_prompts_load(const char *path, parm_prompt **out, int *n);
 
 /* ---- scenes and rendering ---- */
-/* A ground-truth scene for the prompt (sizes, positions, free colours from rng). */
+/* A ground-truth scene for the prompt (sizes, positions, free colours from rng).
+ * Generic over the include items: item i adds `count` objects of its shape
+ * (its colour, or a random one); items with a relation are resampled until
+ * every object of the item stands in that relation (parm_relations on the
+ * painted boxes) to every object of item rel_ref. Exclude items are ignored.
+ * Per object: colour (if free) = rng_int(0,9), s = rng_int(12,20), then up to
+ * 100 tries of x0, y0 = rng_int(0, 64-s) until its box keeps the 4 px gap;
+ * if one fails, or a relation fails, the whole scene restarts (≤ 10000). */
 int parm_scene_sample(const parm_prompt *p, parm_rng *rng, parm_scene *scene);
-/* Render to rgb[64*64*3] (row-major, y then x then channel). */
+/* The scene for (prompt, seed) used by `parm render` and `parm bench --method gt`:
+ * rng seeded (seed ^ (FNV-1a(text) << 32), PARM_STREAM_SCENE), so images of
+ * different prompts with the same seed are independent. */
+int parm_scene_for_seed(const parm_prompt *p, uint64_t seed, parm_scene *scene);
+/* Render to rgb[64*64*3] (row-major, y then x then channel). Objects must have
+ * s in [1, 64]; boxes may be clipped by the canvas. */
 void parm_render(const parm_scene *scene, uint8_t *rgb);
-int parm_shape_inside(int shape, float u, float v);
+/* DESIGN §2 inside-test, evaluated in double exactly as written there. */
+int parm_shape_inside(int shape, double u, double v);
+/* Painted-pixel box of an object (inclusive x0, y0, x1, y1), clipped to canvas;
+ * returns the painted pixel count. */
+int parm_object_box(const parm_object *o, int box[4]);
+/* GenEval relations of box A to box B (inclusive pixel boxes; centre =
+ * (x0+x1+1)/2, size = x1-x0+1): bit (1 << PARM_REL_*) set for each. */
+int parm_relations(const int a[4], const int b[4]);
 
 /* Pixel → palette class: 0 = background, 1 + colour index otherwise (nearest
  * of background and the 10 palette colours). For categorical decoders. */
 int parm_pixel_class(const uint8_t *px);
+
+/* ---- perturbations (tests, robustness checks, judge training data) ---- */
+/* Scenes that differ from a correct one in exactly one respect. */
+typedef enum {
+    PARM_WRONG_SHAPE,     /* one object gets another shape (any tag) */
+    PARM_WRONG_COLOR,     /* one coloured object gets another colour (colors, color_attr) */
+    PARM_WRONG_COUNT,     /* counting: N' in [max(1,N-2), N+2], N' != N */
+    PARM_WRONG_RELATION,  /* position: the opposite relation */
+    PARM_WRONG_MISSING,   /* one named object left out */
+    PARM_NWRONG
+} parm_wrong;
+extern const char *const parm_wrong_names[PARM_NWRONG];
+/* 1 if `kind` applies to the prompt's tag. */
+int parm_wrong_applies(const parm_prompt *p, int kind);
+/* A scene for p changed in respect `kind` (error if it does not apply). */
+int parm_scene_wrong(const parm_prompt *p, int kind, parm_rng *rng, parm_scene *scene);
+/* In-place image perturbations of a 64×64 RGB image. */
+void parm_image_noise(uint8_t *rgb, float sigma, parm_rng *rng);   /* + round(N(0, σ²)) per channel, clamped */
+void parm_image_blur(uint8_t *rgb);  /* pixel = ½ itself + ½ mean of its in-canvas 3×3 neighbourhood, rounded */
+/* Flip each pixel on an object/background border (4-neighbourhood) with probability prob. */
+void parm_image_ragged(uint8_t *rgb, float prob, parm_rng *rng);
+/* A stray speck: a 1..3 × 1..3 block of a random palette colour at a random place. */
+void parm_image_speck(uint8_t *rgb, parm_rng *rng);
 
 /* ---- PNG ---- */
 int parm_png_write(const char *path, const uint8_t *rgb, int w, int h);  /* atomic */
 /* Reads 8-bit RGB/RGBA/gray/palette PNG into *rgb (malloc'd, RGB). */
 int parm_png_read(const char *path, uint8_t **rgb, int *w, int *h);
 
-/* ---- grader ---- */
+/* ---- grader ----
+ * Detector: pixels whose RGB distance from the background exceeds
+ * PARM_DET_SEED_DIST seed 8-connected components; per component the colour
+ * is the nearest palette colour P of its pixels' per-channel median, the
+ * mask is refined to pixels (within 1 px of the component) whose projection
+ * onto bg→P is at least half way, components under PARM_DET_MIN_AREA pixels
+ * are dropped; the shape class is the best IoU of the mask against the
+ * rendered templates of every shape and side (8..32) fitted near its box;
+ * confidence = that IoU (1.0 for an exact render). */
+#define PARM_DET_SEED_DIST 40
+#define PARM_DET_MIN_AREA 12
+#define PARM_DET_THRESH 0.60f    /* "found" (GenEval: 0.3) */
+#define PARM_COUNT_THRESH 0.75f  /* "found" for counting prompts (GenEval: 0.9) */
+#define PARM_MAX_FOUND 16        /* per class, as GenEval */
 typedef struct {
     int shape;          /* class */
     float conf;         /* class confidence in [0,1] */
@@ -95,5 +184,36 @@ typedef struct {
 int parm_detect(const uint8_t *rgb, parm_detection *dets, int max);
 /* GenEval rules: 1 = correct, 0 = incorrect; reason gets a short explanation. */
 int parm_grade(const uint8_t *rgb, const parm_prompt *p, char *reason, size_t reason_len);
+/* The same rules on given detections (reason may be NULL). */
+int parm_grade_dets(const parm_detection *dets, int n, const parm_prompt *p, char *reason, size_t reason_len);
+
+/* ---- scores and the GenEval folder layout (shared by grade and bench) ---- */
+typedef struct {
+    long n[PARM_NTAGS], correct[PARM_NTAGS];
+} parm_score;
+void parm_score_add(parm_score *sc, parm_tag tag, int correct);
+double parm_score_tag(const parm_score *sc, int tag);   /* accuracy; -1 if no images */
+double parm_score_overall(const parm_score *sc);        /* mean over tags with images */
+long parm_score_images(const parm_score *sc);
+void parm_score_print(const parm_score *sc, FILE *f);   /* the summary table */
+/* {"single_object": x, …, "color_attr": x, "overall": x, "images": N}; null for absent tags. */
+int parm_score_json(const parm_score *sc, char *buf, size_t n);
+
+/* One image to grade: its PNG path and its prompt. */
+typedef struct {
+    char path[512];
+    parm_prompt prompt;
+} parm_grade_item;
+/* Scan DIR in GenEval layout (<DIR>/<NNNNN>/metadata.jsonl, samples/<name>.png),
+ * folders in numeric order, samples in name order; *items malloc'd. */
+int parm_geneval_scan(const char *dir, parm_grade_item **items, int *n);
+/* Grade items (OpenMP over images); write results JSONL atomically to
+ * results_path (NULL = none): filename, tag, prompt, correct, reason. On any
+ * error (unreadable PNG, wrong size) nothing is written and -1 returned. */
+int parm_grade_items(const parm_grade_item *items, int n, const char *results_path, parm_score *sc);
+/* <dir>/<%05d>/metadata.jsonl (+ samples/) for prompt i. */
+int parm_geneval_write_prompt(const char *dir, int i, const parm_prompt *p);
+/* "<dir>/<%05d>/samples/<%04d>.png" into buf. */
+int parm_geneval_sample_path(char *buf, size_t n, const char *dir, int i, int j);
 
 #endif

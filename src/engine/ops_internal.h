@@ -2,8 +2,9 @@
  *
  * parm_expf: a branch-free expf (Cephes polynomial, ≤ 2 ulp on the clamped
  * range [-87.3, 88.7]) written so gcc auto-vectorises loops that call it
- * (glibc's expf only vectorises under -ffast-math). Inputs below -87.3 give
- * ~1e-38 rather than 0, above 88.7 give ~3.4e38 rather than inf. */
+ * (glibc's expf only vectorises under -ffast-math). Inputs below -87.3
+ * (including −inf) give exactly 0, above 88.7 give ~3.4e38 rather than inf;
+ * NaN propagates. */
 #ifndef PARM_OPS_INTERNAL_H
 #define PARM_OPS_INTERNAL_H
 
@@ -15,6 +16,7 @@
 enum { OPS_SCRATCH_A = 5, OPS_SCRATCH_B = 6, OPS_SCRATCH_C = 7 };
 
 static inline float parm_expf(float x) {
+    float keep = x < -87.3f ? 0.0f : 1.0f; /* underflow (and −inf) → exactly 0 */
     x = x < -87.3f ? -87.3f : x; /* ternaries, not fminf/fmaxf: those are libm calls */
     x = x > 88.7f ? 88.7f : x;
     float t = x * 1.44269504088896341f;
@@ -31,7 +33,7 @@ static inline float parm_expf(float x) {
     int32_t i = ((int32_t)n + 127) << 23; /* 2^n */
     float f;
     memcpy(&f, &i, sizeof f);
-    return p * f;
+    return p * f * keep;
 }
 
 /* OpenBLAS thread control (the pthread build's own API; see ops_blas.c). */

@@ -1,0 +1,26 @@
+/* world_internal.h — shared between the src/world/ files files (not public API):
+ * the per-(shape, side) template table used by the renderer, the scene
+ * sampler's painted boxes and the detector's template matching. */
+#ifndef PARM_WORLD_INTERNAL_H
+#define PARM_WORLD_INTERNAL_H
+#include "parm/world.h"
+
+#define PARM_TMIN 8   /* template sides the detector fits */
+#define PARM_TMAX 32
+
+/* The painted pixels of one shape at side s placed at x0 = y0 = 0, cropped to
+ * their painted box: painted box = (x0+ox, y0+oy) .. (+w-1, +h-1); bit i of
+ * row[r] = pixel (x0+ox+i, y0+oy+r). Translation-invariant for integer x0, y0. */
+typedef struct {
+    int ox, oy, w, h, area;
+    uint64_t row[PARM_TMAX];
+} parm_template;
+
+/* Commit an atomic file by flush + close + rename, without fsync: readers
+ * never see a partial file, but a crash may lose it. For the many small
+ * sample PNGs and metadata files of a GenEval folder (fsync each costs ms). */
+int parm_atomic_commit_nosync(parm_atomic_file *af);
+
+/* Template for shape at side s in [PARM_TMIN, PARM_TMAX] (built once, thread-safe). */
+const parm_template *parm_template_get(int shape, int s);
+#endif

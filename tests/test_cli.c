@@ -1,0 +1,200 @@
+/* test_cli.c — the `parm` command line as a user meets it (runs ./parm, which
+ * `make test` builds first): help for every command, render → grade,
+ * prompts (split counts, --bench = the committed file), bench --method gt
+ * over the whole benchmark (1.000) with the same summary as grade, and bad
+ * input (missing/garbled PNG, wrong size, malformed JSONL, unknown tag,
+ * empty folder): a one-line error, non-zero exit, no results.jsonl. */
+#include <stdarg.h>
+#include <stdlib.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "parm.h"
+#include "test.h"
+
+static char T[] = "/tmp/parm-test-cli-XXXXXX";
+
+/* run a shell command with stdout/stderr to T/out, T/err; returns exit code */
+static int sh(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static int sh(const char *fmt, ...) {
+    char cmd[4096], full[5000];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(cmd, sizeof cmd, fmt, ap);
+    va_end(ap);
+    snprintf(full, sizeof full, "(%s) >%s/out 2>%s/err", cmd, T, T);
+    int st = system(full);
+    return WIFEXITED(st) ? WEXITSTATUS(st) : 128;
+}
+static char *slurp(const char *name) {
+    char path[512], *d = NULL;
+    snprintf(path, sizeof path, "%s/%s", T, name);
+    if (parm_read_file(path, &d, NULL)) return parm_strdup("");
+    return d;
+}
+static int lines(const char *s) {
+    int n = 0;
+    for (; *s; s++) n += *s == '\n';
+    return n;
+}
+static int exists(const char *fmt, ...) {
+    char p[1024];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(p, sizeof p, fmt, ap);
+    va_end(ap);
+    struct stat st;
+    return stat(p, &st) == 0;
+}
+
+static void test_help(void) {
+    const char *cmds[] = {"render", "prompts", "grade", "bench"};
+    CHECK(sh("./parm --help") == 0, "parm --help");
+    for (int i = 0; i < 4; i++) {
+        CHECK(sh("./parm %s --help", cmds[i]) == 0, "parm %s --help", cmds[i]);
+        char *o = slurp("out");
+        CHECK(strstr(o, "usage: parm") != NULL, "%s help text", cmds[i]);
+        free(o);
+        CHECK(sh("./parm %s --bogus", cmds[i]) == 2, "unknown option exits 2");
+        char *e = slurp("err");
+        CHECK(strstr(e, "--bogus") && lines(e) == 1, "names the option: %s", e);
+        free(e);
+    }
+}
+
+static void test_render_and_prompts(void) {
+    CHECK(sh("./parm render --prompt 'a photo of a blue star and a white ring' --seed 3 -o %s/r.png", T) == 0, "render");
+    char path[512];
+    snprintf(path, sizeof path, "%s/r.png", T);
+    uint8_t *rgb = NULL;
+    int w, h;
+    parm_prompt p;
+    parm_prompt_parse("a photo of a blue star and a white ring", &p);
+    CHECK(!parm_png_read(path, &rgb, &w, &h) && w == 64 && h == 64, "render wrote a 64x64 PNG");
+    if (rgb) CHECK(parm_grade(rgb, &p, NULL, 0) == 1, "the render grades correct");
+    free(rgb);
+    parm_prompt_parse("a photo of a star right of a ring", &p);
+    /* the coloured position prompt is outside the grammar */
+    CHECK(sh("./parm render --prompt 'a photo of a blue star right of a white ring' -o %s/r.png", T) == 1, "bad prompt exits 1");
+    CHECK(sh("./parm render --prompt 'a photo of a star right of a ring' --seed 5 -o %s/r.png", T) == 0, "render");
+    rgb = NULL;
+    CHECK(!parm_png_read(path, &rgb, &w, &h) && parm_grade(rgb, &p, NULL, 0) == 1, "render grades correct");
+    free(rgb);
+    CHECK(sh("./parm render --prompt 'a photo of a hexagn' -o %s/r2.png", T) == 1, "unknown word exits 1");
+    char *e = slurp("err");
+    CHECK(lines(e) == 1 && strstr(e, "'hexagn'") && strstr(e, "hexagon"), "names the word and the choices: %s", e);
+    free(e);
+    CHECK(!exists("%s/r2.png", T), "no output on error");
+    CHECK(sh("./parm render --prompt 'a photo of a circle' --seed x -o %s/r2.png", T) == 2, "bad seed exits 2");
+    /* prompts */
+    const char *splits[] = {"all", "train", "test"};
+    int want[] = {12642, 10178, 2464};
+    for (int i = 0; i < 3; i++) {
+        CHECK(sh("./parm prompts --split %s", splits[i]) == 0, "prompts --split %s", splits[i]);
+        char *o = slurp("out");
+        CHECK(lines(o) == want[i], "--split %s gives %d lines", splits[i], lines(o));
+        CHECK(strstr(o, "\"split\": \"") != NULL, "split field");
+        if (i == 2) CHECK(!strstr(o, "\"split\": \"train\""), "test split has only test prompts");
+        free(o);
+    }
+    CHECK(sh("./parm prompts --split test --tag position -o %s/pos.jsonl", T) == 0, "prompts -o");
+    char *o = slurp("pos.jsonl");
+    CHECK(lines(o) == 107, "107 test position prompts, got %d", lines(o));
+    free(o);
+    CHECK(sh("./parm prompts --split nope") == 2, "bad split exits 2");
+    e = slurp("err");
+    CHECK(strstr(e, "'nope'") && strstr(e, "train, test, all"), "lists choices: %s", e);
+    free(e);
+    CHECK(sh("./parm prompts --bench | cmp - %s", PARM_BENCH_PATH) == 0, "prompts --bench == the committed benchmark");
+}
+
+static void test_bench_and_grade(void) {
+    double t0 = parm_now();
+    CHECK(sh("./parm bench --method gt --out %s/gt --json", T) == 0, "bench gt");
+    char *o = slurp("out");
+    printf("    bench gt (434 prompts x 4, %.1f s): %s", parm_now() - t0, o);
+    CHECK(strstr(o, "\"overall\": 1.000000") && strstr(o, "\"images\": 1736") && lines(o) == 1, "GT overall 1: %s", o);
+    free(o);
+    CHECK(exists("%s/gt/00433/samples/0003.png", T) && exists("%s/gt/00000/metadata.jsonl", T), "GenEval layout");
+    char *r = slurp("gt/results.jsonl");
+    CHECK(lines(r) == 1736 && strstr(r, "\"filename\": ") && strstr(r, "\"correct\": true, \"reason\": \"\""), "results.jsonl");
+    free(r);
+    /* grade the same folder: same summary */
+    CHECK(sh("./parm grade %s/gt --json -o %s/res2.jsonl", T, T) == 0, "grade");
+    o = slurp("out");
+    CHECK(!strcmp(o, "{\"single_object\": 1.000000, \"two_object\": 1.000000, \"counting\": 1.000000, \"colors\": "
+                     "1.000000, \"position\": 1.000000, \"color_attr\": 1.000000, \"overall\": 1.000000, \"images\": 1736}\n"),
+          "grade --json: %s", o);
+    free(o);
+    CHECK(sh("./parm grade %s/gt", T) == 0, "grade table");
+    o = slurp("out");
+    CHECK(strstr(o, "overall") && strstr(o, "color_attr") && strstr(o, "1.000"), "table: %s", o);
+    free(o);
+    /* a wrong-prompt folder: metadata of prompt 0 swapped → that prompt's images fail */
+    CHECK(sh("cp -r %s/gt/00000 %s/one && mkdir %s/g1 && mv %s/one %s/g1/00000 && "
+             "./parm prompts --prompt 'a photo of a square' > %s/g1/00000/metadata.jsonl && ./parm grade %s/g1 --json",
+             T, T, T, T, T, T, T) == 0, "grade swapped");
+    o = slurp("out");
+    CHECK(strstr(o, "\"single_object\": 0.000000") && strstr(o, "\"two_object\": null"), "wrong prompt fails: %s", o);
+    free(o);
+    /* bench errors */
+    CHECK(sh("./parm bench --method nope --out %s/x", T) == 2, "unknown method exits 2");
+    char *e = slurp("err");
+    CHECK(strstr(e, "'nope'") && strstr(e, "gt"), "lists methods: %s", e);
+    free(e);
+}
+
+/* Bad input to grade: one-line error, non-zero exit, no results file. */
+static void test_grade_bad_input(void) {
+    struct { const char *name, *setup, *must; } c[] = {
+        {"missing PNG", "rm %s/B/00001/samples/*.png", "no .png"},
+        {"missing samples folder", "rm -r %s/B/00001/samples", "samples"},
+        {"garbled PNG", "head -c 60 %s/B/00000/samples/0000.png > %s/B/00001/samples/0001.png", "0001.png"},
+        {"not a PNG", "echo hello > %s/B/00001/samples/0002.png", "0002.png"},
+        {"wrong size", "cp %s/small.png %s/B/00001/samples/0000.png", "32x32"},
+        {"malformed JSONL", "echo '{\"tag\": \"single_object\", ' > %s/B/00001/metadata.jsonl", "malformed"},
+        {"unknown tag", "sed -i 's/single_object/single_thing/' %s/B/00000/metadata.jsonl", "unknown tag 'single_thing'"},
+        {"two metadata lines", "sed -i p %s/B/00000/metadata.jsonl", "exactly one"},
+        {"missing metadata", "rm %s/B/00001/metadata.jsonl", "metadata.jsonl"},
+        {"empty folder", "rm -r %s/B/00000 %s/B/00001", "no prompt folders"},
+    };
+    /* a 32x32 PNG */
+    uint8_t small[32 * 32 * 3];
+    memset(small, 128, sizeof small);
+    char sp[512];
+    snprintf(sp, sizeof sp, "%s/small.png", T);
+    CHECK(!parm_png_write(sp, small, 32, 32), "small png");
+    for (size_t i = 0; i < sizeof c / sizeof c[0]; i++) {
+        char setup[1024];
+        snprintf(setup, sizeof setup, c[i].setup, T, T);
+        CHECK(sh("rm -rf %s/B && mkdir %s/B && cp -r %s/gt/00000 %s/gt/00001 %s/B/ && rm -f %s/B/*.jsonl && %s", T, T, T, T, T,
+                 T, setup) == 0, "%s: setup", c[i].name);
+        int rc = sh("./parm grade %s/B", T);
+        char *e = slurp("err");
+        CHECK(rc != 0 && lines(e) == 1 && !strncmp(e, "parm: error: ", 13) && strstr(e, c[i].must),
+              "%s: exit %d, stderr '%s' (should mention %s)", c[i].name, rc, e, c[i].must);
+        free(e);
+        CHECK(!exists("%s/B/results.jsonl", T), "%s: results.jsonl left behind", c[i].name);
+        CHECK(sh("ls %s/B | grep -q tmp", T) != 0, "%s: temp file left behind", c[i].name);
+    }
+    CHECK(sh("./parm grade %s/does-not-exist", T) == 1, "missing DIR exits 1");
+    char *e = slurp("err");
+    CHECK(lines(e) == 1 && strstr(e, "does-not-exist"), "%s", e);
+    free(e);
+    CHECK(sh("./parm grade") == 2, "no DIR exits 2");
+    CHECK(sh("./parm bench --method gt --out %s/bb --metadata %s/B/nothing.jsonl", T, T) == 1, "bench missing metadata");
+}
+
+int main(void) {
+    if (!mkdtemp(T)) { perror("mkdtemp"); printf("0 passed, 1 failed\n"); return 1; }
+    if (access("./parm", X_OK)) { fprintf(stderr, "./parm is not built (run make test)\n"); printf("0 passed, 1 failed\n"); return 1; }
+    RUN(test_help);
+    RUN(test_render_and_prompts);
+    RUN(test_bench_and_grade);
+    RUN(test_grade_bad_input);
+    char cmd[256];
+    snprintf(cmd, sizeof cmd, "rm -rf %s", T);
+    if (system(cmd)) fprintf(stderr, "could not remove %s\n", T);
+    return TEST_SUMMARY();
+}
