@@ -76,17 +76,21 @@ int main(int argc, char **argv) {
         snprintf(s, sizeof s, "linear bwd %-9s %4d->%-4d", lname[i], ic, oc);
         row(s, TIMEIT(budget, linear_backward(dx, dw, db, y, x, w, N, ic, oc)), 2 * fl);
     }
-    /* attention */
-    {
+    /* attention at the benchmark T and at the longest sequences (T = 300) */
+    for (int TT = T; TT <= 300; TT += 300 - T) {
+        int T = TT, N = B * T;
         float *qkv = buf((long)N * 3 * C, &r), *out = buf((long)N * C, &r), *att = buf((long)B * NH * T * T, &r);
         float *dqkv = buf((long)N * 3 * C, &r), *dout = buf((long)N * C, &r);
         uint8_t *mask = malloc((size_t)B * T * T);
         for (int b = 0; b < B; b++)
             for (int t = 0; t < T; t++)
-                for (int s = 0; s < T; s++) mask[((size_t)b * T + t) * T + s] = t < 16 ? s <= t : s < 78;
+                for (int s = 0; s < T; s++) mask[((size_t)b * T + t) * T + s] = t < T / 5 ? s <= t : s < T - 2;
         double fl = 4.0 * B * NH * T * T * (C / NH);
-        row("attention fwd (omni mask)", TIMEIT(budget, attention_forward(out, att, qkv, mask, B, T, C, NH)), fl);
-        row("attention bwd", TIMEIT(budget, attention_backward(dqkv, dout, qkv, att, mask, B, T, C, NH)), 2 * fl);
+        char s1[64], s2[64];
+        snprintf(s1, sizeof s1, "attention fwd T=%d (omni mask)", T);
+        snprintf(s2, sizeof s2, "attention bwd T=%d", T);
+        row(s1, TIMEIT(budget, attention_forward(out, att, qkv, mask, B, T, C, NH)), fl);
+        row(s2, TIMEIT(budget, attention_backward(dqkv, dout, qkv, att, mask, B, T, C, NH)), 2 * fl);
         free(qkv), free(out), free(att), free(dqkv), free(dout), free(mask);
     }
     {

@@ -11,6 +11,53 @@
 
 #define NPIX (PARM_IMG * PARM_IMG)
 
+/* Patch statistics behind the ×4 choice: over n ground-truth scenes, how many
+ * distinct P×P palette-class patches occur, and what fraction of all patches
+ * the K most frequent cover (the best any K-code patch-local tokenizer can do
+ * losslessly). Patches are hashed (64-bit FNV-1a of the class bytes). */
+static int cmp_u64(const void *a, const void *b) {
+    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+    return x < y ? -1 : x > y;
+}
+static int cmp_long_desc(const void *a, const void *b) {
+    long x = *(const long *)a, y = *(const long *)b;
+    return x < y ? 1 : x > y ? -1 : 0;
+}
+static void patch_stats(const uint8_t *rgb, int n, int P) {
+    int per = (PARM_IMG / P) * (PARM_IMG / P);
+    long total = (long)n * per;
+    uint64_t *h = malloc(sizeof(uint64_t) * total);
+    long *counts = malloc(sizeof(long) * total);
+    long k = 0;
+    for (int i = 0; i < n; i++)
+        for (int py = 0; py < PARM_IMG; py += P)
+            for (int px = 0; px < PARM_IMG; px += P) {
+                uint64_t x = 1469598103934665603ull;
+                for (int y = py; y < py + P; y++)
+                    for (int xx = px; xx < px + P; xx++) {
+                        x ^= (uint64_t)parm_pixel_class(rgb + ((size_t)i * NPIX + y * PARM_IMG + xx) * 3);
+                        x *= 1099511628211ull;
+                    }
+                h[k++] = x;
+            }
+    qsort(h, total, sizeof *h, cmp_u64);
+    long nd = 0;
+    for (long i = 0; i < total; i++) {
+        if (i == 0 || h[i] != h[i - 1]) counts[nd++] = 0;
+        counts[nd - 1]++;
+    }
+    qsort(counts, nd, sizeof *counts, cmp_long_desc);
+    printf("patches %dx%d over %d scenes: %ld distinct; coverage by the K most frequent:", P, P, n, nd);
+    for (long K = 256; K <= 8192; K *= 2) {
+        long c = 0;
+        for (long i = 0; i < K && i < nd; i++) c += counts[i];
+        printf(" K=%ld %.4f", K, (double)c / total);
+    }
+    printf("\n");
+    free(h);
+    free(counts);
+}
+
 int main(void) {
     const int B = 32, steps = 10, N = 256;
     parm_vq m;
@@ -26,6 +73,22 @@ int main(void) {
         parm_prompt_sample_train(&rng, &p);
         if (parm_scene_sample(&p, &rng, &sc)) return 1;
         parm_render(&sc, rgb + (size_t)i * NPIX * 3);
+    }
+    {
+        enum { NS = 3000 };
+        uint8_t *many = malloc((size_t)NS * NPIX * 3);
+        parm_rng r2;
+        parm_rng_seed(&r2, 1, PARM_STREAM_SCENE);
+        for (int i = 0; i < NS; i++) {
+            parm_prompt p;
+            parm_scene sc;
+            parm_prompt_sample_train(&r2, &p);
+            if (parm_scene_sample(&p, &r2, &sc)) return 1;
+            parm_render(&sc, many + (size_t)i * NPIX * 3);
+        }
+        patch_stats(many, NS, 4);
+        patch_stats(many, NS, 8);
+        free(many);
     }
     int threads = omp_get_max_threads();
     printf("VQ tokenizer: width %d dim %d codes %d, %d threads\n", cfg.width, cfg.dim, cfg.ncodes, threads);

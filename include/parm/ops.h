@@ -8,13 +8,25 @@
  *    means "not needed" and is skipped.
  *  - Weight layouts follow PyTorch (linear w[OC,C], conv w[OC,IC,K,K]) so
  *    safetensors files interoperate and golden fixtures compare directly.
- *  - Matmuls go through OpenBLAS cblas_sgemm; other loops are OpenMP-parallel.
+ *  - Matmuls go through OpenBLAS sgemm (via parm_sgemm); other loops are
+ *    OpenMP-parallel and SIMD-vectorised.
  *  - Ops never allocate per call beyond parm_scratch() buffers; they use
  *    scratch slots 5..7 only (slots 0..4 are free for callers).
  *  - Threading: one pool. OpenBLAS is set to 1 thread when libparm loads and
  *    all parallelism is OpenMP (OMP_NUM_THREADS); big matmuls are split over
  *    the threads by parm_sgemm. Code outside the ops should call parm_sgemm,
- *    not cblas_sgemm, to get a multi-threaded matmul.
+ *    not cblas_sgemm, to get a multi-threaded matmul. (Two pools — OpenMP
+ *    workers spinning while OpenBLAS threads want the same cores — cut
+ *    sgemm throughput ~5x on the 2-core target.)
+ *    On a SHARED machine (other processes busy) libgomp's default
+ *    spin-waiting is catastrophic — a region whose partner thread is
+ *    descheduled spins for milliseconds; run with OMP_WAIT_POLICY=passive
+ *    there (measured under load: transformer train step 1672 → 442 ms,
+ *    test_ops 8.2 → 0.2 s). On an idle machine the default is fine.
+ *  - Determinism: for a fixed thread count every op is bit-reproducible.
+ *    Across thread counts every op except those whose matmul parm_sgemm
+ *    splits into panels (linear; conv with B = 1) is bit-identical too;
+ *    those differ at float rounding level (OpenBLAS edge kernels).
  */
 #ifndef PARM_OPS_H
 #define PARM_OPS_H
@@ -26,6 +38,10 @@
  * Splits C over the OpenMP threads (serial inside a parallel region). */
 void parm_sgemm(int transA, int transB, int M, int N, int K, float alpha, const float *A, int lda, const float *B,
                 int ldb, float beta, float *C, int ldc);
+/* Same, but first C[i,:] = bias[0:N] for every row (then beta is taken as 1):
+ * C = bias + alpha·op(A)·op(B), in the same pass. bias NULL = parm_sgemm. */
+void parm_sgemm_bias(int transA, int transB, int M, int N, int K, float alpha, const float *A, int lda,
+                     const float *B, int ldb, float beta, float *C, int ldc, const float *bias);
 /* The OpenBLAS kernel set in use (e.g. "SkylakeX"; see ops_blas.c: on AVX-512
  * CPUs that OpenBLAS 0.3.21 does not know, libparm selects SkylakeX kernels
  * unless OPENBLAS_CORETYPE is set). For benchmark reports. */
@@ -41,13 +57,15 @@ void embedding_forward(float *out, const int *ids, const float *table, int N, in
 void embedding_backward(float *dtable, const float *dout, const int *ids, int N, int C);
 
 /* layernorm over the last dim: out[N,C]; saves mean[N], rstd[N]; eps 1e-5.
- * w, b [C] (b may be NULL). */
+ * w, b [C] (b may be NULL; in backward db may then be NULL).
+ * mean/rstd may be NULL in forward when no backward follows. */
 void layernorm_forward(float *out, float *mean, float *rstd, const float *inp, const float *w, const float *b,
                        int N, int C);
 void layernorm_backward(float *dinp, float *dw, float *db, const float *dout, const float *inp, const float *w,
                         const float *mean, const float *rstd, int N, int C);
 
-/* rmsnorm over the last dim: out = inp * rstd * w; saves rstd[N]; eps 1e-6 */
+/* rmsnorm over the last dim: out = inp * rstd * w; saves rstd[N] (may be NULL
+ * in forward when no backward follows); eps 1e-6 */
 void rmsnorm_forward(float *out, float *rstd, const float *inp, const float *w, int N, int C);
 void rmsnorm_backward(float *dinp, float *dw, const float *dout, const float *inp, const float *w,
                       const float *rstd, int N, int C);
@@ -72,14 +90,17 @@ void residual_backward(float *da, float *db, const float *dout, long n);
  * mask [B,T,T] (uint8, 1 = query t may attend key s) or NULL = attend all.
  *   A query row with no allowed key outputs zeros (and gets zero gradient).
  * att [B,NH,T,T] saved softmax probabilities (needed by backward).
- * out [B,T,C]. Scale 1/sqrt(hs). */
+ * out [B,T,C]. Scale 1/sqrt(hs).
+ * backward: mask is implied by att (disallowed entries are exactly 0) and is
+ * not read; it is kept in the signature for symmetry. */
 void attention_forward(float *out, float *att, const float *qkv, const uint8_t *mask, int B, int T, int C, int NH);
 void attention_backward(float *dqkv, const float *dout, const float *qkv, const float *att, const uint8_t *mask,
                         int B, int T, int C, int NH);
 
 /* softmax cross-entropy with ignore-index and per-row weights.
  * logits [N,V], targets [N] (rows with target == ignore_index are skipped),
- * weights [N] or NULL (all 1). Saves probs [N,V].
+ * weights [N] or NULL (all 1). Saves probs [N,V] (rows of ignored targets are
+ * NOT written — callers must not read them).
  * loss = Σ_i w_i · (−log softmax(logits_i)[t_i]) / Σ_i w_i over kept rows
  *   (0 if no row is kept). backward: dlogits += dloss · ∂loss/∂logits. */
 float crossentropy_forward(float *probs, const float *logits, const int *targets, const float *weights, int N, int V,
@@ -88,7 +109,8 @@ void crossentropy_backward(float *dlogits, float dloss, const float *probs, cons
                            int N, int V, int ignore_index);
 
 /* log-softmax gather: out[i] = log softmax(logits_i)[t_i] (0 for ignored rows).
- * Saves lse[N] (log-sum-exp per row). For DPO sequence log-likelihoods. */
+ * Saves lse[N] (log-sum-exp per row; 0 for ignored rows; may be NULL in
+ * forward when no backward follows). For DPO sequence log-likelihoods. */
 void logsoftmax_gather_forward(float *out, float *lse, const float *logits, const int *targets, int N, int V,
                                int ignore_index);
 void logsoftmax_gather_backward(float *dlogits, const float *dout, const float *logits, const float *lse,
@@ -113,7 +135,8 @@ void upsample2x_forward(float *out, const float *inp, int B, int C, int H, int W
 void upsample2x_backward(float *dinp, const float *dout, int B, int C, int H, int W);
 
 /* group norm: inp [B,C,S] (S = H·W), G groups of C/G channels; eps 1e-5;
- * w, b [C]; saves mean[B,G], rstd[B,G]. */
+ * w, b [C] (b may be NULL); saves mean[B,G], rstd[B,G] (may be NULL in
+ * forward when no backward follows). */
 void groupnorm_forward(float *out, float *mean, float *rstd, const float *inp, const float *w, const float *b, int B,
                        int C, int S, int G);
 void groupnorm_backward(float *dinp, float *dw, float *db, const float *dout, const float *inp, const float *w,

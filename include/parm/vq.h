@@ -67,7 +67,6 @@ float parm_vq_forward_backward(parm_vq *m, const uint8_t *rgb, int B);
  * random encoder output of the last batch (plus tiny noise). Returns #restarted. */
 int parm_vq_restart_dead(parm_vq *m, const int *usage, int B, parm_rng *rng);
 
-#endif
 
 /* ---- training (src/models/vq_train.c) ---- */
 typedef struct {
@@ -95,3 +94,5 @@ typedef struct {
     double pixel_acc, object_pixel_acc, grader_acc;
 } parm_vq_eval;
 int parm_vq_evaluate(parm_vq *m, int n, uint64_t seed, parm_vq_eval *out);
+
+#endif

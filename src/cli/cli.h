@@ -23,4 +23,5 @@ int cmd_bench(int argc, char **argv);
 int cmd_train(int argc, char **argv);
 int cmd_tokenize(int argc, char **argv);
 int cmd_reconstruct(int argc, char **argv);
+int cmd_generate(int argc, char **argv);
 #endif

@@ -8,6 +8,7 @@
 
 #include "cli.h"
 #include "parm.h"
+#include "parm/gen.h"
 #include "parm/vq.h"
 
 /* A generation method: a row of this table. open()/close() (optional) make
@@ -60,11 +61,42 @@ static int vq_generate_prompt(void *ctx, const parm_prompt *p, int pi, int n, co
     return rc ? -1 : 0;
 }
 
+/* baseline: the generator with default MaskGIT decoding; the prompt's images
+ * are its N paths, batched (image j = path with seed S+j). */
+typedef struct {
+    parm_gen g;
+    parm_vq vq;
+} gen_ctx;
+static int gen_open(void **ctx) {
+    gen_ctx *c = parm_calloc(1, sizeof *c);
+    if (!c) return -1;
+    if (parm_gen_load(&c->g, "weights/gen.safetensors")) { free(c); return -1; }
+    if (parm_vq_load(&c->vq, "weights/vq.safetensors")) { parm_gen_free(&c->g); free(c); return -1; }
+    *ctx = c;
+    return 0;
+}
+static void gen_close(void *ctx) {
+    gen_ctx *c = ctx;
+    if (!c) return;
+    parm_gen_free(&c->g);
+    parm_vq_free(&c->vq);
+    free(c);
+}
+static int baseline_generate_prompt(void *ctx, const parm_prompt *p, int pi, int n, const uint64_t *seeds,
+                                    uint8_t *rgb) {
+    (void)pi;
+    gen_ctx *c = ctx;
+    parm_sample_opts so = parm_sample_defaults();
+    return parm_sample(&c->g, &c->vq, p, n, seeds, &so, rgb, NULL);
+}
+
 static const bench_method methods[] = {
     {"gt", "ground-truth renderer: image j = parm render --prompt P --seed S+j (grades 1.000)", 1, NULL, gt_generate,
      NULL, NULL},
     {"vq-recon", "ground-truth render -> VQ tokens -> decoded image (weights/vq.safetensors)", 0, vq_open, NULL,
      vq_generate_prompt, vq_close},
+    {"baseline", "the generator, MaskGIT decoding, 12 steps, CFG 2 (weights/gen.safetensors)", 0, gen_open, NULL,
+     baseline_generate_prompt, gen_close},
 };
 static const int nmethods = sizeof methods / sizeof methods[0];
 

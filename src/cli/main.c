@@ -17,7 +17,8 @@ static const command commands[] = {
     {"prompts", cmd_prompts, "write the prompt set (train/test/all) as GenEval metadata JSONL"},
     {"grade", cmd_grade, "grade a folder of images in GenEval layout"},
     {"bench", cmd_bench, "generate the benchmark with a method and grade it"},
-    {"train", cmd_train, "train a model (vq)"},
+    {"generate", cmd_generate, "generate images for a prompt (MaskGIT step-by-step decoding)"},
+    {"train", cmd_train, "train a model (vq, gen)"},
     {"tokenize", cmd_tokenize, "print an image's VQ token grid"},
     {"reconstruct", cmd_reconstruct, "encode an image to VQ tokens and decode it back"},
 };

@@ -8,7 +8,7 @@
  *     dP = dO·Vᵀ;  dV += Pᵀ·dO;  dS = P ⊙ (dP − rowsum(P ⊙ dP));
  *     dQ += dS·K/√hs;  dK += dSᵀ·Q/√hs
  *
- * The four [T,T]/[T,hs] matmuls per (b,h) are cblas_sgemm calls on strided
+ * The matmuls (2 forward, 4 backward per (b,h)) are cblas_sgemm calls on strided
  * views (no copies). (b,h) pairs are independent and write disjoint slices of
  * out / dqkv, so they run OpenMP-parallel, each thread calling the
  * single-threaded OpenBLAS (see ops_blas.c for the threading policy). */

@@ -15,6 +15,7 @@
 #include <cblas.h>
 #include <omp.h>
 #include <stdlib.h>
+#include <string.h>
 #include <strings.h>
 
 #include "ops_internal.h"
@@ -62,11 +63,18 @@ static inline void sgemm1(int ta, int tb, int M, int N, int K, float alpha, cons
                 lda, B, ldb, beta, C, ldc);
 }
 
-void parm_sgemm(int transA, int transB, int M, int N, int K, float alpha, const float *A, int lda, const float *B,
-                int ldb, float beta, float *C, int ldc) {
+/* C rows [0,M) × columns [0,N) (leading dimension ldc) = bias[col] */
+static void fill_bias(float *C, int ldc, int M, int N, const float *bias) {
+    for (int i = 0; i < M; i++) memcpy(C + (size_t)i * ldc, bias, (size_t)N * sizeof(float));
+}
+
+void parm_sgemm_bias(int transA, int transB, int M, int N, int K, float alpha, const float *A, int lda,
+                     const float *B, int ldb, float beta, float *C, int ldc, const float *bias) {
     if (M <= 0 || N <= 0) return;
+    if (bias) beta = 1.0f;
     int nt = omp_in_parallel() ? 1 : omp_get_max_threads();
     if (nt <= 1 || (double)M * N * K < 262144.0) {
+        if (bias) fill_bias(C, ldc, M, N, bias);
         sgemm1(transA, transB, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
         return;
     }
@@ -81,11 +89,20 @@ void parm_sgemm(int transA, int transB, int M, int N, int K, float alpha, const 
 #pragma omp parallel for num_threads(nchunks < nt ? nchunks : nt) schedule(dynamic, 1)
     for (int c = 0; c < nchunks; c++) {
         int lo = c * chunk, n = dim - lo < chunk ? dim - lo : chunk;
-        if (splitM) /* rows lo.. of op(A) and C */
-            sgemm1(transA, transB, n, N, K, alpha, transA ? A + lo : A + (size_t)lo * lda, lda, B, ldb, beta,
-                   C + (size_t)lo * ldc, ldc);
-        else /* columns lo.. of op(B) and C */
+        if (splitM) { /* rows lo.. of op(A) and C */
+            float *Cp = C + (size_t)lo * ldc;
+            if (bias) fill_bias(Cp, ldc, n, N, bias);
+            sgemm1(transA, transB, n, N, K, alpha, transA ? A + lo : A + (size_t)lo * lda, lda, B, ldb, beta, Cp,
+                   ldc);
+        } else { /* columns lo.. of op(B) and C */
+            if (bias) fill_bias(C + lo, ldc, M, n, bias + lo);
             sgemm1(transA, transB, M, n, K, alpha, A, lda, transB ? B + (size_t)lo * ldb : B + lo, ldb, beta, C + lo,
                    ldc);
+        }
     }
+}
+
+void parm_sgemm(int transA, int transB, int M, int N, int K, float alpha, const float *A, int lda, const float *B,
+                int ldb, float beta, float *C, int ldc) {
+    parm_sgemm_bias(transA, transB, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc, NULL);
 }

@@ -21,6 +21,16 @@
 #include "parm/base.h"
 #include "parm/ops.h"
 
+/* Output columns ow whose input column iw = ow·s − p + kj lies in [0, W):
+ * ow ∈ [*lo, *hi). Lets the inner loops run branch-free (and vectorise). */
+static inline void ow_range(int WO, int W, int s, int p, int kj, int *lo, int *hi) {
+    int a = p - kj, l = a > 0 ? (a + s - 1) / s : 0;
+    int b = W - 1 + p - kj, h = b >= 0 ? b / s + 1 : 0;
+    *lo = l < WO ? l : WO;
+    *hi = h < WO ? h : WO;
+    if (*hi < *lo) *hi = *lo;
+}
+
 /* col[(ic·K + ki)·K + kj][oh·WO + ow] = inp[ic][oh·s − p + ki][ow·s − p + kj] (0 outside) */
 static void im2col(float *col, const float *inp, int IC, int H, int W, int K, int s, int p, int HO, int WO) {
     for (int ic = 0; ic < IC; ic++) {
@@ -28,6 +38,8 @@ static void im2col(float *col, const float *inp, int IC, int H, int W, int K, in
         for (int ki = 0; ki < K; ki++)
             for (int kj = 0; kj < K; kj++) {
                 float *c = col + ((size_t)(ic * K + ki) * K + kj) * HO * WO;
+                int lo, hi;
+                ow_range(WO, W, s, p, kj, &lo, &hi);
                 for (int oh = 0; oh < HO; oh++) {
                     int ih = oh * s - p + ki;
                     float *cr = c + (size_t)oh * WO;
@@ -36,37 +48,39 @@ static void im2col(float *col, const float *inp, int IC, int H, int W, int K, in
                         continue;
                     }
                     const float *xr = x + (size_t)ih * W;
+                    int off = kj - p; /* iw = ow·s + off, in [0, W) for ow in [lo, hi) */
+                    for (int ow = 0; ow < lo; ow++) cr[ow] = 0.0f;
                     if (s == 1) {
-                        for (int ow = 0; ow < WO; ow++) {
-                            int iw = ow - p + kj;
-                            cr[ow] = (iw >= 0 && iw < W) ? xr[iw] : 0.0f;
-                        }
+                        if (hi > lo) memcpy(cr + lo, xr + lo + off, (size_t)(hi - lo) * sizeof(float));
                     } else {
-                        for (int ow = 0; ow < WO; ow++) {
-                            int iw = ow * s - p + kj;
-                            cr[ow] = (iw >= 0 && iw < W) ? xr[iw] : 0.0f;
-                        }
+                        for (int ow = lo; ow < hi; ow++) cr[ow] = xr[ow * s + off];
                     }
+                    for (int ow = hi; ow < WO; ow++) cr[ow] = 0.0f;
                 }
             }
     }
 }
 
-/* dinp[ic][ih][iw] += dcol[...] — the adjoint of im2col; threads own channels */
+/* dinp[ic][ih][iw] += dcol[...] — the adjoint of im2col */
 static void col2im_add(float *dinp, const float *dcol, int IC, int H, int W, int K, int s, int p, int HO, int WO) {
     for (int ic = 0; ic < IC; ic++) {
         float *dx = dinp + (size_t)ic * H * W;
         for (int ki = 0; ki < K; ki++)
             for (int kj = 0; kj < K; kj++) {
                 const float *c = dcol + ((size_t)(ic * K + ki) * K + kj) * HO * WO;
+                int lo, hi;
+                ow_range(WO, W, s, p, kj, &lo, &hi);
                 for (int oh = 0; oh < HO; oh++) {
                     int ih = oh * s - p + ki;
                     if (ih < 0 || ih >= H) continue;
                     float *dr = dx + (size_t)ih * W;
                     const float *cr = c + (size_t)oh * WO;
-                    for (int ow = 0; ow < WO; ow++) {
-                        int iw = ow * s - p + kj;
-                        if (iw >= 0 && iw < W) dr[iw] += cr[ow];
+                    int off = kj - p;
+                    if (s == 1) {
+#pragma omp simd
+                        for (int ow = lo; ow < hi; ow++) dr[ow + off] += cr[ow];
+                    } else {
+                        for (int ow = lo; ow < hi; ow++) dr[ow * s + off] += cr[ow];
                     }
                 }
             }

@@ -10,16 +10,10 @@
 
 #include "parm/ops.h"
 
-/* out[N,OC] = inp[N,C] · w[OC,C]ᵀ (+ b[OC]) */
+/* out[N,OC] = inp[N,C] · w[OC,C]ᵀ (+ b[OC]); the bias is written by each
+ * thread into its own panel just before its sgemm (one parallel region) */
 void linear_forward(float *out, const float *inp, const float *w, const float *b, int N, int C, int OC) {
-    float beta = 0.0f;
-    if (b) {
-        /* preload the bias into every output row, then let sgemm add inp·wᵀ */
-#pragma omp parallel for if ((long)N * OC > 65536)
-        for (int n = 0; n < N; n++) memcpy(out + (size_t)n * OC, b, (size_t)OC * sizeof(float));
-        beta = 1.0f;
-    }
-    parm_sgemm(0, 1, N, OC, C, 1.0f, inp, C, w, C, beta, out, OC);
+    parm_sgemm_bias(0, 1, N, OC, C, 1.0f, inp, C, w, C, 0.0f, out, OC, b);
 }
 
 /* dinp[N,C] += dout[N,OC]·w[OC,C];  dw[OC,C] += dout[N,OC]ᵀ·inp[N,C];  db[OC] += Σ_n dout[n,:] */
