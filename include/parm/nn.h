@@ -65,7 +65,10 @@ typedef struct {
 } parm_adamw;
 /* Defaults: lr 3e-4, betas (0.9, 0.999), eps 1e-8, weight decay 0.01 (as torch.optim.AdamW). */
 parm_adamw parm_adamw_default(void);
-/* One AdamW step (decoupled decay, bias correction); step counts from 1. */
+/* One AdamW step, exactly torch.optim.AdamW (decoupled decay w -= lr·wd·w on
+ * views with decay = 1, bias correction); step counts from 1. The step uses
+ * the `lr` argument (e.g. from parm_lr_cosine); opt->lr is only the caller's
+ * base value. Allocates m, v on the first call. */
 int parm_adamw_step(parm_slab *s, const parm_adamw *opt, float lr, long step);
 /* Global L2 norm of all grads. */
 float parm_grad_norm(const parm_slab *s);
