@@ -141,6 +141,10 @@ int parm_sample_begin(parm_gen *g, parm_sample_run *r, const parm_prompt *p, int
 int parm_sample_step(parm_gen *g, parm_vq *vq, parm_sample_run *r);
 void parm_sample_stop(parm_sample_run *r, int path);  /* early termination: its remaining steps are never run */
 void parm_sample_end(parm_sample_run *r);
+/* Generate one image for each of n train prompts (drawn with seed) with the
+ * given sampler: grader accuracy and mean fraction of non-background pixels. */
+int parm_gen_evaluate(parm_gen *g, parm_vq *vq, int n, uint64_t seed, const parm_sample_opts *o, double *acc,
+                      double *fill);
 /* Convenience: run all steps; images [N,64,64,3]. */
 int parm_sample(parm_gen *g, parm_vq *vq, const parm_prompt *p, int N, const uint64_t *seeds,
                 const parm_sample_opts *o, uint8_t *images, long *forwards);

@@ -1,5 +1,7 @@
 /* cmd_eval.c — `parm eval MODEL …`: evaluate a trained model on held-out data.
- * Models: judge — accuracy / AUC of P(yes) on ground-truth renders with
+ * Models: gen — grader accuracy of generated images on train prompts for a
+ * sampler setting (tune the sampler here, never on the benchmark);
+ * judge — accuracy / AUC of P(yes) on ground-truth renders with
  * matching vs minimally corrupted captions (TEST prompts by default:
  * evaluating on them is allowed, training never is). */
 #include <stdio.h>
@@ -7,7 +9,62 @@
 
 #include "cli.h"
 #include "parm.h"
+#include "parm/gen.h"
 #include "parm/judge.h"
+
+static void eval_gen_usage(FILE *f) {
+    parm_sample_opts d = parm_sample_defaults();
+    fprintf(f,
+            "usage: parm eval gen [--gen W] [--n N] [--seed S] [sampler options]\n"
+            "Generate one image for each of N train-split prompts and grade them: accuracy and\n"
+            "fraction of non-background pixels. Tune the sampler here, not on the benchmark.\n\n"
+            "  --gen W           generator weights (default weights/gen.safetensors)\n"
+            "  --vq W            tokenizer weights (default weights/vq.safetensors)\n"
+            "  --n N             prompts (default 96)\n"
+            "  --seed S          prompt draw (default 777)\n"
+            "  --steps T         decoding steps (default %d)\n"
+            "  --cfg W           guidance scale (default %g)\n"
+            "  --temp X          temperature at step 0 (default %g)\n"
+            "  --temp-end X      temperature at the last step (default %g)\n"
+            "  --choice-temp X   Gumbel noise on confidences (default %g)\n",
+            d.steps, d.cfg, d.temp, d.temp_end, d.choice_temp);
+}
+
+static int eval_gen(int argc, char **argv) {
+    const char *genp = "weights/gen.safetensors", *vqp = "weights/vq.safetensors";
+    long n = 96, seed = 777, v;
+    double x;
+    parm_sample_opts o = parm_sample_defaults();
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i], *val;
+        if (!strcmp(a, "--help") || !strcmp(a, "-h")) { eval_gen_usage(stdout); return 0; }
+        if (!(val = cli_value(argc, argv, i))) return 2;
+        i++;
+        if (!strcmp(a, "--gen")) genp = val;
+        else if (!strcmp(a, "--vq")) vqp = val;
+        else if (!strcmp(a, "--n")) { if (cli_int(a, val, 1, 1000000, &n)) return 2; }
+        else if (!strcmp(a, "--seed")) { if (cli_int(a, val, 0, 0x7fffffffL, &seed)) return 2; }
+        else if (!strcmp(a, "--steps")) { if (cli_int(a, val, 1, 256, &v)) return 2; o.steps = (int)v; }
+        else if (!strcmp(a, "--cfg")) { if (cli_float(a, val, 0, 100, &x)) return 2; o.cfg = (float)x; }
+        else if (!strcmp(a, "--temp")) { if (cli_float(a, val, 1e-3, 100, &x)) return 2; o.temp = (float)x; }
+        else if (!strcmp(a, "--temp-end")) { if (cli_float(a, val, 1e-3, 100, &x)) return 2; o.temp_end = (float)x; }
+        else if (!strcmp(a, "--choice-temp")) { if (cli_float(a, val, 0, 100, &x)) return 2; o.choice_temp = (float)x; }
+        else return cli_unknown("eval gen", a);
+    }
+    parm_gen g;
+    parm_vq vq;
+    if (parm_gen_load(&g, genp)) return cli_fail();
+    if (parm_vq_load(&vq, vqp)) { parm_gen_free(&g); return cli_fail(); }
+    double acc, fill, t0 = parm_now();
+    int rc = parm_gen_evaluate(&g, &vq, (int)n, (uint64_t)seed, &o, &acc, &fill);
+    parm_gen_free(&g);
+    parm_vq_free(&vq);
+    if (rc) return cli_fail();
+    printf("gen eval: %ld train prompts, steps %d cfg %g temp %g->%g choice-temp %g: grader %.3f, "
+           "non-background pixels %.4f, %.1f s\n", n, o.steps, o.cfg, o.temp, o.temp_end, o.choice_temp, acc, fill,
+           parm_now() - t0);
+    return 0;
+}
 
 static void eval_judge_usage(FILE *f) {
     fprintf(f,
@@ -77,11 +134,13 @@ static int eval_judge(int argc, char **argv) {
 
 int cmd_eval(int argc, char **argv) {
     if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
-        fprintf(argc < 2 ? stderr : stdout, "usage: parm eval MODEL [options]   (MODEL: judge)\n"
+        fprintf(argc < 2 ? stderr : stdout, "usage: parm eval MODEL [options]   (MODEL: gen, judge)\n"
+                                            "  parm eval gen --help     grader accuracy of generations on train prompts\n"
                                             "  parm eval judge --help   accuracy / AUC of a judge on held-out renders\n");
         return argc < 2 ? 2 : 0;
     }
+    if (!strcmp(argv[1], "gen")) return eval_gen(argc - 1, argv + 1);
     if (!strcmp(argv[1], "judge")) return eval_judge(argc - 1, argv + 1);
-    fprintf(stderr, "parm eval: unknown model '%s'; valid models: judge\n", argv[1]);
+    fprintf(stderr, "parm eval: unknown model '%s'; valid models: gen, judge\n", argv[1]);
     return 2;
 }

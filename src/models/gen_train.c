@@ -37,19 +37,17 @@ parm_gen_train_opts parm_gen_train_defaults(void) {
     return o;
 }
 
-/* Generate one image for each of n fixed train prompts; grader accuracy and
- * mean fraction of non-background pixels. */
-static int eval_generation(parm_gen *g, parm_vq *vq, int n, double *acc, double *fill) {
+int parm_gen_evaluate(parm_gen *g, parm_vq *vq, int n, uint64_t seed, const parm_sample_opts *o, double *acc,
+                      double *fill) {
     parm_rng rng;
-    parm_rng_seed(&rng, 777, PARM_STREAM_PROMPT);
-    parm_sample_opts so = parm_sample_defaults();
+    parm_rng_seed(&rng, seed, PARM_STREAM_PROMPT);
     uint8_t img[NPIX * 3];
     long good = 0, nonbg = 0;
     for (int i = 0; i < n; i++) {
         parm_prompt p;
         parm_prompt_sample_train(&rng, &p);
-        uint64_t seed = (uint64_t)i;
-        if (parm_sample(g, vq, &p, 1, &seed, &so, img, NULL)) return -1;
+        uint64_t s = (uint64_t)i;
+        if (parm_sample(g, vq, &p, 1, &s, o, img, NULL)) return -1;
         char reason[256];
         good += parm_grade(img, &p, reason, sizeof reason) == 1;
         for (int q = 0; q < NPIX; q++) nonbg += parm_pixel_class(img + q * 3) != 0;
@@ -144,7 +142,8 @@ int parm_gen_train(const parm_gen_train_opts *o) {
         int do_eval = o->eval_every > 0 && (step % o->eval_every == 0 || step == o->steps);
         double acc = -1, fill = -1;
         if (do_eval) {
-            if (eval_generation(&g, &vq, o->eval_prompts, &acc, &fill)) goto done;
+            parm_sample_opts so = parm_sample_defaults();
+            if (parm_gen_evaluate(&g, &vq, o->eval_prompts, 777, &so, &acc, &fill)) goto done;
             if (!o->quiet)
                 fprintf(stderr, "\nstep %ld eval: grader %.3f on %d train prompts, non-background pixels %.3f  (%s)\n",
                         step, acc, o->eval_prompts, fill, extra);
