@@ -110,6 +110,7 @@ typedef struct {
     float choice_temp;  /* Gumbel noise on confidences, annealed to 0 (MaskGIT) */
     int step_images;    /* 1 = decode every step's full prediction to an image */
     int always_uncond;  /* run the unconditional batch even when cfg = 0 (tests, analysis) */
+    float bg_penalty;   /* subtracted from the confidence of background tokens: commit objects first (0 = MaskGIT) */
 } parm_sample_opts;
 parm_sample_opts parm_sample_defaults(void);
 
@@ -126,6 +127,7 @@ typedef struct {
     long *forwards;         /* [N] generator forward passes spent per path */
     long total_forwards;    /* summed */
     parm_rng *rng;          /* [N] one stream per path: results do not depend on N */
+    int bg_token;           /* the code of an all-background patch (-1 until needed) */
     int text_ids[2][64];    /* cond, uncond (text_len ≤ 64) */
     parm_prompt prompt;
     parm_sample_opts opts;

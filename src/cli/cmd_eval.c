@@ -26,8 +26,9 @@ static void eval_gen_usage(FILE *f) {
             "  --cfg W           guidance scale (default %g)\n"
             "  --temp X          temperature at step 0 (default %g)\n"
             "  --temp-end X      temperature at the last step (default %g)\n"
-            "  --choice-temp X   Gumbel noise on confidences (default %g)\n",
-            d.steps, d.cfg, d.temp, d.temp_end, d.choice_temp);
+            "  --choice-temp X   Gumbel noise on confidences (default %g)\n"
+            "  --bg-penalty X    lower the confidence of background tokens by X: objects first (default %g)\n",
+            d.steps, d.cfg, d.temp, d.temp_end, d.choice_temp, d.bg_penalty);
 }
 
 static int eval_gen(int argc, char **argv) {
@@ -49,6 +50,7 @@ static int eval_gen(int argc, char **argv) {
         else if (!strcmp(a, "--temp")) { if (cli_float(a, val, 1e-3, 100, &x)) return 2; o.temp = (float)x; }
         else if (!strcmp(a, "--temp-end")) { if (cli_float(a, val, 1e-3, 100, &x)) return 2; o.temp_end = (float)x; }
         else if (!strcmp(a, "--choice-temp")) { if (cli_float(a, val, 0, 100, &x)) return 2; o.choice_temp = (float)x; }
+        else if (!strcmp(a, "--bg-penalty")) { if (cli_float(a, val, -100, 100, &x)) return 2; o.bg_penalty = (float)x; }
         else return cli_unknown("eval gen", a);
     }
     parm_gen g;
@@ -60,9 +62,9 @@ static int eval_gen(int argc, char **argv) {
     parm_gen_free(&g);
     parm_vq_free(&vq);
     if (rc) return cli_fail();
-    printf("gen eval: %ld train prompts, steps %d cfg %g temp %g->%g choice-temp %g: grader %.3f, "
-           "non-background pixels %.4f, %.1f s\n", n, o.steps, o.cfg, o.temp, o.temp_end, o.choice_temp, acc, fill,
-           parm_now() - t0);
+    printf("gen eval: %ld train prompts, steps %d cfg %g temp %g->%g choice-temp %g bg-penalty %g: grader %.3f, "
+           "non-background pixels %.4f, %.1f s\n", n, o.steps, o.cfg, o.temp, o.temp_end, o.choice_temp, o.bg_penalty, acc,
+           fill, parm_now() - t0);
     return 0;
 }
 

@@ -20,12 +20,15 @@ static void usage(FILE *f) {
             "  -n N               number of images (paths), default 1; image i uses seed S+i\n"
             "  --steps T          decoding steps (default %d)\n"
             "  --cfg W            classifier-free guidance scale (default %g)\n"
-            "  --temp X           sampling temperature at step 0 (default %g, annealed to %g)\n"
+            "  --temp X           sampling temperature at step 0 (default %g)\n"
+            "  --temp-end X       temperature at the last step (default %g)\n"
+            "  --choice-temp X    Gumbel noise on the confidences, annealed to 0 (default %g)\n"
+            "  --bg-penalty X     lower the confidence of background tokens by X: objects first (default %g)\n"
             "  --seed S           base seed (default 0)\n"
             "  --trace PATH       PNG strip of every step's image (rows = images, columns = steps)\n"
             "  --gen PATH         generator weights (default weights/gen.safetensors)\n"
             "  --vq PATH          tokenizer weights (default weights/vq.safetensors)\n",
-            d.steps, d.cfg, d.temp, d.temp_end);
+            d.steps, d.cfg, d.temp, d.temp_end, d.choice_temp, d.bg_penalty);
 }
 
 /* Copy a 64×64 tile into a strip image of width W tiles at (col,row). */
@@ -56,6 +59,9 @@ int cmd_generate(int argc, char **argv) {
         else if (!strcmp(a, "--steps")) { if (cli_int(a, val, 1, 256, &v)) return 2; so.steps = (int)v; }
         else if (!strcmp(a, "--cfg")) { if (cli_float(a, val, 0, 100, &x)) return 2; so.cfg = (float)x; }
         else if (!strcmp(a, "--temp")) { if (cli_float(a, val, 1e-3, 100, &x)) return 2; so.temp = (float)x; }
+        else if (!strcmp(a, "--temp-end")) { if (cli_float(a, val, 1e-3, 100, &x)) return 2; so.temp_end = (float)x; }
+        else if (!strcmp(a, "--choice-temp")) { if (cli_float(a, val, 0, 100, &x)) return 2; so.choice_temp = (float)x; }
+        else if (!strcmp(a, "--bg-penalty")) { if (cli_float(a, val, -100, 100, &x)) return 2; so.bg_penalty = (float)x; }
         else return cli_unknown("generate", a);
     }
     if (!text || !out) { usage(stderr); return 2; }

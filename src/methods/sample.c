@@ -40,6 +40,7 @@ int parm_sample_begin(parm_gen *g, parm_sample_run *r, const parm_prompt *p, int
     r->N = N;
     r->opts = *o;
     r->prompt = *p;
+    r->bg_token = -1;
     r->tokens = parm_malloc(sizeof(int) * N * NTOK);
     r->pred = parm_malloc(sizeof(int) * N * NTOK);
     r->alive = parm_malloc(N);
@@ -116,6 +117,13 @@ int parm_sample_step(parm_gen *g, parm_vq *vq, parm_sample_run *r) {
     const float temp = T > 1 ? r->opts.temp + (r->opts.temp_end - r->opts.temp) * t / (T - 1) : r->opts.temp;
     const float ctemp = r->opts.choice_temp * (1.0f - (float)(t + 1) / T);
     const int keep_masked = parm_schedule_masked(t, T);
+    if (r->opts.bg_penalty != 0.0f && r->bg_token < 0) { /* what a blank canvas tokenizes to */
+        uint8_t blank[PARM_IMG * PARM_IMG * 3];
+        int bt[NTOK];
+        memset(blank, 128, sizeof blank);
+        if (parm_vq_encode(vq, blank, 1, bt)) return -1;
+        r->bg_token = bt[0];
+    }
     int err = 0;
 #pragma omp parallel for schedule(dynamic, 1)
     for (int a = 0; a < na; a++) {
@@ -140,7 +148,7 @@ int parm_sample_step(parm_gen *g, parm_vq *vq, parm_sample_run *r) {
             pred[gi] = sample_row(l, K, temp, &r->rng[i], &logp);
             double u = parm_rng_uniform(&r->rng[i]);
             if (u < 1e-12) u = 1e-12;
-            cand[m].conf = logp + ctemp * (float)(-log(-log(u)));
+            cand[m].conf = logp + ctemp * (float)(-log(-log(u))) - (pred[gi] == r->bg_token ? r->opts.bg_penalty : 0.0f);
             cand[m].idx = gi;
             m++;
         }
