@@ -27,15 +27,6 @@ static void test_text_tokenizer(void) {
     free(all);
 }
 
-static float *read_all(const parm_st_file *f, const char *name, long *n) {
-    const parm_st_tensor *t = parm_st_find(f, name);
-    if (!t) return NULL;
-    float *x = malloc(sizeof(float) * t->numel);
-    if (parm_st_read_f32(f, name, x, t->ndim, t->shape)) { free(x); return NULL; }
-    if (n) *n = (long)t->numel;
-    return x;
-}
-
 static void test_forward_backward_matches_pytorch(void) {
     parm_gen g;
     parm_st_file f;
@@ -43,9 +34,9 @@ static void test_forward_backward_matches_pytorch(void) {
     CHECK(parm_st_open(&f, FIXTURE) == 0, "%s", parm_last_error());
     if (test_checks_failed_) return;
     long nt, ni, nl;
-    float *text = read_all(&f, "in.text", &nt), *img = read_all(&f, "in.img", &ni), *tg = read_all(&f, "in.targets", NULL);
-    float *w = read_all(&f, "in.weights", NULL), *logits = read_all(&f, "expect.logits", &nl);
-    float *loss = read_all(&f, "expect.loss", NULL);
+    float *text = parm_st_alloc_f32(&f, "in.text", &nt), *img = parm_st_alloc_f32(&f, "in.img", &ni), *tg = parm_st_alloc_f32(&f, "in.targets", NULL);
+    float *w = parm_st_alloc_f32(&f, "in.weights", NULL), *logits = parm_st_alloc_f32(&f, "expect.logits", &nl);
+    float *loss = parm_st_alloc_f32(&f, "expect.loss", NULL);
     CHECK(text && img && tg && w && logits && loss, "fixture tensors missing");
     if (test_checks_failed_) return;
     int B = (int)(ni / PARM_VQ_TOKENS);
@@ -61,7 +52,7 @@ static void test_forward_backward_matches_pytorch(void) {
     for (int i = 0; i < g.p.n; i++) {
         char name[160];
         snprintf(name, sizeof name, "grad.%s", g.p.views[i].name);
-        float *want = read_all(&f, name, NULL);
+        float *want = parm_st_alloc_f32(&f, name, NULL);
         CHECK(want != NULL, "%s missing", name);
         if (want) CHECK_CLOSE(name, parm_g(&g.p, i), want, (long)g.p.views[i].numel, 1e-5f, 1e-3f);
         free(want);

@@ -15,15 +15,6 @@
 #define FIXTURE "tests/fixtures/judge_small.safetensors"
 #define SZ (PARM_IMG * PARM_IMG * 3)
 
-static float *read_all(const parm_st_file *f, const char *name, long *n) {
-    const parm_st_tensor *t = parm_st_find(f, name);
-    if (!t) return NULL;
-    float *x = malloc(sizeof(float) * t->numel);
-    if (parm_st_read_f32(f, name, x, t->ndim, t->shape)) { free(x); return NULL; }
-    if (n) *n = (long)t->numel;
-    return x;
-}
-
 static void test_forward_backward_matches_pytorch(void) {
     parm_judge j;
     parm_st_file f;
@@ -38,9 +29,9 @@ static void test_forward_backward_matches_pytorch(void) {
     CHECK(Tt == 8, "fixture text_len %d", Tt);
     CHECK(parm_st_read_i32(&f, "in.question", q, 1, qs) == 0, "%s", parm_last_error());
     CHECK(parm_st_read_i32(&f, "in.text", ids, 2, ts) == 0, "%s", parm_last_error());
-    float *cls = read_all(&f, "in.classes", NULL), *lab = read_all(&f, "in.labels", NULL);
-    float *w = read_all(&f, "in.weights", NULL), *logits = read_all(&f, "expect.logits", NULL);
-    float *loss = read_all(&f, "expect.loss", NULL);
+    float *cls = parm_st_alloc_f32(&f, "in.classes", NULL), *lab = parm_st_alloc_f32(&f, "in.labels", NULL);
+    float *w = parm_st_alloc_f32(&f, "in.weights", NULL), *logits = parm_st_alloc_f32(&f, "expect.logits", NULL);
+    float *loss = parm_st_alloc_f32(&f, "expect.loss", NULL);
     CHECK(cls && lab && w && logits && loss, "fixture tensors missing");
     if (test_checks_failed_) return;
     /* paint the class maps in palette colours */
@@ -58,7 +49,7 @@ static void test_forward_backward_matches_pytorch(void) {
     for (int i = 0; i < j.p.n; i++) {
         char name[160];
         snprintf(name, sizeof name, "grad.%s", j.p.views[i].name);
-        float *want = read_all(&f, name, NULL);
+        float *want = parm_st_alloc_f32(&f, name, NULL);
         CHECK(want != NULL, "%s missing", name);
         if (want) CHECK_CLOSE(name, parm_g(&j.p, i), want, (long)j.p.views[i].numel, 1e-6f, 1e-3f);
         free(want);

@@ -122,6 +122,9 @@ const char *parm_st_meta(const parm_st_file *f, const char *key); /* NULL if abs
 /* Copy tensor `name` into dst as float32 (converting F16/BF16/I32), checking
  * it exists and its shape equals the expected one; errors name both shapes. */
 int parm_st_read_f32(const parm_st_file *f, const char *name, float *dst, int ndim, const int64_t *shape);
+/* Tensor `name` as a malloc'd float32 array of whatever shape it has
+ * (*numel gets its size when numel is not NULL); NULL with an error if absent. */
+float *parm_st_alloc_f32(const parm_st_file *f, const char *name, long *numel);
 /* Same for an I32 tensor into int32 (no conversion; other dtypes are an error). */
 int parm_st_read_i32(const parm_st_file *f, const char *name, int32_t *dst, int ndim, const int64_t *shape);
 

@@ -10,6 +10,70 @@
 #include "parm/judge.h"
 #include "parm/vq.h"
 
+/* Options every training command shares. Each model points these at the
+ * fields of its own options struct (NULL = the model has no such option). */
+typedef struct {
+    long *steps, *warmup, *ckpt_every, *eval_every;
+    int *batch, *L, *C, *NH, *F;
+    float *lr, *lr_min;
+    uint64_t *seed;
+    const char **out, **ckpt, **resume, **log;
+} train_common;
+
+/* 1 = `a` was a shared option and v was applied; 0 = not a shared option; -1 = bad value. */
+static int common_opt(const train_common *c, const char *a, const char *v) {
+    long n;
+    double x;
+#define INT_OPT(flag, field, lo, hi, type)                                  \
+    if (c->field && !strcmp(a, flag)) {                                     \
+        if (cli_int(a, v, lo, hi, &n)) return -1;                           \
+        *c->field = (type)n;                                                \
+        return 1;                                                           \
+    }
+#define STR_OPT(flag, field) if (c->field && !strcmp(a, flag)) { *c->field = v; return 1; }
+    INT_OPT("--steps", steps, 1, 100000000, long)
+    INT_OPT("--warmup", warmup, 0, 100000000, long)
+    INT_OPT("--ckpt-every", ckpt_every, 1, 100000000, long)
+    INT_OPT("--eval-every", eval_every, 0, 100000000, long)
+    INT_OPT("--batch", batch, 1, 4096, int)
+    INT_OPT("--layers", L, 1, 64, int)
+    INT_OPT("--width", C, 8, 4096, int)
+    INT_OPT("--heads", NH, 1, 64, int)
+    INT_OPT("--mlp", F, 1, 65536, int)
+    INT_OPT("--seed", seed, 0, 0x7fffffffL, uint64_t)
+    STR_OPT("--out", out)
+    STR_OPT("--ckpt", ckpt)
+    STR_OPT("--resume", resume)
+    STR_OPT("--log", log)
+#undef INT_OPT
+#undef STR_OPT
+    if ((c->lr && !strcmp(a, "--lr")) || (c->lr_min && !strcmp(a, "--lr-min"))) {
+        if (cli_float(a, v, 0, 1, &x)) return -1;
+        *(!strcmp(a, "--lr") ? c->lr : c->lr_min) = (float)x;
+        return 1;
+    }
+    return 0;
+}
+
+/* Parse argv[1..] into the shared options plus a model's own (model_opt
+ * returns like common_opt). Returns 0 to go on, 1 after --help, 2 on error. */
+static int parse_train_args(int argc, char **argv, const char *cmd, const train_common *c, int *quiet,
+                            int (*model_opt)(void *ctx, const char *a, const char *v), void *ctx,
+                            void (*usage)(FILE *)) {
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i], *v;
+        if (!strcmp(a, "--help") || !strcmp(a, "-h")) { usage(stdout); return 1; }
+        if (!strcmp(a, "--quiet")) { *quiet = 1; continue; }
+        if (!(v = cli_value(argc, argv, i))) return 2;
+        i++;
+        int r = model_opt ? model_opt(ctx, a, v) : 0;
+        if (r == 0) r = common_opt(c, a, v);
+        if (r < 0) return 2;
+        if (r == 0) return cli_unknown(cmd, a);
+    }
+    return 0;
+}
+
 static void train_vq_usage(FILE *f) {
     parm_vq_train_opts d = parm_vq_train_defaults();
     fprintf(f,
@@ -31,32 +95,22 @@ static void train_vq_usage(FILE *f) {
             d.ckpt_every, d.eval_every);
 }
 
+static int vq_opt(void *ctx, const char *a, const char *v) {
+    parm_vq_config *c = ctx;
+    long n;
+    if (!strcmp(a, "--width")) { if (cli_int(a, v, 1, 4096, &n)) return -1; c->width = (int)n; return 1; }
+    if (!strcmp(a, "--dim")) { if (cli_int(a, v, 1, 1024, &n)) return -1; c->dim = (int)n; return 1; }
+    if (!strcmp(a, "--codes")) { if (cli_int(a, v, 2, 65536, &n)) return -1; c->ncodes = (int)n; return 1; }
+    return 0;
+}
+
 static int train_vq(int argc, char **argv) {
     parm_vq_train_opts o = parm_vq_train_defaults();
-    for (int i = 1; i < argc; i++) {
-        const char *a = argv[i], *v = NULL;
-        long n;
-        double x;
-        if (!strcmp(a, "--help") || !strcmp(a, "-h")) { train_vq_usage(stdout); return 0; }
-        if (!strcmp(a, "--quiet")) { o.quiet = 1; continue; }
-        if (!(v = cli_value(argc, argv, i))) return 2;
-        i++;
-        if (!strcmp(a, "--steps")) { if (cli_int(a, v, 1, 100000000, &n)) return 2; o.steps = n; }
-        else if (!strcmp(a, "--batch")) { if (cli_int(a, v, 1, 4096, &n)) return 2; o.batch = (int)n; }
-        else if (!strcmp(a, "--lr")) { if (cli_float(a, v, 0, 1, &x)) return 2; o.lr = (float)x; }
-        else if (!strcmp(a, "--lr-min")) { if (cli_float(a, v, 0, 1, &x)) return 2; o.lr_min = (float)x; }
-        else if (!strcmp(a, "--warmup")) { if (cli_int(a, v, 0, 100000000, &n)) return 2; o.warmup = n; }
-        else if (!strcmp(a, "--width")) { if (cli_int(a, v, 1, 4096, &n)) return 2; o.cfg.width = (int)n; }
-        else if (!strcmp(a, "--dim")) { if (cli_int(a, v, 1, 1024, &n)) return 2; o.cfg.dim = (int)n; }
-        else if (!strcmp(a, "--codes")) { if (cli_int(a, v, 2, 65536, &n)) return 2; o.cfg.ncodes = (int)n; }
-        else if (!strcmp(a, "--seed")) { if (cli_int(a, v, 0, 0x7fffffffL, &n)) return 2; o.seed = (uint64_t)n; }
-        else if (!strcmp(a, "--out")) o.out = v;
-        else if (!strcmp(a, "--ckpt")) o.ckpt = v;
-        else if (!strcmp(a, "--ckpt-every")) { if (cli_int(a, v, 1, 100000000, &n)) return 2; o.ckpt_every = n; }
-        else if (!strcmp(a, "--eval-every")) { if (cli_int(a, v, 0, 100000000, &n)) return 2; o.eval_every = n; }
-        else if (!strcmp(a, "--resume")) o.resume = v;
-        else return cli_unknown("train vq", a);
-    }
+    train_common c = {.steps = &o.steps, .warmup = &o.warmup, .ckpt_every = &o.ckpt_every,
+                      .eval_every = &o.eval_every, .batch = &o.batch, .lr = &o.lr, .lr_min = &o.lr_min,
+                      .seed = &o.seed, .out = &o.out, .ckpt = &o.ckpt, .resume = &o.resume};
+    int r = parse_train_args(argc, argv, "train vq", &c, &o.quiet, vq_opt, &o.cfg, train_vq_usage);
+    if (r) return r == 1 ? 0 : r;
     if (parm_vq_train(&o)) return cli_fail();
     if (!o.quiet) fprintf(stderr, "wrote %s\n", o.out);
     return 0;
@@ -88,37 +142,23 @@ static void train_gen_usage(FILE *f) {
             d.vq_path, d.out, d.ckpt, d.ckpt_every, d.eval_every, d.log);
 }
 
+static int gen_opt(void *ctx, const char *a, const char *v) {
+    parm_gen_train_opts *o = ctx;
+    double x;
+    if (!strcmp(a, "--bg-weight")) { if (cli_float(a, v, 0, 100, &x)) return -1; o->bg_weight = (float)x; return 1; }
+    if (!strcmp(a, "--cond-drop")) { if (cli_float(a, v, 0, 1, &x)) return -1; o->cond_drop = (float)x; return 1; }
+    if (!strcmp(a, "--vq")) { o->vq_path = v; return 1; }
+    return 0;
+}
+
 static int train_gen(int argc, char **argv) {
     parm_gen_train_opts o = parm_gen_train_defaults();
-    for (int i = 1; i < argc; i++) {
-        const char *a = argv[i], *v = NULL;
-        long n;
-        double x;
-        if (!strcmp(a, "--help") || !strcmp(a, "-h")) { train_gen_usage(stdout); return 0; }
-        if (!strcmp(a, "--quiet")) { o.quiet = 1; continue; }
-        if (!(v = cli_value(argc, argv, i))) return 2;
-        i++;
-        if (!strcmp(a, "--steps")) { if (cli_int(a, v, 1, 100000000, &n)) return 2; o.steps = n; }
-        else if (!strcmp(a, "--batch")) { if (cli_int(a, v, 1, 4096, &n)) return 2; o.batch = (int)n; }
-        else if (!strcmp(a, "--lr")) { if (cli_float(a, v, 0, 1, &x)) return 2; o.lr = (float)x; }
-        else if (!strcmp(a, "--lr-min")) { if (cli_float(a, v, 0, 1, &x)) return 2; o.lr_min = (float)x; }
-        else if (!strcmp(a, "--warmup")) { if (cli_int(a, v, 0, 100000000, &n)) return 2; o.warmup = n; }
-        else if (!strcmp(a, "--layers")) { if (cli_int(a, v, 1, 64, &n)) return 2; o.cfg.L = (int)n; }
-        else if (!strcmp(a, "--width")) { if (cli_int(a, v, 8, 4096, &n)) return 2; o.cfg.C = (int)n; }
-        else if (!strcmp(a, "--heads")) { if (cli_int(a, v, 1, 64, &n)) return 2; o.cfg.NH = (int)n; }
-        else if (!strcmp(a, "--mlp")) { if (cli_int(a, v, 1, 65536, &n)) return 2; o.cfg.F = (int)n; }
-        else if (!strcmp(a, "--bg-weight")) { if (cli_float(a, v, 0, 100, &x)) return 2; o.bg_weight = (float)x; }
-        else if (!strcmp(a, "--cond-drop")) { if (cli_float(a, v, 0, 1, &x)) return 2; o.cond_drop = (float)x; }
-        else if (!strcmp(a, "--vq")) o.vq_path = v;
-        else if (!strcmp(a, "--seed")) { if (cli_int(a, v, 0, 0x7fffffffL, &n)) return 2; o.seed = (uint64_t)n; }
-        else if (!strcmp(a, "--out")) o.out = v;
-        else if (!strcmp(a, "--ckpt")) o.ckpt = v;
-        else if (!strcmp(a, "--ckpt-every")) { if (cli_int(a, v, 1, 100000000, &n)) return 2; o.ckpt_every = n; }
-        else if (!strcmp(a, "--eval-every")) { if (cli_int(a, v, 0, 100000000, &n)) return 2; o.eval_every = n; }
-        else if (!strcmp(a, "--log")) o.log = v;
-        else if (!strcmp(a, "--resume")) o.resume = v;
-        else return cli_unknown("train gen", a);
-    }
+    train_common c = {.steps = &o.steps, .warmup = &o.warmup, .ckpt_every = &o.ckpt_every,
+                      .eval_every = &o.eval_every, .batch = &o.batch, .L = &o.cfg.L, .C = &o.cfg.C,
+                      .NH = &o.cfg.NH, .F = &o.cfg.F, .lr = &o.lr, .lr_min = &o.lr_min, .seed = &o.seed,
+                      .out = &o.out, .ckpt = &o.ckpt, .resume = &o.resume, .log = &o.log};
+    int r = parse_train_args(argc, argv, "train gen", &c, &o.quiet, gen_opt, &o, train_gen_usage);
+    if (r) return r == 1 ? 0 : r;
     if (o.cfg.C % o.cfg.NH) {
         fprintf(stderr, "parm: error: --width %d is not a multiple of --heads %d\n", o.cfg.C, o.cfg.NH);
         return 2;
@@ -157,36 +197,22 @@ static void train_judge_usage(FILE *f) {
             d.eval_every, d.eval_n);
 }
 
+static int judge_opt(void *ctx, const char *a, const char *v) {
+    parm_judge_train_opts *o = ctx;
+    long n;
+    if (!strcmp(a, "--variant")) { o->variant = v; return 1; }
+    if (!strcmp(a, "--eval-n")) { if (cli_int(a, v, 2, 1000000, &n)) return -1; o->eval_n = (int)(n + (n & 1)); return 1; }
+    return 0;
+}
+
 static int train_judge(int argc, char **argv) {
     parm_judge_train_opts o = parm_judge_train_defaults();
-    for (int i = 1; i < argc; i++) {
-        const char *a = argv[i], *v = NULL;
-        long n;
-        double x;
-        if (!strcmp(a, "--help") || !strcmp(a, "-h")) { train_judge_usage(stdout); return 0; }
-        if (!strcmp(a, "--quiet")) { o.quiet = 1; continue; }
-        if (!(v = cli_value(argc, argv, i))) return 2;
-        i++;
-        if (!strcmp(a, "--variant")) o.variant = v;
-        else if (!strcmp(a, "--steps")) { if (cli_int(a, v, 1, 100000000, &n)) return 2; o.steps = n; }
-        else if (!strcmp(a, "--batch")) { if (cli_int(a, v, 1, 4096, &n)) return 2; o.batch = (int)n; }
-        else if (!strcmp(a, "--lr")) { if (cli_float(a, v, 0, 1, &x)) return 2; o.lr = (float)x; }
-        else if (!strcmp(a, "--lr-min")) { if (cli_float(a, v, 0, 1, &x)) return 2; o.lr_min = (float)x; }
-        else if (!strcmp(a, "--warmup")) { if (cli_int(a, v, 0, 100000000, &n)) return 2; o.warmup = n; }
-        else if (!strcmp(a, "--layers")) { if (cli_int(a, v, 1, 64, &n)) return 2; o.cfg.L = (int)n; }
-        else if (!strcmp(a, "--width")) { if (cli_int(a, v, 8, 4096, &n)) return 2; o.cfg.C = (int)n; }
-        else if (!strcmp(a, "--heads")) { if (cli_int(a, v, 1, 64, &n)) return 2; o.cfg.NH = (int)n; }
-        else if (!strcmp(a, "--mlp")) { if (cli_int(a, v, 1, 65536, &n)) return 2; o.cfg.F = (int)n; }
-        else if (!strcmp(a, "--seed")) { if (cli_int(a, v, 0, 0x7fffffffL, &n)) return 2; o.seed = (uint64_t)n; }
-        else if (!strcmp(a, "--out")) o.out = v;
-        else if (!strcmp(a, "--ckpt")) o.ckpt = v;
-        else if (!strcmp(a, "--ckpt-every")) { if (cli_int(a, v, 1, 100000000, &n)) return 2; o.ckpt_every = n; }
-        else if (!strcmp(a, "--eval-every")) { if (cli_int(a, v, 0, 100000000, &n)) return 2; o.eval_every = n; }
-        else if (!strcmp(a, "--eval-n")) { if (cli_int(a, v, 2, 1000000, &n)) return 2; o.eval_n = (int)(n + (n & 1)); }
-        else if (!strcmp(a, "--log")) o.log = v;
-        else if (!strcmp(a, "--resume")) o.resume = v;
-        else return cli_unknown("train judge", a);
-    }
+    train_common c = {.steps = &o.steps, .warmup = &o.warmup, .ckpt_every = &o.ckpt_every,
+                      .eval_every = &o.eval_every, .batch = &o.batch, .L = &o.cfg.L, .C = &o.cfg.C,
+                      .NH = &o.cfg.NH, .F = &o.cfg.F, .lr = &o.lr, .lr_min = &o.lr_min, .seed = &o.seed,
+                      .out = &o.out, .ckpt = &o.ckpt, .resume = &o.resume, .log = &o.log};
+    int r = parse_train_args(argc, argv, "train judge", &c, &o.quiet, judge_opt, &o, train_judge_usage);
+    if (r) return r == 1 ? 0 : r;
     if (o.cfg.C % o.cfg.NH) {
         fprintf(stderr, "parm: error: --width %d is not a multiple of --heads %d\n", o.cfg.C, o.cfg.NH);
         return 2;

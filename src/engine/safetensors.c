@@ -649,3 +649,13 @@ out:
     parm_st_close(&f);
     return rc;
 }
+
+float *parm_st_alloc_f32(const parm_st_file *f, const char *name, long *numel) {
+    const parm_st_tensor *t = parm_st_find(f, name);
+    if (!t) { PARM_ERR("'%s' has no tensor '%s'", f->path, name); return NULL; }
+    float *x = parm_malloc(sizeof(float) * (t->numel ? t->numel : 1));
+    if (!x) return NULL;
+    if (parm_st_read_f32(f, name, x, t->ndim, t->shape)) { free(x); return NULL; }
+    if (numel) *numel = (long)t->numel;
+    return x;
+}
