@@ -144,11 +144,46 @@ static void test_schedule(void) {
     CHECK(parm_schedule_masked(0, 12) == 253, "first step keeps %d masked", parm_schedule_masked(0, 12));
 }
 
+/* The shipped generator with the shipped sampler defaults: a few fixed prompts
+ * of easy categories, 4 images each; the grader must accept at least
+ * SMOKE_MIN of the 16 (measured when the weights were committed: see
+ * docs/RESULTS.md). */
+#define SMOKE_MIN 5
+static void test_shipped_model_smoke(void) {
+    parm_gen g;
+    parm_vq vq;
+    CHECK(parm_gen_load(&g, "weights/gen.safetensors") == 0, "%s", parm_last_error());
+    if (test_checks_failed_) return;
+    CHECK(parm_vq_load(&vq, "weights/vq.safetensors") == 0, "%s", parm_last_error());
+    if (test_checks_failed_) { parm_gen_free(&g); return; }
+    const char *prompts[] = {"a photo of a circle", "a photo of a square", "a photo of a red diamond",
+                             "a photo of a blue heart"};
+    enum { N = 4, SZ = PARM_IMG * PARM_IMG * 3 };
+    static uint8_t img[N * SZ];
+    uint64_t seeds[N] = {0, 1, 2, 3};
+    parm_sample_opts o = parm_sample_defaults();
+    int good = 0;
+    for (int i = 0; i < 4; i++) {
+        parm_prompt p;
+        CHECK(parm_prompt_parse(prompts[i], &p) == 0, "%s", parm_last_error());
+        CHECK(parm_sample(&g, &vq, &p, N, seeds, &o, img, NULL) == 0, "%s", parm_last_error());
+        for (int j = 0; j < N; j++) {
+            char reason[256];
+            good += parm_grade(img + j * SZ, &p, reason, sizeof reason) == 1;
+        }
+    }
+    printf("    shipped generator: %d of 16 accepted by the grader\n", good);
+    CHECK(good >= SMOKE_MIN, "only %d of 16 accepted (want >= %d)", good, SMOKE_MIN);
+    parm_gen_free(&g);
+    parm_vq_free(&vq);
+}
+
 int main(void) {
     RUN(test_text_tokenizer);
     RUN(test_forward_backward_matches_pytorch);
     RUN(test_schedule);
     RUN(test_sampler_determinism_and_cfg);
     RUN(test_early_stop_counts_forwards);
+    RUN(test_shipped_model_smoke);
     return TEST_SUMMARY();
 }

@@ -15,8 +15,8 @@
 #define NTOK PARM_VQ_TOKENS
 
 parm_sample_opts parm_sample_defaults(void) {
-    parm_sample_opts o = {.steps = 12, .cfg = 2.0f, .temp = 1.0f, .temp_end = 0.5f, .choice_temp = 2.0f,
-                          .step_images = 0};
+    parm_sample_opts o = {.steps = 12, .cfg = 2.0f, .temp = 1.0f, .temp_end = 0.5f, .choice_temp = 6.0f,
+                          .step_images = 0, .bg_penalty = 2.0f};
     return o;
 }
 
