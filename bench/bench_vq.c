@@ -67,25 +67,13 @@ int main(void) {
     int *tok = malloc(sizeof(int) * N * PARM_VQ_TOKENS);
     parm_rng rng;
     parm_rng_seed(&rng, 0, PARM_STREAM_SCENE);
-    for (int i = 0; i < N; i++) {
-        parm_prompt p;
-        parm_scene sc;
-        parm_prompt_sample_train(&rng, &p);
-        if (parm_scene_sample(&p, &rng, &sc)) return 1;
-        parm_render(&sc, rgb + (size_t)i * NPIX * 3);
-    }
+    if (parm_render_train_scenes(&rng, N, rgb, NULL)) return 1;
     {
         enum { NS = 3000 };
         uint8_t *many = malloc((size_t)NS * NPIX * 3);
         parm_rng r2;
         parm_rng_seed(&r2, 1, PARM_STREAM_SCENE);
-        for (int i = 0; i < NS; i++) {
-            parm_prompt p;
-            parm_scene sc;
-            parm_prompt_sample_train(&r2, &p);
-            if (parm_scene_sample(&p, &r2, &sc)) return 1;
-            parm_render(&sc, many + (size_t)i * NPIX * 3);
-        }
+        if (parm_render_train_scenes(&r2, NS, many, NULL)) return 1;
         patch_stats(many, NS, 4);
         patch_stats(many, NS, 8);
         free(many);

@@ -63,12 +63,7 @@ static void test_forward_backward_matches_pytorch(void) {
 static void gt_images(int n, uint64_t seed, uint8_t *rgb, parm_prompt *ps) {
     parm_rng rng;
     parm_rng_seed(&rng, seed, PARM_STREAM_PROMPT);
-    for (int i = 0; i < n; i++) {
-        parm_scene sc;
-        parm_prompt_sample_train(&rng, &ps[i]);
-        parm_scene_sample(&ps[i], &rng, &sc);
-        parm_render(&sc, rgb + (size_t)i * SZ);
-    }
+    CHECK(parm_render_train_scenes(&rng, n, rgb, ps) == 0, "%s", parm_last_error());
 }
 
 static void test_determinism_and_range(void) {

@@ -59,13 +59,7 @@ static void test_forward_backward_matches_pytorch(void) {
 static void fixed_scenes(uint8_t *rgb, int n) {
     parm_rng rng;
     parm_rng_seed(&rng, 7, PARM_STREAM_SCENE);
-    for (int i = 0; i < n; i++) {
-        parm_prompt p;
-        parm_scene sc;
-        parm_prompt_sample_train(&rng, &p);
-        CHECK(parm_scene_sample(&p, &rng, &sc) == 0, "%s", parm_last_error());
-        parm_render(&sc, rgb + (size_t)i * NPIX * 3);
-    }
+    CHECK(parm_render_train_scenes(&rng, n, rgb, NULL) == 0, "%s", parm_last_error());
 }
 
 static void test_shapes_and_determinism(void) {

@@ -118,6 +118,9 @@ int parm_scene_for_seed(const parm_prompt *p, uint64_t seed, parm_scene *scene);
 /* Render to rgb[64*64*3] (row-major, y then x then channel). Objects must have
  * s in [1, 64]; boxes may be clipped by the canvas. */
 void parm_render(const parm_scene *scene, uint8_t *rgb);
+/* n ground-truth images of random train-split prompts, drawn from rng in the
+ * order (prompt, scene) per image: rgb [n,64,64,3]; prompts [n] optional. */
+int parm_render_train_scenes(parm_rng *rng, int n, uint8_t *rgb, parm_prompt *prompts);
 /* DESIGN §2 inside-test, evaluated in double exactly as written there. */
 int parm_shape_inside(int shape, double u, double v);
 /* Painted-pixel box of an object (inclusive x0, y0, x1, y1), clipped to canvas;

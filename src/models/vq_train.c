@@ -30,18 +30,6 @@ parm_vq_train_opts parm_vq_train_defaults(void) {
     return o;
 }
 
-/* Render one batch of ground-truth scenes of random train prompts. */
-static int render_batch(uint8_t *rgb, int B, parm_rng *rng) {
-    for (int b = 0; b < B; b++) {
-        parm_prompt p;
-        parm_scene sc;
-        parm_prompt_sample_train(rng, &p);
-        if (parm_scene_sample(&p, rng, &sc)) return -1;
-        parm_render(&sc, rgb + (size_t)b * NPIX * 3);
-    }
-    return 0;
-}
-
 int parm_vq_evaluate(parm_vq *m, int n, uint64_t seed, parm_vq_eval *out) {
     parm_rng rng;
     parm_rng_seed(&rng, seed, PARM_STREAM_SCENE);
@@ -50,12 +38,7 @@ int parm_vq_evaluate(parm_vq *m, int n, uint64_t seed, parm_vq_eval *out) {
     parm_prompt *ps = parm_malloc((size_t)n * sizeof *ps);
     int rc = -1;
     if (!rgb || !rec || !tok || !ps) goto done;
-    for (int i = 0; i < n; i++) {
-        parm_scene sc;
-        parm_prompt_sample_train(&rng, &ps[i]);
-        if (parm_scene_sample(&ps[i], &rng, &sc)) goto done;
-        parm_render(&sc, rgb + (size_t)i * NPIX * 3);
-    }
+    if (parm_render_train_scenes(&rng, n, rgb, ps)) goto done;
     if (parm_vq_encode(m, rgb, n, tok) || parm_vq_decode(m, tok, n, rec, NULL)) goto done;
     long agree = 0, obj = 0, obj_agree = 0, good = 0;
     for (int i = 0; i < n; i++) {
@@ -112,7 +95,7 @@ int parm_vq_train(const parm_vq_train_opts *o) {
     parm_adamw opt = parm_adamw_default();
     opt.weight_decay = 0.0f;
     if (step == 0) { /* data-dependent codebook init: codes = encoder outputs of a first batch */
-        if (render_batch(rgb, B, &rng)) goto done;
+        if (parm_render_train_scenes(&rng, B, rgb, NULL)) goto done;
         int *tok = parm_malloc((size_t)B * PARM_VQ_TOKENS * sizeof(int));
         if (!tok || parm_vq_encode(&m, rgb, B, tok)) { free(tok); goto done; }
         free(tok);
@@ -124,7 +107,7 @@ int parm_vq_train(const parm_vq_train_opts *o) {
     long step0 = step;
     float loss_ema = 0;
     while (step < o->steps) {
-        if (render_batch(rgb, B, &rng)) goto done;
+        if (parm_render_train_scenes(&rng, B, rgb, NULL)) goto done;
         parm_slab_zero_grad(&m.p);
         float loss = parm_vq_forward_backward(&m, rgb, B);
         if (!isfinite(loss)) { PARM_ERR("loss is %g at step %ld (hint: lower --lr)", loss, step); goto done; }

@@ -143,3 +143,15 @@ int parm_scene_for_seed(const parm_prompt *p, uint64_t seed, parm_scene *scene) 
     parm_rng_seed(&rng, seed ^ ((uint64_t)parm_fnv1a32(p->text) << 32), PARM_STREAM_SCENE);
     return parm_scene_sample(p, &rng, scene);
 }
+
+int parm_render_train_scenes(parm_rng *rng, int n, uint8_t *rgb, parm_prompt *prompts) {
+    for (int i = 0; i < n; i++) {
+        parm_prompt p;
+        parm_scene sc;
+        parm_prompt_sample_train(rng, &p);
+        if (parm_scene_sample(&p, rng, &sc)) return -1;
+        parm_render(&sc, rgb + (size_t)i * PARM_IMG * PARM_IMG * 3);
+        if (prompts) prompts[i] = p;
+    }
+    return 0;
+}
