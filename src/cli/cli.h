@@ -4,6 +4,8 @@
 #define PARM_CLI_H
 #include <stdint.h>
 
+#include "parm.h"
+
 /* Each returns 0 on success; on bad input prints "parm: error: ..." (quoting
  * the value and the flag) and returns -1. */
 int cli_int(const char *flag, const char *s, long lo, long hi, long *out);
@@ -14,6 +16,10 @@ const char *cli_value(int argc, char **argv, int i);
 int cli_fail(void);
 /* Print "parm CMD: unknown option 'X'" plus a pointer to --help; returns 2. */
 int cli_unknown(const char *cmd, const char *arg);
+
+/* Print a graded summary: one JSON object on stdout with json, else the
+ * table. Returns 0, or cli_fail()'s exit code. */
+int cli_print_score(const parm_score *sc, int json);
 
 /* subcommands: int cmd_NAME(int argc, char **argv), argv[0] = NAME */
 int cmd_render(int argc, char **argv);

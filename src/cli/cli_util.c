@@ -43,3 +43,14 @@ int cli_unknown(const char *cmd, const char *arg) {
     fprintf(stderr, "parm %s: unknown option '%s' (see parm %s --help)\n", cmd, arg, cmd);
     return 2;
 }
+
+int cli_print_score(const parm_score *sc, int json) {
+    if (!json) {
+        parm_score_print(sc, stdout);
+        return 0;
+    }
+    char buf[512];
+    if (parm_score_json(sc, buf, sizeof buf)) return cli_fail();
+    printf("%s\n", buf);
+    return 0;
+}

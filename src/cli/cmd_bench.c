@@ -209,13 +209,6 @@ int cmd_bench(int argc, char **argv) {
         free(all);
     }
     if (rc) return cli_fail();
-    if (json) {
-        char buf[512];
-        if (parm_score_json(&sc, buf, sizeof buf)) return cli_fail();
-        printf("%s\n", buf);
-    } else {
-        printf("method %s, %d prompts x %ld images, graded into %s\n", m->name, np, per, results);
-        parm_score_print(&sc, stdout);
-    }
-    return 0;
+    if (!json) printf("method %s, %d prompts x %ld images, graded into %s\n", m->name, np, per, results);
+    return cli_print_score(&sc, json);
 }

@@ -41,13 +41,7 @@ int cmd_grade(int argc, char **argv) {
     int rc = parm_grade_items(items, n, out, &sc);
     free(items);
     if (rc) return cli_fail();
-    if (json) {
-        char buf[512];
-        if (parm_score_json(&sc, buf, sizeof buf)) return cli_fail();
-        printf("%s\n", buf);
-    } else {
-        parm_score_print(&sc, stdout);
-        fprintf(stderr, "parm grade: %d images in %.2f s; results in %s\n", n, parm_now() - t0, out);
-    }
-    return 0;
+    int r = cli_print_score(&sc, json);
+    if (!r && !json) fprintf(stderr, "parm grade: %d images in %.2f s; results in %s\n", n, parm_now() - t0, out);
+    return r;
 }
