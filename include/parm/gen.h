@@ -96,6 +96,8 @@ typedef struct {
     long ckpt_every, eval_every;
     int eval_prompts;
     const char *out, *ckpt, *resume, *log;
+    const char *init;          /* start from these weights (their config wins), fresh optimizer */
+    parm_layout layout;        /* training scene distribution (default canonical) */
     int quiet;
 } parm_gen_train_opts;
 parm_gen_train_opts parm_gen_train_defaults(void);

@@ -111,6 +111,15 @@ int parm_prompts_load(const char *path, parm_prompt **out, int *n);
  * 100 tries of x0, y0 = rng_int(0, 64-s) until its box keeps the 4 px gap;
  * if one fails, or a relation fails, the whole scene restarts (≤ 10000). */
 int parm_scene_sample(const parm_prompt *p, parm_rng *rng, parm_scene *scene);
+/* Where objects may sit: corners on multiples of `step`, sides size_min,
+ * size_min+size_step, … ≤ size_max. Every layout yields valid DESIGN §2
+ * scenes. free = {1, 12, 20, 1}: the contract's full distribution (ground
+ * truth, benchmark renders). canonical = {8, 16, 16, ·}: 16 px objects on the
+ * generator's 8 px position grid — a curated training distribution, so each
+ * object is a fixed 2×2 block of token groups (see docs/RESULTS.md). */
+typedef struct { int step, size_min, size_max, size_step; } parm_layout;
+extern const parm_layout parm_layout_free, parm_layout_canonical;
+int parm_scene_sample_layout(const parm_prompt *p, const parm_layout *layout, parm_rng *rng, parm_scene *scene);
 /* The scene for (prompt, seed) used by `parm render` and `parm bench --method gt`:
  * rng seeded (seed ^ (FNV-1a(text) << 32), PARM_STREAM_SCENE), so images of
  * different prompts with the same seed are independent. */

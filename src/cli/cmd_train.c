@@ -130,6 +130,9 @@ static void train_gen_usage(FILE *f) {
             "  --bg-weight X      loss weight of background tokens (default %g)\n"
             "  --cond-drop X      condition dropout for CFG (default %g)\n"
             "  --vq PATH          tokenizer weights (default %s)\n"
+            "  --layout L         training scenes: canonical (16 px objects on the 8 px grid, default)\n"
+            "                     or free (the contract's full size/position distribution)\n"
+            "  --init PATH        start from these generator weights (their size wins), fresh optimizer\n"
             "  --seed S           seed for init and data (default 0)\n"
             "  --out PATH         final weights, F16 (default %s)\n"
             "  --ckpt PATH        checkpoint for exact resume (default %s)\n"
@@ -148,6 +151,16 @@ static int gen_opt(void *ctx, const char *a, const char *v) {
     if (!strcmp(a, "--bg-weight")) { if (cli_float(a, v, 0, 100, &x)) return -1; o->bg_weight = (float)x; return 1; }
     if (!strcmp(a, "--cond-drop")) { if (cli_float(a, v, 0, 1, &x)) return -1; o->cond_drop = (float)x; return 1; }
     if (!strcmp(a, "--vq")) { o->vq_path = v; return 1; }
+    if (!strcmp(a, "--init")) { o->init = v; return 1; }
+    if (!strcmp(a, "--layout")) {
+        if (!strcmp(v, "canonical")) o->layout = parm_layout_canonical;
+        else if (!strcmp(v, "free")) o->layout = parm_layout_free;
+        else {
+            fprintf(stderr, "parm: error: --layout '%s' is not one of: canonical, free\n", v);
+            return -1;
+        }
+        return 1;
+    }
     return 0;
 }
 

@@ -34,6 +34,7 @@ parm_gen_train_opts parm_gen_train_defaults(void) {
     o.out = "weights/gen.safetensors";
     o.ckpt = "runs/gen.ckpt.safetensors";
     o.log = "runs/gen.curve.csv";
+    o.layout = parm_layout_canonical;
     return o;
 }
 
@@ -64,7 +65,14 @@ int parm_gen_train(const parm_gen_train_opts *o) {
     if (parm_vq_load(&vq, o->vq_path)) return -1;
     parm_gen_config cfg = o->cfg;
     cfg.ncodes = vq.cfg.ncodes;
-    if (parm_gen_init(&g, &cfg, o->seed)) { parm_vq_free(&vq); return -1; }
+    if (o->init ? parm_gen_load(&g, o->init) : parm_gen_init(&g, &cfg, o->seed)) { parm_vq_free(&vq); return -1; }
+    if (g.cfg.ncodes != vq.cfg.ncodes) {
+        PARM_ERR("%s predicts %d codes but the VQ %s has %d", o->init, g.cfg.ncodes, o->vq_path, vq.cfg.ncodes);
+        parm_gen_free(&g);
+        parm_vq_free(&vq);
+        return -1;
+    }
+    cfg = g.cfg;
     const int B = o->batch, Tt = cfg.text_len, K = cfg.ncodes;
     int rc = -1;
     uint8_t *rgb = parm_malloc((size_t)B * NPIX * 3);
@@ -101,7 +109,7 @@ int parm_gen_train(const parm_gen_train_opts *o) {
             parm_prompt p;
             parm_scene sc;
             parm_prompt_sample_train(&rng, &p);
-            if (parm_scene_sample(&p, &rng, &sc)) goto done;
+            if (parm_scene_sample_layout(&p, &o->layout, &rng, &sc)) goto done;
             parm_render(&sc, rgb + (size_t)b * NPIX * 3);
             if (parm_rng_uniform(&rng) < o->cond_drop) {
                 text[b * Tt] = PARM_TOK_BOS;

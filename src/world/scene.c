@@ -92,7 +92,29 @@ static int gap_ok(const parm_object *a, const parm_object *b) {
     return (g > gyy ? g : gyy) >= PARM_GAP;
 }
 
+const parm_layout parm_layout_free = {1, PARM_SIZE_MIN, PARM_SIZE_MAX, 1};
+const parm_layout parm_layout_canonical = {8, 16, 16, 4};
+
 int parm_scene_sample(const parm_prompt *p, parm_rng *rng, parm_scene *scene) {
+    return parm_scene_sample_layout(p, &parm_layout_free, rng, scene);
+}
+
+/* side and corner draws: the free layout keeps the original rng calls (so
+ * every recorded scene reproduces); a grid layout draws indices */
+static int draw_size(const parm_layout *l, parm_rng *rng) {
+    if (l->size_step <= 1) return parm_rng_int(rng, l->size_min, l->size_max);
+    return l->size_min + l->size_step * parm_rng_int(rng, 0, (l->size_max - l->size_min) / l->size_step);
+}
+static int draw_corner(const parm_layout *l, int s, parm_rng *rng) {
+    if (l->step <= 1) return parm_rng_int(rng, 0, PARM_IMG - s);
+    return l->step * parm_rng_int(rng, 0, (PARM_IMG - s) / l->step);
+}
+
+int parm_scene_sample_layout(const parm_prompt *p, const parm_layout *layout, parm_rng *rng, parm_scene *scene) {
+    if (layout->step < 1 || layout->size_min < PARM_SIZE_MIN || layout->size_max > PARM_SIZE_MAX ||
+        layout->size_min > layout->size_max || layout->size_step < 1)
+        return PARM_ERR("scene: bad layout (step %d, sizes %d..%d by %d; sides must lie in [%d, %d])", layout->step,
+                        layout->size_min, layout->size_max, layout->size_step, PARM_SIZE_MIN, PARM_SIZE_MAX);
     int item_of[PARM_MAX_OBJECTS], n = 0;
     memset(scene, 0, sizeof *scene);
     for (int i = 0; i < p->ninclude; i++) {
@@ -110,11 +132,11 @@ int parm_scene_sample(const parm_prompt *p, parm_rng *rng, parm_scene *scene) {
             parm_object *o = &scene->obj[k];
             o->shape = it->shape;
             o->color = it->color >= 0 ? it->color : parm_rng_int(rng, 0, PARM_NCOLORS - 1);
-            o->s = parm_rng_int(rng, PARM_SIZE_MIN, PARM_SIZE_MAX);
+            o->s = draw_size(layout, rng);
             int placed = 0;
             for (int t = 0; t < 100 && !placed; t++) {
-                o->x0 = parm_rng_int(rng, 0, PARM_IMG - o->s);
-                o->y0 = parm_rng_int(rng, 0, PARM_IMG - o->s);
+                o->x0 = draw_corner(layout, o->s, rng);
+                o->y0 = draw_corner(layout, o->s, rng);
                 placed = 1;
                 for (int j = 0; j < k && placed; j++) placed = gap_ok(&scene->obj[j], o);
             }
