@@ -34,6 +34,7 @@
 #include <stdint.h>
 
 #include "parm/nn.h"
+#include "parm/pathset.h"
 #include "parm/transformer.h"
 #include "parm/world.h"
 
@@ -111,13 +112,18 @@ struct parm_judge_train_opts;
  * batch ex[0..n) from rng (deterministic given the rng state, and stateless
  * between calls, so checkpoints resume exactly); a source may group examples
  * (the same image with several captions, the steps of one generation path).
- * open/close are optional (a generator-backed source loads models there).
- * Later variants (ORM fine-tuned on generator samples labeled by the grader,
- * PRM on step images, PARM clarity/potential) are new rows. */
+ * open/close are optional; open() loads what the source reads (the path set
+ * of o->data) and checks it, close() frees it.
+ * Rows: orm-zs (GT renders, matching vs corrupted captions), orm (final
+ * images of generator paths labeled by the grader, plus a share of orm-zs
+ * pairs), prm (step images, step verdicts), parm (clarity, potential and
+ * match in one judge). The data variants refuse a path set holding any TEST
+ * prompt (every path's prompt is checked). */
 typedef struct {
     const char *name, *help;
     const char *default_out; /* where `parm train judge --variant NAME` writes the weights */
-    int question;
+    int question;            /* the question it trains; -1 = several (parm) */
+    int needs_data;          /* 1: reads a path set (--data), 0: reads none */
     int (*open)(void **ctx, const struct parm_judge_train_opts *o);
     int (*next)(void *ctx, parm_rng *rng, parm_judge_example *ex, int n);
     void (*close)(void *ctx);
@@ -132,8 +138,14 @@ extern const int parm_judge_nsources;
  * with a minimally corrupted caption (parm_prompt_corrupt, label 0) that is a
  * train prompt and that the image fails (parm_grade == 0) — so the image
  * alone never predicts the label. An odd n ends with one example of either
- * label. Never emits a test prompt, never generator output. */
+ * label. Never emits a test prompt, never generator output. ctx: the
+ * source's open() context (its o->layout places the scenes), or NULL for
+ * parm_layout_canonical. */
 int parm_judge_next_orm_zs(void *ctx, parm_rng *rng, parm_judge_example *ex, int n);
+/* The generator-backed sources, directly (tests, tools): open with o->data
+ * (and o->layout, o->zs_frac), next, close — the rows orm, prm and parm of
+ * parm_judge_sources. Examples from a path set have kind -1 and caption =
+ * prompt = the path's prompt. */
 
 /* ---- evaluation ---- */
 /* A fixed held-out set of ground-truth renders: n/2 images, each twice (its
@@ -150,6 +162,7 @@ void parm_judge_evalset_free(parm_judge_evalset *s);
 typedef struct {
     int n;
     double loss, acc, auc;      /* acc: P(yes) ≥ ½ ⇔ label ≥ ½ */
+    double yes_rate, pred_yes_rate; /* fraction of labels that are yes; of answers P(yes) ≥ ½ */
     double acc_pos, acc_neg;    /* accuracy on matching / corrupted captions */
     double pair_acc;            /* per image: P(yes | own caption) > P(yes | corrupted) (paired sets) */
     long n_tag[PARM_NTAGS];     /* by the image's prompt tag */
@@ -158,6 +171,22 @@ typedef struct {
     double acc_kind[PARM_NCORRUPT];
 } parm_judge_metrics;
 int parm_judge_evaluate(parm_judge *j, const parm_judge_evalset *s, parm_judge_metrics *m);
+/* The judge against the grader's labels on a path set, for one question:
+ *   match      final images, label = the final verdict (n = paths)
+ *   step       every step image, label = that step's verdict (n = paths·T)
+ *   clarity    every step image, label = reading-equal flag
+ *   potential  every step image, label = the path's final verdict
+ * acc_step[T], n_step[T] (may be NULL): accuracy and count per step (match:
+ * only the last). bestofn (may be NULL; match only, else -1): per prompt,
+ * the final verdict of the path the judge scores highest — the accuracy of
+ * best-of-N selection with this judge. */
+typedef struct {
+    double bestofn;   /* best-of-N by the judge */
+    double mean;      /* mean final verdict (one random path) */
+    double oracle;    /* a prompt counts when any of its paths is correct */
+} parm_judge_bestofn;
+int parm_judge_evaluate_pathset(parm_judge *j, const parm_pathset *ps, int question, parm_judge_metrics *m,
+                                double *acc_step, long *n_step, parm_judge_bestofn *bestofn);
 void parm_judge_metrics_print(const parm_judge_metrics *m, FILE *f);
 /* Area under the ROC curve (Mann-Whitney, ties count ½); labels ≥ ½ positive.
  * -1 if one class is empty. */
@@ -178,6 +207,11 @@ typedef struct parm_judge_train_opts {
     const char *ckpt;      /* checkpoint; NULL = runs/judge_<variant>.ckpt.safetensors */
     const char *log;       /* learning-curve CSV; NULL = runs/judge_<variant>.curve.csv; "" = none */
     const char *resume;    /* checkpoint to continue from (bit-exact), or NULL */
+    const char *init;      /* start from these judge weights (their config wins), fresh optimizer; or NULL */
+    const char *data;      /* path set the orm / prm / parm sources read (train prompts only), or NULL */
+    const char *eval_data; /* path set to evaluate on at each eval (may be TEST prompts), or NULL */
+    parm_layout layout;    /* scenes of the orm-zs source (and orm's zero-shot share); default canonical */
+    float zs_frac;         /* orm: share of each batch that is zero-shot GT pairs (default 0.25) */
     int quiet;
 } parm_judge_train_opts;
 parm_judge_train_opts parm_judge_train_defaults(void);

@@ -218,6 +218,19 @@ int parm_detect(const uint8_t *rgb, parm_detection *dets, int max);
 int parm_grade(const uint8_t *rgb, const parm_prompt *p, char *reason, size_t reason_len);
 /* The same rules on given detections (reason may be NULL). */
 int parm_grade_dets(const parm_detection *dets, int n, const parm_prompt *p, char *reason, size_t reason_len);
+/* The grader's reading of an image for a prompt: the sorted multiset of
+ * (shape, colour) of its detections with confidence >= PARM_DET_THRESH
+ * (among the first PARM_READING_MAX detections, as parm_grade sees them), plus the parm_grade
+ * verdict. Two readings are equal when both parts agree exactly (PARM's
+ * clarity label: a step image reads as its path's final image does). */
+#define PARM_READING_MAX 64
+typedef struct {
+    int n;                                 /* objects */
+    uint8_t obj[PARM_READING_MAX][2];      /* (shape, colour), sorted ascending */
+    int verdict;                           /* parm_grade: 1 correct, 0 incorrect */
+} parm_reading;
+void parm_grade_reading(const uint8_t *rgb, const parm_prompt *p, parm_reading *r);
+int parm_reading_equal(const parm_reading *a, const parm_reading *b);
 
 /* ---- scores and the GenEval folder layout (shared by grade and bench) ---- */
 typedef struct {

@@ -3,7 +3,8 @@
  * sampler setting (tune the sampler here, never on the benchmark);
  * judge — accuracy / AUC of P(yes) on ground-truth renders with
  * matching vs minimally corrupted captions (TEST prompts by default:
- * evaluating on them is allowed, training never is). */
+ * evaluating on them is allowed, training never is), or (--data) against the
+ * grader's labels on a path set of generator paths, one question at a time. */
 #include <stdio.h>
 #include <string.h>
 
@@ -11,6 +12,7 @@
 #include "parm.h"
 #include "parm/gen.h"
 #include "parm/judge.h"
+#include "parm/pathset.h"
 
 static void eval_gen_usage(FILE *f) {
     parm_sample_opts d = parm_sample_defaults();
@@ -70,34 +72,106 @@ static int eval_gen(int argc, char **argv) {
 
 static void eval_judge_usage(FILE *f) {
     fprintf(f,
-            "usage: parm eval judge [--weights W] [--n N] [--seed S] [--set test|train] [--json]\n"
+            "usage: parm eval judge [--judge W] [--n N] [--seed S] [--set test|train] [--json]\n"
+            "       parm eval judge [--judge W] --data PATHSET [--question Q] [--json]\n"
             "Evaluate a judge's \"does this image match the prompt?\" answer on held-out\n"
             "ground-truth renders, each shown twice: with its own caption (label yes) and\n"
             "with a caption changed in one colour/shape/count/relation that the image\n"
             "fails (label no). Prints accuracy (P(yes) >= 0.5), AUC, paired accuracy (own\n"
             "caption scored above the corrupted one), per tag and per kind of change.\n\n"
-            "  --weights W   judge weights (default weights/judge_zs.safetensors)\n"
+            "  --judge W     judge weights (default weights/judge_zs.safetensors; --weights W is the same)\n"
             "  --n N         examples (default 1000; N/2 images)\n"
             "  --seed S      seed of the held-out set (default 0)\n"
             "  --set NAME    test: TEST prompts (position, color_attr; default)\n"
             "                train: fresh renders of train prompts\n"
-            "  --json        print the summary as one JSON object\n");
+            "  --json        print the summary as one JSON object\n\n"
+            "With --data, the judge is scored against the grader's labels on a path set\n"
+            "(`parm paths`; the held-out set is `parm paths --prompts test`): accuracy, AUC,\n"
+            "yes/no rates, accuracy on yes and on no labels, per tag and per step.\n"
+            "  --data FILE   the path set\n"
+            "  --question Q  match (default): final images, label = final verdict; best-of-N by the judge\n"
+            "                step: every step image, label = its verdict (PRM)\n"
+            "                clarity: every step image, label = it reads as the final image does (PARM)\n"
+            "                potential: every step image, label = the path's final verdict (PARM)\n");
+}
+
+/* the judge against the grader on a path set; prints like the GT eval */
+static int eval_judge_pathset(const char *weights, const char *data, int question, int json) {
+    parm_judge j;
+    parm_pathset ps;
+    if (parm_judge_load(&j, weights)) return cli_fail();
+    if (parm_pathset_load(&ps, data)) { parm_judge_free(&j); return cli_fail(); }
+    parm_judge_metrics m;
+    parm_judge_bestofn bon;
+    double acc_step[PARM_PATHSET_MAX_STEPS];
+    long n_step[PARM_PATHSET_MAX_STEPS];
+    double t0 = parm_now();
+    int rc = parm_judge_evaluate_pathset(&j, &ps, question, &m, acc_step, n_step, &bon);
+    double sec = parm_now() - t0;
+    int ntest = parm_pathset_count_test(&ps, NULL);
+    if (rc) { parm_pathset_free(&ps); parm_judge_free(&j); return cli_fail(); }
+    const char *qn = parm_judge_question_names[question];
+    if (json) {
+        printf("{\"weights\": \"%s\", \"data\": \"%s\", \"question\": \"%s\", \"prompts\": %d, \"paths\": %d, "
+               "\"steps\": %d, \"test_paths\": %d, \"n\": %d, \"loss\": %.6f, \"accuracy\": %.6f, \"auc\": %.6f, "
+               "\"yes_rate\": %.6f, \"answered_yes_rate\": %.6f, \"accuracy_yes\": %.6f, \"accuracy_no\": %.6f",
+               weights, data, qn, ps.n_prompts, ps.n, ps.T, ntest, m.n, m.loss, m.acc, m.auc, m.yes_rate,
+               m.pred_yes_rate, m.acc_pos, m.acc_neg);
+        if (question == PARM_Q_MATCH)
+            printf(", \"best_of_n\": %.6f, \"one_path\": %.6f, \"oracle\": %.6f", bon.bestofn, bon.mean, bon.oracle);
+        for (int t = 0; t < PARM_NTAGS; t++)
+            if (m.n_tag[t]) printf(", \"%s\": %.6f", parm_tag_names[t], m.acc_tag[t]);
+        if (question != PARM_Q_MATCH) {
+            printf(", \"by_step\": [");
+            for (int t = 0; t < ps.T; t++) printf("%s%.6f", t ? ", " : "", acc_step[t]);
+            printf("]");
+        }
+        printf("}\n");
+    } else {
+        printf("judge %s (variant '%s'), question '%s', on path set %s: %d prompts x %d paths, %d steps, %d of %d paths "
+               "of TEST prompts (%.1f s, %.0f examples/s):\n", weights, j.variant, qn, data, ps.n_prompts,
+               ps.paths_per_prompt, ps.T, ntest, ps.n, sec, m.n / sec);
+        printf("  examples %d   loss %.4f   accuracy %.4f   AUC %.4f\n", m.n, m.loss, m.acc, m.auc);
+        printf("  labels yes %.4f   answered yes %.4f   accuracy on yes labels %.4f   on no labels %.4f\n", m.yes_rate,
+               m.pred_yes_rate, m.acc_pos, m.acc_neg);
+        printf("  by tag:");
+        for (int t = 0; t < PARM_NTAGS; t++)
+            if (m.n_tag[t]) printf("  %s %.3f (%ld)", parm_tag_names[t], m.acc_tag[t], m.n_tag[t]);
+        printf("\n");
+        if (question != PARM_Q_MATCH) {
+            printf("  by step:");
+            for (int t = 0; t < ps.T; t++) printf(" %d:%.3f", t, acc_step[t]);
+            printf("\n");
+        } else
+            printf("  best-of-%d by the judge %.4f   (one path %.4f, oracle best-of-%d %.4f)\n", ps.paths_per_prompt,
+                   bon.bestofn, bon.mean, ps.paths_per_prompt, bon.oracle);
+    }
+    parm_pathset_free(&ps);
+    parm_judge_free(&j);
+    return 0;
 }
 
 static int eval_judge(int argc, char **argv) {
-    const char *weights = "weights/judge_zs.safetensors", *set = "test";
+    const char *weights = "weights/judge_zs.safetensors", *set = "test", *data = NULL;
     long n = 1000, seed = 0;
-    int json = 0;
+    int json = 0, question = PARM_Q_MATCH, gt_opts = 0;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i], *v;
         if (!strcmp(a, "--help") || !strcmp(a, "-h")) { eval_judge_usage(stdout); return 0; }
         if (!strcmp(a, "--json")) { json = 1; continue; }
         if (!(v = cli_value(argc, argv, i))) return 2;
         i++;
-        if (!strcmp(a, "--weights")) weights = v;
-        else if (!strcmp(a, "--n")) { if (cli_int(a, v, 2, 10000000, &n)) return 2; n += n & 1; }
-        else if (!strcmp(a, "--seed")) { if (cli_int(a, v, 0, 0x7fffffffL, &seed)) return 2; }
+        if (!strcmp(a, "--weights") || !strcmp(a, "--judge")) weights = v;
+        else if (!strcmp(a, "--data")) data = v;
+        else if (!strcmp(a, "--question")) {
+            if ((question = parm_judge_question_index(v)) < 0) {
+                fprintf(stderr, "parm: error: --question '%s' is not one of: match, clarity, potential, step\n", v);
+                return 2;
+            }
+        } else if (!strcmp(a, "--n")) { if (cli_int(a, v, 2, 10000000, &n)) return 2; n += n & 1; gt_opts = 1; }
+        else if (!strcmp(a, "--seed")) { if (cli_int(a, v, 0, 0x7fffffffL, &seed)) return 2; gt_opts = 1; }
         else if (!strcmp(a, "--set")) {
+            gt_opts = 1;
             if (strcmp(v, "test") && strcmp(v, "train")) {
                 fprintf(stderr, "parm: error: --set '%s' is not 'test' or 'train'\n", v);
                 return 2;
@@ -105,6 +179,17 @@ static int eval_judge(int argc, char **argv) {
             set = v;
         } else return cli_unknown("eval judge", a);
     }
+    if (data && gt_opts) {
+        fprintf(stderr, "parm: error: --n, --seed and --set choose the ground-truth eval set; with --data '%s' the path "
+                        "set is the eval set\n", data);
+        return 2;
+    }
+    if (!data && question != PARM_Q_MATCH) {
+        fprintf(stderr, "parm: error: --question '%s' needs --data (the ground-truth set asks only 'match')\n",
+                parm_judge_question_names[question]);
+        return 2;
+    }
+    if (data) return eval_judge_pathset(weights, data, question, json);
     parm_judge j;
     parm_judge_evalset s;
     parm_judge_metrics m;
@@ -138,7 +223,7 @@ int cmd_eval(int argc, char **argv) {
     if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
         fprintf(argc < 2 ? stderr : stdout, "usage: parm eval MODEL [options]   (MODEL: gen, judge)\n"
                                             "  parm eval gen --help     grader accuracy of generations on train prompts\n"
-                                            "  parm eval judge --help   accuracy / AUC of a judge on held-out renders\n");
+                                            "  parm eval judge --help   accuracy / AUC of a judge on held-out renders or a path set\n");
         return argc < 2 ? 2 : 0;
     }
     if (!strcmp(argv[1], "gen")) return eval_gen(argc - 1, argv + 1);

@@ -1,6 +1,7 @@
 /* cmd_train.c — `parm train MODEL …`: train one of parm's models.
  * Models: vq (the image tokenizer), gen (the generator), judge (the yes/no
- * vision-language judge; --variant picks its training data). */
+ * vision-language judge; --variant picks its training data, --data the path
+ * set the generator-backed variants read). */
 #include <stdio.h>
 #include <string.h>
 
@@ -184,12 +185,23 @@ static int train_gen(int argc, char **argv) {
 static void train_judge_usage(FILE *f) {
     parm_judge_train_opts d = parm_judge_train_defaults();
     fprintf(f,
-            "usage: parm train judge --variant NAME [options]\n"
+            "usage: parm train judge --variant NAME [--data PATHSET] [options]\n"
             "Train the yes/no judge (question token + prompt + 8x8 image patches -> P(yes)).\n\n"
             "  --variant NAME     training data (default %s):\n", d.variant);
     for (int i = 0; i < parm_judge_nsources; i++)
-        fprintf(f, "                       %-8s %s\n                                (writes %s)\n", parm_judge_sources[i].name,
-                parm_judge_sources[i].help, parm_judge_sources[i].default_out);
+        fprintf(f, "                       %-8s %s\n                                (%swrites %s)\n", parm_judge_sources[i].name,
+                parm_judge_sources[i].help, parm_judge_sources[i].needs_data ? "needs --data; " : "",
+                parm_judge_sources[i].default_out);
+    fprintf(f,
+            "  --data FILE        path set of TRAIN prompts (`parm paths --prompts train`) for orm, prm, parm;\n"
+            "                     a file holding any test prompt is refused\n"
+            "  --init W           start from these judge weights (e.g. a trained orm-zs judge; their size wins),\n"
+            "                     fresh optimizer\n"
+            "  --layout L         scenes of the orm-zs pairs: canonical (16 px objects on the 8 px grid, the\n"
+            "                     generator's training distribution; default) or free (the contract's full one)\n"
+            "  --zs-frac X        orm: share of each batch that is orm-zs pairs (default %g)\n"
+            "  --eval-data FILE   also evaluate on this path set at each eval (a TEST-prompt set is allowed)\n",
+            d.zs_frac);
     fprintf(f,
             "  --steps N          optimizer steps (default %ld)\n"
             "  --batch N          examples per step (default %d)\n"
@@ -215,6 +227,24 @@ static int judge_opt(void *ctx, const char *a, const char *v) {
     long n;
     if (!strcmp(a, "--variant")) { o->variant = v; return 1; }
     if (!strcmp(a, "--eval-n")) { if (cli_int(a, v, 2, 1000000, &n)) return -1; o->eval_n = (int)(n + (n & 1)); return 1; }
+    if (!strcmp(a, "--data")) { o->data = v; return 1; }
+    if (!strcmp(a, "--eval-data")) { o->eval_data = v; return 1; }
+    if (!strcmp(a, "--init")) { o->init = v; return 1; }
+    if (!strcmp(a, "--zs-frac")) {
+        double x;
+        if (cli_float(a, v, 0, 1, &x)) return -1;
+        o->zs_frac = (float)x;
+        return 1;
+    }
+    if (!strcmp(a, "--layout")) {
+        if (!strcmp(v, "canonical")) o->layout = parm_layout_canonical;
+        else if (!strcmp(v, "free")) o->layout = parm_layout_free;
+        else {
+            fprintf(stderr, "parm: error: --layout '%s' is not one of: canonical, free\n", v);
+            return -1;
+        }
+        return 1;
+    }
     return 0;
 }
 

@@ -18,8 +18,9 @@ static const command commands[] = {
     {"grade", cmd_grade, "grade a folder of images in GenEval layout"},
     {"bench", cmd_bench, "generate the benchmark with a method and grade it"},
     {"generate", cmd_generate, "generate images for a prompt (MaskGIT step-by-step decoding)"},
+    {"paths", cmd_paths, "sample generator paths with step images, labeled by the grader (judge data)"},
     {"train", cmd_train, "train a model (vq, gen, judge)"},
-    {"eval", cmd_eval, "evaluate a trained model on held-out data (judge)"},
+    {"eval", cmd_eval, "evaluate a trained model on held-out data (gen, judge)"},
     {"tokenize", cmd_tokenize, "print an image's VQ token grid"},
     {"reconstruct", cmd_reconstruct, "encode an image to VQ tokens and decode it back"},
 };

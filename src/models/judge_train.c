@@ -2,8 +2,11 @@
  * variant's parm_judge_source (fresh every step, drawn from the training RNG),
  * BCE on the yes/no logit, AdamW with warmup + cosine, grad clipping; periodic
  * eval on two fixed held-out sets (ground-truth renders of TEST prompts, and
- * fresh renders of train prompts); atomic checkpoints with exact resume; a CSV
- * learning curve; progress with loss, accuracy, examples/s and ETA. */
+ * fresh renders of train prompts) and optionally on a path set (generator
+ * paths labeled by the grader, e.g. of TEST prompts); a fresh start or one
+ * from saved judge weights (--init); atomic checkpoints with exact resume
+ * (they carry the model config); a CSV learning curve; progress with loss,
+ * accuracy, examples/s and ETA. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -31,6 +34,8 @@ parm_judge_train_opts parm_judge_train_defaults(void) {
     o.ckpt_every = 500;
     o.eval_every = 500;
     o.eval_n = 512;
+    o.layout = parm_layout_canonical;
+    o.zs_frac = 0.25f;
     return o;
 }
 
@@ -40,15 +45,49 @@ static void mkdirs_for(const char *path) {
     free(dir);
 }
 
-/* the checkpoint must be of the same variant (shapes are checked by the load) */
-static int check_resume_variant(const char *path, const char *variant) {
+/* The checkpoint must be of the same variant (shapes are checked by the
+ * load); *cfg gets its model config when it records one (checkpoints from
+ * before --init do not: then the options' config stands). */
+static int check_resume(const char *path, const char *variant, parm_judge_config *cfg, int *has_cfg) {
     parm_st_file f;
     if (parm_st_open(&f, path)) return -1;
-    const char *v = parm_st_meta(&f, "judge_variant");
+    const char *v = parm_st_meta(&f, "judge_variant"), *c = parm_st_meta(&f, "judge_config");
     int bad = !v || strcmp(v, variant);
     if (bad) PARM_ERR("checkpoint '%s' is of judge variant '%s', not '%s'", path, v ? v : "?", variant);
+    *has_cfg = 0;
+    if (!bad && c) {
+        parm_judge_config k;
+        char tail;
+        if (sscanf(c, "%d %d %d %d %d %c", &k.L, &k.C, &k.NH, &k.F, &k.text_len, &tail) != 5)
+            bad = PARM_ERR("checkpoint '%s': metadata judge_config '%s' is not 'L C NH F text_len'", path, c);
+        else { *cfg = k; *has_cfg = 1; }
+    }
     parm_st_close(&f);
     return bad ? -1 : 0;
+}
+
+/* Evaluate on the path set: the variant's question(s); fills the CSV fields
+ * with the first (orm-zs / orm: match, prm: step, parm: potential). */
+static int eval_pathset(parm_judge *j, const parm_pathset *ps, const parm_judge_source *src, int quiet,
+                        parm_judge_metrics *first) {
+    static const int parm_qs[3] = {PARM_Q_POTENTIAL, PARM_Q_CLARITY, PARM_Q_MATCH};
+    const int one = src->question >= 0 ? src->question : PARM_Q_MATCH;
+    const int *qs = src->question >= 0 ? &one : parm_qs, nq = src->question >= 0 ? 1 : 3;
+    for (int k = 0; k < nq; k++) {
+        parm_judge_metrics m;
+        parm_judge_bestofn bon;
+        if (parm_judge_evaluate_pathset(j, ps, qs[k], &m, NULL, NULL, &bon)) return -1;
+        if (k == 0) *first = m;
+        if (!quiet) {
+            fprintf(stderr, " path set, question %s (%s prompts, grader labels):\n", parm_judge_question_names[qs[k]],
+                    ps->split ? "TEST" : "train");
+            parm_judge_metrics_print(&m, stderr);
+            if (qs[k] == PARM_Q_MATCH)
+                fprintf(stderr, "  best-of-%d by the judge %.4f   (one path %.4f, oracle %.4f)\n", ps->paths_per_prompt,
+                        bon.bestofn, bon.mean, bon.oracle);
+        }
+    }
+    return 0;
 }
 
 int parm_judge_train(const parm_judge_train_opts *o, parm_judge_train_stats *st) {
@@ -61,13 +100,27 @@ int parm_judge_train(const parm_judge_train_opts *o, parm_judge_train_stats *st)
     snprintf(log_def, sizeof log_def, "runs/judge_%s.curve.csv", src->name);
     const char *out = o->out ? o->out : src->default_out, *ckpt = o->ckpt ? o->ckpt : ckpt_def;
     const char *logp = o->log ? o->log : log_def;
-    if (o->resume && check_resume_variant(o->resume, src->name)) return -1;
+    if (src->needs_data && !(o->data && o->data[0]))
+        return PARM_ERR("judge variant '%s' trains on generator paths: give --data FILE, a path set of train prompts "
+                        "(make one with `parm paths --prompts train`)", src->name);
+    if (!src->needs_data && o->data && o->data[0])
+        return PARM_ERR("judge variant '%s' trains on ground-truth renders and reads no --data (got '%s')", src->name,
+                        o->data);
+    parm_judge_config cfg = o->cfg;
+    int ckpt_cfg = 0;
+    if (o->resume && check_resume(o->resume, src->name, &cfg, &ckpt_cfg)) return -1;
     void *ctx = NULL;
     if (src->open && src->open(&ctx, o)) return -1;
     parm_judge j;
-    if (parm_judge_init(&j, &o->cfg, o->seed)) { if (src->close) src->close(ctx); return -1; }
+    parm_pathset eval_ps = {0};
+    /* resuming: the checkpoint's weights replace whatever starts here, so only its config matters */
+    int init_rc = o->init && !ckpt_cfg ? parm_judge_load(&j, o->init) : parm_judge_init(&j, &cfg, o->seed);
+    if (init_rc) { if (src->close) src->close(ctx); return -1; }
+    if (o->init && !o->quiet && !ckpt_cfg)
+        fprintf(stderr, "starting from %s (variant '%s'; L %d C %d NH %d F %d text_len %d)\n", o->init, j.variant,
+                j.cfg.L, j.cfg.C, j.cfg.NH, j.cfg.F, j.cfg.text_len);
     snprintf(j.variant, sizeof j.variant, "%s", src->name);
-    const int B = o->batch, Tt = o->cfg.text_len;
+    const int B = o->batch, Tt = j.cfg.text_len;
     int rc = -1;
     parm_judge_example *ex = parm_malloc(sizeof *ex * B);
     uint8_t *rgb = parm_malloc((size_t)B * NPIX * 3);
@@ -76,6 +129,7 @@ int parm_judge_train(const parm_judge_train_opts *o, parm_judge_train_stats *st)
     parm_judge_evalset ev_test = {0}, ev_train = {0};
     FILE *logf = NULL;
     if (!ex || !rgb || !q || !ids || !labels || parm_judge_alloc(&j, B)) goto done;
+    if (o->eval_data && o->eval_data[0] && parm_pathset_load(&eval_ps, o->eval_data)) goto done;
     if (o->eval_every > 0 && (parm_judge_evalset_gt(&ev_test, 1, o->eval_n, EVAL_SEED_TEST) ||
                               parm_judge_evalset_gt(&ev_train, 0, o->eval_n, EVAL_SEED_TRAIN)))
         goto done;
@@ -90,7 +144,8 @@ int parm_judge_train(const parm_judge_train_opts *o, parm_judge_train_stats *st)
         mkdirs_for(logp);
         logf = fopen(logp, step ? "a" : "w");
         if (logf && !step)
-            fprintf(logf, "step,examples,loss,acc,test_loss,test_acc,test_auc,train_loss,train_acc,train_auc,seconds\n");
+            fprintf(logf, "step,examples,loss,acc,test_loss,test_acc,test_auc,train_loss,train_acc,train_auc,seconds,"
+                          "data_loss,data_acc,data_auc\n");
     }
     parm_adamw opt = parm_adamw_default();
     opt.weight_decay = o->weight_decay;
@@ -101,7 +156,9 @@ int parm_judge_train(const parm_judge_train_opts *o, parm_judge_train_stats *st)
     const double t0 = parm_now();
     const long step0 = step;
     double loss_ema = 0, acc_ema = 0, first = 0, ring[10] = {0};
-    const char *const ckpt_meta[] = {"judge_variant", src->name};
+    char cfg_meta[96];
+    snprintf(cfg_meta, sizeof cfg_meta, "%d %d %d %d %d", j.cfg.L, j.cfg.C, j.cfg.NH, j.cfg.F, j.cfg.text_len);
+    const char *const ckpt_meta[] = {"judge_variant", src->name, "judge_config", cfg_meta};
     while (step < o->steps) {
         if (src->next(ctx, &rng, ex, B)) goto done;
         for (int b = 0; b < B; b++) {
@@ -130,7 +187,7 @@ int parm_judge_train(const parm_judge_train_opts *o, parm_judge_train_stats *st)
         snprintf(extra, sizeof extra, "loss %.4f  acc %.3f  %.1f examples/s", loss_ema, acc_ema, done_steps * (double)B / el);
         if (!o->quiet) parm_progress_update(&prog, step, extra);
         int do_eval = o->eval_every > 0 && (step % o->eval_every == 0 || step == o->steps);
-        parm_judge_metrics mt = {0}, mr = {0};
+        parm_judge_metrics mt = {0}, mr = {0}, md = {0};
         if (do_eval) {
             if (parm_judge_evaluate(&j, &ev_test, &mt) || parm_judge_evaluate(&j, &ev_train, &mr)) goto done;
             if (!o->quiet) {
@@ -139,17 +196,20 @@ int parm_judge_train(const parm_judge_train_opts *o, parm_judge_train_stats *st)
                 fprintf(stderr, " held-out images of train prompts:\n");
                 parm_judge_metrics_print(&mr, stderr);
             }
+            if (eval_ps.n && eval_pathset(&j, &eval_ps, src, o->quiet, &md)) goto done;
         }
         if (logf && (do_eval || step % 100 == 0)) {
-            if (do_eval)
-                fprintf(logf, "%ld,%ld,%.5f,%.4f,%.5f,%.4f,%.4f,%.5f,%.4f,%.4f,%.1f\n", step, step * (long)B, loss_ema,
+            if (do_eval) {
+                fprintf(logf, "%ld,%ld,%.5f,%.4f,%.5f,%.4f,%.4f,%.5f,%.4f,%.4f,%.1f", step, step * (long)B, loss_ema,
                         acc_ema, mt.loss, mt.acc, mt.auc, mr.loss, mr.acc, mr.auc, el);
-            else fprintf(logf, "%ld,%ld,%.5f,%.4f,,,,,,,%.1f\n", step, step * (long)B, loss_ema, acc_ema, el);
+                if (eval_ps.n) fprintf(logf, ",%.5f,%.4f,%.4f\n", md.loss, md.acc, md.auc);
+                else fprintf(logf, ",,,\n");
+            } else fprintf(logf, "%ld,%ld,%.5f,%.4f,,,,,,,%.1f,,,\n", step, step * (long)B, loss_ema, acc_ema, el);
             fflush(logf);
         }
         if (ckpt[0] && (step % o->ckpt_every == 0 || step == o->steps)) {
             mkdirs_for(ckpt);
-            if (parm_ckpt_save(&j.p, ckpt, step, &rng, ckpt_meta, 1)) goto done;
+            if (parm_ckpt_save(&j.p, ckpt, step, &rng, ckpt_meta, 2)) goto done;
         }
     }
     if (!o->quiet) parm_progress_end(&prog, step, NULL);
@@ -172,6 +232,7 @@ done:
     free(ex); free(rgb); free(q); free(ids); free(labels);
     parm_judge_evalset_free(&ev_test);
     parm_judge_evalset_free(&ev_train);
+    parm_pathset_free(&eval_ps);
     parm_judge_free(&j);
     if (src->close) src->close(ctx);
     return rc;

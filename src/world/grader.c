@@ -1,6 +1,8 @@
 /* grader.c — the GenEval-style grader of DESIGN §2: a connected-component
  * detector (palette colour by median, shape class by template IoU) and
- * GenEval's include/exclude/colour/position rules on its detections.
+ * GenEval's include/exclude/colour/position rules on its detections, and
+ * the grader's "reading" of an image (found objects + verdict) that PARM's
+ * clarity labels compare across the steps of a generation path.
  *
  * Detector, per 64×64 image:
  *  1. seed mask: RGB distance from the background > PARM_DET_SEED_DIST (40;
@@ -282,4 +284,28 @@ int parm_grade(const uint8_t *rgb, const parm_prompt *p, char *reason, size_t re
     parm_detection d[64];
     int n = parm_detect(rgb, d, 64);
     return parm_grade_dets(d, n, p, reason, reason_len);
+}
+
+/* ---- readings ---- */
+static int cmp_obj(const void *a, const void *b) {
+    const uint8_t *x = a, *y = b;
+    return x[0] != y[0] ? x[0] - y[0] : x[1] - y[1];
+}
+
+void parm_grade_reading(const uint8_t *rgb, const parm_prompt *p, parm_reading *r) {
+    parm_detection d[PARM_READING_MAX];
+    int n = parm_detect(rgb, d, PARM_READING_MAX);
+    memset(r, 0, sizeof *r);
+    for (int i = 0; i < n; i++)
+        if (d[i].conf >= PARM_DET_THRESH && d[i].shape >= 0 && d[i].shape < PARM_NSHAPES) {
+            r->obj[r->n][0] = (uint8_t)d[i].shape;
+            r->obj[r->n][1] = (uint8_t)d[i].color;
+            r->n++;
+        }
+    qsort(r->obj, r->n, sizeof r->obj[0], cmp_obj);
+    r->verdict = parm_grade_dets(d, n, p, NULL, 0);
+}
+
+int parm_reading_equal(const parm_reading *a, const parm_reading *b) {
+    return a->n == b->n && a->verdict == b->verdict && !memcmp(a->obj, b->obj, sizeof a->obj[0] * (size_t)a->n);
 }

@@ -1,0 +1,82 @@
+/* cmd_paths.c — `parm paths`: sample N generator paths for each of P prompts
+ * (train prompts, or TEST prompts for held-out evaluation only), keep every
+ * step image, label each step with the grader, and write a path set
+ * (include/parm/pathset.h) — the ORM / PRM / PARM judges' training data
+ * (`parm train judge --data`) and their held-out evaluation (`parm eval judge --data`). */
+#include <stdio.h>
+#include <string.h>
+
+#include "cli.h"
+#include "parm.h"
+#include "parm/gen.h"
+#include "parm/pathset.h"
+
+static void usage(FILE *f) {
+    parm_pathset_gen_opts d = parm_pathset_gen_defaults();
+    fprintf(f,
+            "usage: parm paths --prompts train|test -o FILE [options]\n"
+            "Sample generator paths with every step image, label each step with the grader\n"
+            "(verdict, and whether it reads as the path's final image does) and write a path set.\n"
+            "Train judges on train-prompt sets only; a test-prompt set is for held-out evaluation.\n\n"
+            "  --prompts SPLIT    train: train-split prompts (uniform over tags)\n"
+            "                     test: TEST prompts only (position and color_attr, alternately)\n"
+            "  -o, --out FILE     the path set (written atomically)\n"
+            "  --n-prompts P      prompts (default %d)\n"
+            "  --paths N          paths per prompt (default %d)\n"
+            "  --seed S           prompt draw and path seeds (default 0); path k samples with S*2^32 + k\n"
+            "  --steps T          decoding steps (default %d; the rest of the sampler is the default)\n"
+            "  --gen W            generator weights (default weights/gen.safetensors)\n"
+            "  --vq V             tokenizer weights (default weights/vq.safetensors)\n"
+            "  --quiet            no progress output\n",
+            d.n_prompts, d.paths, d.sample.steps);
+}
+
+int cmd_paths(int argc, char **argv) {
+    const char *out = NULL, *split = NULL, *genp = "weights/gen.safetensors", *vqp = "weights/vq.safetensors";
+    parm_pathset_gen_opts o = parm_pathset_gen_defaults();
+    long v;
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i], *val;
+        if (!strcmp(a, "--help") || !strcmp(a, "-h")) { usage(stdout); return 0; }
+        if (!strcmp(a, "--quiet")) { o.quiet = 1; continue; }
+        if (!(val = cli_value(argc, argv, i))) return 2;
+        i++;
+        if (!strcmp(a, "-o") || !strcmp(a, "--out")) out = val;
+        else if (!strcmp(a, "--gen")) genp = val;
+        else if (!strcmp(a, "--vq")) vqp = val;
+        else if (!strcmp(a, "--prompts")) {
+            if (strcmp(val, "train") && strcmp(val, "test")) {
+                fprintf(stderr, "parm: error: --prompts '%s' is not 'train' or 'test'\n", val);
+                return 2;
+            }
+            split = val;
+        } else if (!strcmp(a, "--n-prompts")) { if (cli_int(a, val, 1, PARM_PATHSET_MAX_PATHS, &v)) return 2; o.n_prompts = (int)v; }
+        else if (!strcmp(a, "--paths")) { if (cli_int(a, val, 1, 256, &v)) return 2; o.paths = (int)v; }
+        else if (!strcmp(a, "--seed")) { if (cli_int(a, val, 0, 0x7fffffffL, &v)) return 2; o.seed = (uint64_t)v; }
+        else if (!strcmp(a, "--steps")) { if (cli_int(a, val, 1, PARM_PATHSET_MAX_STEPS, &v)) return 2; o.sample.steps = (int)v; }
+        else return cli_unknown("paths", a);
+    }
+    if (!split || !out) {
+        fprintf(stderr, "parm: error: parm paths needs --prompts train|test and -o FILE (see parm paths --help)\n");
+        return 2;
+    }
+    if ((long long)o.n_prompts * o.paths > PARM_PATHSET_MAX_PATHS) {
+        fprintf(stderr, "parm: error: --n-prompts %d x --paths %d is more than %d paths\n", o.n_prompts, o.paths,
+                PARM_PATHSET_MAX_PATHS);
+        return 2;
+    }
+    o.test = !strcmp(split, "test");
+    parm_gen g;
+    parm_vq vq;
+    if (parm_gen_load(&g, genp)) return cli_fail();
+    if (parm_vq_load(&vq, vqp)) { parm_gen_free(&g); return cli_fail(); }
+    double acc = 0, t0 = parm_now();
+    int rc = parm_pathset_generate(&g, &vq, &o, out, &acc);
+    parm_gen_free(&g);
+    parm_vq_free(&vq);
+    if (rc) return cli_fail();
+    if (!o.quiet)
+        fprintf(stderr, "wrote %s: %d %s prompts x %d paths, %d steps; final images correct %.3f; %.1f s\n", out,
+                o.n_prompts, split, o.paths, o.sample.steps, acc, parm_now() - t0);
+    return 0;
+}
