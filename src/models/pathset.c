@@ -163,6 +163,7 @@ int parm_pathset_load(parm_pathset *s, const char *path) {
     uint8_t h[HDR], *rec = NULL;
     int rc = -1;
     if (fstat(fileno(f), &st) != 0) { PARM_ERR("cannot stat '%s': %s", path, strerror(errno)); goto done; }
+    if (!S_ISREG(st.st_mode)) { PARM_ERR("'%s' is not a path set: not a regular file", path); goto done; }
     const long long size = (long long)st.st_size;
     if (size < HDR || fread(h, 1, HDR, f) != HDR) {
         PARM_ERR("'%s' is not a path set: %lld bytes, shorter than the %d-byte header (hint: make one with `parm paths`)",
