@@ -216,7 +216,7 @@ static void train_judge_usage(FILE *f) {
             "                     and of train prompts, matching vs corrupted captions\n"
             "  --eval-n N         examples per held-out set (default %d)\n"
             "  --log PATH         learning-curve CSV (default runs/judge_<variant>.curve.csv)\n"
-            "  --resume CKPT      continue from a checkpoint (bit-exact)\n"
+            "  --resume CKPT      continue from a checkpoint (bit-exact; it carries the model size, so no --init)\n"
             "  --quiet            no progress output\n",
             d.steps, d.batch, d.lr, d.lr_min, d.warmup, d.cfg.L, d.cfg.C, d.cfg.NH, d.cfg.F, d.ckpt_every,
             d.eval_every, d.eval_n);
