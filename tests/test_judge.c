@@ -54,6 +54,29 @@ static void test_forward_backward_matches_pytorch(void) {
         if (want) CHECK_CLOSE(name, parm_g(&j.p, i), want, (long)j.p.views[i].numel, 1e-6f, 1e-3f);
         free(want);
     }
+    /* caption completion: masked words through the tied text embedding */
+    int ids2[B * 8], words[B * 8];
+    CHECK(parm_st_read_i32(&f, "in.text2", ids2, 2, ts) == 0, "%s", parm_last_error());
+    CHECK(parm_st_read_i32(&f, "in.words", words, 2, ts) == 0, "%s", parm_last_error());
+    float *ww = parm_st_alloc_f32(&f, "in.word_weight", NULL), *loss2 = parm_st_alloc_f32(&f, "expect.loss2", NULL);
+    float *wl_want = parm_st_alloc_f32(&f, "expect.word_loss", NULL);
+    CHECK(ww && loss2 && wl_want, "fixture tensors for the completion loss missing");
+    if (ww && loss2 && wl_want) {
+        parm_slab_zero_grad(&j.p);
+        CHECK(parm_judge_forward(&j, q, ids2, rgb, B, 1) == 0, "%s", parm_last_error());
+        float wl = -1, l2 = parm_judge_loss_backward_aux(&j, lab, w, words, ww[0], B, &wl);
+        CHECK_CLOSE("loss2", &l2, loss2, 1, 1e-6f, 1e-5f);
+        CHECK_CLOSE("word_loss", &wl, wl_want, 1, 1e-6f, 1e-5f);
+        for (int i = 0; i < j.p.n; i++) {
+            char name[160];
+            snprintf(name, sizeof name, "grad2.%s", j.p.views[i].name);
+            float *want = parm_st_alloc_f32(&f, name, NULL);
+            CHECK(want != NULL, "%s missing", name);
+            if (want) CHECK_CLOSE(name, parm_g(&j.p, i), want, (long)j.p.views[i].numel, 1e-6f, 1e-3f);
+            free(want);
+        }
+    }
+    free(ww); free(loss2); free(wl_want);
     free(cls); free(lab); free(w); free(logits); free(loss);
     parm_st_close(&f);
     parm_judge_free(&j);

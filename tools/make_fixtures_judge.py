@@ -2,7 +2,10 @@
 forward/backward (tests/test_judge.c): question-token + text + palette-class
 patch embeddings (one-hot [8·8·11] patch → linear), learned positions, the
 transformer stack of make_fixtures_nn.py with padding keys masked, the yes/no
-head on the question token, weighted BCE with logits. Writes
+head on the question token, weighted BCE with logits; then, on a second
+batch with some caption words replaced by the mask token (id 3), the same
+BCE plus word_weight · cross-entropy of the hidden words predicted through the
+tied text embedding (the caption-completion loss). Writes
 tests/fixtures/judge_small.safetensors: a valid parm judge weights file (tiny
 config, weights stored F16 and used at that precision) plus inputs (images as
 palette-class maps, which the C test paints in palette colours), logits, loss
@@ -68,9 +71,33 @@ h = stack_forward({k[3:]: v for k, v in P.items() if k.startswith("tf.")}, x, ma
 logits = F.linear(h[:, 0], P["head.weight"], P["head.bias"]).reshape(B)
 loss = F.binary_cross_entropy_with_logits(logits, labels, weight=weights, reduction="mean")
 loss.backward()
+grads1 = {k: v.grad.clone() for k, v in P.items()}
+for v in P.values():
+    v.grad = None
+
+# caption completion: (b, t) text positions masked, their words predicted
+MASK, WW = 3, 0.7
+masked = [(0, 2), (0, 4), (1, 5), (2, 1)]
+text2 = text.clone()
+words = torch.full((B, TT), -1, dtype=torch.long)
+for b, t in masked:
+    words[b, t] = text[b, t]
+    text2[b, t] = MASK
+xq2 = P["emb.question"][question][:, None]
+xp2 = patches @ P["emb.patch"]
+x2 = torch.cat([xq2, P["emb.text"][text2], xp2], 1) + P["emb.pos"][None]
+h2 = stack_forward({k[3:]: v for k, v in P.items() if k.startswith("tf.")}, x2, mask, L, NH)
+logits2 = F.linear(h2[:, 0], P["head.weight"], P["head.bias"]).reshape(B)
+bce2 = F.binary_cross_entropy_with_logits(logits2, labels, weight=weights, reduction="mean")
+rows = torch.stack([h2[b, 1 + t] for b, t in masked])
+wl = F.cross_entropy(rows @ P["emb.text"].t(), torch.tensor([int(text[b, t]) for b, t in masked]))
+(bce2 + WW * wl).backward()
 
 out = {k: v.detach().half() for k, v in P.items()}
-out.update({"grad." + k: v.grad for k, v in P.items()})
+out.update({"grad." + k: v for k, v in grads1.items()})
+out.update({"grad2." + k: v.grad for k, v in P.items()})
+out.update({"in.text2": text2.int(), "in.words": words.int(), "in.word_weight": torch.tensor([WW]),
+            "expect.loss2": bce2.detach().reshape(1), "expect.word_loss": wl.detach().reshape(1)})
 out.update({"in.question": question.int(), "in.text": text.int(), "in.classes": cls.to(torch.float16),
             "in.labels": labels, "in.weights": weights,
             "expect.logits": logits.detach(), "expect.loss": loss.detach().reshape(1)})

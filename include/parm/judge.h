@@ -75,6 +75,7 @@ typedef struct {
     uint16_t *pix_rows;    /* [B,64,64] row of emb.patch per (patch, pixel k) */
     float *hid, *dhid;     /* [B,C] final hidden state of the question token */
     float *logits, *dlogits; /* [B] */
+    const float *y;        /* [B,T,C] the last forward's final hidden states (owned by tf) */
 } parm_judge;
 
 int parm_judge_init(parm_judge *j, const parm_judge_config *cfg, uint64_t seed);
@@ -90,6 +91,21 @@ int parm_judge_forward(parm_judge *j, const int *question, const int *text_ids, 
 /* loss = (1/B) Σ_b w_b·BCE(σ(logit_b), label_b) (weights may be NULL = 1);
  * then the full backward, ACCUMULATING into j->p.g. Returns the loss (NAN on error). */
 float parm_judge_loss_backward(parm_judge *j, const float *labels, const float *weights, int B);
+
+/* Caption completion, the judge's auxiliary loss (LLaVA's caption alignment
+ * in miniature): a matching caption with one content word replaced by
+ * PARM_JUDGE_TOK_MASK; the word is predicted from that text position's final
+ * hidden state through the transposed text embedding (tied, no new weights):
+ * logits[v] = y[b, 1+t] · emb.text[v]. Its 84-way error signal teaches the
+ * word-to-patch binding that the one-bit yes/no loss alone learns very slowly
+ * (docs/RESULTS.md). word_targets [B,text_len]: the hidden word id at masked
+ * positions, -1 elsewhere (NULL = none). Total loss = BCE (weights: per-example
+ * BCE weights, NULL = 1; 0 for completion-only examples) + word_weight ·
+ * mean CE over masked words; returns the BCE part, *word_loss the CE part.
+ * The full backward ACCUMULATES into j->p.g. */
+#define PARM_JUDGE_TOK_MASK 3 /* the text vocabulary's SEP token, which no prompt contains */
+float parm_judge_loss_backward_aux(parm_judge *j, const float *labels, const float *weights, const int *word_targets,
+                                   float word_weight, int B, float *word_loss);
 
 /* P(yes) for n images: question for all; prompts[i] the text for image i
  * (nprompts == n), or one text for every image (nprompts == 1); rgb
@@ -212,6 +228,8 @@ typedef struct parm_judge_train_opts {
     const char *eval_data; /* path set to evaluate on at each eval (may be TEST prompts), or NULL */
     parm_layout layout;    /* scenes of the orm-zs source (and orm's zero-shot share); default canonical */
     float zs_frac;         /* orm: share of each batch that is zero-shot GT pairs (default 0.25) */
+    float word_frac;       /* caption-completion rows added per batch, as a share of --batch (default 0.5; 0 = off) */
+    float word_weight;     /* weight of the caption-completion loss (default 1) */
     int quiet;
 } parm_judge_train_opts;
 parm_judge_train_opts parm_judge_train_defaults(void);

@@ -79,7 +79,7 @@ static void eval_judge_usage(FILE *f) {
             "with a caption changed in one colour/shape/count/relation that the image\n"
             "fails (label no). Prints accuracy (P(yes) >= 0.5), AUC, paired accuracy (own\n"
             "caption scored above the corrupted one), per tag and per kind of change.\n\n"
-            "  --judge W     judge weights (default weights/judge_zs.safetensors; --weights W is the same)\n"
+            "  --judge W     judge weights (default weights/judge_orm-zs.safetensors; --weights W is the same)\n"
             "  --n N         examples (default 1000; N/2 images)\n"
             "  --seed S      seed of the held-out set (default 0)\n"
             "  --set NAME    test: TEST prompts (position, color_attr; default)\n"
@@ -152,7 +152,7 @@ static int eval_judge_pathset(const char *weights, const char *data, int questio
 }
 
 static int eval_judge(int argc, char **argv) {
-    const char *weights = "weights/judge_zs.safetensors", *set = "test", *data = NULL;
+    const char *weights = "weights/judge_orm-zs.safetensors", *set = "test", *data = NULL;
     long n = 1000, seed = 0;
     int json = 0, question = PARM_Q_MATCH, gt_opts = 0;
     for (int i = 1; i < argc; i++) {

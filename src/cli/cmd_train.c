@@ -200,8 +200,11 @@ static void train_judge_usage(FILE *f) {
             "  --layout L         scenes of the orm-zs pairs: canonical (16 px objects on the 8 px grid, the\n"
             "                     generator's training distribution; default) or free (the contract's full one)\n"
             "  --zs-frac X        orm: share of each batch that is orm-zs pairs (default %g)\n"
-            "  --eval-data FILE   also evaluate on this path set at each eval (a TEST-prompt set is allowed)\n",
-            d.zs_frac);
+            "  --eval-data FILE   also evaluate on this path set at each eval (a TEST-prompt set is allowed)\n"
+            "  --word-frac X      caption-completion rows per batch, as a share of --batch (default %g; 0 = off):\n"
+            "                     matching examples with one content word masked, predicted from the image\n"
+            "  --word-weight X    weight of that auxiliary loss (default %g)\n",
+            d.zs_frac, d.word_frac, d.word_weight);
     fprintf(f,
             "  --steps N          optimizer steps (default %ld)\n"
             "  --batch N          examples per step (default %d)\n"
@@ -230,6 +233,12 @@ static int judge_opt(void *ctx, const char *a, const char *v) {
     if (!strcmp(a, "--data")) { o->data = v; return 1; }
     if (!strcmp(a, "--eval-data")) { o->eval_data = v; return 1; }
     if (!strcmp(a, "--init")) { o->init = v; return 1; }
+    if (!strcmp(a, "--word-frac") || !strcmp(a, "--word-weight")) {
+        double x;
+        if (cli_float(a, v, 0, !strcmp(a, "--word-frac") ? 1 : 100, &x)) return -1;
+        *(!strcmp(a, "--word-frac") ? &o->word_frac : &o->word_weight) = (float)x;
+        return 1;
+    }
     if (!strcmp(a, "--zs-frac")) {
         double x;
         if (cli_float(a, v, 0, 1, &x)) return -1;

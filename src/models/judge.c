@@ -160,12 +160,54 @@ int parm_judge_forward(parm_judge *j, const int *question, const int *text_ids, 
     }
     const float *y = parm_tf_forward(&j->tf, j->x, j->mask, B, T, train);
     if (!y) return -1;
+    j->y = y;
     for (int b = 0; b < B; b++) memcpy(j->hid + (size_t)b * C, y + (size_t)b * T * C, sizeof(float) * C);
     linear_forward(j->logits, j->hid, parm_w(&j->p, j->head_w), parm_w(&j->p, j->head_b), B, C, 1);
     return 0;
 }
 
 float parm_judge_loss_backward(parm_judge *j, const float *labels, const float *weights, int B) {
+    return parm_judge_loss_backward_aux(j, labels, weights, NULL, 0.0f, B, NULL);
+}
+
+/* caption completion: CE over masked words through the tied text embedding;
+ * adds word_weight·∂CE/∂y into dy and into d emb.text. Returns the CE (0 if
+ * no word is masked), NAN on allocation failure. */
+static float word_loss_backward(parm_judge *j, const int *word_targets, float word_weight, int B, float *dy) {
+    const int C = j->cfg.C, T = j->T, Tt = j->cfg.text_len, V = parm_text_vocab_size();
+    int R = 0;
+    for (int i = 0; i < B * Tt; i++) R += word_targets[i] >= 0;
+    if (!R) return 0.0f;
+    float *h = parm_malloc(sizeof(float) * R * C), *lg = parm_malloc(sizeof(float) * R * V);
+    float *pr = parm_malloc(sizeof(float) * R * V), *dlg = parm_calloc((size_t)R * V, sizeof(float));
+    float *dh = parm_calloc((size_t)R * C, sizeof(float));
+    int *tg = parm_malloc(sizeof(int) * R), *row = parm_malloc(sizeof(int) * R);
+    float loss = NAN;
+    if (!h || !lg || !pr || !dlg || !dh || !tg || !row) goto done;
+    int r = 0;
+    for (int b = 0; b < B; b++)
+        for (int t = 0; t < Tt; t++)
+            if (word_targets[b * Tt + t] >= 0) {
+                row[r] = b * T + 1 + t; /* text token t sits at sequence position 1 + t */
+                tg[r] = word_targets[b * Tt + t];
+                memcpy(h + (size_t)r * C, j->y + (size_t)row[r] * C, sizeof(float) * C);
+                r++;
+            }
+    float *te = parm_w(&j->p, j->tok_emb), *dte = parm_g(&j->p, j->tok_emb);
+    linear_forward(lg, h, te, NULL, R, C, V); /* logits [R,V] = h · emb.textᵀ */
+    loss = crossentropy_forward(pr, lg, tg, NULL, R, V, -1);
+    crossentropy_backward(dlg, word_weight, pr, tg, NULL, R, V, -1);
+    linear_backward(dh, dte, NULL, dlg, h, te, R, C, V);
+    for (int k = 0; k < R; k++)
+        for (int c = 0; c < C; c++) dy[(size_t)row[k] * C + c] += dh[(size_t)k * C + c];
+done:
+    free(h); free(lg); free(pr); free(dlg); free(dh); free(tg); free(row);
+    return loss;
+}
+
+float parm_judge_loss_backward_aux(parm_judge *j, const float *labels, const float *weights, const int *word_targets,
+                                   float word_weight, int B, float *word_loss) {
+    if (word_loss) *word_loss = 0.0f;
     if (!j->tf.trained || j->tf.B != B) {
         PARM_ERR("judge backward needs a train-mode forward of the same batch (%d)", B);
         return NAN;
@@ -180,6 +222,11 @@ float parm_judge_loss_backward(parm_judge *j, const float *labels, const float *
     float *dx = j->dx, *dy = j->dx + (size_t)B * T * C;
     memset(dy, 0, sizeof(float) * B * T * C);
     for (int b = 0; b < B; b++) memcpy(dy + (size_t)b * T * C, j->dhid + (size_t)b * C, sizeof(float) * C);
+    if (word_targets) {
+        float wl = word_loss_backward(j, word_targets, word_weight, B, dy);
+        if (isnan(wl)) return NAN;
+        if (word_loss) *word_loss = wl;
+    }
     memset(dx, 0, sizeof(float) * B * T * C);
     if (parm_tf_backward(&j->tf, dx, dy)) return NAN;
     float *dqe = parm_g(&j->p, j->q_emb), *dte = parm_g(&j->p, j->tok_emb);

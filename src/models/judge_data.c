@@ -196,7 +196,7 @@ static int next_parm(void *ctx, parm_rng *rng, parm_judge_example *ex, int n) {
 
 const parm_judge_source parm_judge_sources[] = {
     {"orm-zs", "zero-shot ORM: GT renders of train prompts; own caption = yes, one change = no",
-     "weights/judge_zs.safetensors", PARM_Q_MATCH, 0, open_zs, parm_judge_next_orm_zs, src_close},
+     "weights/judge_orm-zs.safetensors", PARM_Q_MATCH, 0, open_zs, parm_judge_next_orm_zs, src_close},
     {"orm", "fine-tuned ORM: final images of --data paths, label = grader verdict (balanced), plus a --zs-frac "
             "share of orm-zs pairs", "weights/judge_orm.safetensors", PARM_Q_MATCH, 1, open_orm, next_orm, src_close},
     {"prm", "PRM: step images of --data paths (uniform over paths and steps), label = the step's grader verdict",

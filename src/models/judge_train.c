@@ -36,6 +36,8 @@ parm_judge_train_opts parm_judge_train_defaults(void) {
     o.eval_n = 512;
     o.layout = parm_layout_canonical;
     o.zs_frac = 0.25f;
+    o.word_frac = 0.5f;
+    o.word_weight = 1.0f;
     return o;
 }
 
@@ -64,6 +66,21 @@ static int check_resume(const char *path, const char *variant, parm_judge_config
     }
     parm_st_close(&f);
     return bad ? -1 : 0;
+}
+
+/* A content word of a tokenized caption (colour, shape, number, relation:
+ * everything but the template words), chosen with rng; -1 if none. */
+static int pick_content_word(const int *ids, int Tt, parm_rng *rng) {
+    static const char *const filler[] = {"a", "an", "photo", "of", "and"};
+    int cand[64], n = 0;
+    for (int t = 1; t < Tt && t < 64; t++) {
+        if (ids[t] <= PARM_JUDGE_TOK_MASK) continue; /* PAD, BOS, EOS, SEP */
+        const char *w = parm_text_word(ids[t]);
+        int fill = 0;
+        for (size_t k = 0; k < sizeof filler / sizeof *filler; k++) fill |= w && !strcmp(w, filler[k]);
+        if (!fill) cand[n++] = t;
+    }
+    return n ? cand[parm_rng_int(rng, 0, n - 1)] : -1;
 }
 
 /* Evaluate on the path set: the variant's question(s); fills the CSV fields
@@ -121,14 +138,17 @@ int parm_judge_train(const parm_judge_train_opts *o, parm_judge_train_stats *st)
                 j.cfg.L, j.cfg.C, j.cfg.NH, j.cfg.F, j.cfg.text_len);
     snprintf(j.variant, sizeof j.variant, "%s", src->name);
     const int B = o->batch, Tt = j.cfg.text_len;
+    /* caption-completion rows: copies of matching examples with one content word masked */
+    const int W = (int)lroundf(o->word_frac * B), BW = B + W;
     int rc = -1;
     parm_judge_example *ex = parm_malloc(sizeof *ex * B);
-    uint8_t *rgb = parm_malloc((size_t)B * NPIX * 3);
-    int *q = parm_malloc(sizeof(int) * B), *ids = parm_malloc(sizeof(int) * B * Tt);
-    float *labels = parm_malloc(sizeof(float) * B);
+    uint8_t *rgb = parm_malloc((size_t)BW * NPIX * 3);
+    int *q = parm_malloc(sizeof(int) * BW), *ids = parm_malloc(sizeof(int) * BW * Tt);
+    int *words = parm_malloc(sizeof(int) * BW * Tt);
+    float *labels = parm_malloc(sizeof(float) * BW), *bce_w = parm_malloc(sizeof(float) * BW);
     parm_judge_evalset ev_test = {0}, ev_train = {0};
     FILE *logf = NULL;
-    if (!ex || !rgb || !q || !ids || !labels || parm_judge_alloc(&j, B)) goto done;
+    if (!ex || !rgb || !q || !ids || !words || !labels || !bce_w || parm_judge_alloc(&j, BW)) goto done;
     if (o->eval_data && o->eval_data[0] && parm_pathset_load(&eval_ps, o->eval_data)) goto done;
     if (o->eval_every > 0 && (parm_judge_evalset_gt(&ev_test, 1, o->eval_n, EVAL_SEED_TEST) ||
                               parm_judge_evalset_gt(&ev_train, 0, o->eval_n, EVAL_SEED_TRAIN)))
@@ -155,7 +175,7 @@ int parm_judge_train(const parm_judge_train_opts *o, parm_judge_train_stats *st)
     parm_progress_start(&prog, label, "step", o->steps);
     const double t0 = parm_now();
     const long step0 = step;
-    double loss_ema = 0, acc_ema = 0, first = 0, ring[10] = {0};
+    double loss_ema = 0, acc_ema = 0, word_ema = 0, first = 0, ring[10] = {0};
     char cfg_meta[96];
     snprintf(cfg_meta, sizeof cfg_meta, "%d %d %d %d %d", j.cfg.L, j.cfg.C, j.cfg.NH, j.cfg.F, j.cfg.text_len);
     const char *const ckpt_meta[] = {"judge_variant", src->name, "judge_config", cfg_meta};
@@ -166,12 +186,31 @@ int parm_judge_train(const parm_judge_train_opts *o, parm_judge_train_stats *st)
             labels[b] = ex[b].label;
             memcpy(rgb + (size_t)b * NPIX * 3, ex[b].rgb, NPIX * 3);
             if (parm_text_encode(ex[b].caption.text, ids + b * Tt, Tt) < 0) goto done;
+            bce_w[b] = 1.0f;
+        }
+        for (int i = 0; i < BW * Tt; i++) words[i] = -1;
+        int nb = B; /* rows in this step: B examples + completion rows */
+        for (int b = 0; b < B && nb < BW; b++) {
+            if (ex[b].kind != -1 || ex[b].label < 0.5f || ex[b].question != PARM_Q_MATCH) continue;
+            int t = pick_content_word(ids + b * Tt, Tt, &rng);
+            if (t < 0) continue;
+            q[nb] = PARM_Q_MATCH;
+            labels[nb] = 1.0f;
+            bce_w[nb] = 0.0f;
+            memcpy(rgb + (size_t)nb * NPIX * 3, rgb + (size_t)b * NPIX * 3, NPIX * 3);
+            memcpy(ids + nb * Tt, ids + b * Tt, sizeof(int) * Tt);
+            words[nb * Tt + t] = ids[nb * Tt + t];
+            ids[nb * Tt + t] = PARM_JUDGE_TOK_MASK;
+            nb++;
         }
         parm_slab_zero_grad(&j.p);
-        if (parm_judge_forward(&j, q, ids, rgb, B, 1)) goto done;
+        if (parm_judge_forward(&j, q, ids, rgb, nb, 1)) goto done;
         int correct = 0;
         for (int b = 0; b < B; b++) correct += (j.logits[b] >= 0) == (labels[b] >= 0.5f);
-        float loss = parm_judge_loss_backward(&j, labels, NULL, B);
+        float wloss = 0;
+        /* BCE is averaged over all nb rows (completion rows weigh 0): rescale to a mean over the B examples */
+        for (int b = 0; b < B; b++) bce_w[b] = (float)nb / B;
+        float loss = parm_judge_loss_backward_aux(&j, labels, bce_w, nb > B ? words : NULL, o->word_weight, nb, &wloss);
         if (!isfinite(loss)) { PARM_ERR("loss is %g at step %ld (hint: lower --lr)", loss, step); goto done; }
         if (o->clip > 0) parm_clip_grad_norm(&j.p, o->clip);
         step++;
@@ -184,7 +223,9 @@ int parm_judge_train(const parm_judge_train_opts *o, parm_judge_train_stats *st)
         ring[done_steps % 10] = loss;
         double el = parm_now() - t0;
         char extra[160];
-        snprintf(extra, sizeof extra, "loss %.4f  acc %.3f  %.1f examples/s", loss_ema, acc_ema, done_steps * (double)B / el);
+        word_ema = done_steps == 1 ? wloss : 0.98 * word_ema + 0.02 * wloss;
+        snprintf(extra, sizeof extra, "loss %.4f  acc %.3f  words %.3f  %.1f examples/s", loss_ema, acc_ema, word_ema,
+                 done_steps * (double)B / el);
         if (!o->quiet) parm_progress_update(&prog, step, extra);
         int do_eval = o->eval_every > 0 && (step % o->eval_every == 0 || step == o->steps);
         parm_judge_metrics mt = {0}, mr = {0}, md = {0};
@@ -229,7 +270,7 @@ int parm_judge_train(const parm_judge_train_opts *o, parm_judge_train_stats *st)
     rc = 0;
 done:
     if (logf) fclose(logf);
-    free(ex); free(rgb); free(q); free(ids); free(labels);
+    free(ex); free(rgb); free(q); free(ids); free(words); free(labels); free(bce_w);
     parm_judge_evalset_free(&ev_test);
     parm_judge_evalset_free(&ev_train);
     parm_pathset_free(&eval_ps);
