@@ -168,7 +168,7 @@ static int run_search(const parm_prompt *p, parm_gen *g, parm_vq *vq, const parm
         const char *m = parm_search_methods[o->method].name;
         printf("method %s, %d path(s) x %d steps, seed %llu%s\n", m, n, T, (unsigned long long)seed,
                parm_search_methods[o->method].upper_bound ? " (upper bound: the grader picks)" : "");
-        if (s.has_judge) printf("judge %s\n", s.judge_path);
+        if (s.has_judge) printf("judge %s (trained as '%s')\n", s.judge_path, s.judge.variant[0] ? s.judge.variant : "?");
         if (n > 1) {
             printf("%5s %10s %6s %6s %6s %10s %8s\n", "path", "seed", "steps", "judge", "clear", "potential",
                    o->method == PARM_SEARCH_ORACLE ? "correct" : "score");
