@@ -3,6 +3,8 @@
  *   parm/ops.h    tensor ops (forward/backward pairs)
  *   parm/nn.h     parameter slabs, AdamW, safetensors, checkpoints
  *   parm/world.h  the pinned shapes world: renderer, prompts, splits, grader
+ *   parm/search.h test-time verification (baseline, ORM, PRM, PARM, oracle; live
+ *                 and replay), with the generator (gen.h), VQ (vq.h), judge (judge.h)
  */
 #ifndef PARM_H
 #define PARM_H
@@ -10,4 +12,5 @@
 #include "parm/ops.h"
 #include "parm/nn.h"
 #include "parm/world.h"
+#include "parm/search.h"
 #endif

@@ -1,6 +1,7 @@
 /* test_gen.c — the generator: text tokenizer, full forward/backward against a
  * PyTorch fixture, and the MaskGIT sampler (determinism, CFG w=0 = the
- * conditional path, forward passes counted when a path is stopped early),
+ * conditional path, forward passes counted when a path is stopped early,
+ * a resumed path = its uninterrupted run),
  * plus a smoke test of the shipped trained model. */
 #include <stdlib.h>
 #include <string.h>
@@ -133,6 +134,40 @@ static void test_early_stop_counts_forwards(void) {
     parm_vq_free(&vq);
 }
 
+/* A stopped path, resumed after the others finished, ends with the image of an
+ * uninterrupted run of it and counts only the steps it really ran. */
+static void test_resume_matches_full_run(void) {
+    parm_gen g;
+    parm_vq vq;
+    CHECK(tiny_models(&g, &vq) == 0, "%s", parm_last_error());
+    if (test_checks_failed_) return;
+    parm_prompt p;
+    parm_prompt_parse("a photo of a blue heart", &p);
+    enum { N = 3, SZ = PARM_IMG * PARM_IMG * 3 };
+    static uint8_t full[N * SZ];
+    uint64_t seeds[N] = {4, 5, 6};
+    parm_sample_opts o = parm_sample_defaults();
+    o.steps = 7;
+    CHECK(parm_sample(&g, &vq, &p, N, seeds, &o, full, NULL) == 0, "%s", parm_last_error());
+    parm_sample_run r;
+    CHECK(parm_sample_begin(&g, &r, &p, N, seeds, &o) == 0, "%s", parm_last_error());
+    if (test_checks_failed_) return;
+    int rc, steps = 0;
+    while ((rc = parm_sample_step(&g, &vq, &r)) == 0)
+        if (++steps == 3) parm_sample_stop(&r, 1);
+    CHECK(rc == 1 && r.done[1] == 3 && r.forwards[1] == 3, "stopped path ran %d steps", r.done[1]);
+    CHECK(parm_sample_resume(&r, 1) == 0 && parm_sample_resume(&r, N) < 0, "resume range check");
+    int calls = 0;
+    while ((rc = parm_sample_step(&g, &vq, &r)) == 0) calls++;
+    CHECK(rc == 1 && calls == 3, "resume took %d+1 step calls (want 3+1), rc %d", calls, rc);
+    CHECK(r.forwards[0] == 7 && r.forwards[1] == 7 && r.forwards[2] == 7 && r.total_forwards == 21,
+          "forwards %ld %ld %ld total %ld", r.forwards[0], r.forwards[1], r.forwards[2], r.total_forwards);
+    CHECK(!memcmp(r.images, full, sizeof full), "resumed run's images differ from an uninterrupted run");
+    parm_sample_end(&r);
+    parm_gen_free(&g);
+    parm_vq_free(&vq);
+}
+
 static void test_schedule(void) {
     int prev = PARM_VQ_TOKENS, ok = 1;
     for (int t = 0; t < 12; t++) {
@@ -184,6 +219,7 @@ int main(void) {
     RUN(test_schedule);
     RUN(test_sampler_determinism_and_cfg);
     RUN(test_early_stop_counts_forwards);
+    RUN(test_resume_matches_full_run);
     RUN(test_shipped_model_smoke);
     return TEST_SUMMARY();
 }

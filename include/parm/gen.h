@@ -121,7 +121,8 @@ int parm_schedule_masked(int t, int T);
 
 typedef struct {
     int N;                  /* paths */
-    int step;               /* steps done */
+    int step;               /* steps done (by the furthest path: every alive path's, unless one was resumed) */
+    int *done;              /* [N] steps done by each path */
     int *tokens;            /* [N,256] current tokens, K = MASK */
     int *pred;              /* [N,256] last step's full prediction (kept + sampled) */
     uint8_t *alive;         /* [N] 0 once stopped */
@@ -138,12 +139,17 @@ typedef struct {
 /* Start N paths for a prompt; path i samples with seed seeds[i]. */
 int parm_sample_begin(parm_gen *g, parm_sample_run *r, const parm_prompt *p, int N, const uint64_t *seeds,
                       const parm_sample_opts *o);
-/* One step for every alive path (one batched forward; CFG doubles the batch).
- * Afterwards r->pred holds each path's full prediction and, with step_images
- * or at the last step, r->images its decoded image. Returns 0, or 1 when all
- * paths are finished, or -1 on error. */
+/* One step for every alive path with steps left (one batched forward; CFG
+ * doubles the batch). Afterwards r->pred holds each path's full prediction
+ * and, with step_images or at its last step, r->images its decoded image.
+ * Returns 0, or 1 when no alive path has steps left, or -1 on error. */
 int parm_sample_step(parm_gen *g, parm_vq *vq, parm_sample_run *r);
 void parm_sample_stop(parm_sample_run *r, int path);  /* early termination: its remaining steps are never run */
+/* Make a stopped path alive again: the following parm_sample_step calls run
+ * its remaining steps (each path steps at its own r->done[i], with its own
+ * RNG stream), so it ends with the image an uninterrupted run gives, and its
+ * forwards count only the steps really run. -1 if path is out of range. */
+int parm_sample_resume(parm_sample_run *r, int path);
 void parm_sample_end(parm_sample_run *r);
 /* Generate one image for each of n train prompts (drawn with seed) with the
  * given sampler: grader accuracy and mean fraction of non-background pixels. */

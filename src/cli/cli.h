@@ -21,6 +21,33 @@ int cli_unknown(const char *cmd, const char *arg);
  * table. Returns 0, or cli_fail()'s exit code. */
 int cli_print_score(const parm_score *sc, int json);
 
+/* One row of a methods table: a method's graded score and its cost per image. */
+typedef struct {
+    const char *method;
+    int n;                      /* paths per image */
+    parm_score score;
+    double forwards, judge_calls, seconds; /* per image */
+    int upper_bound;            /* oracle: not a method */
+    int seconds_estimated;      /* replay: seconds from measured unit costs */
+} bench_row;
+/* json: one line, parm_score_json's object plus "method", "n",
+ * "gen_forwards_per_image", "judge_calls_per_image", "seconds_per_image"
+ * (and "seconds_estimated", "upper_bound"); else the summary table and a
+ * cost line. Returns 0, or cli_fail()'s exit code. */
+int bench_print_row(const bench_row *r, int json);
+
+/* `parm bench --method all` (bench_replay.c): one generation of N paths per
+ * image with every step image kept, then every search method replayed on the
+ * first n paths for each n of the curve. */
+typedef struct {
+    const char *meta, *out, *judge_dir;
+    int per, N, steps, limit, json;
+    uint64_t seed;
+    const int *curve;
+    int ncurve;
+} bench_replay_opts;
+int bench_replay(const bench_replay_opts *o);
+
 /* subcommands: int cmd_NAME(int argc, char **argv), argv[0] = NAME */
 int cmd_render(int argc, char **argv);
 int cmd_prompts(int argc, char **argv);

@@ -1,7 +1,9 @@
-/* cli_util.c — strict argument parsing and error printing for subcommands. */
+/* cli_util.c — strict argument parsing and error printing for subcommands;
+ * the score / methods-table printers shared by grade and bench. */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "cli.h"
 #include "parm.h"
@@ -52,5 +54,24 @@ int cli_print_score(const parm_score *sc, int json) {
     char buf[512];
     if (parm_score_json(sc, buf, sizeof buf)) return cli_fail();
     printf("%s\n", buf);
+    return 0;
+}
+
+int bench_print_row(const bench_row *r, int json) {
+    if (!json) {
+        parm_score_print(&r->score, stdout);
+        printf("cost per image (%d path%s): %.1f generator forward passes, %.1f judge calls, %.3f s%s%s\n", r->n,
+               r->n == 1 ? "" : "s", r->forwards, r->judge_calls, r->seconds, r->seconds_estimated ? " (estimated)" : "",
+               r->upper_bound ? "  [upper bound: the grader picks, not a method]" : "");
+        return 0;
+    }
+    char buf[512];
+    if (parm_score_json(&r->score, buf, sizeof buf)) return cli_fail();
+    size_t k = strlen(buf);
+    if (k && buf[k - 1] == '}') buf[k - 1] = 0;
+    printf("%s, \"method\": \"%s\", \"n\": %d, \"gen_forwards_per_image\": %.4f, \"judge_calls_per_image\": %.4f, "
+           "\"seconds_per_image\": %.5f, \"seconds_estimated\": %s, \"upper_bound\": %s}\n", buf, r->method, r->n,
+           r->forwards, r->judge_calls, r->seconds, r->seconds_estimated ? "true" : "false",
+           r->upper_bound ? "true" : "false");
     return 0;
 }

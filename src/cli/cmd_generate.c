@@ -1,5 +1,7 @@
 /* cmd_generate.c — `parm generate`: text → image with the shipped generator and
- * VQ, MaskGIT step-by-step decoding; optional trace strip of the step images. */
+ * VQ, MaskGIT step-by-step decoding; optional trace strip of the step images.
+ * With --method, one image chosen among N paths by a test-time verifier
+ * (parm/search.h): which path won, per-path verdicts and the costs. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -27,8 +29,20 @@ static void usage(FILE *f) {
             "  --seed S           base seed (default 0)\n"
             "  --trace PATH       PNG strip of every step's image (rows = images, columns = steps)\n"
             "  --gen PATH         generator weights (default weights/gen.safetensors)\n"
-            "  --vq PATH          tokenizer weights (default weights/vq.safetensors)\n",
-            d.steps, d.cfg, d.temp, d.temp_end, d.choice_temp, d.bg_penalty);
+            "  --vq PATH          tokenizer weights (default weights/vq.safetensors)\n\n"
+            "Test-time verification: one image, chosen among N paths (path k uses seed S+%d*k)\n"
+            "  --method M         ",
+            d.steps, d.cfg, d.temp, d.temp_end, d.choice_temp, d.bg_penalty, PARM_SEARCH_SEED_STRIDE);
+    for (int m = 0; m < PARM_SEARCH_NMETHODS; m++) fprintf(f, "%s%s", m ? "|" : "", parm_search_methods[m].name);
+    fprintf(f, "\n");
+    for (int m = 0; m < PARM_SEARCH_NMETHODS; m++)
+        fprintf(f, "                       %-9s %s\n", parm_search_methods[m].name, parm_search_methods[m].help);
+    fprintf(f, "  -n N               paths (default 10 with --method; baseline always 1)\n"
+               "  --judge PATH       judge weights (default DIR/judge_<method>.safetensors)\n"
+               "  --judge-dir DIR    folder of the default judge weights (default weights)\n"
+               "  -o writes the chosen image; --trace every path's step images (rows = paths;\n"
+               "  steps a terminated path never ran stay black). Prints the winner and the costs:\n"
+               "  generator forward passes (one per path and step), judge calls, seconds.\n");
 }
 
 /* Copy a 64×64 tile into a strip image of width W tiles at (col,row). */
@@ -38,10 +52,14 @@ static void put_tile(uint8_t *strip, int wtiles, int col, int row, const uint8_t
                img + (size_t)y * PARM_IMG * 3, PARM_IMG * 3);
 }
 
+static int run_search(const parm_prompt *p, parm_gen *g, parm_vq *vq, const parm_search_opts *o, uint64_t seed,
+                      const char *out, const char *trace);
+
 int cmd_generate(int argc, char **argv) {
     const char *text = NULL, *out = NULL, *trace = NULL, *genp = "weights/gen.safetensors",
-               *vqp = "weights/vq.safetensors";
+               *vqp = "weights/vq.safetensors", *judge = NULL, *judge_dir = NULL;
     long n = 1, seed = 0, v;
+    int method = -1, n_given = 0;
     double x;
     parm_sample_opts so = parm_sample_defaults();
     for (int i = 1; i < argc; i++) {
@@ -54,7 +72,14 @@ int cmd_generate(int argc, char **argv) {
         else if (!strcmp(a, "--trace")) trace = val;
         else if (!strcmp(a, "--gen")) genp = val;
         else if (!strcmp(a, "--vq")) vqp = val;
-        else if (!strcmp(a, "-n")) { if (cli_int(a, val, 1, 256, &n)) return 2; }
+        else if (!strcmp(a, "--judge")) judge = val;
+        else if (!strcmp(a, "--judge-dir")) judge_dir = val;
+        else if (!strcmp(a, "--method")) {
+            if ((method = parm_search_method_find(val)) < 0) {
+                fprintf(stderr, "parm generate: error: %s\n", parm_last_error());
+                return 2;
+            }
+        } else if (!strcmp(a, "-n")) { if (cli_int(a, val, 1, 256, &n)) return 2; n_given = 1; }
         else if (!strcmp(a, "--seed")) { if (cli_int(a, val, 0, 0x7fffffffL, &seed)) return 2; }
         else if (!strcmp(a, "--steps")) { if (cli_int(a, val, 1, 256, &v)) return 2; so.steps = (int)v; }
         else if (!strcmp(a, "--cfg")) { if (cli_float(a, val, 0, 100, &x)) return 2; so.cfg = (float)x; }
@@ -71,6 +96,23 @@ int cmd_generate(int argc, char **argv) {
     parm_vq vq;
     if (parm_gen_load(&g, genp)) return cli_fail();
     if (parm_vq_load(&vq, vqp)) { parm_gen_free(&g); return cli_fail(); }
+    if (method >= 0) {
+        parm_search_opts o = parm_search_defaults(method);
+        if (n_given && method != PARM_SEARCH_BASELINE) o.n = (int)n;
+        o.sample = so;
+        o.judge = judge;
+        o.judge_dir = judge_dir;
+        int rc = run_search(&p, &g, &vq, &o, (uint64_t)seed, out, trace);
+        parm_gen_free(&g);
+        parm_vq_free(&vq);
+        return rc;
+    }
+    if (judge || judge_dir) {
+        parm_gen_free(&g);
+        parm_vq_free(&vq);
+        fprintf(stderr, "parm generate: error: --judge/--judge-dir need --method (one of orm-zs, orm, prm, parm)\n");
+        return 2;
+    }
     uint64_t *seeds = parm_malloc(sizeof(uint64_t) * n);
     uint8_t *strip = parm_calloc((size_t)n * SZ, 1), *tr = NULL;
     int rc = !seeds || !strip;
@@ -102,5 +144,57 @@ int cmd_generate(int argc, char **argv) {
     free(seeds); free(strip); free(tr);
     parm_gen_free(&g);
     parm_vq_free(&vq);
+    return rc ? cli_fail() : 0;
+}
+
+/* --method: one image chosen among o->n paths; per-path verdicts and costs on stdout */
+static int run_search(const parm_prompt *p, parm_gen *g, parm_vq *vq, const parm_search_opts *o, uint64_t seed,
+                      const char *out, const char *trace) {
+    parm_searcher s;
+    if (parm_search_open(&s, g, vq, o)) return cli_fail();
+    const int n = o->method == PARM_SEARCH_BASELINE ? 1 : o->n, T = o->sample.steps;
+    parm_search_result *r = parm_malloc(sizeof *r);
+    uint8_t img[SZ], *tr = trace ? parm_calloc((size_t)n * T * SZ, 1) : NULL, *strip = NULL;
+    int rc = !r || (trace && !tr);
+    if (!rc) rc = parm_search_run(&s, p, 1, &seed, img, r, tr);
+    if (!rc) rc = parm_png_write(out, img, PARM_IMG, PARM_IMG);
+    if (!rc && tr) { /* rows = paths, columns = steps */
+        rc = !(strip = parm_malloc((size_t)n * T * SZ));
+        for (int k = 0; k < n && !rc; k++)
+            for (int t = 0; t < T; t++) put_tile(strip, T, t, k, tr + SZ * ((size_t)k * T + t));
+        if (!rc) rc = parm_png_write(trace, strip, T * PARM_IMG, n * PARM_IMG);
+    }
+    if (!rc) {
+        const char *m = parm_search_methods[o->method].name;
+        printf("method %s, %d path(s) x %d steps, seed %llu%s\n", m, n, T, (unsigned long long)seed,
+               parm_search_methods[o->method].upper_bound ? " (upper bound: the grader picks)" : "");
+        if (s.has_judge) printf("judge %s (trained as '%s')\n", s.judge_path, s.judge.variant[0] ? s.judge.variant : "?");
+        if (n > 1) {
+            printf("%5s %10s %6s %6s %6s %10s %8s\n", "path", "seed", "steps", "judge", "clear", "potential",
+                   o->method == PARM_SEARCH_ORACLE ? "correct" : "score");
+            for (int k = 0; k < n; k++) {
+                const parm_search_path *v = &r->path[k];
+                char clear[16] = "-", pot[16] = "-", score[16] = "-";
+                if (v->clear_step >= 0) snprintf(clear, sizeof clear, "%d", v->clear_step);
+                if (v->potential == v->potential) snprintf(pot, sizeof pot, "%.4f", v->potential);
+                if (o->method == PARM_SEARCH_ORACLE) snprintf(score, sizeof score, "%s", v->correct == 1 ? "yes" : "no");
+                else if (v->score == v->score) snprintf(score, sizeof score, "%.4f", v->score);
+                printf("%5d %10llu %6d %6d %6s %10s %8s%s%s\n", k,
+                       (unsigned long long)(seed + (uint64_t)PARM_SEARCH_SEED_STRIDE * k), v->forwards, v->judge_calls,
+                       clear, pot, score, v->stop_step >= 0 ? "  terminated" : "", k == r->chosen ? "  <- chosen" : "");
+            }
+        }
+        if (o->method == PARM_SEARCH_PARM)
+            printf("survivors %d of %d%s\n", r->survivors, n,
+                   r->fallback ? "; none survived: fallback to the highest P(potential), run to completion" : "");
+        printf("chose path %d (seed %llu); cost: %ld generator forward passes (all paths to the end: %d), "
+               "%ld judge calls, %.2f s\n", r->chosen,
+               (unsigned long long)(seed + (uint64_t)PARM_SEARCH_SEED_STRIDE * r->chosen), r->gen_forwards, n * T,
+               r->judge_calls, r->seconds);
+    }
+    free(r);
+    free(tr);
+    free(strip);
+    parm_search_close(&s);
     return rc ? cli_fail() : 0;
 }

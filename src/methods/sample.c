@@ -5,7 +5,10 @@
  * After each step every path's full prediction can be decoded to an image:
  * the "reasoning steps" the reward models judge. A caller (a verifier) may
  * stop a path after any step; its remaining steps are never computed, and
- * the forward passes each path really spent are counted. */
+ * the forward passes each path really spent are counted. A stopped path can
+ * be resumed later (PARM's fallback): every path keeps its own step counter
+ * and RNG stream, so a resumed path ends exactly where an uninterrupted run
+ * of it would have. */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -27,7 +30,7 @@ int parm_schedule_masked(int t, int T) {
 }
 
 void parm_sample_end(parm_sample_run *r) {
-    free(r->tokens); free(r->pred); free(r->alive); free(r->images); free(r->forwards); free(r->rng);
+    free(r->tokens); free(r->pred); free(r->alive); free(r->images); free(r->forwards); free(r->done); free(r->rng);
     memset(r, 0, sizeof *r);
 }
 
@@ -46,8 +49,9 @@ int parm_sample_begin(parm_gen *g, parm_sample_run *r, const parm_prompt *p, int
     r->alive = parm_malloc(N);
     r->images = parm_calloc((size_t)N * PARM_IMG * PARM_IMG * 3, 1);
     r->forwards = parm_calloc(N, sizeof(long));
+    r->done = parm_calloc(N, sizeof(int));
     r->rng = parm_malloc(sizeof(parm_rng) * N);
-    if (!r->tokens || !r->pred || !r->alive || !r->images || !r->forwards || !r->rng) goto fail;
+    if (!r->tokens || !r->pred || !r->alive || !r->images || !r->forwards || !r->done || !r->rng) goto fail;
     for (int i = 0; i < N * NTOK; i++) r->tokens[i] = r->pred[i] = K;
     for (int i = 0; i < N; i++) {
         r->alive[i] = 1;
@@ -65,6 +69,12 @@ fail:
 
 void parm_sample_stop(parm_sample_run *r, int path) {
     if (path >= 0 && path < r->N) r->alive[path] = 0;
+}
+
+int parm_sample_resume(parm_sample_run *r, int path) {
+    if (path < 0 || path >= r->N) return PARM_ERR("cannot resume path %d of %d", path, r->N);
+    r->alive[path] = 1;
+    return 0;
 }
 
 /* Sample one token from logits row l[K] (already CFG-mixed) at temperature;
@@ -95,11 +105,10 @@ static int by_conf_desc(const void *a, const void *b) {
 }
 
 int parm_sample_step(parm_gen *g, parm_vq *vq, parm_sample_run *r) {
-    const int K = g->cfg.ncodes, Tt = g->cfg.text_len, T = r->opts.steps, t = r->step;
-    if (t >= T) return 1;
-    int alive_idx[r->N], na = 0;
+    const int K = g->cfg.ncodes, Tt = g->cfg.text_len, T = r->opts.steps;
+    int alive_idx[r->N], na = 0; /* alive paths with steps left; each at its own step r->done[i] */
     for (int i = 0; i < r->N; i++)
-        if (r->alive[i]) alive_idx[na++] = i;
+        if (r->alive[i] && r->done[i] < T) alive_idx[na++] = i;
     if (na == 0) return 1;
     const int guided = r->opts.cfg != 0.0f || r->opts.always_uncond, B = guided ? 2 * na : na;
     int *text = parm_malloc(sizeof(int) * B * Tt), *img = parm_malloc(sizeof(int) * B * NTOK);
@@ -114,9 +123,6 @@ int parm_sample_step(parm_gen *g, parm_vq *vq, parm_sample_run *r) {
     free(img);
     if (rc) return -1;
     const float w = r->opts.cfg;
-    const float temp = T > 1 ? r->opts.temp + (r->opts.temp_end - r->opts.temp) * t / (T - 1) : r->opts.temp;
-    const float ctemp = r->opts.choice_temp * (1.0f - (float)(t + 1) / T);
-    const int keep_masked = parm_schedule_masked(t, T);
     if (r->opts.bg_penalty != 0.0f && r->bg_token < 0) { /* what a blank canvas tokenizes to */
         uint8_t blank[PARM_IMG * PARM_IMG * 3];
         int bt[NTOK];
@@ -127,7 +133,10 @@ int parm_sample_step(parm_gen *g, parm_vq *vq, parm_sample_run *r) {
     int err = 0;
 #pragma omp parallel for schedule(dynamic, 1)
     for (int a = 0; a < na; a++) {
-        int i = alive_idx[a];
+        int i = alive_idx[a], t = r->done[i];
+        const float temp = T > 1 ? r->opts.temp + (r->opts.temp_end - r->opts.temp) * t / (T - 1) : r->opts.temp;
+        const float ctemp = r->opts.choice_temp * (1.0f - (float)(t + 1) / T);
+        const int keep_masked = parm_schedule_masked(t, T);
         int *tok = r->tokens + i * NTOK, *pred = r->pred + i * NTOK;
         float *mix = malloc(sizeof(float) * K);
         scored *cand = malloc(sizeof(scored) * NTOK);
@@ -160,23 +169,30 @@ int parm_sample_step(parm_gen *g, parm_vq *vq, parm_sample_run *r) {
         free(cand);
     }
     if (err) return PARM_ERR("out of memory in the sampler");
-    for (int a = 0; a < na; a++) r->forwards[alive_idx[a]]++;
+    int nd = 0, left = 0; /* paths to decode (alive_idx reused, in order), alive paths with steps left */
+    for (int a = 0; a < na; a++) {
+        int i = alive_idx[a];
+        r->forwards[i]++;
+        r->done[i]++;
+        if (r->done[i] > r->step) r->step = r->done[i];
+        if (r->opts.step_images || r->done[i] == T) alive_idx[nd++] = i;
+    }
     r->total_forwards += na;
-    r->step++;
-    if (r->opts.step_images || r->step == T) {
-        int *batch = parm_malloc(sizeof(int) * na * NTOK);
-        uint8_t *imgs = parm_malloc((size_t)na * PARM_IMG * PARM_IMG * 3);
+    if (nd) {
+        int *batch = parm_malloc(sizeof(int) * nd * NTOK);
+        uint8_t *imgs = parm_malloc((size_t)nd * PARM_IMG * PARM_IMG * 3);
         rc = !batch || !imgs;
-        for (int a = 0; a < na && !rc; a++) memcpy(batch + a * NTOK, r->pred + alive_idx[a] * NTOK, sizeof(int) * NTOK);
-        if (!rc) rc = parm_vq_decode(vq, batch, na, imgs, NULL);
-        for (int a = 0; a < na && !rc; a++)
+        for (int a = 0; a < nd && !rc; a++) memcpy(batch + a * NTOK, r->pred + alive_idx[a] * NTOK, sizeof(int) * NTOK);
+        if (!rc) rc = parm_vq_decode(vq, batch, nd, imgs, NULL);
+        for (int a = 0; a < nd && !rc; a++)
             memcpy(r->images + (size_t)alive_idx[a] * PARM_IMG * PARM_IMG * 3, imgs + (size_t)a * PARM_IMG * PARM_IMG * 3,
                    PARM_IMG * PARM_IMG * 3);
         free(batch);
         free(imgs);
         if (rc) return -1;
     }
-    return r->step == T ? 1 : 0;
+    for (int i = 0; i < r->N; i++) left += r->alive[i] && r->done[i] < T;
+    return left ? 0 : 1;
 }
 
 int parm_sample(parm_gen *g, parm_vq *vq, const parm_prompt *p, int N, const uint64_t *seeds,

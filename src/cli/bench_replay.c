@@ -1,0 +1,183 @@
+/* bench_replay.c — `parm bench --method all`: the methods table (DESIGN §3)
+ * without regenerating per method. Each benchmark image is generated ONCE
+ * with N paths and every step image kept (parm_search_record_paths); then
+ * every search method (baseline, orm-zs, orm, prm, parm, oracle) is replayed
+ * on the first n paths for each n of the curve (parm_search_replay: the same
+ * chosen image, forward passes and judge calls as a live run with n paths).
+ * Scores per category, overall, and cost per image per (method, n); GenEval
+ * folders <out>/<method>/… with results.jsonl at the largest n. Methods
+ * whose judge weights are missing are skipped with a note. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "cli.h"
+#include "parm.h"
+
+#define SZ ((size_t)PARM_IMG * PARM_IMG * 3)
+#define NM PARM_SEARCH_NMETHODS
+
+typedef struct {
+    parm_score score;
+    long forwards, judge_calls;
+    double seconds;
+} cell;
+
+/* compact table: one line per (method, n) */
+static void print_table(const bench_row *rows, int nrows) {
+    printf("%-9s %4s %7s %7s %7s %7s %7s %7s %8s %9s %8s %8s\n", "method", "n", "single", "two", "count", "colors",
+           "pos", "c_attr", "overall", "fwd/img", "judge/img", "s/img");
+    for (int r = 0; r < nrows; r++) {
+        const bench_row *b = &rows[r];
+        printf("%-9s %4d", b->method, b->n);
+        for (int t = 0; t < PARM_NTAGS; t++) {
+            double a = parm_score_tag(&b->score, t);
+            if (a < 0) printf(" %7s", "-");
+            else printf(" %7.3f", a);
+        }
+        printf(" %8.3f %9.1f %9.1f %8.3f%s\n", parm_score_overall(&b->score), b->forwards, b->judge_calls, b->seconds,
+               b->upper_bound ? "  (upper bound)" : "");
+    }
+    printf("fwd: generator forward passes (one per path and step, fallback completions included); judge: images "
+           "judged;\ns/img estimated from this run's measured seconds per forward and per judge call; oracle: the "
+           "grader picks (not a method)\n");
+}
+
+int bench_replay(const bench_replay_opts *o) {
+    parm_prompt *ps = NULL;
+    int np, rc = 1, ready[NM] = {0};
+    if (parm_prompts_load(o->meta, &ps, &np)) return cli_fail();
+    if (o->limit > 0 && o->limit < np) np = o->limit;
+    const long nimg = (long)np * o->per;
+    const int nmax = o->curve[o->ncurve - 1];
+    parm_searcher s[NM];
+    parm_gen g;
+    parm_vq vq;
+    int have_g = 0, have_vq = 0;
+    cell(*cells)[PARM_SEARCH_MAX_PATHS] = parm_calloc(NM, sizeof *cells);
+    parm_grade_item *items[NM] = {0};
+    parm_search_record rec;
+    memset(&rec, 0, sizeof rec);
+    char dir[NM][1024], err[1024] = "";
+    if (!cells) goto done;
+    /* the methods, their judges (missing weights: skipped), their folders */
+    for (int m = 0; m < NM; m++) {
+        parm_search_opts so = parm_search_defaults(m);
+        so.n = o->N;
+        so.sample.steps = o->steps;
+        so.judge_dir = o->judge_dir;
+        const parm_search_method_info *mi = &parm_search_methods[m];
+        char jp[512];
+        struct stat st;
+        if (parm_search_judge_path(m, o->judge_dir, jp, sizeof jp)) goto fail;
+        if (mi->variant && stat(jp, &st)) {
+            fprintf(stderr, "parm bench: note: skipping %s: judge weights %s not found (train them with `parm train "
+                            "judge --variant %s`)\n", mi->name, jp, mi->variant);
+            continue;
+        }
+        if (parm_search_open(&s[m], NULL, NULL, &so)) goto fail;
+        ready[m] = 1;
+        if ((size_t)snprintf(dir[m], sizeof dir[m], "%s/%s", o->out, mi->name) >= sizeof dir[m]) {
+            PARM_ERR("output folder '%s' too long", o->out);
+            goto fail;
+        }
+        if (!(items[m] = parm_malloc(sizeof *items[m] * nimg)) || parm_mkdirs(dir[m])) goto fail;
+        for (int i = 0; i < np; i++)
+            if (parm_geneval_write_prompt(dir[m], i, &ps[i])) goto fail;
+    }
+    if (parm_gen_load(&g, "weights/gen.safetensors")) goto fail;
+    have_g = 1;
+    if (parm_vq_load(&vq, "weights/vq.safetensors")) goto fail;
+    have_vq = 1;
+    parm_sample_opts sample = parm_sample_defaults();
+    sample.steps = o->steps;
+    parm_progress prog;
+    parm_progress_start(&prog, "bench all", "img", nimg);
+    double gen_seconds = 0;
+    long gen_forwards = 0;
+    uint8_t rgb[SZ];
+    for (int i = 0; i < np; i++)
+        for (int j = 0; j < o->per; j++) {
+            const long k = (long)i * o->per + j;
+            const uint64_t seed = o->seed + (uint64_t)j;
+            if (parm_search_record_paths(&g, &vq, &ps[i], 1, &seed, o->N, &sample, &rec)) goto fail;
+            gen_seconds += rec.gen_seconds;
+            gen_forwards += rec.gen_forwards;
+            for (int m = 0; m < NM; m++) {
+                if (!ready[m]) continue;
+                const int nc = m == PARM_SEARCH_BASELINE ? 1 : o->ncurve; /* baseline: one path whatever n */
+                for (int c = 0; c < nc; c++) {
+                    parm_search_result res;
+                    if (parm_search_replay(&s[m], &rec, o->curve[c], rgb, &res)) goto fail;
+                    cell *x = &cells[m][c];
+                    parm_score_add(&x->score, ps[i].tag, parm_grade(rgb, &ps[i], NULL, 0) == 1);
+                    x->forwards += res.gen_forwards;
+                    x->judge_calls += res.judge_calls;
+                    if (c == nc - 1) { /* the folder: the largest n */
+                        parm_grade_item *it = &items[m][k];
+                        it->prompt = ps[i];
+                        if (parm_geneval_sample_path(it->path, sizeof it->path, dir[m], i, j) ||
+                            parm_png_write(it->path, rgb, PARM_IMG, PARM_IMG))
+                            goto fail;
+                    }
+                }
+            }
+            parm_search_record_free(&rec);
+            char extra[64];
+            snprintf(extra, sizeof extra, "(%d paths each)", o->N);
+            parm_progress_update(&prog, k + 1, extra);
+        }
+    parm_progress_end(&prog, nimg, NULL);
+    /* seconds: the unit costs measured over the whole run (see parm_search_replay) */
+    const double per_fwd = gen_forwards ? gen_seconds / gen_forwards : 0;
+    bench_row *rows = parm_malloc(sizeof *rows * NM * o->ncurve);
+    int nrows = 0;
+    if (!rows) goto fail;
+    for (int m = 0; m < NM; m++) {
+        if (!ready[m]) continue;
+        char results[1100];
+        snprintf(results, sizeof results, "%s/results.jsonl", dir[m]);
+        const int nc = m == PARM_SEARCH_BASELINE ? 1 : o->ncurve;
+        parm_score chk;
+        if (parm_grade_items(items[m], (int)nimg, results, &chk)) { free(rows); goto fail; }
+        if (memcmp(&chk, &cells[m][nc - 1].score, sizeof chk))
+            fprintf(stderr, "parm bench: warning: %s: the written PNGs grade differently from the images in memory\n",
+                    parm_search_methods[m].name);
+        const double per_call = s[m].judge_done ? s[m].judge_seconds / s[m].judge_done : 0;
+        for (int c = 0; c < nc; c++) {
+            const cell *x = &cells[m][c];
+            bench_row *b = &rows[nrows++];
+            *b = (bench_row){.method = parm_search_methods[m].name, .n = m == PARM_SEARCH_BASELINE ? 1 : o->curve[c],
+                             .score = x->score, .forwards = (double)x->forwards / nimg,
+                             .judge_calls = (double)x->judge_calls / nimg, .upper_bound = parm_search_methods[m].upper_bound,
+                             .seconds_estimated = 1};
+            b->seconds = b->forwards * per_fwd + b->judge_calls * per_call;
+        }
+    }
+    if (o->json) {
+        for (int r = 0; r < nrows; r++)
+            if (bench_print_row(&rows[r], 1)) { free(rows); goto done; }
+    } else {
+        printf("methods table: %d prompts x %d images, %d paths x %d steps generated once per image (%.3f s per "
+               "forward); GenEval folders (n = %d) under %s\n", np, o->per, o->N, o->steps, per_fwd, nmax, o->out);
+        print_table(rows, nrows);
+    }
+    free(rows);
+    rc = 0;
+    goto done;
+fail:
+    snprintf(err, sizeof err, "%s", parm_last_error());
+    fprintf(stderr, "\nparm bench: error: %s\n", err);
+done:
+    parm_search_record_free(&rec);
+    for (int m = 0; m < NM; m++) {
+        if (ready[m]) parm_search_close(&s[m]);
+        free(items[m]);
+    }
+    if (have_g) parm_gen_free(&g);
+    if (have_vq) parm_vq_free(&vq);
+    free(cells);
+    free(ps);
+    return rc;
+}

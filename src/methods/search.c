@@ -1,0 +1,363 @@
+/* search.c — test-time verification over the sampler's paths (paper §3–4):
+ * baseline, ORM (zero-shot / fine-tuned), PRM, PARM and the oracle, live
+ * (parm_search_run) or replayed from recorded step images
+ * (parm_search_record_paths + parm_search_replay).
+ *
+ * The method switch picks two verifier pieces that both modes share, so a
+ * replay takes exactly the decisions a live run takes:
+ *   verify_step   after step t of one path (PRM: P(step); PARM: clarity, then
+ *                 potential once clear; "no potential" terminates the path);
+ *   verify_final  on a finished, unterminated path (ORM/PARM: P(match);
+ *                 PRM: mean step score; oracle: the grader);
+ * and select() picks one path of an image from those per-path verdicts
+ * (PARM: best surviving path, else the fallback: the terminated path with
+ * the highest P(potential), i.e. the lowest "no", run to completion).
+ * Judge calls are always one image each: the judge's batched forward is not
+ * bit-exact across batch sizes, single calls are (and no slower). */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "parm/search.h"
+
+#define SZ ((size_t)PARM_IMG * PARM_IMG * 3)
+
+const parm_search_method_info parm_search_methods[PARM_SEARCH_NMETHODS] = {
+    {"baseline", "one path, the default sampler (path 0 = the plain generator's image)", NULL, 0, 0},
+    {"orm-zs", "best of N final images by the zero-shot judge's P(match)", "orm-zs", 0, 0},
+    {"orm", "best of N final images by the fine-tuned ORM's P(match)", "orm", 0, 0},
+    {"prm", "best of N by the mean P(step) of every step image", "prm", 1, 0},
+    {"parm", "clarity -> potential per step, hopeless paths terminated, best surviving P(match)", "parm", 1, 0},
+    {"oracle", "the grader picks the first correct path (upper bound, not a method)", NULL, 0, 1},
+};
+
+int parm_search_method_find(const char *name) {
+    for (int m = 0; m < PARM_SEARCH_NMETHODS; m++)
+        if (name && !strcmp(name, parm_search_methods[m].name)) return m;
+    char list[256] = "";
+    for (int m = 0; m < PARM_SEARCH_NMETHODS; m++) {
+        strcat(list, m ? ", " : "");
+        strcat(list, parm_search_methods[m].name);
+    }
+    PARM_ERR("unknown method '%s'; valid methods: %s", name ? name : "(null)", list);
+    return -1;
+}
+
+int parm_search_judge_path(int method, const char *dir, char *buf, size_t n) {
+    if (method < 0 || method >= PARM_SEARCH_NMETHODS) return PARM_ERR("method index %d out of range", method);
+    if (n) buf[0] = 0;
+    const char *v = parm_search_methods[method].variant;
+    if (!v) return 0;
+    int k = snprintf(buf, n, "%s/judge_%s.safetensors", dir ? dir : "weights", v);
+    if (k < 0 || (size_t)k >= n) return PARM_ERR("judge path under '%s' too long", dir ? dir : "weights");
+    return 0;
+}
+
+parm_search_opts parm_search_defaults(int method) {
+    parm_search_opts o = {.method = method, .n = method == PARM_SEARCH_BASELINE ? 1 : 10,
+                          .sample = parm_sample_defaults(), .clarity_thresh = 0.5f, .potential_thresh = 0.5f};
+    return o;
+}
+
+int parm_search_open(parm_searcher *s, parm_gen *g, parm_vq *vq, const parm_search_opts *o) {
+    memset(s, 0, sizeof *s);
+    if (o->method < 0 || o->method >= PARM_SEARCH_NMETHODS) return PARM_ERR("method index %d out of range", o->method);
+    if (o->n < 1 || o->n > PARM_SEARCH_MAX_PATHS) return PARM_ERR("paths per image %d outside [1, %d]", o->n, PARM_SEARCH_MAX_PATHS);
+    s->o = *o;
+    s->g = g;
+    s->vq = vq;
+    const parm_search_method_info *mi = &parm_search_methods[o->method];
+    if (!mi->variant) return 0;
+    if (o->judge) snprintf(s->judge_path, sizeof s->judge_path, "%s", o->judge);
+    else if (parm_search_judge_path(o->method, o->judge_dir, s->judge_path, sizeof s->judge_path)) return -1;
+    struct stat st;
+    if (stat(s->judge_path, &st))
+        return PARM_ERR("method %s needs judge weights %s, which do not exist (train them with `parm train judge "
+                        "--variant %s`, or pass --judge PATH)", mi->name, s->judge_path, mi->variant);
+    if (parm_judge_load(&s->judge, s->judge_path)) return -1;
+    s->has_judge = 1;
+    return 0;
+}
+
+void parm_search_close(parm_searcher *s) {
+    if (s->has_judge) parm_judge_free(&s->judge);
+    memset(s, 0, sizeof *s);
+}
+
+/* ---- verifier pieces (shared by live and replay) ---- */
+static void path_init(parm_search_path *v) {
+    *v = (parm_search_path){.stop_step = -1, .clear_step = -1, .potential = NAN, .score = NAN, .correct = -1};
+}
+
+/* P(yes) of one image: one judge call, timed */
+static int judge_one(parm_searcher *s, int q, const char *text, const uint8_t *img, parm_search_path *v, float *p) {
+    double t0 = parm_now();
+    int rc = parm_judge_prob(&s->judge, q, &text, 1, img, 1, p);
+    s->judge_seconds += parm_now() - t0;
+    s->judge_done++;
+    v->judge_calls++;
+    return rc;
+}
+
+/* After step t (of T) of one path, whose image is img; *stop = 1 terminates it. */
+static int verify_step(parm_searcher *s, const char *text, int t, int T, const uint8_t *img, parm_search_path *v,
+                       double *sum, int *stop) {
+    *stop = 0;
+    float p;
+    switch (s->o.method) {
+    case PARM_SEARCH_PRM:
+        if (judge_one(s, PARM_Q_STEP, text, img, v, &p)) return -1;
+        *sum += p;
+        return 0;
+    case PARM_SEARCH_PARM:
+        if (v->clear_step >= 0) return 0; /* judged clear (and promising) before */
+        if (t < T - 1) {                  /* the last step is clear by definition */
+            if (judge_one(s, PARM_Q_CLARITY, text, img, v, &p)) return -1;
+            if (p < s->o.clarity_thresh) return 0;
+        }
+        v->clear_step = t;
+        if (judge_one(s, PARM_Q_POTENTIAL, text, img, v, &p)) return -1;
+        v->potential = p;
+        if (p < s->o.potential_thresh) {
+            v->stop_step = t;
+            *stop = 1;
+        }
+        return 0;
+    default:
+        return 0;
+    }
+}
+
+/* On the final image of a path that ran all T steps unterminated. */
+static int verify_final(parm_searcher *s, const parm_prompt *p, int T, const uint8_t *img, parm_search_path *v,
+                        double sum) {
+    switch (s->o.method) {
+    case PARM_SEARCH_ORM_ZS:
+    case PARM_SEARCH_ORM:
+    case PARM_SEARCH_PARM:
+        return judge_one(s, PARM_Q_MATCH, p->text, img, v, &v->score);
+    case PARM_SEARCH_PRM:
+        v->score = (float)(sum / T);
+        return 0;
+    case PARM_SEARCH_ORACLE:
+        v->correct = parm_grade(img, p, NULL, 0) == 1;
+        return 0;
+    default:
+        return 0;
+    }
+}
+
+/* Pick a path of one image from its n verdicts. */
+static void select_path(int method, const parm_search_path *v, int n, parm_search_result *res) {
+    int best = 0;
+    res->survivors = -1;
+    res->fallback = 0;
+    switch (method) {
+    case PARM_SEARCH_ORM_ZS:
+    case PARM_SEARCH_ORM:
+    case PARM_SEARCH_PRM:
+        for (int k = 1; k < n; k++)
+            if (v[k].score > v[best].score || (isnan(v[best].score) && !isnan(v[k].score))) best = k;
+        break;
+    case PARM_SEARCH_PARM:
+        res->survivors = 0;
+        best = -1;
+        for (int k = 0; k < n; k++)
+            if (v[k].stop_step < 0) {
+                res->survivors++;
+                if (best < 0 || v[k].score > v[best].score) best = k;
+            }
+        if (best < 0) { /* fallback: the lowest "no" to potential */
+            res->fallback = 1;
+            best = 0;
+            for (int k = 1; k < n; k++)
+                if (v[k].potential > v[best].potential) best = k;
+        }
+        break;
+    case PARM_SEARCH_ORACLE:
+        for (int k = n - 1; k >= 0; k--)
+            if (v[k].correct == 1) best = k;
+        break;
+    default:
+        break;
+    }
+    res->chosen = best;
+    res->score = v[best].score;
+}
+
+static void result_init(parm_search_result *res, int method, int n) {
+    memset(res, 0, sizeof *res);
+    res->method = method;
+    res->n = n;
+}
+
+static int paths_of(const parm_searcher *s, int n) { return s->o.method == PARM_SEARCH_BASELINE ? 1 : n; }
+
+/* ---- live ---- */
+int parm_search_run(parm_searcher *s, const parm_prompt *p, int nimg, const uint64_t *seeds, uint8_t *rgb,
+                    parm_search_result *res, uint8_t *trace) {
+    if (!s->g || !s->vq) return PARM_ERR("search: no generator/tokenizer to run (replay-only searcher)");
+    if (nimg < 1) return PARM_ERR("search: %d images", nimg);
+    const int n = paths_of(s, s->o.n), P = nimg * n, T = s->o.sample.steps, m = s->o.method;
+    const double t0 = parm_now();
+    parm_sample_opts so = s->o.sample;
+    so.step_images = parm_search_methods[m].step_images || trace;
+    uint64_t *ps = parm_malloc(sizeof *ps * P);
+    parm_search_path *v = parm_malloc(sizeof *v * P);
+    double *sum = parm_calloc(P, sizeof *sum);
+    int *prev = parm_malloc(sizeof *prev * P), rc = -1, st = 0;
+    parm_sample_run r;
+    int begun = 0;
+    if (!ps || !v || !sum || !prev) goto done;
+    for (int i = 0; i < P; i++) {
+        ps[i] = seeds[i / n] + (uint64_t)PARM_SEARCH_SEED_STRIDE * (uint64_t)(i % n);
+        path_init(&v[i]);
+    }
+    if (parm_sample_begin(s->g, &r, p, P, ps, &so)) goto done;
+    begun = 1;
+    for (int phase = 0; phase < 2; phase++) { /* 0: search; 1: complete the fallback paths */
+        if (phase == 1) {
+            int any = 0;
+            for (int i = 0; i < nimg; i++) {
+                select_path(m, v + i * n, n, &res[i]);
+                if (res[i].fallback) {
+                    any = 1;
+                    if (parm_sample_resume(&r, i * n + res[i].chosen)) goto done;
+                }
+            }
+            if (!any) break;
+        }
+        do {
+            memcpy(prev, r.done, sizeof *prev * P);
+            if ((st = parm_sample_step(s->g, s->vq, &r)) < 0) goto done;
+            for (int i = 0; i < P; i++) {
+                if (r.done[i] == prev[i]) continue; /* did not run this step */
+                const int t = r.done[i] - 1;
+                const uint8_t *img = r.images + SZ * i;
+                if (trace) memcpy(trace + SZ * ((size_t)i * T + t), img, SZ);
+                if (phase == 1) continue;
+                int stop;
+                if (verify_step(s, p->text, t, T, img, &v[i], &sum[i], &stop)) goto done;
+                if (stop) parm_sample_stop(&r, i);
+                else if (r.done[i] == T && verify_final(s, p, T, img, &v[i], sum[i])) goto done;
+            }
+        } while (st == 0);
+        if (phase == 0)
+            for (int i = 0; i < P; i++) v[i].forwards = (int)r.forwards[i];
+    }
+    const double secs = (parm_now() - t0) / nimg;
+    for (int i = 0; i < nimg; i++) {
+        parm_search_result x;
+        result_init(&x, m, n);
+        select_path(m, v + i * n, n, &x);
+        for (int k = 0; k < n; k++) {
+            x.path[k] = v[i * n + k];
+            x.gen_forwards += r.forwards[i * n + k];
+            x.judge_calls += v[i * n + k].judge_calls;
+        }
+        x.seconds = secs;
+        memcpy(rgb + SZ * i, r.images + SZ * ((size_t)i * n + x.chosen), SZ);
+        res[i] = x;
+    }
+    rc = 0;
+done:
+    if (begun) parm_sample_end(&r);
+    free(ps);
+    free(v);
+    free(sum);
+    free(prev);
+    return rc;
+}
+
+/* ---- replay ---- */
+void parm_search_record_free(parm_search_record *rec) {
+    free(rec->steps);
+    for (int m = 0; m < PARM_SEARCH_NMETHODS; m++) free(rec->verdict[m]);
+    memset(rec, 0, sizeof *rec);
+}
+
+int parm_search_record_paths(parm_gen *g, parm_vq *vq, const parm_prompt *p, int nimg, const uint64_t *seeds, int N,
+                             const parm_sample_opts *o, parm_search_record *rec) {
+    if (nimg < 1 || N < 1 || N > PARM_SEARCH_MAX_PATHS)
+        return PARM_ERR("record: %d images x %d paths (paths must be in [1, %d])", nimg, N, PARM_SEARCH_MAX_PATHS);
+    const int P = nimg * N, T = o->steps;
+    const double t0 = parm_now();
+    memset(rec, 0, sizeof *rec * nimg);
+    parm_sample_opts so = *o;
+    so.step_images = 1;
+    uint64_t *ps = parm_malloc(sizeof *ps * P);
+    int rc = -1, st;
+    if (!ps) return -1;
+    for (int i = 0; i < nimg; i++) {
+        rec[i].prompt = *p;
+        rec[i].seed = seeds[i];
+        rec[i].N = N;
+        rec[i].T = T;
+        if (!(rec[i].steps = parm_malloc(SZ * N * T))) goto fail;
+    }
+    for (int i = 0; i < P; i++) ps[i] = seeds[i / N] + (uint64_t)PARM_SEARCH_SEED_STRIDE * (uint64_t)(i % N);
+    parm_sample_run r;
+    if (parm_sample_begin(g, &r, p, P, ps, &so)) goto fail;
+    do {
+        if ((st = parm_sample_step(g, vq, &r)) < 0) { parm_sample_end(&r); goto fail; }
+        const int t = r.step - 1; /* every path runs every step */
+        for (int i = 0; i < P; i++) memcpy(rec[i / N].steps + SZ * ((size_t)(i % N) * T + t), r.images + SZ * i, SZ);
+    } while (st == 0);
+    const double secs = (parm_now() - t0) / nimg;
+    for (int i = 0; i < nimg; i++) {
+        rec[i].gen_seconds = secs;
+        rec[i].gen_forwards = r.total_forwards / nimg;
+    }
+    parm_sample_end(&r);
+    rc = 0;
+fail:
+    free(ps);
+    if (rc)
+        for (int i = 0; i < nimg; i++) parm_search_record_free(&rec[i]);
+    return rc;
+}
+
+/* Run s's verifier over every recorded path, step by step as a live run would. */
+static int replay_verdicts(parm_searcher *s, parm_search_record *rec) {
+    const int N = rec->N, T = rec->T;
+    parm_search_path *v = parm_malloc(sizeof *v * N);
+    if (!v) return -1;
+    for (int k = 0; k < N; k++) {
+        path_init(&v[k]);
+        double sum = 0;
+        int t, stop = 0;
+        for (t = 0; t < T && !stop; t++) {
+            const uint8_t *img = rec->steps + SZ * ((size_t)k * T + t);
+            if (verify_step(s, rec->prompt.text, t, T, img, &v[k], &sum, &stop) ||
+                (!stop && t == T - 1 && verify_final(s, &rec->prompt, T, img, &v[k], sum))) {
+                free(v);
+                return -1;
+            }
+        }
+        v[k].forwards = t; /* steps run: up to and including the one that terminated it */
+    }
+    rec->verdict[s->o.method] = v;
+    return 0;
+}
+
+int parm_search_replay(parm_searcher *s, parm_search_record *rec, int n, uint8_t *rgb, parm_search_result *res) {
+    const int m = s->o.method, nn = paths_of(s, n), T = rec->T;
+    if (nn < 1 || nn > rec->N) return PARM_ERR("replay: %d paths asked, %d recorded", nn, rec->N);
+    if (s->o.sample.steps != T) return PARM_ERR("replay: the record has %d steps, the method %d", T, s->o.sample.steps);
+    if (!rec->verdict[m] && replay_verdicts(s, rec)) return -1;
+    const parm_search_path *v = rec->verdict[m];
+    result_init(res, m, nn);
+    select_path(m, v, nn, res);
+    for (int k = 0; k < nn; k++) {
+        res->path[k] = v[k];
+        res->gen_forwards += v[k].forwards;
+        res->judge_calls += v[k].judge_calls;
+    }
+    if (res->fallback) res->gen_forwards += T - v[res->chosen].forwards; /* its completion */
+    memcpy(rgb, rec->steps + SZ * ((size_t)res->chosen * T + T - 1), SZ);
+    double per_fwd = rec->gen_forwards ? rec->gen_seconds / rec->gen_forwards : 0;
+    double per_call = s->judge_done ? s->judge_seconds / s->judge_done : 0;
+    res->seconds = res->gen_forwards * per_fwd + res->judge_calls * per_call;
+    return 0;
+}
