@@ -48,7 +48,7 @@ int bench_replay(const bench_replay_opts *o) {
     parm_prompt *ps = NULL;
     int np, rc = 1, ready[NM] = {0};
     if (parm_prompts_load(o->meta, &ps, &np)) return cli_fail();
-    if (o->limit > 0 && o->limit < np) np = o->limit;
+    cli_subset_prompts(ps, &np, o->limit, o->every);
     const long nimg = (long)np * o->per;
     const int nmax = o->curve[o->ncurve - 1];
     parm_searcher s[NM];

@@ -20,6 +20,10 @@ int cli_unknown(const char *cmd, const char *arg);
 /* Print a graded summary: one JSON object on stdout with json, else the
  * table. Returns 0, or cli_fail()'s exit code. */
 int cli_print_score(const parm_score *sc, int json);
+/* Bench prompt subsets: keep prompts i with i % every == 0 (every ≤ 1: all;
+ * the benchmark file is in category blocks, so this is a stratified sample),
+ * then at most limit (≤ 0: no limit). Compacts ps in place, updates *np. */
+void cli_subset_prompts(parm_prompt *ps, int *np, long limit, long every);
 
 /* One row of a methods table: a method's graded score and its cost per image. */
 typedef struct {
@@ -41,7 +45,7 @@ int bench_print_row(const bench_row *r, int json);
  * first n paths for each n of the curve. */
 typedef struct {
     const char *meta, *out, *judge_dir;
-    int per, N, steps, limit, json;
+    int per, N, steps, limit, every, json;
     uint64_t seed;
     const int *curve;
     int ncurve;

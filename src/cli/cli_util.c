@@ -75,3 +75,11 @@ int bench_print_row(const bench_row *r, int json) {
            r->upper_bound ? "true" : "false");
     return 0;
 }
+
+void cli_subset_prompts(parm_prompt *ps, int *np, long limit, long every) {
+    int n = 0;
+    for (int i = 0; i < *np; i++)
+        if (every <= 1 || i % every == 0) ps[n++] = ps[i];
+    if (limit > 0 && limit < n) n = (int)limit;
+    *np = n;
+}

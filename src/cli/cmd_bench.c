@@ -163,6 +163,8 @@ static void usage(FILE *f) {
                "                         under it, images at the largest n)\n"
                "  --metadata FILE        prompts, GenEval metadata JSONL (default %s)\n"
                "  --prompts K            only the first K prompts (quick checks; not the benchmark)\n"
+               "  --every K              only every K-th prompt (a stratified subset: the file is in\n"
+               "                         category blocks; not the full benchmark)\n"
                "  --images-per-prompt N  default 4; image j uses seed S+j\n"
                "  --seed S               base seed (default 0)\n"
                "  --json                 print the summary as one JSON object (all: one per line per method and n)\n",
@@ -201,7 +203,7 @@ static int parse_curve(const char *s, int N, int *curve, int *n) {
 int cmd_bench(int argc, char **argv) {
     const char *method = NULL, *out = NULL, *meta = PARM_BENCH_PATH, *curve_s = NULL, *judge = NULL,
                *judge_dir = NULL;
-    long per = 4, seed = 0, npaths = -1, steps = parm_sample_defaults().steps, limit = -1;
+    long per = 4, seed = 0, npaths = -1, steps = parm_sample_defaults().steps, limit = -1, every = 1;
     int json = 0;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i], *v;
@@ -221,6 +223,8 @@ int cmd_bench(int argc, char **argv) {
             if (!(v = cli_value(argc, argv, i++)) || cli_int("--steps", v, 1, 256, &steps)) return 2;
         } else if (!strcmp(a, "--prompts")) {
             if (!(v = cli_value(argc, argv, i++)) || cli_int("--prompts", v, 1, 1000000, &limit)) return 2;
+        } else if (!strcmp(a, "--every")) {
+            if (!(v = cli_value(argc, argv, i++)) || cli_int("--every", v, 1, 1000000, &every)) return 2;
         } else if (!strcmp(a, "--seed")) {
             if (!(v = cli_value(argc, argv, i++)) || cli_int("--seed", v, 0, 0x7fffffffffffffffL, &seed)) return 2;
         } else return cli_unknown("bench", a);
@@ -264,7 +268,7 @@ int cmd_bench(int argc, char **argv) {
         if (parse_curve(curve_s, N, curve, &ncurve)) return 2;
         bench_replay_opts ro = {.meta = meta, .out = out ? out : "out/bench-all", .per = (int)per,
                                 .seed = (uint64_t)seed, .N = N, .curve = curve, .ncurve = ncurve,
-                                .judge_dir = judge_dir, .steps = (int)steps, .limit = (int)limit, .json = json};
+                                .judge_dir = judge_dir, .steps = (int)steps, .limit = (int)limit, .every = (int)every, .json = json};
         return bench_replay(&ro);
     }
     char default_out[256];
@@ -275,7 +279,7 @@ int cmd_bench(int argc, char **argv) {
     parm_prompt *ps;
     int np;
     if (parm_prompts_load(meta, &ps, &np)) return cli_fail();
-    if (limit > 0 && limit < np) np = (int)limit;
+    cli_subset_prompts(ps, &np, limit, every);
     void *ctx = NULL;
     if (m.open && m.open(&ctx, &so)) { free(ps); return cli_fail(); }
     long nimg = (long)np * per;
