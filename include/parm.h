@@ -5,6 +5,7 @@
  *   parm/world.h  the pinned shapes world: renderer, prompts, splits, grader
  *   parm/search.h test-time verification (baseline, ORM, PRM, PARM, oracle; live
  *                 and replay), with the generator (gen.h), VQ (vq.h), judge (judge.h)
+ *   parm/plot.h   line charts to RGB / PNG with a built-in 5x7 font (scaling curves)
  */
 #ifndef PARM_H
 #define PARM_H
@@ -13,4 +14,5 @@
 #include "parm/nn.h"
 #include "parm/world.h"
 #include "parm/search.h"
+#include "parm/plot.h"
 #endif

@@ -7,7 +7,8 @@
  * grader-correct path (shipped generator); replay from recorded steps gives
  * the live runs' images, chosen paths, forward passes and judge calls; the
  * CLI (./parm, built by `make test` first): generate --method, bench with a
- * search method and bench --method all (replay) agree, bad values rejected. */
+ * search method and bench --method all (replay) agree, bad values rejected;
+ * bench --plot draws the same PNG as `parm plot` of its --json lines. */
 #include <stdlib.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -422,11 +423,26 @@ static void test_cli(void) {
     CHECK(strstr(live, "\"method\": \"parm\", \"n\": 3") && strstr(live, "\"gen_forwards_per_image\"") &&
               strstr(live, "\"judge_calls_per_image\"") && strstr(live, "\"seconds_per_image\"") &&
               count_lines(live) == 1, "%s", live);
-    snprintf(cmd, sizeof cmd, "./parm bench --method all -n 3 --curve 1,3 --judge-dir %s --out %s/all %s", jd, dir,
-             common);
+    snprintf(cmd, sizeof cmd, "./parm bench --method all -n 3 --curve 1,3 --judge-dir %s --out %s/all "
+             "--plot %s/curve.png %s", jd, dir, dir, common);
     CHECK(sh(cmd) == 0, "bench --method all");
     char *all = slurp("out");
     CHECK(count_lines(all) == 1 + 4 * 2 + 2, "want 11 JSON lines (baseline once, 5 methods x 2 n): %s", all);
+    /* --plot: the scaling curve; `parm plot` of the printed JSON lines redraws the same PNG */
+    char pj[700];
+    snprintf(pj, sizeof pj, "%s/all.jsonl", dir);
+    FILE *jf = fopen(pj, "w");
+    if (jf) { fputs(all, jf); fclose(jf); }
+    snprintf(cmd, sizeof cmd, "./parm plot --json %s -o %s/curve2.png", pj, dir);
+    CHECK(jf && sh(cmd) == 0, "parm plot of bench --json lines");
+    snprintf(pa, sizeof pa, "%s/curve.png", dir);
+    snprintf(pb, sizeof pb, "%s/curve2.png", dir);
+    CHECK(parm_png_read(pa, &a, &w, &h) == 0 && parm_png_read(pb, &b, &w2, &h2) == 0 && w == 640 && h == 420 &&
+              w2 == w && h2 == h && !memcmp(a, b, (size_t)w * h * 3), "bench --plot != parm plot of its JSON (%dx%d)",
+          w, h);
+    free(a);
+    free(b);
+    a = b = NULL;
     /* same score and counts (seconds differ: measured vs estimated) */
     char *l = strstr(live, "{"), *r = strstr(all, "\"method\": \"parm\", \"n\": 3");
     if (l && r) {

@@ -5,8 +5,9 @@
  * on the first n paths for each n of the curve (parm_search_replay: the same
  * chosen image, forward passes and judge calls as a live run with n paths).
  * Scores per category, overall, and cost per image per (method, n); GenEval
- * folders <out>/<method>/… with results.jsonl at the largest n. Methods
- * whose judge weights are missing are skipped with a note. */
+ * folders <out>/<method>/… with results.jsonl at the largest n; --plot: the
+ * scaling curve PNG (cmd_plot.c). Methods whose judge weights are missing
+ * are skipped with a note. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -162,6 +163,17 @@ int bench_replay(const bench_replay_opts *o) {
         printf("methods table: %d prompts x %d images, %d paths x %d steps generated once per image (%.3f s per "
                "forward); GenEval folders (n = %d) under %s\n", np, o->per, o->N, o->steps, per_fwd, nmax, o->out);
         print_table(rows, nrows);
+    }
+    if (o->plot) { /* through the --json lines, so `parm plot` of them draws the same PNG */
+        plot_row *pr = parm_malloc(sizeof *pr * nrows);
+        int prc = !pr;
+        char line[1024];
+        for (int r = 0; r < nrows && !prc; r++)
+            prc = bench_row_json(&rows[r], line, sizeof line) || plot_row_parse(line, rows[r].method, &pr[r]);
+        if (!prc) prc = plot_rows_png(pr, nrows, NULL, o->plot, 0, 0);
+        free(pr);
+        if (prc) { free(rows); goto fail; }
+        fprintf(o->json ? stderr : stdout, "scaling curve (overall score vs n): %s\n", o->plot);
     }
     free(rows);
     rc = 0;

@@ -39,6 +39,8 @@ typedef struct {
  * (and "seconds_estimated", "upper_bound"); else the summary table and a
  * cost line. Returns 0, or cli_fail()'s exit code. */
 int bench_print_row(const bench_row *r, int json);
+/* The JSON line of a row (no newline) into buf: what bench_print_row prints. */
+int bench_row_json(const bench_row *r, char *buf, size_t n);
 
 /* `parm bench --method all` (bench_replay.c): one generation of N paths per
  * image with every step image kept, then every search method replayed on the
@@ -49,8 +51,28 @@ typedef struct {
     uint64_t seed;
     const int *curve;
     int ncurve;
+    const char *plot; /* NULL, or the scaling curve PNG to write (plot_rows_png) */
 } bench_replay_opts;
 int bench_replay(const bench_replay_opts *o);
+
+/* The scaling curve (cmd_plot.c): overall score vs n, one line per method, from
+ * the rows `bench --method all --json` prints, read back by `parm plot`. */
+typedef struct {
+    char method[32];
+    int n;
+    double overall;
+    long images;     /* -1 if absent */
+    int upper_bound;
+} plot_row;
+/* Parse one JSON line (needs "method", "n", "overall"; reads "images",
+ * "upper_bound"); `where` (e.g. "FILE:LINE") prefixes the error. */
+int plot_row_parse(const char *line, const char *where, plot_row *r);
+/* Draw the rows to a PNG at path (atomic): every method but baseline a line
+ * over n on a log2 axis with markers, baseline a dashed horizontal line at
+ * its n = 1 score, upper-bound rows (oracle) dashed and named "(upper
+ * bound)". title NULL: "overall score vs N (K images)". A method with the
+ * same n twice is an error. */
+int plot_rows_png(const plot_row *rows, int nrows, const char *title, const char *path, int width, int height);
 
 /* subcommands: int cmd_NAME(int argc, char **argv), argv[0] = NAME */
 int cmd_render(int argc, char **argv);
@@ -63,4 +85,5 @@ int cmd_tokenize(int argc, char **argv);
 int cmd_reconstruct(int argc, char **argv);
 int cmd_generate(int argc, char **argv);
 int cmd_paths(int argc, char **argv);
+int cmd_plot(int argc, char **argv);
 #endif

@@ -1,5 +1,6 @@
 /* cli_util.c — strict argument parsing and error printing for subcommands;
- * the score / methods-table printers shared by grade and bench. */
+ * the score / methods-table printers shared by grade and bench
+ * (and the row JSON that `parm plot` reads back). */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -65,14 +66,24 @@ int bench_print_row(const bench_row *r, int json) {
                r->upper_bound ? "  [upper bound: the grader picks, not a method]" : "");
         return 0;
     }
+    char buf[1024];
+    if (bench_row_json(r, buf, sizeof buf)) return cli_fail();
+    printf("%s\n", buf);
+    return 0;
+}
+
+int bench_row_json(const bench_row *r, char *out, size_t n) {
     char buf[512];
-    if (parm_score_json(&r->score, buf, sizeof buf)) return cli_fail();
+    if (parm_score_json(&r->score, buf, sizeof buf)) return -1;
     size_t k = strlen(buf);
     if (k && buf[k - 1] == '}') buf[k - 1] = 0;
-    printf("%s, \"method\": \"%s\", \"n\": %d, \"gen_forwards_per_image\": %.4f, \"judge_calls_per_image\": %.4f, "
-           "\"seconds_per_image\": %.5f, \"seconds_estimated\": %s, \"upper_bound\": %s}\n", buf, r->method, r->n,
-           r->forwards, r->judge_calls, r->seconds, r->seconds_estimated ? "true" : "false",
-           r->upper_bound ? "true" : "false");
+    int w = snprintf(out, n,
+                     "%s, \"method\": \"%s\", \"n\": %d, \"gen_forwards_per_image\": %.4f, "
+                     "\"judge_calls_per_image\": %.4f, \"seconds_per_image\": %.5f, \"seconds_estimated\": %s, "
+                     "\"upper_bound\": %s}",
+                     buf, r->method, r->n, r->forwards, r->judge_calls, r->seconds,
+                     r->seconds_estimated ? "true" : "false", r->upper_bound ? "true" : "false");
+    if (w < 0 || (size_t)w >= n) return PARM_ERR("row JSON of method '%s' does not fit %zu bytes", r->method, n);
     return 0;
 }
 

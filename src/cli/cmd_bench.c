@@ -5,7 +5,7 @@
  * prompt i, image j, seed (base seed + j) → one 64×64 RGB image; the
  * test-time verification methods (parm/search.h) are one generic row each.
  * `--method all` (replay: every method × every n from one generation) lives
- * in bench_replay.c. */
+ * in bench_replay.c, its --plot scaling curve in cmd_plot.c. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -156,6 +156,9 @@ static void usage(FILE *f) {
                "                         path k of image j uses seed S+j+%d*k (path 0 = the baseline image)\n"
                "  --curve LIST           all: the n to evaluate, comma-separated, each <= N\n"
                "                         (default 1,2,4,... up to N, and N)\n"
+               "  --plot FILE.png        all: also draw the scaling curve, overall score vs n per method\n"
+               "                         (baseline dashed at n = 1, oracle as the upper bound); the same\n"
+               "                         PNG as `parm plot --json` of this run's --json lines\n"
                "  --judge PATH           judge weights of a single method (default DIR/judge_<method>.safetensors)\n"
                "  --judge-dir DIR        folder of the judges' default weights (default weights)\n"
                "  --steps T              decoding steps (default %d)\n"
@@ -201,7 +204,7 @@ static int parse_curve(const char *s, int N, int *curve, int *n) {
 }
 
 int cmd_bench(int argc, char **argv) {
-    const char *method = NULL, *out = NULL, *meta = PARM_BENCH_PATH, *curve_s = NULL, *judge = NULL,
+    const char *method = NULL, *out = NULL, *meta = PARM_BENCH_PATH, *curve_s = NULL, *plot = NULL, *judge = NULL,
                *judge_dir = NULL;
     long per = 4, seed = 0, npaths = -1, steps = parm_sample_defaults().steps, limit = -1, every = 1;
     int json = 0;
@@ -213,6 +216,7 @@ int cmd_bench(int argc, char **argv) {
         else if (!strcmp(a, "--out") || !strcmp(a, "-o")) { if (!(v = cli_value(argc, argv, i++))) return 2; out = v; }
         else if (!strcmp(a, "--metadata")) { if (!(v = cli_value(argc, argv, i++))) return 2; meta = v; }
         else if (!strcmp(a, "--curve")) { if (!(v = cli_value(argc, argv, i++))) return 2; curve_s = v; }
+        else if (!strcmp(a, "--plot")) { if (!(v = cli_value(argc, argv, i++))) return 2; plot = v; }
         else if (!strcmp(a, "--judge")) { if (!(v = cli_value(argc, argv, i++))) return 2; judge = v; }
         else if (!strcmp(a, "--judge-dir")) { if (!(v = cli_value(argc, argv, i++))) return 2; judge_dir = v; }
         else if (!strcmp(a, "--images-per-prompt")) {
@@ -247,6 +251,10 @@ int cmd_bench(int argc, char **argv) {
         fprintf(stderr, "parm bench: error: --curve needs --method all\n");
         return 2;
     }
+    if (plot && !all) {
+        fprintf(stderr, "parm bench: error: --plot needs --method all (one method has no curve to draw)\n");
+        return 2;
+    }
     if (judge && (all || search < 0 || !parm_search_methods[search].variant)) {
         fprintf(stderr, "parm bench: error: --judge needs a method with a judge (orm-zs, orm, prm, parm); "
                         "with --method all use --judge-dir DIR\n");
@@ -266,9 +274,15 @@ int cmd_bench(int argc, char **argv) {
         int curve[PARM_SEARCH_MAX_PATHS], ncurve;
         int N = npaths > 0 ? (int)npaths : 16;
         if (parse_curve(curve_s, N, curve, &ncurve)) return 2;
+        if (plot) { /* a bad --plot path fails now, not after the whole benchmark */
+            parm_atomic_file af;
+            if (parm_atomic_open(&af, plot)) return cli_fail();
+            parm_atomic_abort(&af);
+        }
         bench_replay_opts ro = {.meta = meta, .out = out ? out : "out/bench-all", .per = (int)per,
                                 .seed = (uint64_t)seed, .N = N, .curve = curve, .ncurve = ncurve,
-                                .judge_dir = judge_dir, .steps = (int)steps, .limit = (int)limit, .every = (int)every, .json = json};
+                                .judge_dir = judge_dir, .steps = (int)steps, .limit = (int)limit, .every = (int)every,
+                                .json = json, .plot = plot};
         return bench_replay(&ro);
     }
     char default_out[256];

@@ -19,6 +19,7 @@ static const command commands[] = {
     {"bench", cmd_bench, "generate the benchmark with a method and grade it"},
     {"generate", cmd_generate, "generate images for a prompt (MaskGIT step-by-step decoding)"},
     {"paths", cmd_paths, "sample generator paths with step images, labeled by the grader (judge data)"},
+    {"plot", cmd_plot, "draw the scaling curve (overall score vs N) from bench --method all --json lines"},
     {"train", cmd_train, "train a model (vq, gen, judge)"},
     {"eval", cmd_eval, "evaluate a trained model on held-out data (gen, judge)"},
     {"tokenize", cmd_tokenize, "print an image's VQ token grid"},

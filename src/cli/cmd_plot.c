@@ -1,0 +1,213 @@
+/* cmd_plot.c — the benchmark's scaling curve: overall score vs N (paths per
+ * image), one line per method, as a PNG (parm/plot.h). Shared by
+ * `parm bench --method all --plot FILE.png` (its rows go through the same
+ * JSON as --json prints) and `parm plot --json FILE.jsonl -o FILE.png`,
+ * which redraws it from saved JSON lines without rerunning the benchmark:
+ * the same rows give the same PNG either way. */
+#include <cjson/cJSON.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+#include "parm.h"
+
+int plot_row_parse(const char *line, const char *where, plot_row *r) {
+    memset(r, 0, sizeof *r);
+    r->images = -1;
+    cJSON *o = cJSON_ParseWithOpts(line, NULL, 1); /* nothing may follow the object */
+    if (!o) return PARM_ERR("%s: not JSON: '%.60s' (expected a line of `parm bench --method all --json`)", where, line);
+    int rc = 0;
+    const cJSON *m = cJSON_GetObjectItemCaseSensitive(o, "method"), *n = cJSON_GetObjectItemCaseSensitive(o, "n"),
+                *ov = cJSON_GetObjectItemCaseSensitive(o, "overall"), *im = cJSON_GetObjectItemCaseSensitive(o, "images"),
+                *ub = cJSON_GetObjectItemCaseSensitive(o, "upper_bound");
+    if (!cJSON_IsObject(o)) rc = PARM_ERR("%s: '%.60s' is not a JSON object", where, line);
+    else if (!cJSON_IsString(m)) rc = PARM_ERR("%s: \"method\" is %s", where, m ? "not a string" : "missing");
+    else if (!*m->valuestring || strlen(m->valuestring) >= sizeof r->method)
+        rc = PARM_ERR("%s: \"method\" '%.40s' is not a name of 1..%zu characters", where, m->valuestring,
+                      sizeof r->method - 1);
+    else if (!cJSON_IsNumber(n)) rc = PARM_ERR("%s: \"n\" is %s", where, n ? "not a number" : "missing");
+    else if (n->valuedouble != floor(n->valuedouble) || n->valuedouble < 1 || n->valuedouble > 1e6)
+        rc = PARM_ERR("%s: \"n\" = %g is not a path count (an integer in [1, 1000000])", where, n->valuedouble);
+    else if (!cJSON_IsNumber(ov)) rc = PARM_ERR("%s: \"overall\" is %s", where, ov ? "not a number" : "missing");
+    else if (!(ov->valuedouble >= 0 && ov->valuedouble <= 1))
+        rc = PARM_ERR("%s: \"overall\" = %g is not a score in [0, 1]", where, ov->valuedouble);
+    else if (im && !cJSON_IsNull(im) && (!cJSON_IsNumber(im) || im->valuedouble < 0))
+        rc = PARM_ERR("%s: \"images\" is not a count", where);
+    else if (ub && !cJSON_IsBool(ub)) rc = PARM_ERR("%s: \"upper_bound\" is not true or false", where);
+    else {
+        snprintf(r->method, sizeof r->method, "%s", m->valuestring);
+        r->n = (int)n->valuedouble;
+        r->overall = ov->valuedouble;
+        if (cJSON_IsNumber(im)) r->images = (long)im->valuedouble;
+        r->upper_bound = cJSON_IsTrue(ub);
+    }
+    cJSON_Delete(o);
+    return rc;
+}
+
+static const uint8_t BASELINE_GRAY[3] = {110, 110, 110};
+
+static int by_n(const void *a, const void *b) {
+    const plot_row *x = a, *y = b;
+    return (x->n > y->n) - (x->n < y->n);
+}
+
+int plot_rows_png(const plot_row *rows, int nrows, const char *title, const char *path, int width, int height) {
+    if (nrows <= 0) return PARM_ERR("no rows to plot (expected the JSON lines of `parm bench --method all --json`)");
+    /* methods in order of first appearance; each one's rows sorted by n */
+    plot_row *sorted = parm_malloc(sizeof *sorted * nrows);
+    parm_plot_series *ser = parm_calloc(nrows, sizeof *ser);
+    double *xy = parm_malloc(sizeof *xy * 2 * nrows);
+    char(*names)[64] = parm_malloc(sizeof *names * nrows);
+    int ns = 0, k = 0, rc = -1, extra_colour = 5;
+    if (!sorted || !ser || !xy || !names) goto done;
+    for (int i = 0; i < nrows; i++) {
+        int seen = 0;
+        for (int j = 0; j < i && !seen; j++) seen = !strcmp(rows[j].method, rows[i].method);
+        if (seen) continue;
+        const int k0 = k;
+        for (int j = i; j < nrows; j++)
+            if (!strcmp(rows[j].method, rows[i].method)) sorted[k++] = rows[j];
+        qsort(sorted + k0, k - k0, sizeof *sorted, by_n);
+        for (int j = k0 + 1; j < k; j++)
+            if (sorted[j].n == sorted[j - 1].n) {
+                PARM_ERR("method '%s' has two rows with n = %d (rows of two runs mixed?)", rows[i].method, sorted[j].n);
+                goto done;
+            }
+        parm_plot_series *s = &ser[ns];
+        double *x = xy + 2 * k0, *y = x + (k - k0);
+        for (int j = k0; j < k; j++) {
+            x[j - k0] = sorted[j].n;
+            y[j - k0] = sorted[j].overall;
+        }
+        s->x = x;
+        s->y = y;
+        s->n = k - k0;
+        s->name = names[ns];
+        if (!strcmp(rows[i].method, "baseline")) { /* one path whatever n: a reference line at n = 1 (or its smallest n) */
+            snprintf(names[ns], sizeof names[ns], "baseline (n=%d)", sorted[k0].n);
+            s->hline = s->dashed = s->no_markers = 1;
+            s->n = 1;
+            s->color = BASELINE_GRAY;
+        } else {
+            snprintf(names[ns], sizeof names[ns], "%s%s", rows[i].method, sorted[k0].upper_bound ? " (upper bound)" : "");
+            s->dashed = sorted[k0].upper_bound;
+            /* a method keeps its colour whichever others ran: by its search-table index */
+            int mi = parm_search_method_find(rows[i].method);
+            parm_clear_error();
+            s->color = parm_plot_palette[(mi > 0 ? mi - 1 : extra_colour++) % PARM_PLOT_NPALETTE];
+        }
+        ns++;
+    }
+    char deftitle[128];
+    if (!title) {
+        long images = rows[0].images;
+        for (int i = 1; i < nrows; i++)
+            if (rows[i].images != images) images = -1;
+        if (images >= 0) snprintf(deftitle, sizeof deftitle, "overall score vs N (%ld images)", images);
+        else snprintf(deftitle, sizeof deftitle, "overall score vs N");
+        title = deftitle;
+    }
+    parm_plot_opts po = parm_plot_defaults();
+    if (width > 0) po.width = width;
+    if (height > 0) po.height = height;
+    po.title = title;
+    po.xlabel = "N (paths per image)";
+    po.ylabel = "overall score";
+    po.xlog2 = 1;
+    rc = parm_plot_png(path, &po, ser, ns);
+done:
+    free(sorted);
+    free(ser);
+    free(xy);
+    free(names);
+    return rc;
+}
+
+static void usage(FILE *f) {
+    fprintf(f, "usage: parm plot --json FILE.jsonl -o FILE.png [--title TEXT] [--width W] [--height H]\n\n"
+               "Draw the scaling curve: overall score vs N (paths per image, log2 axis), one line\n"
+               "with markers per method, from the JSON lines `parm bench --method all --json`\n"
+               "prints; baseline is a dashed horizontal line at its n = 1 score, oracle a dashed\n"
+               "line marked \"(upper bound)\". The same PNG as `parm bench --method all --plot`.\n"
+               "  --json FILE     the saved JSON lines (\"-\" = standard input); blank lines ignored\n"
+               "  -o, --out FILE  the PNG to write (atomically)\n"
+               "  --title TEXT    default \"overall score vs N (K images)\"\n"
+               "  --width W       pixels, 200..4096 (default 640)\n"
+               "  --height H      pixels, 150..4096 (default 420)\n"
+               "example:\n"
+               "  parm bench --method all -n 16 --curve 1,2,4,8,16 --json > curve.jsonl\n"
+               "  parm plot --json curve.jsonl -o curve.png\n");
+}
+
+/* all of stdin into a malloc'd NUL-terminated buffer */
+static int read_stdin(char **out) {
+    size_t n = 0, cap = 1 << 16;
+    char *d = parm_malloc(cap);
+    if (!d) return -1;
+    size_t got;
+    while ((got = fread(d + n, 1, cap - n - 1, stdin)) > 0) {
+        n += got;
+        if (cap - n - 1 == 0) {
+            char *e = parm_realloc(d, cap * 2);
+            if (!e) { free(d); return -1; }
+            d = e;
+            cap *= 2;
+        }
+    }
+    if (ferror(stdin)) { free(d); return PARM_ERR("cannot read standard input"); }
+    d[n] = 0;
+    *out = d;
+    return 0;
+}
+
+int cmd_plot(int argc, char **argv) {
+    const char *in = NULL, *out = NULL, *title = NULL;
+    long width = 0, height = 0;
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i], *v;
+        if (!strcmp(a, "--help") || !strcmp(a, "-h")) { usage(stdout); return 0; }
+        else if (!strcmp(a, "--json")) { if (!(v = cli_value(argc, argv, i++))) return 2; in = v; }
+        else if (!strcmp(a, "--out") || !strcmp(a, "-o")) { if (!(v = cli_value(argc, argv, i++))) return 2; out = v; }
+        else if (!strcmp(a, "--title")) { if (!(v = cli_value(argc, argv, i++))) return 2; title = v; }
+        else if (!strcmp(a, "--width")) {
+            if (!(v = cli_value(argc, argv, i++)) || cli_int("--width", v, 200, 4096, &width)) return 2;
+        } else if (!strcmp(a, "--height")) {
+            if (!(v = cli_value(argc, argv, i++)) || cli_int("--height", v, 150, 4096, &height)) return 2;
+        } else return cli_unknown("plot", a);
+    }
+    if (!in || !out) {
+        fprintf(stderr, "parm plot: error: %s is required (see parm plot --help)\n", !in ? "--json FILE" : "-o FILE.png");
+        return 2;
+    }
+    char *data = NULL;
+    if (!strcmp(in, "-") ? read_stdin(&data) : parm_read_file(in, &data, NULL)) return cli_fail();
+    plot_row *rows = NULL;
+    int nrows = 0, cap = 0, lineno = 0, rc = 0;
+    for (char *p = data, *next; p && *p && !rc; p = next) {
+        char *nl = strchr(p, '\n');
+        next = nl ? nl + 1 : NULL;
+        if (nl) *nl = 0;
+        lineno++;
+        const char *q = p;
+        while (*q == ' ' || *q == '\t' || *q == '\r') q++;
+        if (!*q) continue;
+        if (nrows == cap) {
+            plot_row *e = parm_realloc(rows, sizeof *rows * (cap = cap ? 2 * cap : 64));
+            if (!e) { rc = -1; break; }
+            rows = e;
+        }
+        char where[600];
+        snprintf(where, sizeof where, "%s:%d", strcmp(in, "-") ? in : "<stdin>", lineno);
+        rc = plot_row_parse(q, where, &rows[nrows++]);
+    }
+    if (!rc && !nrows) rc = PARM_ERR("'%s' holds no rows (expected the JSON lines of `parm bench --method all --json`)", in);
+    if (!rc) rc = plot_rows_png(rows, nrows, title, out, (int)width, (int)height);
+    free(data);
+    free(rows);
+    if (rc) return cli_fail();
+    printf("scaling curve of %d rows written to %s\n", nrows, out);
+    return 0;
+}
