@@ -172,7 +172,7 @@ typedef struct {
     int n;
     parm_judge_example *ex;
 } parm_judge_evalset;
-int parm_judge_evalset_gt(parm_judge_evalset *s, int test, int n, uint64_t seed);
+int parm_judge_evalset_gt(parm_judge_evalset *s, int test, int n, uint64_t seed, const parm_layout *layout);
 void parm_judge_evalset_free(parm_judge_evalset *s);
 
 typedef struct {

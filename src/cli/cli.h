@@ -84,6 +84,7 @@ int cmd_eval(int argc, char **argv);
 int cmd_tokenize(int argc, char **argv);
 int cmd_reconstruct(int argc, char **argv);
 int cmd_generate(int argc, char **argv);
+int cmd_export(int argc, char **argv);
 int cmd_paths(int argc, char **argv);
 int cmd_plot(int argc, char **argv);
 #endif

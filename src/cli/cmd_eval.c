@@ -84,6 +84,8 @@ static void eval_judge_usage(FILE *f) {
             "  --seed S      seed of the held-out set (default 0)\n"
             "  --set NAME    test: TEST prompts (position, color_attr; default)\n"
             "                train: fresh renders of train prompts\n"
+            "  --layout L    scenes of the set: canonical (default; the generator's and the judges'\n"
+            "                training distribution) or free (the contract's full one)\n"
             "  --json        print the summary as one JSON object\n\n"
             "With --data, the judge is scored against the grader's labels on a path set\n"
             "(`parm paths`; the held-out set is `parm paths --prompts test`): accuracy, AUC,\n"
@@ -153,6 +155,7 @@ static int eval_judge_pathset(const char *weights, const char *data, int questio
 
 static int eval_judge(int argc, char **argv) {
     const char *weights = "weights/judge_orm-zs.safetensors", *set = "test", *data = NULL;
+    parm_layout layout = parm_layout_canonical;
     long n = 1000, seed = 0;
     int json = 0, question = PARM_Q_MATCH, gt_opts = 0;
     for (int i = 1; i < argc; i++) {
@@ -177,10 +180,18 @@ static int eval_judge(int argc, char **argv) {
                 return 2;
             }
             set = v;
+        } else if (!strcmp(a, "--layout")) {
+            gt_opts = 1;
+            if (!strcmp(v, "canonical")) layout = parm_layout_canonical;
+            else if (!strcmp(v, "free")) layout = parm_layout_free;
+            else {
+                fprintf(stderr, "parm: error: --layout '%s' is not one of: canonical, free\n", v);
+                return 2;
+            }
         } else return cli_unknown("eval judge", a);
     }
     if (data && gt_opts) {
-        fprintf(stderr, "parm: error: --n, --seed and --set choose the ground-truth eval set; with --data '%s' the path "
+        fprintf(stderr, "parm: error: --n, --seed, --set and --layout choose the ground-truth eval set; with --data '%s' the path "
                         "set is the eval set\n", data);
         return 2;
     }
@@ -195,7 +206,7 @@ static int eval_judge(int argc, char **argv) {
     parm_judge_metrics m;
     if (parm_judge_load(&j, weights)) return cli_fail();
     int test = !strcmp(set, "test");
-    if (parm_judge_evalset_gt(&s, test, (int)n, (uint64_t)seed)) { parm_judge_free(&j); return cli_fail(); }
+    if (parm_judge_evalset_gt(&s, test, (int)n, (uint64_t)seed, &layout)) { parm_judge_free(&j); return cli_fail(); }
     double t0 = parm_now();
     int rc = parm_judge_evaluate(&j, &s, &m);
     double sec = parm_now() - t0;

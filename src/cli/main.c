@@ -22,6 +22,7 @@ static const command commands[] = {
     {"plot", cmd_plot, "draw the scaling curve (overall score vs N) from bench --method all --json lines"},
     {"train", cmd_train, "train a model (vq, gen, judge)"},
     {"eval", cmd_eval, "evaluate a trained model on held-out data (gen, judge)"},
+    {"export", cmd_export, "write a training checkpoint as shipped weights (F16)"},
     {"tokenize", cmd_tokenize, "print an image's VQ token grid"},
     {"reconstruct", cmd_reconstruct, "encode an image to VQ tokens and decode it back"},
 };

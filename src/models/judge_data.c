@@ -230,7 +230,7 @@ static int pick_test(void *ctx, parm_rng *rng, parm_prompt *p) {
     return 0;
 }
 
-int parm_judge_evalset_gt(parm_judge_evalset *s, int test, int n, uint64_t seed) {
+int parm_judge_evalset_gt(parm_judge_evalset *s, int test, int n, uint64_t seed, const parm_layout *layout) {
     memset(s, 0, sizeof *s);
     if (n < 2 || n % 2) return PARM_ERR("judge eval set size %d must be even and >= 2", n);
     parm_prompt *pool = NULL;
@@ -254,7 +254,7 @@ int parm_judge_evalset_gt(parm_judge_evalset *s, int test, int n, uint64_t seed)
     parm_rng_seed(&rng, seed, PARM_STREAM_PROMPT);
     for (int i = 0; i < n; i += 2) {
         eval_pick pk = {pool, {idx[0], idx[1]}, {npool[0], npool[1]}, (i / 2) % 2};
-        if (gt_pair_sampled(test ? pick_test : pick_train, &pk, &parm_layout_free, test, &rng, &s->ex[i], &s->ex[i + 1]))
+        if (gt_pair_sampled(test ? pick_test : pick_train, &pk, layout, test, &rng, &s->ex[i], &s->ex[i + 1]))
             goto fail;
     }
     s->n = n;

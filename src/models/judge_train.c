@@ -150,8 +150,8 @@ int parm_judge_train(const parm_judge_train_opts *o, parm_judge_train_stats *st)
     FILE *logf = NULL;
     if (!ex || !rgb || !q || !ids || !words || !labels || !bce_w || parm_judge_alloc(&j, BW)) goto done;
     if (o->eval_data && o->eval_data[0] && parm_pathset_load(&eval_ps, o->eval_data)) goto done;
-    if (o->eval_every > 0 && (parm_judge_evalset_gt(&ev_test, 1, o->eval_n, EVAL_SEED_TEST) ||
-                              parm_judge_evalset_gt(&ev_train, 0, o->eval_n, EVAL_SEED_TRAIN)))
+    if (o->eval_every > 0 && (parm_judge_evalset_gt(&ev_test, 1, o->eval_n, EVAL_SEED_TEST, &o->layout) ||
+                              parm_judge_evalset_gt(&ev_train, 0, o->eval_n, EVAL_SEED_TRAIN, &o->layout)))
         goto done;
     parm_rng rng;
     parm_rng_seed(&rng, o->seed, PARM_STREAM_TRAIN);

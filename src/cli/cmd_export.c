@@ -1,0 +1,58 @@
+/* cmd_export.c — `parm export gen|judge`: turn a training checkpoint
+ * (parameters in F32 plus optimizer state, RNG and step, but no model
+ * config) into a shipped weights file (F16, config in metadata). The config
+ * comes from --like, a weights file of the same size (for example the
+ * shipped weights the run started from with --init). Used to evaluate a
+ * checkpoint while its run continues, or to keep the best one. */
+#include <stdio.h>
+#include <string.h>
+
+#include "cli.h"
+#include "parm/gen.h"
+#include "parm/judge.h"
+
+static void usage(FILE *f) {
+    fprintf(f, "usage: parm export gen|judge --ckpt CKPT --like W -o OUT\n\n"
+               "Write the parameters of a training checkpoint as weights (F16), with the model\n"
+               "config of W (a weights file of the same model size).\n"
+               "  --ckpt CKPT   the checkpoint (runs/….ckpt.safetensors)\n"
+               "  --like W      weights with the same config (e.g. weights/gen.safetensors)\n"
+               "  -o OUT        output weights file (written atomically)\n");
+}
+
+int cmd_export(int argc, char **argv) {
+    const char *kind = NULL, *ckpt = NULL, *like = NULL, *out = NULL;
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i], *v;
+        if (!strcmp(a, "--help") || !strcmp(a, "-h")) { usage(stdout); return 0; }
+        else if (!strcmp(a, "--ckpt")) { if (!(v = cli_value(argc, argv, i++))) return 2; ckpt = v; }
+        else if (!strcmp(a, "--like")) { if (!(v = cli_value(argc, argv, i++))) return 2; like = v; }
+        else if (!strcmp(a, "-o") || !strcmp(a, "--out")) { if (!(v = cli_value(argc, argv, i++))) return 2; out = v; }
+        else if (a[0] != '-' && !kind) kind = a;
+        else return cli_unknown("export", a);
+    }
+    if (!kind || (strcmp(kind, "gen") && strcmp(kind, "judge"))) {
+        fprintf(stderr, "parm export: error: model '%s' is not one of: gen, judge\n", kind ? kind : "");
+        return 2;
+    }
+    if (!ckpt || !like || !out) {
+        fprintf(stderr, "parm export: error: --ckpt, --like and -o are all required (see parm export --help)\n");
+        return 2;
+    }
+    long step = 0;
+    int rc;
+    if (!strcmp(kind, "gen")) {
+        parm_gen g;
+        if (parm_gen_load(&g, like)) return cli_fail();
+        rc = parm_ckpt_load(&g.p, ckpt, &step, NULL) || parm_gen_save(&g, out, PARM_F16);
+        parm_gen_free(&g);
+    } else {
+        parm_judge j;
+        if (parm_judge_load(&j, like)) return cli_fail();
+        rc = parm_ckpt_load(&j.p, ckpt, &step, NULL) || parm_judge_save(&j, out, PARM_F16);
+        parm_judge_free(&j);
+    }
+    if (rc) return cli_fail();
+    fprintf(stderr, "wrote %s (step %ld of %s)\n", out, step, ckpt);
+    return 0;
+}
