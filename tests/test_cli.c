@@ -207,6 +207,24 @@ static void test_judge_cli(void) {
     char *o = slurp("out");
     CHECK(strstr(o, "\"auc\": ") && strstr(o, "\"n\": 20"), "eval json: %s", o);
     free(o);
+    /* export: the checkpoint's parameters as weights; they load and judge the same as the final weights */
+    CHECK(sh("./parm export judge --ckpt %s/j.ckpt --like %s/j.safetensors -o %s/je.safetensors", T, T, T) == 0,
+          "export judge");
+    CHECK(sh("./parm eval judge --weights %s/je.safetensors --n 20 --json", T) == 0, "eval exported judge");
+    char *o2 = slurp("out");
+    sh("./parm eval judge --weights %s/j.safetensors --n 20 --json", T);
+    char *o3 = slurp("out");
+    /* the same numbers (the JSON differs only in the weights path before "set") */
+    CHECK(o2 && o3 && strstr(o2, "\"set\"") && strstr(o3, "\"set\"") && !strcmp(strstr(o2, "\"set\""), strstr(o3, "\"set\"")),
+          "exported checkpoint judges differently from the final weights:\n%s%s", o2, o3);
+    free(o2); free(o3);
+    CHECK(sh("./parm export vae --ckpt x --like y -o z") == 2, "unknown model exits 2");
+    CHECK(sh("./parm export gen --ckpt %s/j.ckpt -o %s/x.safetensors", T, T) == 2, "missing --like exits 2");
+    CHECK(sh("./parm export gen --ckpt %s/j.ckpt --like weights/gen.safetensors -o %s/x.safetensors", T, T) == 1,
+          "a judge checkpoint into a generator is refused");
+    e = slurp("err");
+    CHECK(strstr(e, "parm: error:") != NULL, "names the problem: %s", e);
+    free(e);
 }
 
 int main(void) {

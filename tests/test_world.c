@@ -326,6 +326,45 @@ static void test_scene_contract(void) {
     free(all);
 }
 
+/* Layouts: free is parm_scene_sample exactly (same rng draws); canonical
+ * scenes are valid contract scenes with 16 px objects on the 8 px grid that
+ * the grader accepts; a bad layout is an error. */
+static void test_scene_layouts(void) {
+    parm_prompt *all;
+    int n = parm_prompts_all(&all), bad = 0, same = 1;
+    parm_rng r1, r2, r3;
+    parm_rng_seed(&r1, 11, PARM_STREAM_SCENE);
+    r2 = r1;
+    parm_rng_seed(&r3, 12, PARM_STREAM_SCENE);
+    for (int i = 0; i < n; i += 7) {
+        parm_prompt *p = &all[i];
+        parm_scene a, b, c;
+        if (parm_scene_sample(p, &r1, &a) || parm_scene_sample_layout(p, &parm_layout_free, &r2, &b)) { bad++; continue; }
+        same &= !memcmp(&a, &b, sizeof a);
+        if (parm_scene_sample_layout(p, &parm_layout_canonical, &r3, &c)) {
+            if (bad++ < 5) fprintf(stderr, "    %s\n", parm_last_error());
+            continue;
+        }
+        int ok = 1;
+        for (int k = 0; k < c.n; k++) {
+            const parm_object *o = &c.obj[k];
+            ok &= o->s == 16 && o->x0 % 8 == 0 && o->y0 % 8 == 0 && o->x0 + o->s <= 64 && o->y0 + o->s <= 64;
+            for (int m = 0; m < k; m++) ok &= gap(o, &c.obj[m]) >= 4;
+        }
+        uint8_t rgb[64 * 64 * 3];
+        parm_render(&c, rgb);
+        ok &= parm_grade(rgb, p, NULL, 0) == 1;
+        if (!ok && bad++ < 5) fprintf(stderr, "    canonical scene for \"%s\" breaks the contract or fails\n", p->text);
+    }
+    CHECK(same, "the free layout draws differently from parm_scene_sample");
+    CHECK(bad == 0, "%d canonical scenes bad", bad);
+    parm_layout l = {8, 10, 16, 1};
+    parm_scene s;
+    CHECK(parm_scene_sample_layout(&all[0], &l, &r3, &s) == -1 && strstr(parm_last_error(), "layout"),
+          "sides below 12 accepted: %s", parm_last_error());
+    free(all);
+}
+
 static void test_png_io(void) {
     char dir[] = "/tmp/parm-test-world-XXXXXX";
     CHECK(mkdtemp(dir) != NULL, "mkdtemp");
@@ -363,6 +402,7 @@ int main(void) {
     RUN(test_bench_file);
     RUN(test_sample_train);
     RUN(test_scene_contract);
+    RUN(test_scene_layouts);
     RUN(test_png_io);
     return TEST_SUMMARY();
 }
