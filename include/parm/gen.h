@@ -113,6 +113,8 @@ typedef struct {
     int step_images;    /* 1 = decode every step's full prediction to an image */
     int always_uncond;  /* run the unconditional batch even when cfg = 0 (tests, analysis) */
     float bg_penalty;   /* subtracted from the confidence of background tokens: commit objects first (0 = MaskGIT) */
+    int group_commit;   /* 1 = keep/re-mask whole positions (2×2 token groups, mean log-prob + one Gumbel
+                           draw per position), so a group's tokens are committed together; 0 = per token */
 } parm_sample_opts;
 parm_sample_opts parm_sample_defaults(void);
 
@@ -152,9 +154,10 @@ void parm_sample_stop(parm_sample_run *r, int path);  /* early termination: its 
 int parm_sample_resume(parm_sample_run *r, int path);
 void parm_sample_end(parm_sample_run *r);
 /* Generate one image for each of n train prompts (drawn with seed) with the
- * given sampler: grader accuracy and mean fraction of non-background pixels. */
+ * given sampler: grader accuracy and mean fraction of non-background pixels;
+ * per-tag counts into sc when not NULL. */
 int parm_gen_evaluate(parm_gen *g, parm_vq *vq, int n, uint64_t seed, const parm_sample_opts *o, double *acc,
-                      double *fill);
+                      double *fill, parm_score *sc);
 /* Convenience: run all steps; images [N,64,64,3]. */
 int parm_sample(parm_gen *g, parm_vq *vq, const parm_prompt *p, int N, const uint64_t *seeds,
                 const parm_sample_opts *o, uint8_t *images, long *forwards);

@@ -4,6 +4,8 @@
 #define PARM_CLI_H
 #include <stdint.h>
 
+#include <stdio.h>
+
 #include "parm.h"
 
 /* Each returns 0 on success; on bad input prints "parm: error: ..." (quoting
@@ -23,6 +25,12 @@ int cli_print_score(const parm_score *sc, int json);
 /* Bench prompt subsets: keep prompts i with i % every == 0 (every ≤ 1: all;
  * the benchmark file is in category blocks, so this is a stratified sample),
  * then at most limit (≤ 0: no limit). Compacts ps in place, updates *np. */
+/* Sampler options shared by generate, eval gen and bench: if a is one of
+ * --steps --cfg --temp --temp-end --choice-temp --bg-penalty --group, parse val
+ * into o and return 1 (-1 on a bad value, message printed); 0 if a is not one. */
+int cli_sample_opt(const char *a, const char *val, parm_sample_opts *o);
+/* Their help lines (defaults shown), indented to match the callers' usage. */
+void cli_sample_usage(FILE *f);
 void cli_subset_prompts(parm_prompt *ps, int *np, long limit, long every);
 
 /* One row of a methods table: a method's graded score and its cost per image. */

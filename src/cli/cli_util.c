@@ -94,3 +94,29 @@ void cli_subset_prompts(parm_prompt *ps, int *np, long limit, long every) {
     if (limit > 0 && limit < n) n = (int)limit;
     *np = n;
 }
+
+int cli_sample_opt(const char *a, const char *val, parm_sample_opts *o) {
+    long v;
+    double x;
+    if (!strcmp(a, "--steps")) { if (cli_int(a, val, 1, 256, &v)) return -1; o->steps = (int)v; return 1; }
+    if (!strcmp(a, "--cfg")) { if (cli_float(a, val, 0, 100, &x)) return -1; o->cfg = (float)x; return 1; }
+    if (!strcmp(a, "--temp")) { if (cli_float(a, val, 1e-3, 100, &x)) return -1; o->temp = (float)x; return 1; }
+    if (!strcmp(a, "--temp-end")) { if (cli_float(a, val, 1e-3, 100, &x)) return -1; o->temp_end = (float)x; return 1; }
+    if (!strcmp(a, "--choice-temp")) { if (cli_float(a, val, 0, 100, &x)) return -1; o->choice_temp = (float)x; return 1; }
+    if (!strcmp(a, "--bg-penalty")) { if (cli_float(a, val, -100, 100, &x)) return -1; o->bg_penalty = (float)x; return 1; }
+    if (!strcmp(a, "--group")) { if (cli_int(a, val, 0, 1, &v)) return -1; o->group_commit = (int)v; return 1; }
+    return 0;
+}
+
+void cli_sample_usage(FILE *f) {
+    parm_sample_opts d = parm_sample_defaults();
+    fprintf(f,
+            "  --steps T          decoding steps (default %d)\n"
+            "  --cfg W            classifier-free guidance scale (default %g)\n"
+            "  --temp X           sampling temperature at step 0 (default %g)\n"
+            "  --temp-end X       temperature at the last step (default %g)\n"
+            "  --choice-temp X    Gumbel noise on the confidences, annealed to 0 (default %g)\n"
+            "  --bg-penalty X     lower the confidence of background tokens by X: objects first (default %g)\n"
+            "  --group 0|1        1 = commit whole 2x2 token groups per step (default %d)\n",
+            d.steps, d.cfg, d.temp, d.temp_end, d.choice_temp, d.bg_penalty, d.group_commit);
+}

@@ -15,7 +15,6 @@
 #include "parm/pathset.h"
 
 static void eval_gen_usage(FILE *f) {
-    parm_sample_opts d = parm_sample_defaults();
     fprintf(f,
             "usage: parm eval gen [--gen W] [--n N] [--seed S] [sampler options]\n"
             "Generate one image for each of N train-split prompts and grade them: accuracy and\n"
@@ -23,20 +22,13 @@ static void eval_gen_usage(FILE *f) {
             "  --gen W           generator weights (default weights/gen.safetensors)\n"
             "  --vq W            tokenizer weights (default weights/vq.safetensors)\n"
             "  --n N             prompts (default 96)\n"
-            "  --seed S          prompt draw (default 777)\n"
-            "  --steps T         decoding steps (default %d)\n"
-            "  --cfg W           guidance scale (default %g)\n"
-            "  --temp X          temperature at step 0 (default %g)\n"
-            "  --temp-end X      temperature at the last step (default %g)\n"
-            "  --choice-temp X   Gumbel noise on confidences (default %g)\n"
-            "  --bg-penalty X    lower the confidence of background tokens by X: objects first (default %g)\n",
-            d.steps, d.cfg, d.temp, d.temp_end, d.choice_temp, d.bg_penalty);
+            "  --seed S          prompt draw (default 777)\n");
+    cli_sample_usage(f);
 }
 
 static int eval_gen(int argc, char **argv) {
     const char *genp = "weights/gen.safetensors", *vqp = "weights/vq.safetensors";
-    long n = 96, seed = 777, v;
-    double x;
+    long n = 96, seed = 777;
     parm_sample_opts o = parm_sample_defaults();
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i], *val;
@@ -47,26 +39,29 @@ static int eval_gen(int argc, char **argv) {
         else if (!strcmp(a, "--vq")) vqp = val;
         else if (!strcmp(a, "--n")) { if (cli_int(a, val, 1, 1000000, &n)) return 2; }
         else if (!strcmp(a, "--seed")) { if (cli_int(a, val, 0, 0x7fffffffL, &seed)) return 2; }
-        else if (!strcmp(a, "--steps")) { if (cli_int(a, val, 1, 256, &v)) return 2; o.steps = (int)v; }
-        else if (!strcmp(a, "--cfg")) { if (cli_float(a, val, 0, 100, &x)) return 2; o.cfg = (float)x; }
-        else if (!strcmp(a, "--temp")) { if (cli_float(a, val, 1e-3, 100, &x)) return 2; o.temp = (float)x; }
-        else if (!strcmp(a, "--temp-end")) { if (cli_float(a, val, 1e-3, 100, &x)) return 2; o.temp_end = (float)x; }
-        else if (!strcmp(a, "--choice-temp")) { if (cli_float(a, val, 0, 100, &x)) return 2; o.choice_temp = (float)x; }
-        else if (!strcmp(a, "--bg-penalty")) { if (cli_float(a, val, -100, 100, &x)) return 2; o.bg_penalty = (float)x; }
-        else return cli_unknown("eval gen", a);
+        else {
+            int k = cli_sample_opt(a, val, &o);
+            if (k < 0) return 2;
+            if (!k) return cli_unknown("eval gen", a);
+        }
     }
     parm_gen g;
     parm_vq vq;
     if (parm_gen_load(&g, genp)) return cli_fail();
     if (parm_vq_load(&vq, vqp)) { parm_gen_free(&g); return cli_fail(); }
     double acc, fill, t0 = parm_now();
-    int rc = parm_gen_evaluate(&g, &vq, (int)n, (uint64_t)seed, &o, &acc, &fill);
+    parm_score sc;
+    int rc = parm_gen_evaluate(&g, &vq, (int)n, (uint64_t)seed, &o, &acc, &fill, &sc);
     parm_gen_free(&g);
     parm_vq_free(&vq);
     if (rc) return cli_fail();
-    printf("gen eval: %ld train prompts, steps %d cfg %g temp %g->%g choice-temp %g bg-penalty %g: grader %.3f, "
-           "non-background pixels %.4f, %.1f s\n", n, o.steps, o.cfg, o.temp, o.temp_end, o.choice_temp, o.bg_penalty, acc,
-           fill, parm_now() - t0);
+    printf("gen eval: %ld train prompts, steps %d cfg %g temp %g->%g choice-temp %g bg-penalty %g group %d: grader %.3f, "
+           "non-background pixels %.4f, %.1f s\n", n, o.steps, o.cfg, o.temp, o.temp_end, o.choice_temp, o.bg_penalty,
+           o.group_commit, acc, fill, parm_now() - t0);
+    printf("  by tag:");
+    for (int t = 0; t < PARM_NTAGS; t++)
+        if (sc.n[t]) printf("  %s %.3f (%ld)", parm_tag_names[t], parm_score_tag(&sc, t), sc.n[t]);
+    printf("\n");
     return 0;
 }
 

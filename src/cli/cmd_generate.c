@@ -13,26 +13,21 @@
 #define SZ (PARM_IMG * PARM_IMG * 3)
 
 static void usage(FILE *f) {
-    parm_sample_opts d = parm_sample_defaults();
     fprintf(f,
             "usage: parm generate --prompt TEXT -o OUT.png [options]\n"
             "Generate images for a prompt of the shapes world (see `parm prompts`).\n\n"
             "  --prompt TEXT      e.g. \"a photo of a red star and a blue circle\"\n"
             "  -o, --out PATH     output PNG (N images side by side)\n"
-            "  -n N               number of images (paths), default 1; image i uses seed S+i\n"
-            "  --steps T          decoding steps (default %d)\n"
-            "  --cfg W            classifier-free guidance scale (default %g)\n"
-            "  --temp X           sampling temperature at step 0 (default %g)\n"
-            "  --temp-end X       temperature at the last step (default %g)\n"
-            "  --choice-temp X    Gumbel noise on the confidences, annealed to 0 (default %g)\n"
-            "  --bg-penalty X     lower the confidence of background tokens by X: objects first (default %g)\n"
+            "  -n N               number of images (paths), default 1; image i uses seed S+i\n");
+    cli_sample_usage(f);
+    fprintf(f,
             "  --seed S           base seed (default 0)\n"
             "  --trace PATH       PNG strip of every step's image (rows = images, columns = steps)\n"
             "  --gen PATH         generator weights (default weights/gen.safetensors)\n"
             "  --vq PATH          tokenizer weights (default weights/vq.safetensors)\n\n"
             "Test-time verification: one image, chosen among N paths (path k uses seed S+%d*k)\n"
             "  --method M         ",
-            d.steps, d.cfg, d.temp, d.temp_end, d.choice_temp, d.bg_penalty, PARM_SEARCH_SEED_STRIDE);
+            PARM_SEARCH_SEED_STRIDE);
     for (int m = 0; m < PARM_SEARCH_NMETHODS; m++) fprintf(f, "%s%s", m ? "|" : "", parm_search_methods[m].name);
     fprintf(f, "\n");
     for (int m = 0; m < PARM_SEARCH_NMETHODS; m++)
@@ -58,9 +53,8 @@ static int run_search(const parm_prompt *p, parm_gen *g, parm_vq *vq, const parm
 int cmd_generate(int argc, char **argv) {
     const char *text = NULL, *out = NULL, *trace = NULL, *genp = "weights/gen.safetensors",
                *vqp = "weights/vq.safetensors", *judge = NULL, *judge_dir = NULL;
-    long n = 1, seed = 0, v;
+    long n = 1, seed = 0;
     int method = -1, n_given = 0;
-    double x;
     parm_sample_opts so = parm_sample_defaults();
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i], *val;
@@ -81,13 +75,11 @@ int cmd_generate(int argc, char **argv) {
             }
         } else if (!strcmp(a, "-n")) { if (cli_int(a, val, 1, 256, &n)) return 2; n_given = 1; }
         else if (!strcmp(a, "--seed")) { if (cli_int(a, val, 0, 0x7fffffffL, &seed)) return 2; }
-        else if (!strcmp(a, "--steps")) { if (cli_int(a, val, 1, 256, &v)) return 2; so.steps = (int)v; }
-        else if (!strcmp(a, "--cfg")) { if (cli_float(a, val, 0, 100, &x)) return 2; so.cfg = (float)x; }
-        else if (!strcmp(a, "--temp")) { if (cli_float(a, val, 1e-3, 100, &x)) return 2; so.temp = (float)x; }
-        else if (!strcmp(a, "--temp-end")) { if (cli_float(a, val, 1e-3, 100, &x)) return 2; so.temp_end = (float)x; }
-        else if (!strcmp(a, "--choice-temp")) { if (cli_float(a, val, 0, 100, &x)) return 2; so.choice_temp = (float)x; }
-        else if (!strcmp(a, "--bg-penalty")) { if (cli_float(a, val, -100, 100, &x)) return 2; so.bg_penalty = (float)x; }
-        else return cli_unknown("generate", a);
+        else {
+            int k = cli_sample_opt(a, val, &so);
+            if (k < 0) return 2;
+            if (!k) return cli_unknown("generate", a);
+        }
     }
     if (!text || !out) { usage(stderr); return 2; }
     parm_prompt p;

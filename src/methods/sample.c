@@ -155,6 +155,12 @@ int parm_sample_step(parm_gen *g, parm_vq *vq, parm_sample_run *r) {
             }
             float logp;
             pred[gi] = sample_row(l, K, temp, &r->rng[i], &logp);
+            if (r->opts.group_commit) { /* ranked per position below */
+                cand[m].conf = logp;
+                cand[m].idx = gi;
+                m++;
+                continue;
+            }
             double u = parm_rng_uniform(&r->rng[i]);
             if (u < 1e-12) u = 1e-12;
             cand[m].conf = logp + ctemp * (float)(-log(-log(u))) - (pred[gi] == r->bg_token ? r->opts.bg_penalty : 0.0f);
@@ -163,8 +169,40 @@ int parm_sample_step(parm_gen *g, parm_vq *vq, parm_sample_run *r) {
         }
         int unmask = m - (keep_masked < m ? keep_masked : m - 1);
         if (t == T - 1) unmask = m;
-        qsort(cand, m, sizeof *cand, by_conf_desc);
-        for (int c = 0; c < unmask; c++) tok[cand[c].idx] = pred[cand[c].idx];
+        if (r->opts.group_commit) {
+            /* positions ranked by their masked tokens' mean log-prob (+ one Gumbel draw, − the
+             * background penalty when every token of it is background); whole positions are
+             * committed until at least `unmask` tokens are */
+            float sum[PARM_GEN_POS];
+            int cnt[PARM_GEN_POS], allbg[PARM_GEN_POS];
+            for (int p = 0; p < PARM_GEN_POS; p++) { sum[p] = 0; cnt[p] = 0; allbg[p] = 1; }
+            for (int c = 0; c < m; c++) {
+                int gi = cand[c].idx, p = (gi / 16 / 2) * 8 + (gi % 16) / 2;
+                sum[p] += cand[c].conf;
+                cnt[p]++;
+                allbg[p] &= pred[gi] == r->bg_token;
+            }
+            scored pc[PARM_GEN_POS];
+            int np = 0;
+            for (int p = 0; p < PARM_GEN_POS; p++) {
+                if (!cnt[p]) continue;
+                double u = parm_rng_uniform(&r->rng[i]);
+                if (u < 1e-12) u = 1e-12;
+                pc[np].conf = sum[p] / cnt[p] + ctemp * (float)(-log(-log(u))) - (allbg[p] ? r->opts.bg_penalty : 0.0f);
+                pc[np].idx = p;
+                np++;
+            }
+            qsort(pc, np, sizeof *pc, by_conf_desc);
+            int done_tok = 0;
+            for (int c = 0; c < np && done_tok < unmask; c++)
+                for (int s = 0; s < PARM_GEN_SLOTS; s++) {
+                    int gi = parm_gen_token_index(pc[c].idx, s);
+                    if (tok[gi] == K) { tok[gi] = pred[gi]; done_tok++; }
+                }
+        } else {
+            qsort(cand, m, sizeof *cand, by_conf_desc);
+            for (int c = 0; c < unmask; c++) tok[cand[c].idx] = pred[cand[c].idx];
+        }
         free(mix);
         free(cand);
     }

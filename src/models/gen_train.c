@@ -39,7 +39,8 @@ parm_gen_train_opts parm_gen_train_defaults(void) {
 }
 
 int parm_gen_evaluate(parm_gen *g, parm_vq *vq, int n, uint64_t seed, const parm_sample_opts *o, double *acc,
-                      double *fill) {
+                      double *fill, parm_score *sc) {
+    if (sc) memset(sc, 0, sizeof *sc);
     parm_rng rng;
     parm_rng_seed(&rng, seed, PARM_STREAM_PROMPT);
     uint8_t img[NPIX * 3];
@@ -50,7 +51,9 @@ int parm_gen_evaluate(parm_gen *g, parm_vq *vq, int n, uint64_t seed, const parm
         uint64_t s = (uint64_t)i;
         if (parm_sample(g, vq, &p, 1, &s, o, img, NULL)) return -1;
         char reason[256];
-        good += parm_grade(img, &p, reason, sizeof reason) == 1;
+        int ok = parm_grade(img, &p, reason, sizeof reason) == 1;
+        good += ok;
+        if (sc) parm_score_add(sc, p.tag, ok);
         for (int q = 0; q < NPIX; q++) nonbg += parm_pixel_class(img + q * 3) != 0;
     }
     *acc = (double)good / n;
@@ -151,7 +154,7 @@ int parm_gen_train(const parm_gen_train_opts *o) {
         double acc = -1, fill = -1;
         if (do_eval) {
             parm_sample_opts so = parm_sample_defaults();
-            if (parm_gen_evaluate(&g, &vq, o->eval_prompts, 777, &so, &acc, &fill)) goto done;
+            if (parm_gen_evaluate(&g, &vq, o->eval_prompts, 777, &so, &acc, &fill, NULL)) goto done;
             if (!o->quiet)
                 fprintf(stderr, "\nstep %ld eval: grader %.3f on %d train prompts, non-background pixels %.3f  (%s)\n",
                         step, acc, o->eval_prompts, fill, extra);
