@@ -13,32 +13,10 @@
 
 #include "parm.h"
 #include "test.h"
+#include "test_shell.h"
 
 static char T[] = "/tmp/parm-test-cli-XXXXXX";
 
-/* run a shell command with stdout/stderr to T/out, T/err; returns exit code */
-static int sh(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static int sh(const char *fmt, ...) {
-    char cmd[4096], full[5000];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(cmd, sizeof cmd, fmt, ap);
-    va_end(ap);
-    snprintf(full, sizeof full, "(%s) >%s/out 2>%s/err", cmd, T, T);
-    int st = system(full);
-    return WIFEXITED(st) ? WEXITSTATUS(st) : 128;
-}
-static char *slurp(const char *name) {
-    char path[512], *d = NULL;
-    snprintf(path, sizeof path, "%s/%s", T, name);
-    if (parm_read_file(path, &d, NULL)) return parm_strdup("");
-    return d;
-}
-static int lines(const char *s) {
-    int n = 0;
-    for (; *s; s++) n += *s == '\n';
-    return n;
-}
 static int exists(const char *fmt, ...) {
     char p[1024];
     va_list ap;
@@ -229,6 +207,7 @@ static void test_judge_cli(void) {
 
 int main(void) {
     if (!mkdtemp(T)) { perror("mkdtemp"); printf("0 passed, 1 failed\n"); return 1; }
+    test_shell_dir = T;
     if (access("./parm", X_OK)) { fprintf(stderr, "./parm is not built (run make test)\n"); printf("0 passed, 1 failed\n"); return 1; }
     RUN(test_help);
     RUN(test_render_and_prompts);

@@ -17,6 +17,7 @@
 #include "parm/judge.h"
 #include "parm/pathset.h"
 #include "test.h"
+#include "test_shell.h"
 
 #define SZ (PARM_IMG * PARM_IMG * 3)
 #define PIX PARM_PATHSET_PIX
@@ -532,22 +533,6 @@ static void test_evaluate_pathset(void) {
 }
 
 /* ---- the command line ---- */
-static int sh(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static int sh(const char *fmt, ...) {
-    char cmd[4096], full[5000];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(cmd, sizeof cmd, fmt, ap);
-    va_end(ap);
-    snprintf(full, sizeof full, "(%s) >%s/out 2>%s/err", cmd, D, D);
-    int st = system(full);
-    return WIFEXITED(st) ? WEXITSTATUS(st) : 128;
-}
-static char *slurp(const char *name) {
-    char *d = NULL;
-    if (parm_read_file(tmp(name), &d, NULL)) return parm_strdup("");
-    return d;
-}
 
 static void test_cli(void) {
     if (access("./parm", X_OK)) { CHECK(0, "./parm is not built (run make test)"); return; }
@@ -616,6 +601,7 @@ static void test_cli(void) {
 
 int main(void) {
     if (!mkdtemp(D)) { perror("mkdtemp"); printf("0 passed, 1 failed\n"); return 1; }
+    test_shell_dir = D;
     RUN(test_reading);
     RUN(test_generate_roundtrip);
     RUN(test_corrupt_files);

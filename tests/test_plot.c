@@ -15,31 +15,10 @@
 
 #include "parm.h"
 #include "test.h"
+#include "test_shell.h"
 
 static char T[] = "/tmp/parm-test-plot-XXXXXX";
 
-static int sh(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static int sh(const char *fmt, ...) {
-    char cmd[4096], full[5000];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(cmd, sizeof cmd, fmt, ap);
-    va_end(ap);
-    snprintf(full, sizeof full, "(%s) >%s/out 2>%s/err", cmd, T, T);
-    int st = system(full);
-    return WIFEXITED(st) ? WEXITSTATUS(st) : 128;
-}
-static char *slurp(const char *name) {
-    char path[512], *d = NULL;
-    snprintf(path, sizeof path, "%s/%s", T, name);
-    if (parm_read_file(path, &d, NULL)) return parm_strdup("");
-    return d;
-}
-static int lines(const char *s) {
-    int n = 0;
-    for (; *s; s++) n += *s == '\n';
-    return n;
-}
 static void put_file(const char *name, const char *text) {
     char path[512];
     snprintf(path, sizeof path, "%s/%s", T, name);
@@ -354,6 +333,7 @@ static void test_cli(void) {
 
 int main(void) {
     if (!mkdtemp(T)) { perror("mkdtemp"); return 1; }
+    test_shell_dir = T;
     RUN(test_png_size_and_colours);
     RUN(test_font);
     RUN(test_bad_input);

@@ -17,6 +17,7 @@
 
 #include "parm.h"
 #include "test.h"
+#include "test_shell.h"
 
 #define GEN_FIXTURE "tests/fixtures/gen_small.safetensors"
 #define SZ ((size_t)PARM_IMG * PARM_IMG * 3)
@@ -352,24 +353,6 @@ static void test_live_equals_replay(void) {
     CHECK(early > 0 && survivors > 0 && fallbacks > 0, "the PARM judge should stop paths early, keep some and fall back");
 }
 
-/* run a shell command, stdout to dir/out, stderr to dir/err; exit code */
-static int sh(const char *cmd) {
-    char full[4096];
-    snprintf(full, sizeof full, "(%s) >%s/out 2>%s/err", cmd, dir, dir);
-    int st = system(full);
-    return WIFEXITED(st) ? WEXITSTATUS(st) : 128;
-}
-static char *slurp(const char *name) {
-    char path[600], *d = NULL;
-    snprintf(path, sizeof path, "%s/%s", dir, name);
-    if (parm_read_file(path, &d, NULL)) return parm_strdup("");
-    return d;
-}
-static int count_lines(const char *s) {
-    int n = 0;
-    for (; *s; s++) n += *s == '\n';
-    return n;
-}
 
 /* The shipped generator through ./parm, with random judges in dir/judges. */
 static void test_cli(void) {
@@ -387,7 +370,7 @@ static void test_cli(void) {
     /* generate: the chosen image and the costs; baseline = the plain generator */
     snprintf(cmd, sizeof cmd, "./parm generate --prompt 'a photo of a red star' --method parm -n 3 --steps 4 "
              "--judge-dir %s -o %s/g.png --trace %s/t.png", jd, dir, dir);
-    CHECK(sh(cmd) == 0, "generate --method parm");
+    CHECK(sh("%s", cmd) == 0, "generate --method parm");
     char *o = slurp("out");
     CHECK(strstr(o, "chose path") && strstr(o, "generator forward passes") && strstr(o, "judge calls"), "%s", o);
     free(o);
@@ -399,7 +382,7 @@ static void test_cli(void) {
     free(a);
     snprintf(cmd, sizeof cmd, "./parm generate --prompt 'a photo of a red star' --method baseline --steps 4 -o %s/a.png "
              "&& ./parm generate --prompt 'a photo of a red star' --steps 4 -o %s/b.png", dir, dir);
-    CHECK(sh(cmd) == 0, "generate baseline / plain");
+    CHECK(sh("%s", cmd) == 0, "generate baseline / plain");
     snprintf(pa, sizeof pa, "%s/a.png", dir);
     snprintf(pb, sizeof pb, "%s/b.png", dir);
     CHECK(parm_png_read(pa, &a, &w, &h) == 0 && parm_png_read(pb, &b, &w2, &h2) == 0 && w == w2 && h == h2 &&
@@ -409,32 +392,32 @@ static void test_cli(void) {
     /* bad values: one line quoting the value and listing the choices */
     CHECK(sh("./parm generate --prompt 'a photo of a red star' --method best -o x.png") == 2, "bad method exits 2");
     o = slurp("err");
-    CHECK(strstr(o, "'best'") && strstr(o, "parm, oracle") && count_lines(o) == 1, "%s", o);
+    CHECK(strstr(o, "'best'") && strstr(o, "parm, oracle") && lines(o) == 1, "%s", o);
     free(o);
     CHECK(sh("./parm bench --method all --curve 1,zz") == 2, "bad curve exits 2");
     o = slurp("err");
-    CHECK(strstr(o, "'1,zz'") && count_lines(o) == 1, "%s", o);
+    CHECK(strstr(o, "'1,zz'") && lines(o) == 1, "%s", o);
     free(o);
     /* bench --method parm (live) == its column in bench --method all (replay) */
     const char *common = "--prompts 2 --images-per-prompt 2 --steps 3 --json";
     snprintf(cmd, sizeof cmd, "./parm bench --method parm -n 3 --judge-dir %s --out %s/live %s", jd, dir, common);
-    CHECK(sh(cmd) == 0, "bench --method parm");
+    CHECK(sh("%s", cmd) == 0, "bench --method parm");
     char *live = slurp("out");
     CHECK(strstr(live, "\"method\": \"parm\", \"n\": 3") && strstr(live, "\"gen_forwards_per_image\"") &&
               strstr(live, "\"judge_calls_per_image\"") && strstr(live, "\"seconds_per_image\"") &&
-              count_lines(live) == 1, "%s", live);
+              lines(live) == 1, "%s", live);
     snprintf(cmd, sizeof cmd, "./parm bench --method all -n 3 --curve 1,3 --judge-dir %s --out %s/all "
              "--plot %s/curve.png %s", jd, dir, dir, common);
-    CHECK(sh(cmd) == 0, "bench --method all");
+    CHECK(sh("%s", cmd) == 0, "bench --method all");
     char *all = slurp("out");
-    CHECK(count_lines(all) == 1 + 4 * 2 + 2, "want 11 JSON lines (baseline once, 5 methods x 2 n): %s", all);
+    CHECK(lines(all) == 1 + 4 * 2 + 2, "want 11 JSON lines (baseline once, 5 methods x 2 n): %s", all);
     /* --plot: the scaling curve; `parm plot` of the printed JSON lines redraws the same PNG */
     char pj[700];
     snprintf(pj, sizeof pj, "%s/all.jsonl", dir);
     FILE *jf = fopen(pj, "w");
     if (jf) { fputs(all, jf); fclose(jf); }
     snprintf(cmd, sizeof cmd, "./parm plot --json %s -o %s/curve2.png", pj, dir);
-    CHECK(jf && sh(cmd) == 0, "parm plot of bench --json lines");
+    CHECK(jf && sh("%s", cmd) == 0, "parm plot of bench --json lines");
     snprintf(pa, sizeof pa, "%s/curve.png", dir);
     snprintf(pb, sizeof pb, "%s/curve2.png", dir);
     CHECK(parm_png_read(pa, &a, &w, &h) == 0 && parm_png_read(pb, &b, &w2, &h2) == 0 && w == 640 && h == 420 &&
@@ -455,7 +438,7 @@ static void test_cli(void) {
         char p[800];
         snprintf(p, sizeof p, "%s/all/%s/results.jsonl", dir, parm_search_methods[m].name);
         char *d = NULL;
-        CHECK(parm_read_file(p, &d, NULL) == 0 && count_lines(d) == 4, "%s", p);
+        CHECK(parm_read_file(p, &d, NULL) == 0 && lines(d) == 4, "%s", p);
         free(d);
     }
     for (int i = 0; i < 2; i++)
@@ -473,17 +456,18 @@ static void test_cli(void) {
     /* a missing judge is a note in all mode, an error for the method itself */
     snprintf(cmd, sizeof cmd, "./parm bench --method all -n 2 --prompts 1 --images-per-prompt 1 --steps 2 "
              "--judge-dir %s/none --out %s/skip --json", dir, dir);
-    CHECK(sh(cmd) == 0, "bench all without judges");
+    CHECK(sh("%s", cmd) == 0, "bench all without judges");
     o = slurp("err");
     CHECK(strstr(o, "skipping parm") && strstr(o, "judge_parm.safetensors"), "%s", o);
     free(o);
     o = slurp("out");
-    CHECK(count_lines(o) == 3, "baseline + oracle x 2: %s", o);
+    CHECK(lines(o) == 3, "baseline + oracle x 2: %s", o);
     free(o);
 }
 
 int main(void) {
     if (!mkdtemp(dir)) { perror("mkdtemp"); return 1; }
+    test_shell_dir = dir;
     parm_vq_config vc = {.width = 8, .dim = 4, .ncodes = 16, .beta = 0.25f};
     models_ok = parm_gen_load(&G, GEN_FIXTURE) == 0 && parm_vq_init(&VQ, &vc, 3) == 0;
     if (!models_ok) {

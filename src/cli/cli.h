@@ -31,6 +31,8 @@ int cli_print_score(const parm_score *sc, int json);
 int cli_sample_opt(const char *a, const char *val, parm_sample_opts *o);
 /* Their help lines (defaults shown), indented to match the callers' usage. */
 void cli_sample_usage(FILE *f);
+/* --layout NAME: canonical or free; -1 with a message quoting the bad name. */
+int cli_layout(const char *name, parm_layout *out);
 void cli_subset_prompts(parm_prompt *ps, int *np, long limit, long every);
 
 /* One row of a methods table: a method's graded score and its cost per image. */

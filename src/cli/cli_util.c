@@ -120,3 +120,13 @@ void cli_sample_usage(FILE *f) {
             "  --group 0|1        1 = commit whole 2x2 token groups per step (default %d)\n",
             d.steps, d.cfg, d.temp, d.temp_end, d.choice_temp, d.bg_penalty, d.group_commit);
 }
+
+int cli_layout(const char *name, parm_layout *out) {
+    if (!strcmp(name, "canonical")) *out = parm_layout_canonical;
+    else if (!strcmp(name, "free")) *out = parm_layout_free;
+    else {
+        fprintf(stderr, "parm: error: --layout '%s' is not one of: canonical, free\n", name);
+        return -1;
+    }
+    return 0;
+}

@@ -177,12 +177,7 @@ static int eval_judge(int argc, char **argv) {
             set = v;
         } else if (!strcmp(a, "--layout")) {
             gt_opts = 1;
-            if (!strcmp(v, "canonical")) layout = parm_layout_canonical;
-            else if (!strcmp(v, "free")) layout = parm_layout_free;
-            else {
-                fprintf(stderr, "parm: error: --layout '%s' is not one of: canonical, free\n", v);
-                return 2;
-            }
+            if (cli_layout(v, &layout)) return 2;
         } else return cli_unknown("eval judge", a);
     }
     if (data && gt_opts) {

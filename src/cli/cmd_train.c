@@ -153,15 +153,7 @@ static int gen_opt(void *ctx, const char *a, const char *v) {
     if (!strcmp(a, "--cond-drop")) { if (cli_float(a, v, 0, 1, &x)) return -1; o->cond_drop = (float)x; return 1; }
     if (!strcmp(a, "--vq")) { o->vq_path = v; return 1; }
     if (!strcmp(a, "--init")) { o->init = v; return 1; }
-    if (!strcmp(a, "--layout")) {
-        if (!strcmp(v, "canonical")) o->layout = parm_layout_canonical;
-        else if (!strcmp(v, "free")) o->layout = parm_layout_free;
-        else {
-            fprintf(stderr, "parm: error: --layout '%s' is not one of: canonical, free\n", v);
-            return -1;
-        }
-        return 1;
-    }
+    if (!strcmp(a, "--layout")) return cli_layout(v, &o->layout) ? -1 : 1;
     return 0;
 }
 
@@ -245,15 +237,7 @@ static int judge_opt(void *ctx, const char *a, const char *v) {
         o->zs_frac = (float)x;
         return 1;
     }
-    if (!strcmp(a, "--layout")) {
-        if (!strcmp(v, "canonical")) o->layout = parm_layout_canonical;
-        else if (!strcmp(v, "free")) o->layout = parm_layout_free;
-        else {
-            fprintf(stderr, "parm: error: --layout '%s' is not one of: canonical, free\n", v);
-            return -1;
-        }
-        return 1;
-    }
+    if (!strcmp(a, "--layout")) return cli_layout(v, &o->layout) ? -1 : 1;
     return 0;
 }
 
