@@ -25,6 +25,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "bench_util.h"
 #include "parm.h"
 #include "parm/gen.h"
 
@@ -33,14 +34,6 @@
 
 static const char *GEN_PATH = "weights/gen.safetensors", *VQ_PATH = "weights/vq.safetensors";
 
-static int cmp_double(const void *a, const void *b) {
-    double x = *(const double *)a, y = *(const double *)b;
-    return x < y ? -1 : x > y;
-}
-static double median(double *t, int n) {
-    qsort(t, (size_t)n, sizeof *t, cmp_double);
-    return t[n / 2];
-}
 
 /* one table row; torch columns "-" when the peer did not run */
 static void print_row(const char *name, double c_ms, double torch_ms, double gflops) {

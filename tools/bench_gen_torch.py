@@ -23,31 +23,16 @@ prints, medians over REPS (after 2 warm-up calls):
   torch fwd B <b> ms <x>        one line per forward batch
   torch train B <b> ms <x>"""
 import math
+import os
 import sys
-import time
 
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-
-class Block(nn.Module):
-    def __init__(self, C, NH, FF):
-        super().__init__()
-        self.NH = NH
-        self.ln1, self.ln2 = nn.LayerNorm(C), nn.LayerNorm(C)
-        self.qkv, self.proj = nn.Linear(C, 3 * C), nn.Linear(C, C)
-        self.fc, self.fcproj = nn.Linear(C, FF), nn.Linear(FF, C)
-
-    def forward(self, x, mask):  # x [B,T,C], mask [B,1,T,T] bool (True = may attend)
-        B, T, C = x.shape
-        q, k, v = self.qkv(self.ln1(x)).split(C, dim=2)
-        q, k, v = (t.view(B, T, self.NH, C // self.NH).transpose(1, 2) for t in (q, k, v))
-        att = (q @ k.transpose(-2, -1)) * (1.0 / math.sqrt(C // self.NH))
-        att = att.masked_fill(~mask, float("-inf")).softmax(dim=-1)  # every row sees >= 1 key
-        y = (att @ v).transpose(1, 2).reshape(B, T, C)
-        x = x + self.proj(y)
-        return x + self.fcproj(F.gelu(self.fc(self.ln2(x)), approximate="tanh"))
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from bench_engine_torch import Block  # noqa: E402  (the same pre-norm block)
+from bench_engine_torch import median_ms as timed_median_ms  # noqa: E402
 
 
 class Gen(nn.Module):
@@ -98,14 +83,8 @@ def inputs(B, lens, TT, V, K, masked):
 
 def median_ms(fn, reps):
     fn()
-    fn()
-    ts = []
-    for _ in range(reps):
-        t0 = time.perf_counter()
-        fn()
-        ts.append((time.perf_counter() - t0) * 1e3)
-    ts.sort()
-    return ts[len(ts) // 2]
+    fn()  # warm-up
+    return timed_median_ms(fn, reps)
 
 
 def main():
