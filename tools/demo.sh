@@ -11,6 +11,8 @@ mkdir -p "$out"
 prompt="a photo of a red star and a blue circle"
 ./parm generate --prompt "$prompt" -n 4 --seed 0 -o "$out/generated.png" --trace "$out/trace.png"
 echo "demo: \"$prompt\" -> $out/generated.png (4 images), step images -> $out/trace.png"
+./parm generate --prompt "$prompt" --method orm -n 8 --seed 0 -o "$out/best-of-8.png"
+echo "demo: the fine-tuned ORM's pick of 8 paths -> $out/best-of-8.png"
 prompts=(
   "a photo of a star"
   "a photo of a circle and an arrow"
