@@ -197,6 +197,13 @@ static void test_judge_cli(void) {
           "exported checkpoint judges differently from the final weights:\n%s%s", o2, o3);
     free(o2); free(o3);
     CHECK(sh("./parm export vae --ckpt x --like y -o z") == 2, "unknown model exits 2");
+    /* PARM's gates: values outside [0, 1] are refused before anything runs */
+    CHECK(sh("./parm bench --method parm --potential-thresh 2") == 2, "bench --potential-thresh 2 exits 2");
+    e = slurp("err");
+    CHECK(strstr(e, "'2'") != NULL, "quotes the bad value: %s", e);
+    free(e);
+    CHECK(sh("./parm generate --prompt 'a photo of a star' --method parm --clarity-thresh -1 -o %s/x.png", T) == 2,
+          "generate --clarity-thresh -1 exits 2");
     CHECK(sh("./parm export gen --ckpt %s/j.ckpt -o %s/x.safetensors", T, T) == 2, "missing --like exits 2");
     CHECK(sh("./parm export gen --ckpt %s/j.ckpt --like weights/gen.safetensors -o %s/x.safetensors", T, T) == 1,
           "a judge checkpoint into a generator is refused");

@@ -68,6 +68,8 @@ int bench_replay(const bench_replay_opts *o) {
         so.n = o->N;
         so.sample.steps = o->steps;
         so.judge_dir = o->judge_dir;
+        so.clarity_thresh = o->clarity_thresh;
+        so.potential_thresh = o->potential_thresh;
         const parm_search_method_info *mi = &parm_search_methods[m];
         char jp[512];
         struct stat st;

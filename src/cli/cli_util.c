@@ -130,3 +130,11 @@ int cli_layout(const char *name, parm_layout *out) {
     }
     return 0;
 }
+
+int cli_parm_thresh_opt(const char *a, const char *val, float *clarity, float *potential) {
+    double x;
+    if (strcmp(a, "--clarity-thresh") && strcmp(a, "--potential-thresh")) return 0;
+    if (cli_float(a, val, 0, 1, &x)) return -1;
+    *(!strcmp(a, "--clarity-thresh") ? clarity : potential) = (float)x;
+    return 1;
+}

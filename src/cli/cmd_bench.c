@@ -161,6 +161,8 @@ static void usage(FILE *f) {
                "                         PNG as `parm plot --json` of this run's --json lines\n"
                "  --judge PATH           judge weights of a single method (default DIR/judge_<method>.safetensors)\n"
                "  --judge-dir DIR        folder of the judges' default weights (default weights)\n"
+               "  --clarity-thresh X     parm: a step is clear when P(clear) >= X (default 0.5)\n"
+               "  --potential-thresh X   parm: a clear path is stopped when P(potential) < X (default 0.5)\n"
                "  --steps T              decoding steps (default %d)\n"
                "  --out DIR              output folder (default out/bench-NAME; all: one folder per method\n"
                "                         under it, images at the largest n)\n"
@@ -208,10 +210,17 @@ int cmd_bench(int argc, char **argv) {
                *judge_dir = NULL;
     long per = 4, seed = 0, npaths = -1, steps = parm_sample_defaults().steps, limit = -1, every = 1;
     int json = 0;
+    const parm_search_opts sd = parm_search_defaults(PARM_SEARCH_PARM);
+    float clarity_thresh = sd.clarity_thresh, potential_thresh = sd.potential_thresh;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i], *v;
+        int k;
         if (!strcmp(a, "--help") || !strcmp(a, "-h")) { usage(stdout); return 0; }
         else if (!strcmp(a, "--json")) json = 1;
+        else if ((!strcmp(a, "--clarity-thresh") || !strcmp(a, "--potential-thresh"))) {
+            if (!(v = cli_value(argc, argv, i++))) return 2;
+            if ((k = cli_parm_thresh_opt(a, v, &clarity_thresh, &potential_thresh)) < 0) return 2;
+        }
         else if (!strcmp(a, "--method")) { if (!(v = cli_value(argc, argv, i++))) return 2; method = v; }
         else if (!strcmp(a, "--out") || !strcmp(a, "-o")) { if (!(v = cli_value(argc, argv, i++))) return 2; out = v; }
         else if (!strcmp(a, "--metadata")) { if (!(v = cli_value(argc, argv, i++))) return 2; meta = v; }
@@ -269,6 +278,8 @@ int cmd_bench(int argc, char **argv) {
     so.sample.steps = (int)steps;
     so.judge = judge;
     so.judge_dir = judge_dir;
+    so.clarity_thresh = clarity_thresh;
+    so.potential_thresh = potential_thresh;
     if (npaths > 0 && search != PARM_SEARCH_BASELINE) so.n = (int)npaths;
     if (all) {
         int curve[PARM_SEARCH_MAX_PATHS], ncurve;
@@ -282,7 +293,8 @@ int cmd_bench(int argc, char **argv) {
         bench_replay_opts ro = {.meta = meta, .out = out ? out : "out/bench-all", .per = (int)per,
                                 .seed = (uint64_t)seed, .N = N, .curve = curve, .ncurve = ncurve,
                                 .judge_dir = judge_dir, .steps = (int)steps, .limit = (int)limit, .every = (int)every,
-                                .json = json, .plot = plot};
+                                .json = json, .plot = plot, .clarity_thresh = clarity_thresh,
+                                .potential_thresh = potential_thresh};
         return bench_replay(&ro);
     }
     char default_out[256];
