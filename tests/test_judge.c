@@ -15,6 +15,18 @@
 #define FIXTURE "tests/fixtures/judge_small.safetensors"
 #define SZ (PARM_IMG * PARM_IMG * 3)
 
+/* every parameter grad of j against the fixture tensors PREFIX<name> */
+static void check_grads(parm_judge *j, const parm_st_file *f, const char *prefix) {
+    for (int i = 0; i < j->p.n; i++) {
+        char name[160];
+        snprintf(name, sizeof name, "%s%s", prefix, j->p.views[i].name);
+        float *want = parm_st_alloc_f32(f, name, NULL);
+        CHECK(want != NULL, "%s missing", name);
+        if (want) CHECK_CLOSE(name, parm_g(&j->p, i), want, (long)j->p.views[i].numel, 1e-6f, 1e-3f);
+        free(want);
+    }
+}
+
 static void test_forward_backward_matches_pytorch(void) {
     parm_judge j;
     parm_st_file f;
@@ -46,14 +58,7 @@ static void test_forward_backward_matches_pytorch(void) {
     CHECK_CLOSE("logits", j.logits, logits, B, 2e-5f, 1e-5f);
     float l = parm_judge_loss_backward(&j, lab, w, B);
     CHECK_CLOSE("loss", &l, loss, 1, 1e-6f, 1e-5f);
-    for (int i = 0; i < j.p.n; i++) {
-        char name[160];
-        snprintf(name, sizeof name, "grad.%s", j.p.views[i].name);
-        float *want = parm_st_alloc_f32(&f, name, NULL);
-        CHECK(want != NULL, "%s missing", name);
-        if (want) CHECK_CLOSE(name, parm_g(&j.p, i), want, (long)j.p.views[i].numel, 1e-6f, 1e-3f);
-        free(want);
-    }
+    check_grads(&j, &f, "grad.");
     /* caption completion: masked words through the tied text embedding */
     int ids2[B * 8], words[B * 8];
     CHECK(parm_st_read_i32(&f, "in.text2", ids2, 2, ts) == 0, "%s", parm_last_error());
@@ -67,14 +72,7 @@ static void test_forward_backward_matches_pytorch(void) {
         float wl = -1, l2 = parm_judge_loss_backward_aux(&j, lab, w, words, ww[0], B, &wl);
         CHECK_CLOSE("loss2", &l2, loss2, 1, 1e-6f, 1e-5f);
         CHECK_CLOSE("word_loss", &wl, wl_want, 1, 1e-6f, 1e-5f);
-        for (int i = 0; i < j.p.n; i++) {
-            char name[160];
-            snprintf(name, sizeof name, "grad2.%s", j.p.views[i].name);
-            float *want = parm_st_alloc_f32(&f, name, NULL);
-            CHECK(want != NULL, "%s missing", name);
-            if (want) CHECK_CLOSE(name, parm_g(&j.p, i), want, (long)j.p.views[i].numel, 1e-6f, 1e-3f);
-            free(want);
-        }
+        check_grads(&j, &f, "grad2.");
     }
     free(ww); free(loss2); free(wl_want);
     free(cls); free(lab); free(w); free(logits); free(loss);
