@@ -186,7 +186,6 @@ int parm_judge_train(const parm_judge_train_opts *o, parm_judge_train_stats *st)
             labels[b] = ex[b].label;
             memcpy(rgb + (size_t)b * NPIX * 3, ex[b].rgb, NPIX * 3);
             if (parm_text_encode(ex[b].caption.text, ids + b * Tt, Tt) < 0) goto done;
-            bce_w[b] = 1.0f;
         }
         for (int i = 0; i < BW * Tt; i++) words[i] = -1;
         int nb = B; /* rows in this step: B examples + completion rows */
