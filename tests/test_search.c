@@ -9,6 +9,7 @@
  * CLI (./parm, built by `make test` first): generate --method, bench with a
  * search method and bench --method all (replay) agree, bad values rejected;
  * bench --plot draws the same PNG as `parm plot` of its --json lines. */
+#include <math.h>
 #include <stdlib.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -302,7 +303,7 @@ static void test_live_equals_replay(void) {
     if (test_checks_failed_) return;
     static uint8_t live_img[NIMG * SZ], rep_img[SZ];
     static parm_search_result lr[NIMG], rr;
-    int compared = 0, stops = 0, early = 0, survivors = 0, fallbacks = 0;
+    int compared = 0, stops = 0, early = 0, survivors = 0, fallbacks = 0, rel_checked = 0, rel_early = 0;
     for (int pi = 0; pi < 2; pi++) {
         parm_prompt p;
         CHECK(parm_prompt_parse(prompts[pi], &p) == 0, "%s", parm_last_error());
@@ -315,12 +316,13 @@ static void test_live_equals_replay(void) {
         float clar = quantile_prob(jp[PARM_SEARCH_PARM], PARM_Q_CLARITY, rec, NIMG, 0.5);
         float pot = quantile_prob(jp[PARM_SEARCH_PARM], PARM_Q_POTENTIAL, rec, NIMG, 0.9);
         CHECK(clar == clar && pot == pot, "%s", parm_last_error());
-        for (int i = 0; i < nm; i++) {
-            int m = methods[i];
+        for (int i = 0; i < nm + 1; i++) { /* the last: PARM with the relative gate (keep) alone */
+            const int m = i < nm ? methods[i] : PARM_SEARCH_PARM, rel = i == nm;
             parm_searcher live, rep;
             parm_search_opts o = opts(m, N, T, jp[m]);
             o.clarity_thresh = clar;
-            o.potential_thresh = pot;
+            o.potential_thresh = rel ? 0.0f : pot;
+            o.keep = rel ? 0.34f : 0.0f;
             CHECK(parm_search_open(&rep, NULL, NULL, &o) == 0, "%s", parm_last_error());
             for (int n = 1; n <= N && !test_checks_failed_; n++) {
                 o.n = n;
@@ -342,6 +344,21 @@ static void test_live_equals_replay(void) {
                         survivors += rr.survivors;
                         fallbacks += rr.fallback;
                     }
+                    if (rel) { /* survivors: exactly the best N' = round(0.34 n) by P(potential) */
+                        const int keep = (int)fmaxf(1.0f, floorf(0.34f * n + 0.5f));
+                        int ok = rr.survivors == keep;
+                        for (int k = 0; k < rr.n; k++) {
+                            int above = 0;
+                            for (int q = 0; q < rr.n; q++)
+                                above += rr.path[q].potential > rr.path[k].potential ||
+                                         (rr.path[q].potential == rr.path[k].potential && q < k);
+                            ok &= (rr.path[k].stop_step < 0) == (above < keep);
+                        }
+                        rel_checked += ok;
+                        rel_early += rr.gen_forwards < (long)n * T;
+                        CHECK(ok, "keep 0.34, n=%d image %d: %d survivors, not the top %d by potential", n, j,
+                              rr.survivors, keep);
+                    }
                 }
             }
             parm_search_close(&rep);
@@ -351,6 +368,9 @@ static void test_live_equals_replay(void) {
     printf("    %d live/replay results compared; parm: %d path stops (%d before the last step), %d survivors, "
            "%d fallbacks\n", compared, stops, early, survivors, fallbacks);
     CHECK(early > 0 && survivors > 0 && fallbacks > 0, "the PARM judge should stop paths early, keep some and fall back");
+    printf("    parm keep 0.34: %d results with the top N' by potential as survivors, %d with forwards saved\n",
+           rel_checked, rel_early);
+    CHECK(rel_early > 0, "the relative gate never stopped a path before its last step");
 }
 
 

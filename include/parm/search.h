@@ -60,11 +60,14 @@ typedef struct {
     int n;                   /* paths per image (baseline: always 1) */
     parm_sample_opts sample; /* schedule and step rule */
     float clarity_thresh;    /* PARM: clear when P(clarity) ≥ this (0.5) */
-    float potential_thresh;  /* PARM: terminated when P(potential) < this (0.5) */
+    float potential_thresh;  /* PARM: terminated when P(potential) < this (absolute "no potential") */
+    float keep;              /* PARM: > 0: also terminate a clear path once N' = max(1, round(keep·n))
+                                other paths have a higher P(potential) (best-of-N' survivors); 0 = off */
     const char *judge;       /* judge weights; NULL = weights/judge_<variant>.safetensors */
     const char *judge_dir;   /* folder of the default judge weights; NULL = "weights" */
 } parm_search_opts;
-/* Defaults for a method: n 10 (baseline 1), the sampler's defaults, thresholds 0.5. */
+/* Defaults for a method: n 10 (baseline 1), the sampler's defaults, and PARM's
+ * gate (see parm_search_defaults in search.c for the values and where they come from). */
 parm_search_opts parm_search_defaults(int method);
 
 /* What a method learned about one path (a function of that path alone). */

@@ -7,7 +7,9 @@
  * Scores per category, overall, and cost per image per (method, n); GenEval
  * folders <out>/<method>/… with results.jsonl at the largest n; --plot: the
  * scaling curve PNG (cmd_plot.c). Methods whose judge weights are missing
- * are skipped with a note. */
+ * are skipped with a note. --sweep adds PARM rows under other gate settings
+ * (keep, potential threshold): the gate only reorders cached verdicts, so a
+ * sweep costs no extra judge calls (for tuning on train-prompt sets). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,6 +20,7 @@
 
 #define SZ ((size_t)PARM_IMG * PARM_IMG * 3)
 #define NM PARM_SEARCH_NMETHODS
+#define MAX_SWEEP 32
 
 typedef struct {
     parm_score score;
@@ -56,7 +59,9 @@ int bench_replay(const bench_replay_opts *o) {
     parm_gen g;
     parm_vq vq;
     int have_g = 0, have_vq = 0;
-    cell(*cells)[PARM_SEARCH_MAX_PATHS] = parm_calloc(NM, sizeof *cells);
+    const int nsw = o->nsweep < MAX_SWEEP ? o->nsweep : MAX_SWEEP;
+    char swname[MAX_SWEEP][32];
+    cell(*cells)[PARM_SEARCH_MAX_PATHS] = parm_calloc(NM + nsw, sizeof *cells);
     parm_grade_item *items[NM] = {0};
     parm_search_record rec;
     memset(&rec, 0, sizeof rec);
@@ -68,8 +73,9 @@ int bench_replay(const bench_replay_opts *o) {
         so.n = o->N;
         so.sample.steps = o->steps;
         so.judge_dir = o->judge_dir;
-        so.clarity_thresh = o->clarity_thresh;
-        so.potential_thresh = o->potential_thresh;
+        so.clarity_thresh = o->gate.clarity_thresh;
+        so.potential_thresh = o->gate.potential_thresh;
+        so.keep = o->gate.keep;
         const parm_search_method_info *mi = &parm_search_methods[m];
         char jp[512];
         struct stat st;
@@ -117,6 +123,22 @@ int bench_replay(const bench_replay_opts *o) {
                     parm_score_add(&x->score, ps[i].tag, parm_grade(rgb, &ps[i], NULL, 0) == 1);
                     x->forwards += res.gen_forwards;
                     x->judge_calls += res.judge_calls;
+                    if (c == nc - 1 && m == PARM_SEARCH_PARM) /* the sweep: other gates, same verdicts */
+                        for (int w = 0; w < nsw; w++) {
+                            const parm_search_opts saved = s[m].o;
+                            s[m].o.keep = o->sweep_keep[w];
+                            s[m].o.potential_thresh = o->sweep_pot[w];
+                            for (int c2 = 0; c2 < nc; c2++) {
+                                parm_search_result r2;
+                                uint8_t rgb2[SZ];
+                                if (parm_search_replay(&s[m], &rec, o->curve[c2], rgb2, &r2)) goto fail;
+                                cell *y = &cells[NM + w][c2];
+                                parm_score_add(&y->score, ps[i].tag, parm_grade(rgb2, &ps[i], NULL, 0) == 1);
+                                y->forwards += r2.gen_forwards;
+                                y->judge_calls += r2.judge_calls;
+                            }
+                            s[m].o = saved;
+                        }
                     if (c == nc - 1) { /* the folder: the largest n */
                         parm_grade_item *it = &items[m][k];
                         it->prompt = ps[i];
@@ -134,7 +156,7 @@ int bench_replay(const bench_replay_opts *o) {
     parm_progress_end(&prog, nimg, NULL);
     /* seconds: the unit costs measured over the whole run (see parm_search_replay) */
     const double per_fwd = gen_forwards ? gen_seconds / gen_forwards : 0;
-    bench_row *rows = parm_malloc(sizeof *rows * NM * o->ncurve);
+    bench_row *rows = parm_malloc(sizeof *rows * (NM + nsw) * o->ncurve);
     int nrows = 0;
     if (!rows) goto fail;
     for (int m = 0; m < NM; m++) {
@@ -157,6 +179,18 @@ int bench_replay(const bench_replay_opts *o) {
                              .seconds_estimated = 1};
             b->seconds = b->forwards * per_fwd + b->judge_calls * per_call;
         }
+        if (m == PARM_SEARCH_PARM)
+            for (int w = 0; w < nsw; w++) {
+                snprintf(swname[w], sizeof swname[w], "parm@%g/%g", o->sweep_keep[w], o->sweep_pot[w]);
+                for (int c = 0; c < o->ncurve; c++) {
+                    const cell *x = &cells[NM + w][c];
+                    bench_row *b = &rows[nrows++];
+                    *b = (bench_row){.method = swname[w], .n = o->curve[c], .score = x->score,
+                                     .forwards = (double)x->forwards / nimg, .judge_calls = (double)x->judge_calls / nimg,
+                                     .seconds_estimated = 1};
+                    b->seconds = b->forwards * per_fwd + b->judge_calls * per_call;
+                }
+            }
     }
     if (o->json) {
         for (int r = 0; r < nrows; r++)

@@ -31,9 +31,11 @@ int cli_print_score(const parm_score *sc, int json);
 int cli_sample_opt(const char *a, const char *val, parm_sample_opts *o);
 /* Their help lines (defaults shown), indented to match the callers' usage. */
 void cli_sample_usage(FILE *f);
-/* PARM's gates: --clarity-thresh X / --potential-thresh X in [0, 1] into o
- * (1 consumed, -1 bad value with a message, 0 not one of them). */
-int cli_parm_thresh_opt(const char *a, const char *val, float *clarity, float *potential);
+/* PARM's gate: --clarity-thresh X / --potential-thresh X / --keep F, each in
+ * [0, 1], into o (1 consumed, -1 bad value with a message, 0 not one of them). */
+int cli_parm_gate_opt(const char *a, const char *val, parm_search_opts *o);
+/* Their help lines (defaults shown), each line prefixed with indent. */
+void cli_parm_gate_usage(FILE *f, const char *indent);
 /* --layout NAME: canonical or free; -1 with a message quoting the bad name. */
 int cli_layout(const char *name, parm_layout *out);
 void cli_subset_prompts(parm_prompt *ps, int *np, long limit, long every);
@@ -65,7 +67,9 @@ typedef struct {
     const int *curve;
     int ncurve;
     const char *plot; /* NULL, or the scaling curve PNG to write (plot_rows_png) */
-    float clarity_thresh, potential_thresh; /* PARM's gates */
+    parm_search_opts gate; /* PARM's gate: clarity_thresh, potential_thresh, keep */
+    int nsweep;            /* extra PARM rows "parm@K/P", one per (keep, potential_thresh) pair: */
+    const float *sweep_keep, *sweep_pot; /* the same judge verdicts, another gate (for tuning on train prompts) */
 } bench_replay_opts;
 int bench_replay(const bench_replay_opts *o);
 

@@ -131,10 +131,23 @@ int cli_layout(const char *name, parm_layout *out) {
     return 0;
 }
 
-int cli_parm_thresh_opt(const char *a, const char *val, float *clarity, float *potential) {
+int cli_parm_gate_opt(const char *a, const char *val, parm_search_opts *o) {
+    float *dst = !strcmp(a, "--clarity-thresh")     ? &o->clarity_thresh
+                 : !strcmp(a, "--potential-thresh") ? &o->potential_thresh
+                 : !strcmp(a, "--keep")             ? &o->keep
+                                                    : NULL;
     double x;
-    if (strcmp(a, "--clarity-thresh") && strcmp(a, "--potential-thresh")) return 0;
+    if (!dst) return 0;
     if (cli_float(a, val, 0, 1, &x)) return -1;
-    *(!strcmp(a, "--clarity-thresh") ? clarity : potential) = (float)x;
+    *dst = (float)x;
     return 1;
+}
+
+void cli_parm_gate_usage(FILE *f, const char *indent) {
+    const parm_search_opts d = parm_search_defaults(PARM_SEARCH_PARM);
+    fprintf(f, "%s--clarity-thresh X     parm: a step is clear when P(clear) >= X (default %.2g)\n"
+               "%s--potential-thresh X   parm: a clear path stops when P(potential) < X (default %.2g)\n"
+               "%s--keep F               parm: a clear path also stops once N' = round(F*n) (>= 1) other\n"
+               "%s                       paths have a higher P(potential); 0 = off (default %.2g)\n",
+            indent, d.clarity_thresh, indent, d.potential_thresh, indent, indent, d.keep);
 }

@@ -160,9 +160,12 @@ static void usage(FILE *f) {
                "                         (baseline dashed at n = 1, oracle as the upper bound); the same\n"
                "                         PNG as `parm plot --json` of this run's --json lines\n"
                "  --judge PATH           judge weights of a single method (default DIR/judge_<method>.safetensors)\n"
-               "  --judge-dir DIR        folder of the judges' default weights (default weights)\n"
-               "  --clarity-thresh X     parm: a step is clear when P(clear) >= X (default 0.5)\n"
-               "  --potential-thresh X   parm: a clear path is stopped when P(potential) < X (default 0.5)\n"
+               "  --judge-dir DIR        folder of the judges' default weights (default weights)\n",
+            "all", PARM_SEARCH_SEED_STRIDE);
+    cli_parm_gate_usage(f, "  ");
+    fprintf(f, "  --sweep LIST           all: extra PARM rows \"parm@K/P\", one per KEEP[/POTENTIAL_THRESH]\n"
+               "                         item (e.g. 0.2,0.3/0.1): the same judge calls, another gate;\n"
+               "                         for tuning on train prompts (--metadata), never the benchmark\n"
                "  --steps T              decoding steps (default %d)\n"
                "  --out DIR              output folder (default out/bench-NAME; all: one folder per method\n"
                "                         under it, images at the largest n)\n"
@@ -173,7 +176,7 @@ static void usage(FILE *f) {
                "  --images-per-prompt N  default 4; image j uses seed S+j\n"
                "  --seed S               base seed (default 0)\n"
                "  --json                 print the summary as one JSON object (all: one per line per method and n)\n",
-            "all", PARM_SEARCH_SEED_STRIDE, parm_sample_defaults().steps, PARM_BENCH_PATH);
+            parm_sample_defaults().steps, PARM_BENCH_PATH);
 }
 
 /* "1,2,4" into curve[] (sorted, unique, each in [1, N]); 0 or -1 after a one-line error */
@@ -205,26 +208,51 @@ static int parse_curve(const char *s, int N, int *curve, int *n) {
     return 0;
 }
 
+/* "0.2,0.3/0.1" into (keep, potential threshold) pairs, at most 32; a bare
+ * KEEP takes the default threshold pot0. 0, or -1 after a one-line error. */
+static int parse_sweep(const char *s, float pot0, float *keep, float *pot, int *n) {
+    const char *q = s;
+    for (*n = 0; *q; (*n)++) {
+        char *end;
+        double k = strtod(q, &end), p = pot0;
+        int bad = end == q || k < 0 || k > 1 || *n >= 32;
+        if (!bad && *end == '/') {
+            const char *q2 = end + 1;
+            p = strtod(q2, &end);
+            bad = end == q2 || p < 0 || p > 1;
+        }
+        if (bad || (*end && *end != ',')) {
+            fprintf(stderr, "parm bench: error: --sweep '%s' is not a comma-separated list (at most 32) of KEEP or "
+                            "KEEP/POTENTIAL_THRESH, each in [0, 1]\n", s);
+            return -1;
+        }
+        keep[*n] = (float)k;
+        pot[*n] = (float)p;
+        q = *end ? end + 1 : end;
+    }
+    return 0;
+}
+
 int cmd_bench(int argc, char **argv) {
     const char *method = NULL, *out = NULL, *meta = PARM_BENCH_PATH, *curve_s = NULL, *plot = NULL, *judge = NULL,
-               *judge_dir = NULL;
+               *judge_dir = NULL, *sweep_s = NULL;
     long per = 4, seed = 0, npaths = -1, steps = parm_sample_defaults().steps, limit = -1, every = 1;
     int json = 0;
-    const parm_search_opts sd = parm_search_defaults(PARM_SEARCH_PARM);
-    float clarity_thresh = sd.clarity_thresh, potential_thresh = sd.potential_thresh;
+    parm_search_opts gate = parm_search_defaults(PARM_SEARCH_PARM);
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i], *v;
         int k;
         if (!strcmp(a, "--help") || !strcmp(a, "-h")) { usage(stdout); return 0; }
         else if (!strcmp(a, "--json")) json = 1;
-        else if ((!strcmp(a, "--clarity-thresh") || !strcmp(a, "--potential-thresh"))) {
+        else if (!strcmp(a, "--clarity-thresh") || !strcmp(a, "--potential-thresh") || !strcmp(a, "--keep")) {
             if (!(v = cli_value(argc, argv, i++))) return 2;
-            if ((k = cli_parm_thresh_opt(a, v, &clarity_thresh, &potential_thresh)) < 0) return 2;
+            if ((k = cli_parm_gate_opt(a, v, &gate)) < 0) return 2;
         }
         else if (!strcmp(a, "--method")) { if (!(v = cli_value(argc, argv, i++))) return 2; method = v; }
         else if (!strcmp(a, "--out") || !strcmp(a, "-o")) { if (!(v = cli_value(argc, argv, i++))) return 2; out = v; }
         else if (!strcmp(a, "--metadata")) { if (!(v = cli_value(argc, argv, i++))) return 2; meta = v; }
         else if (!strcmp(a, "--curve")) { if (!(v = cli_value(argc, argv, i++))) return 2; curve_s = v; }
+        else if (!strcmp(a, "--sweep")) { if (!(v = cli_value(argc, argv, i++))) return 2; sweep_s = v; }
         else if (!strcmp(a, "--plot")) { if (!(v = cli_value(argc, argv, i++))) return 2; plot = v; }
         else if (!strcmp(a, "--judge")) { if (!(v = cli_value(argc, argv, i++))) return 2; judge = v; }
         else if (!strcmp(a, "--judge-dir")) { if (!(v = cli_value(argc, argv, i++))) return 2; judge_dir = v; }
@@ -260,6 +288,13 @@ int cmd_bench(int argc, char **argv) {
         fprintf(stderr, "parm bench: error: --curve needs --method all\n");
         return 2;
     }
+    float sweep_keep[32], sweep_pot[32];
+    int nsweep = 0;
+    if (sweep_s && (!all || plot)) {
+        fprintf(stderr, "parm bench: error: --sweep needs --method all, without --plot\n");
+        return 2;
+    }
+    if (sweep_s && parse_sweep(sweep_s, gate.potential_thresh, sweep_keep, sweep_pot, &nsweep)) return 2;
     if (plot && !all) {
         fprintf(stderr, "parm bench: error: --plot needs --method all (one method has no curve to draw)\n");
         return 2;
@@ -278,8 +313,9 @@ int cmd_bench(int argc, char **argv) {
     so.sample.steps = (int)steps;
     so.judge = judge;
     so.judge_dir = judge_dir;
-    so.clarity_thresh = clarity_thresh;
-    so.potential_thresh = potential_thresh;
+    so.clarity_thresh = gate.clarity_thresh;
+    so.potential_thresh = gate.potential_thresh;
+    so.keep = gate.keep;
     if (npaths > 0 && search != PARM_SEARCH_BASELINE) so.n = (int)npaths;
     if (all) {
         int curve[PARM_SEARCH_MAX_PATHS], ncurve;
@@ -293,8 +329,8 @@ int cmd_bench(int argc, char **argv) {
         bench_replay_opts ro = {.meta = meta, .out = out ? out : "out/bench-all", .per = (int)per,
                                 .seed = (uint64_t)seed, .N = N, .curve = curve, .ncurve = ncurve,
                                 .judge_dir = judge_dir, .steps = (int)steps, .limit = (int)limit, .every = (int)every,
-                                .json = json, .plot = plot, .clarity_thresh = clarity_thresh,
-                                .potential_thresh = potential_thresh};
+                                .json = json, .plot = plot, .gate = gate,
+                                .nsweep = nsweep, .sweep_keep = sweep_keep, .sweep_pot = sweep_pot};
         return bench_replay(&ro);
     }
     char default_out[256];

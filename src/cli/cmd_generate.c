@@ -34,10 +34,9 @@ static void usage(FILE *f) {
         fprintf(f, "                       %-9s %s\n", parm_search_methods[m].name, parm_search_methods[m].help);
     fprintf(f, "  -n N               paths (default 10 with --method; baseline always 1)\n"
                "  --judge PATH       judge weights (default DIR/judge_<method>.safetensors)\n"
-               "  --judge-dir DIR    folder of the default judge weights (default weights)\n"
-               "  --clarity-thresh X, --potential-thresh X   PARM's gates (default 0.5 each): a step is\n"
-               "                     clear when P(clear) >= X; a clear path stops when P(potential) < X\n"
-               "  -o writes the chosen image; --trace every path's step images (rows = paths;\n"
+               "  --judge-dir DIR    folder of the default judge weights (default weights)\n");
+    cli_parm_gate_usage(f, "  ");
+    fprintf(f, "  -o writes the chosen image; --trace every path's step images (rows = paths;\n"
                "  steps a terminated path never ran stay black). Prints the winner and the costs:\n"
                "  generator forward passes (one per path and step), judge calls, seconds.\n");
 }
@@ -57,8 +56,7 @@ int cmd_generate(int argc, char **argv) {
                *vqp = "weights/vq.safetensors", *judge = NULL, *judge_dir = NULL;
     long n = 1, seed = 0;
     int method = -1, n_given = 0;
-    const parm_search_opts sd = parm_search_defaults(PARM_SEARCH_PARM);
-    float clarity_thresh = sd.clarity_thresh, potential_thresh = sd.potential_thresh;
+    parm_search_opts gate = parm_search_defaults(PARM_SEARCH_PARM);
     parm_sample_opts so = parm_sample_defaults();
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i], *val;
@@ -81,7 +79,7 @@ int cmd_generate(int argc, char **argv) {
         else if (!strcmp(a, "--seed")) { if (cli_int(a, val, 0, 0x7fffffffL, &seed)) return 2; }
         else {
             int k = cli_sample_opt(a, val, &so);
-            if (!k) k = cli_parm_thresh_opt(a, val, &clarity_thresh, &potential_thresh);
+            if (!k) k = cli_parm_gate_opt(a, val, &gate);
             if (k < 0) return 2;
             if (!k) return cli_unknown("generate", a);
         }
@@ -99,8 +97,9 @@ int cmd_generate(int argc, char **argv) {
         o.sample = so;
         o.judge = judge;
         o.judge_dir = judge_dir;
-        o.clarity_thresh = clarity_thresh;
-        o.potential_thresh = potential_thresh;
+        o.clarity_thresh = gate.clarity_thresh;
+        o.potential_thresh = gate.potential_thresh;
+        o.keep = gate.keep;
         int rc = run_search(&p, &g, &vq, &o, (uint64_t)seed, out, trace);
         parm_gen_free(&g);
         parm_vq_free(&vq);

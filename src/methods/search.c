@@ -56,7 +56,8 @@ int parm_search_judge_path(int method, const char *dir, char *buf, size_t n) {
 
 parm_search_opts parm_search_defaults(int method) {
     parm_search_opts o = {.method = method, .n = method == PARM_SEARCH_BASELINE ? 1 : 10,
-                          .sample = parm_sample_defaults(), .clarity_thresh = 0.5f, .potential_thresh = 0.5f};
+                          .sample = parm_sample_defaults(), .clarity_thresh = 0.5f, .potential_thresh = 0.5f,
+                          .keep = 0.0f};
     return o;
 }
 
@@ -100,10 +101,10 @@ static int judge_one(parm_searcher *s, int q, const char *text, const uint8_t *i
     return rc;
 }
 
-/* After step t (of T) of one path, whose image is img; *stop = 1 terminates it. */
+/* After step t (of T) of one path, whose image is img (PARM: clarity until
+ * clear, then potential once; whether that ends the path is the gate's call). */
 static int verify_step(parm_searcher *s, const char *text, int t, int T, const uint8_t *img, parm_search_path *v,
-                       double *sum, int *stop) {
-    *stop = 0;
+                       double *sum) {
     float p;
     switch (s->o.method) {
     case PARM_SEARCH_PRM:
@@ -111,7 +112,7 @@ static int verify_step(parm_searcher *s, const char *text, int t, int T, const u
         *sum += p;
         return 0;
     case PARM_SEARCH_PARM:
-        if (v->clear_step >= 0) return 0; /* judged clear (and promising) before */
+        if (v->clear_step >= 0) return 0; /* judged clear before; the gate decides its fate */
         if (t < T - 1) {                  /* the last step is clear by definition */
             if (judge_one(s, PARM_Q_CLARITY, text, img, v, &p)) return -1;
             if (p < s->o.clarity_thresh) return 0;
@@ -119,10 +120,6 @@ static int verify_step(parm_searcher *s, const char *text, int t, int T, const u
         v->clear_step = t;
         if (judge_one(s, PARM_Q_POTENTIAL, text, img, v, &p)) return -1;
         v->potential = p;
-        if (p < s->o.potential_thresh) {
-            v->stop_step = t;
-            *stop = 1;
-        }
         return 0;
     default:
         return 0;
@@ -145,6 +142,36 @@ static int verify_final(parm_searcher *s, const parm_prompt *p, int T, const uin
         return 0;
     default:
         return 0;
+    }
+}
+
+/* PARM's potential gate over the n paths of one image, after lockstep step t
+ * (every live path has run steps 0..t). A path judged clear (clear_step ≤ t)
+ * and not yet stopped is stopped at t when
+ *   - its P(potential) is below potential_thresh (absolute: "no potential"), or
+ *   - keep > 0 and at least N' = max(1, round(keep·n)) other judged paths at or
+ *     above the threshold have a higher P(potential) (ties: lower index first):
+ *     it can no longer be among the best N' by potential.
+ * The N' cut only ever rises as more paths are judged, so survivors are the
+ * top N' of all n by potential. Stopped at t < T-1: its remaining steps are
+ * never run; at t = T-1 it just leaves the candidates. Depends on the paths'
+ * (clear_step, potential) alone, so live runs and replays agree.
+ * stopped[k] = 1 for each path stopped by this call. */
+static void gate_step(const parm_search_opts *o, parm_search_path *v, int n, int t, int *stopped) {
+    const int keep = o->keep > 0 ? (int)fmaxf(1.0f, floorf(o->keep * n + 0.5f)) : n;
+    for (int k = 0; k < n; k++) {
+        stopped[k] = 0;
+        if (v[k].stop_step >= 0 || v[k].clear_step < 0 || v[k].clear_step > t) continue;
+        int above = 0;
+        if (v[k].potential >= o->potential_thresh)
+            for (int j = 0; j < n; j++)
+                if (j != k && v[j].clear_step >= 0 && v[j].clear_step <= t && v[j].potential >= o->potential_thresh &&
+                    (v[j].potential > v[k].potential || (v[j].potential == v[k].potential && j < k)))
+                    above++;
+        if (v[k].potential < o->potential_thresh || above >= keep) {
+            v[k].stop_step = t;
+            stopped[k] = 1;
+        }
     }
 }
 
@@ -231,17 +258,26 @@ int parm_search_run(parm_searcher *s, const parm_prompt *p, int nimg, const uint
         do {
             memcpy(prev, r.done, sizeof *prev * P);
             if ((st = parm_sample_step(s->g, s->vq, &r)) < 0) goto done;
+            int t = -1; /* phase 0 is lockstep: every live path just ran step t */
             for (int i = 0; i < P; i++) {
                 if (r.done[i] == prev[i]) continue; /* did not run this step */
-                const int t = r.done[i] - 1;
+                t = r.done[i] - 1;
                 const uint8_t *img = r.images + SZ * i;
                 if (trace) memcpy(trace + SZ * ((size_t)i * T + t), img, SZ);
-                if (phase == 1) continue;
-                int stop;
-                if (verify_step(s, p->text, t, T, img, &v[i], &sum[i], &stop)) goto done;
-                if (stop) parm_sample_stop(&r, i);
-                else if (r.done[i] == T && verify_final(s, p, T, img, &v[i], sum[i])) goto done;
+                if (phase == 0 && verify_step(s, p->text, t, T, img, &v[i], &sum[i])) goto done;
             }
+            if (phase == 1 || t < 0) continue;
+            if (m == PARM_SEARCH_PARM)
+                for (int i = 0; i < nimg; i++) {
+                    int stopped[PARM_SEARCH_MAX_PATHS];
+                    gate_step(&s->o, v + i * n, n, t, stopped);
+                    for (int k = 0; k < n; k++)
+                        if (stopped[k] && r.done[i * n + k] < T) parm_sample_stop(&r, i * n + k);
+                }
+            for (int i = 0; i < P; i++)
+                if (r.done[i] != prev[i] && r.done[i] == T && v[i].stop_step < 0 &&
+                    verify_final(s, p, T, r.images + SZ * i, &v[i], sum[i]))
+                    goto done;
         } while (st == 0);
         if (phase == 0)
             for (int i = 0; i < P; i++) v[i].forwards = (int)r.forwards[i];
@@ -318,7 +354,10 @@ fail:
     return rc;
 }
 
-/* Run s's verifier over every recorded path, step by step as a live run would. */
+/* Run s's verifier over every recorded path, step by step as a live run
+ * would, but never stopping: PARM's gate depends on the n paths replayed, so
+ * it is applied per n in parm_search_replay, and every final image gets its
+ * P(match) (whose judge call only counts for paths that survive the gate). */
 static int replay_verdicts(parm_searcher *s, parm_search_record *rec) {
     const int N = rec->N, T = rec->T;
     parm_search_path *v = parm_malloc(sizeof *v * N);
@@ -326,16 +365,16 @@ static int replay_verdicts(parm_searcher *s, parm_search_record *rec) {
     for (int k = 0; k < N; k++) {
         path_init(&v[k]);
         double sum = 0;
-        int t, stop = 0;
-        for (t = 0; t < T && !stop; t++) {
+        for (int t = 0; t < T; t++) {
             const uint8_t *img = rec->steps + SZ * ((size_t)k * T + t);
-            if (verify_step(s, rec->prompt.text, t, T, img, &v[k], &sum, &stop) ||
-                (!stop && t == T - 1 && verify_final(s, &rec->prompt, T, img, &v[k], sum))) {
+            if (verify_step(s, rec->prompt.text, t, T, img, &v[k], &sum) ||
+                (t == T - 1 && verify_final(s, &rec->prompt, T, img, &v[k], sum))) {
                 free(v);
                 return -1;
             }
         }
-        v[k].forwards = t; /* steps run: up to and including the one that terminated it */
+        v[k].forwards = T;
+        if (s->o.method == PARM_SEARCH_PARM) v[k].judge_calls--; /* the match call: counted if it survives */
     }
     rec->verdict[s->o.method] = v;
     return 0;
@@ -346,7 +385,20 @@ int parm_search_replay(parm_searcher *s, parm_search_record *rec, int n, uint8_t
     if (nn < 1 || nn > rec->N) return PARM_ERR("replay: %d paths asked, %d recorded", nn, rec->N);
     if (s->o.sample.steps != T) return PARM_ERR("replay: the record has %d steps, the method %d", T, s->o.sample.steps);
     if (!rec->verdict[m] && replay_verdicts(s, rec)) return -1;
-    const parm_search_path *v = rec->verdict[m];
+    parm_search_path v[PARM_SEARCH_MAX_PATHS];
+    memcpy(v, rec->verdict[m], sizeof *v * nn);
+    if (m == PARM_SEARCH_PARM) { /* the gate in lockstep, as a live run with nn paths */
+        int stopped[PARM_SEARCH_MAX_PATHS];
+        for (int t = 0; t < T; t++) gate_step(&s->o, v, nn, t, stopped);
+        for (int k = 0; k < nn; k++) {
+            if (v[k].stop_step >= 0) {
+                v[k].forwards = v[k].stop_step + 1;
+                v[k].score = NAN; /* a live run never judges its final image */
+            } else {
+                v[k].judge_calls++;
+            }
+        }
+    }
     result_init(res, m, nn);
     select_path(m, v, nn, res);
     for (int k = 0; k < nn; k++) {
