@@ -153,8 +153,11 @@ static void test_parm_early_termination(void) {
     static uint8_t out[SZ];
     static parm_search_result r;
     parm_searcher s;
+    /* the absolute gate (P(potential) < 0.5 stops a path) alone */
+#define ABSOLUTE_GATE(o) ((o).potential_thresh = 0.5f, (o).keep = 0.0f)
     /* clear at once, no potential: every path terminated after its first step */
     parm_search_opts o = opts(PARM_SEARCH_PARM, N, T, jno);
+    ABSOLUTE_GATE(o);
     CHECK(parm_search_open(&s, &G, &VQ, &o) == 0, "%s", parm_last_error());
     if (test_checks_failed_) return;
     CHECK(parm_search_run(&s, &p, 1, &seed, out, &r, NULL) == 0, "%s", parm_last_error());
@@ -169,6 +172,7 @@ static void test_parm_early_termination(void) {
         CHECK(r.path[k].stop_step == 0 && r.path[k].forwards == 1 && r.path[k].potential < 0.5f, "path %d", k);
     /* always yes: clear and promising at step 0, every path runs to the end */
     o = opts(PARM_SEARCH_PARM, N, T, jyes);
+    ABSOLUTE_GATE(o);
     CHECK(parm_search_open(&s, &G, &VQ, &o) == 0, "%s", parm_last_error());
     if (test_checks_failed_) return;
     CHECK(parm_search_run(&s, &p, 1, &seed, out, &r, NULL) == 0, "%s", parm_last_error());
@@ -178,6 +182,7 @@ static void test_parm_early_termination(void) {
           r.judge_calls, 3 * N);
     /* always no: never clear before the last step, so nothing is skipped; no potential there: fallback */
     o = opts(PARM_SEARCH_PARM, N, T, jnever);
+    ABSOLUTE_GATE(o);
     CHECK(parm_search_open(&s, &G, &VQ, &o) == 0, "%s", parm_last_error());
     if (test_checks_failed_) return;
     CHECK(parm_search_run(&s, &p, 1, &seed, out, &r, NULL) == 0, "%s", parm_last_error());
@@ -185,6 +190,20 @@ static void test_parm_early_termination(void) {
     CHECK(r.gen_forwards == N * T && r.survivors == 0 && r.fallback == 1 && r.judge_calls == N * T,
           "always no: forwards %ld, survivors %d, fallback %d, calls %ld (want %d: %d clarity + 1 potential per path)",
           r.gen_forwards, r.survivors, r.fallback, r.judge_calls, N * T, T - 1);
+    /* the default, relative gate with the always-yes judge: clear at step 0 with equal P(potential), so
+       ties go to the lower index: paths 0..N'-1 survive, the rest stop after one step */
+    o = opts(PARM_SEARCH_PARM, N, T, jyes);
+    CHECK(o.keep > 0 && o.potential_thresh == 0.0f, "the default gate is relative (keep %g, threshold %g)", o.keep,
+          o.potential_thresh);
+    CHECK(parm_search_open(&s, &G, &VQ, &o) == 0, "%s", parm_last_error());
+    if (test_checks_failed_) return;
+    CHECK(parm_search_run(&s, &p, 1, &seed, out, &r, NULL) == 0, "%s", parm_last_error());
+    parm_search_close(&s);
+    const int keep = (int)fmaxf(1.0f, floorf(o.keep * N + 0.5f));
+    CHECK(r.survivors == keep && r.gen_forwards == keep * T + (N - keep) && r.chosen < keep,
+          "relative gate: survivors %d (want %d), forwards %ld (want %d), chose %d", r.survivors, keep, r.gen_forwards,
+          keep * T + (N - keep), r.chosen);
+#undef ABSOLUTE_GATE
 }
 
 static void test_parm_fallback_is_completed_run(void) {
@@ -194,6 +213,7 @@ static void test_parm_fallback_is_completed_run(void) {
     parm_search_opts o = opts(PARM_SEARCH_PARM, N, T, jp);
     o.clarity_thresh = 0.0f;    /* clear at once */
     o.potential_thresh = 1.01f; /* but no path ever has enough potential */
+    o.keep = 0.0f;
     parm_searcher s;
     CHECK(parm_search_open(&s, &G, &VQ, &o) == 0, "%s", parm_last_error());
     if (test_checks_failed_) return;

@@ -5,7 +5,9 @@
  *   schedule + step rule  the sampler (parm_sample_opts), the same for every method;
  *   step verifier         what happens after each step of a path: nothing,
  *                         PRM's per-step score, or PARM's clarity → potential
- *                         gate that terminates hopeless paths early;
+ *                         gate that terminates hopeless paths early (those
+ *                         below a P(potential) threshold, and with keep > 0
+ *                         those outside the best N' of the n by P(potential));
  *   final verifier        how a finished path is scored and one path chosen:
  *                         ORM/PARM P(match), PRM mean step score, the grader
  *                         (oracle), or path 0 (baseline).
@@ -14,7 +16,8 @@
  * Every path has its own RNG stream and the generator's forward is batch-
  * independent; the judge is always called on one image at a time (its batched
  * forward is not bit-exact across batch sizes). So what a verifier learns
- * about a path never depends on the other paths, and a run can be replayed
+ * about a path never depends on the other paths (PARM's gate compares paths,
+ * but only through those per-path verdicts, in lockstep), and a run can be replayed
  * exactly from recorded step images for any n up to the recorded number:
  * the same chosen image, forward passes and judge calls as a live run.
  *

@@ -8,8 +8,9 @@
  * folders <out>/<method>/… with results.jsonl at the largest n; --plot: the
  * scaling curve PNG (cmd_plot.c). Methods whose judge weights are missing
  * are skipped with a note. --sweep adds PARM rows under other gate settings
- * (keep, potential threshold): the gate only reorders cached verdicts, so a
- * sweep costs no extra judge calls (for tuning on train-prompt sets). */
+ * (keep, potential threshold, clarity threshold): keep and the potential
+ * threshold only re-gate the cached verdicts; another clarity threshold
+ * re-judges (for tuning on train-prompt sets, never the benchmark). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -60,7 +61,7 @@ int bench_replay(const bench_replay_opts *o) {
     parm_vq vq;
     int have_g = 0, have_vq = 0;
     const int nsw = o->nsweep < MAX_SWEEP ? o->nsweep : MAX_SWEEP;
-    char swname[MAX_SWEEP][32];
+    char swname[MAX_SWEEP][64];
     cell(*cells)[PARM_SEARCH_MAX_PATHS] = parm_calloc(NM + nsw, sizeof *cells);
     parm_grade_item *items[NM] = {0};
     parm_search_record rec;
@@ -126,18 +127,26 @@ int bench_replay(const bench_replay_opts *o) {
                     if (c == nc - 1 && m == PARM_SEARCH_PARM) /* the sweep: other gates, same verdicts */
                         for (int w = 0; w < nsw; w++) {
                             const parm_search_opts saved = s[m].o;
+                            parm_search_path *cached = rec.verdict[m];
                             s[m].o.keep = o->sweep_keep[w];
                             s[m].o.potential_thresh = o->sweep_pot[w];
+                            s[m].o.clarity_thresh = o->sweep_clar[w];
+                            if (s[m].o.clarity_thresh != saved.clarity_thresh) rec.verdict[m] = NULL; /* re-judge */
                             for (int c2 = 0; c2 < nc; c2++) {
                                 parm_search_result r2;
                                 uint8_t rgb2[SZ];
-                                if (parm_search_replay(&s[m], &rec, o->curve[c2], rgb2, &r2)) goto fail;
+                                int bad = parm_search_replay(&s[m], &rec, o->curve[c2], rgb2, &r2);
+                                if (bad || c2 == nc - 1) {
+                                    if (rec.verdict[m] != cached) free(rec.verdict[m]);
+                                    rec.verdict[m] = cached;
+                                    s[m].o = saved;
+                                }
+                                if (bad) goto fail;
                                 cell *y = &cells[NM + w][c2];
                                 parm_score_add(&y->score, ps[i].tag, parm_grade(rgb2, &ps[i], NULL, 0) == 1);
                                 y->forwards += r2.gen_forwards;
                                 y->judge_calls += r2.judge_calls;
                             }
-                            s[m].o = saved;
                         }
                     if (c == nc - 1) { /* the folder: the largest n */
                         parm_grade_item *it = &items[m][k];
@@ -181,7 +190,8 @@ int bench_replay(const bench_replay_opts *o) {
         }
         if (m == PARM_SEARCH_PARM)
             for (int w = 0; w < nsw; w++) {
-                snprintf(swname[w], sizeof swname[w], "parm@%g/%g", o->sweep_keep[w], o->sweep_pot[w]);
+                snprintf(swname[w], sizeof swname[w], "parm@%g/%g/%g", o->sweep_keep[w], o->sweep_pot[w],
+                         o->sweep_clar[w]);
                 for (int c = 0; c < o->ncurve; c++) {
                     const cell *x = &cells[NM + w][c];
                     bench_row *b = &rows[nrows++];

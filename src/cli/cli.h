@@ -68,8 +68,8 @@ typedef struct {
     int ncurve;
     const char *plot; /* NULL, or the scaling curve PNG to write (plot_rows_png) */
     parm_search_opts gate; /* PARM's gate: clarity_thresh, potential_thresh, keep */
-    int nsweep;            /* extra PARM rows "parm@K/P", one per (keep, potential_thresh) pair: */
-    const float *sweep_keep, *sweep_pot; /* the same judge verdicts, another gate (for tuning on train prompts) */
+    int nsweep;            /* extra PARM rows "parm@K/P/C", one per (keep, potential, clarity thresholds) */
+    const float *sweep_keep, *sweep_pot, *sweep_clar; /* (for tuning the gate on train prompts) */
 } bench_replay_opts;
 int bench_replay(const bench_replay_opts *o);
 

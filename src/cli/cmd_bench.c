@@ -163,9 +163,9 @@ static void usage(FILE *f) {
                "  --judge-dir DIR        folder of the judges' default weights (default weights)\n",
             "all", PARM_SEARCH_SEED_STRIDE);
     cli_parm_gate_usage(f, "  ");
-    fprintf(f, "  --sweep LIST           all: extra PARM rows \"parm@K/P\", one per KEEP[/POTENTIAL_THRESH]\n"
-               "                         item (e.g. 0.2,0.3/0.1): the same judge calls, another gate;\n"
-               "                         for tuning on train prompts (--metadata), never the benchmark\n"
+    fprintf(f, "  --sweep LIST           all: extra PARM rows \"parm@K/P/C\", one per item\n"
+               "                         KEEP[/POTENTIAL_THRESH[/CLARITY_THRESH]] (e.g. 0.2,0.3/0,0.3/0/0.7);\n"
+               "                         for tuning the gate on train prompts (--metadata), never the benchmark\n"
                "  --steps T              decoding steps (default %d)\n"
                "  --out DIR              output folder (default out/bench-NAME; all: one folder per method\n"
                "                         under it, images at the largest n)\n"
@@ -208,26 +208,29 @@ static int parse_curve(const char *s, int N, int *curve, int *n) {
     return 0;
 }
 
-/* "0.2,0.3/0.1" into (keep, potential threshold) pairs, at most 32; a bare
- * KEEP takes the default threshold pot0. 0, or -1 after a one-line error. */
-static int parse_sweep(const char *s, float pot0, float *keep, float *pot, int *n) {
+/* "0.2,0.3/0.1,0.3/0/0.7" into (keep, potential threshold, clarity
+ * threshold) triples, at most 32; missing ones take the gate's g. 0, or -1
+ * after a one-line error. */
+static int parse_sweep(const char *s, const parm_search_opts *g, float *keep, float *pot, float *clar, int *n) {
     const char *q = s;
     for (*n = 0; *q; (*n)++) {
-        char *end;
-        double k = strtod(q, &end), p = pot0;
-        int bad = end == q || k < 0 || k > 1 || *n >= 32;
-        if (!bad && *end == '/') {
-            const char *q2 = end + 1;
-            p = strtod(q2, &end);
-            bad = end == q2 || p < 0 || p > 1;
+        double x[3] = {g->keep, g->potential_thresh, g->clarity_thresh};
+        char *end = (char *)q;
+        int bad = *n >= 32;
+        for (int f = 0; f < 3 && !bad; f++) {
+            const char *q2 = f ? end + 1 : q;
+            x[f] = strtod(q2, &end);
+            bad = end == q2 || x[f] < 0 || x[f] > 1;
+            if (*end != '/') break;
         }
         if (bad || (*end && *end != ',')) {
-            fprintf(stderr, "parm bench: error: --sweep '%s' is not a comma-separated list (at most 32) of KEEP or "
-                            "KEEP/POTENTIAL_THRESH, each in [0, 1]\n", s);
+            fprintf(stderr, "parm bench: error: --sweep '%s' is not a comma-separated list (at most 32) of "
+                            "KEEP[/POTENTIAL_THRESH[/CLARITY_THRESH]], each in [0, 1]\n", s);
             return -1;
         }
-        keep[*n] = (float)k;
-        pot[*n] = (float)p;
+        keep[*n] = (float)x[0];
+        pot[*n] = (float)x[1];
+        clar[*n] = (float)x[2];
         q = *end ? end + 1 : end;
     }
     return 0;
@@ -288,13 +291,13 @@ int cmd_bench(int argc, char **argv) {
         fprintf(stderr, "parm bench: error: --curve needs --method all\n");
         return 2;
     }
-    float sweep_keep[32], sweep_pot[32];
+    float sweep_keep[32], sweep_pot[32], sweep_clar[32];
     int nsweep = 0;
     if (sweep_s && (!all || plot)) {
         fprintf(stderr, "parm bench: error: --sweep needs --method all, without --plot\n");
         return 2;
     }
-    if (sweep_s && parse_sweep(sweep_s, gate.potential_thresh, sweep_keep, sweep_pot, &nsweep)) return 2;
+    if (sweep_s && parse_sweep(sweep_s, &gate, sweep_keep, sweep_pot, sweep_clar, &nsweep)) return 2;
     if (plot && !all) {
         fprintf(stderr, "parm bench: error: --plot needs --method all (one method has no curve to draw)\n");
         return 2;
@@ -330,7 +333,8 @@ int cmd_bench(int argc, char **argv) {
                                 .seed = (uint64_t)seed, .N = N, .curve = curve, .ncurve = ncurve,
                                 .judge_dir = judge_dir, .steps = (int)steps, .limit = (int)limit, .every = (int)every,
                                 .json = json, .plot = plot, .gate = gate,
-                                .nsweep = nsweep, .sweep_keep = sweep_keep, .sweep_pot = sweep_pot};
+                                .nsweep = nsweep, .sweep_keep = sweep_keep, .sweep_pot = sweep_pot,
+                                .sweep_clar = sweep_clar};
         return bench_replay(&ro);
     }
     char default_out[256];

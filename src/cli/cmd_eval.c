@@ -89,7 +89,8 @@ static void eval_judge_usage(FILE *f) {
             "  --question Q  match (default): final images, label = final verdict; best-of-N by the judge\n"
             "                step: every step image, label = its verdict (PRM)\n"
             "                clarity: every step image, label = it reads as the final image does (PARM)\n"
-            "                potential: every step image, label = the path's final verdict (PARM)\n");
+            "                potential: every clear step image (it reads as the final image; where PARM\n"
+            "                asks it), label = the path's final verdict\n");
 }
 
 /* the judge against the grader on a path set; prints like the GT eval */

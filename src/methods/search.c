@@ -6,7 +6,10 @@
  * The method switch picks two verifier pieces that both modes share, so a
  * replay takes exactly the decisions a live run takes:
  *   verify_step   after step t of one path (PRM: P(step); PARM: clarity, then
- *                 potential once clear; "no potential" terminates the path);
+ *                 potential once clear);
+ *   gate_step     PARM, after each lockstep step, over an image's n paths:
+ *                 terminates clear paths with no potential (absolute
+ *                 threshold) or outside the best N' by potential (keep);
  *   verify_final  on a finished, unterminated path (ORM/PARM: P(match);
  *                 PRM: mean step score; oracle: the grader);
  * and select() picks one path of an image from those per-path verdicts
@@ -54,10 +57,16 @@ int parm_search_judge_path(int method, const char *dir, char *buf, size_t n) {
     return 0;
 }
 
+/* PARM's gate defaults, chosen on TRAIN prompts (runs/val2.jsonl: 157 train
+ * prompts x 2 images, N = 10, `parm bench --method all --sweep ...`; see
+ * docs/RESULTS.md): keep the best 30 % of the paths by P(potential), no
+ * absolute threshold. The absolute gate (0.5) kept only 4 % of step images
+ * on held-out prompts, where the judge's calibration shifts; the relative
+ * gate does not depend on calibration. */
 parm_search_opts parm_search_defaults(int method) {
     parm_search_opts o = {.method = method, .n = method == PARM_SEARCH_BASELINE ? 1 : 10,
-                          .sample = parm_sample_defaults(), .clarity_thresh = 0.5f, .potential_thresh = 0.5f,
-                          .keep = 0.0f};
+                          .sample = parm_sample_defaults(), .clarity_thresh = 0.5f, .potential_thresh = 0.0f,
+                          .keep = 0.3f};
     return o;
 }
 

@@ -181,15 +181,26 @@ static int next_prm(void *ctx, parm_rng *rng, parm_judge_example *ex, int n) {
     return 0;
 }
 
-/* parm: example b asks clarity (b % 3 == 0), potential (1) or match (2) */
+/* parm: example b asks clarity (b % 3 == 0), potential (1) or match (2).
+ * Potential is only ever asked of a step judged clear, so its examples are
+ * clear steps (the step reads as the path's final image; the last step always
+ * does): uniform (path, step) pairs, redrawn until clear. Asked of blurry
+ * steps it could only learn the base rate. */
 static int next_parm(void *ctx, parm_rng *rng, parm_judge_example *ex, int n) {
     const src_ctx *c = ctx;
     if (check_ctx(c)) return -1;
     for (int b = 0; b < n; b++) {
         if (b % 3 == 2) { balanced_final(c, rng, b / 3, PARM_Q_MATCH, &ex[b]); continue; }
         int i = parm_rng_int(rng, 0, c->ps.n - 1), t = parm_rng_int(rng, 0, c->ps.T - 1);
-        if (b % 3 == 0) path_example(&c->ps, i, t, PARM_Q_CLARITY, (float)parm_pathset_reading_eq(&c->ps, i, t), &ex[b]);
-        else path_example(&c->ps, i, t, PARM_Q_POTENTIAL, (float)parm_pathset_final_verdict(&c->ps, i), &ex[b]);
+        if (b % 3 == 0) {
+            path_example(&c->ps, i, t, PARM_Q_CLARITY, (float)parm_pathset_reading_eq(&c->ps, i, t), &ex[b]);
+            continue;
+        }
+        while (!parm_pathset_reading_eq(&c->ps, i, t)) {
+            i = parm_rng_int(rng, 0, c->ps.n - 1);
+            t = parm_rng_int(rng, 0, c->ps.T - 1);
+        }
+        path_example(&c->ps, i, t, PARM_Q_POTENTIAL, (float)parm_pathset_final_verdict(&c->ps, i), &ex[b]);
     }
     return 0;
 }
@@ -202,7 +213,7 @@ const parm_judge_source parm_judge_sources[] = {
     {"prm", "PRM: step images of --data paths (uniform over paths and steps), label = the step's grader verdict",
      "weights/judge_prm.safetensors", PARM_Q_STEP, 1, open_prm, next_prm, src_close},
     {"parm", "PARM: one judge, 1/3 each: clarity (step reads as the final image), potential (final verdict) on "
-             "step images; match on final images (balanced)", "weights/judge_parm.safetensors", -1, 1, open_parm,
+             "clear step images; match on final images (balanced)", "weights/judge_parm.safetensors", -1, 1, open_parm,
      next_parm, src_close},
 };
 const int parm_judge_nsources = sizeof parm_judge_sources / sizeof parm_judge_sources[0];
@@ -404,14 +415,18 @@ done:
     return rc;
 }
 
-/* path-set items: match = one per path (final image), else one per (path, step) */
+/* path-set items: match = one per path (final image); potential = one per
+ * clear (path, step), the only steps PARM asks it of; else one per (path, step) */
 typedef struct {
     const parm_pathset *ps;
     int question;
+    const int *clear; /* potential: item i = flat (path·T + step) index clear[i] */
 } ps_items;
 static void ps_item_at(const ps_items *c, int i, int *path, int *step) {
-    if (c->question == PARM_Q_MATCH) { *path = i; *step = c->ps->T - 1; }
-    else { *path = i / c->ps->T; *step = i % c->ps->T; }
+    if (c->question == PARM_Q_MATCH) { *path = i; *step = c->ps->T - 1; return; }
+    if (c->clear) i = c->clear[i];
+    *path = i / c->ps->T;
+    *step = i % c->ps->T;
 }
 static int ps_item(const void *ctx, int i, int *question, const char **text, uint8_t *rgb) {
     const ps_items *c = ctx;
@@ -438,8 +453,15 @@ int parm_judge_evaluate_pathset(parm_judge *j, const parm_pathset *ps, int quest
     const int T = ps->T;
     const long nl = question == PARM_Q_MATCH ? (long)ps->n : (long)ps->n * T;
     if (nl > 0x7fffffffL) return PARM_ERR("path set too large to evaluate (%ld items)", nl);
-    const int n = (int)nl;
-    ps_items c = {ps, question};
+    int n = (int)nl, *clear = NULL;
+    if (question == PARM_Q_POTENTIAL) {
+        if (!(clear = parm_malloc(sizeof(int) * n))) return -1;
+        int k = 0;
+        for (int i = 0; i < n; i++)
+            if (parm_pathset_reading_eq(ps, i / T, i % T)) clear[k++] = i;
+        n = k;
+    }
+    ps_items c = {ps, question, clear};
     float *logit = parm_malloc(sizeof(float) * n), *lab = parm_malloc(sizeof(float) * n);
     int *tag = parm_malloc(sizeof(int) * n), *kind = parm_malloc(sizeof(int) * n), rc = -1;
     if (!logit || !lab || !tag || !kind) goto done;
@@ -481,7 +503,7 @@ int parm_judge_evaluate_pathset(parm_judge *j, const parm_pathset *ps, int quest
     }
     rc = 0;
 done:
-    free(logit); free(lab); free(tag); free(kind);
+    free(logit); free(lab); free(tag); free(kind); free(clear);
     return rc;
 }
 
