@@ -204,6 +204,16 @@ static void test_judge_cli(void) {
     free(e);
     CHECK(sh("./parm generate --prompt 'a photo of a star' --method parm --clarity-thresh -1 -o %s/x.png", T) == 2,
           "generate --clarity-thresh -1 exits 2");
+    CHECK(sh("./parm generate --prompt 'a photo of a star' --method parm --keep 1.5 -o %s/x.png", T) == 2,
+          "generate --keep 1.5 exits 2");
+    e = slurp("err");
+    CHECK(strstr(e, "'1.5'") != NULL && strstr(e, "--keep") != NULL, "quotes the bad value: %s", e);
+    free(e);
+    CHECK(sh("./parm bench --method all --sweep 0.3/0/2") == 2, "bench --sweep with a clarity of 2 exits 2");
+    e = slurp("err");
+    CHECK(strstr(e, "0.3/0/2") != NULL && strstr(e, "KEEP") != NULL, "quotes the bad list: %s", e);
+    free(e);
+    CHECK(sh("./parm bench --method parm --sweep 0.3") == 2, "--sweep without --method all exits 2");
     CHECK(sh("./parm export gen --ckpt %s/j.ckpt -o %s/x.safetensors", T, T) == 2, "missing --like exits 2");
     CHECK(sh("./parm export gen --ckpt %s/j.ckpt --like weights/gen.safetensors -o %s/x.safetensors", T, T) == 1,
           "a judge checkpoint into a generator is refused");
