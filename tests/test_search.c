@@ -394,6 +394,26 @@ static void test_live_equals_replay(void) {
 }
 
 
+/* The JSON line of text holding pat, as (score part before "method", counts
+ * from "gen_forwards_per_image" up to "seconds_per_image"); 0 if absent. */
+static int row_parts(const char *text, const char *pat, const char **a, int *na, const char **b, int *nb) {
+    const char *r = strstr(text, pat);
+    if (!r) return 0;
+    while (r > text && r[-1] != '\n') r--;
+    const char *m = strstr(r, ", \"method\""), *g = strstr(r, "\"gen_forwards_per_image\""),
+               *s = strstr(r, ", \"seconds_per_image\"");
+    if (!m || !g || !s || s < g) return 0;
+    *a = r, *na = (int)(m - r), *b = g, *nb = (int)(s - g);
+    return 1;
+}
+/* the same score and counts in the rows holding pat1 in t1 and pat2 in t2 (method names and seconds aside) */
+static int same_rows(const char *t1, const char *pat1, const char *t2, const char *pat2) {
+    const char *a1, *b1, *a2, *b2;
+    int na1, nb1, na2, nb2;
+    return row_parts(t1, pat1, &a1, &na1, &b1, &nb1) && row_parts(t2, pat2, &a2, &na2, &b2, &nb2) && na1 == na2 &&
+           nb1 == nb2 && !strncmp(a1, a2, na1) && !strncmp(b1, b2, nb1);
+}
+
 /* The shipped generator through ./parm, with random judges in dir/judges. */
 static void test_cli(void) {
     struct stat st;
@@ -474,6 +494,24 @@ static void test_cli(void) {
         CHECK(lc && rc && lc - l == rc - r && !strncmp(l, r, lc - l), "live %.*s\nreplay %.*s", (int)(lc - l), l,
               (int)(rc - r), r);
     } else CHECK(0, "missing parm rows: %s", all);
+    /* --sweep: a row under the default gate equals the parm row; one under another gate (clarity too, so
+       re-judged) equals a live run with that gate */
+    snprintf(cmd, sizeof cmd, "./parm bench --method all -n 3 --curve 1,3 --judge-dir %s --out %s/sweep "
+             "--sweep 0.3/0/0.5,0.5/0.2/0.7 %s", jd, dir, common);
+    CHECK(sh("%s", cmd) == 0, "bench --method all --sweep");
+    char *sw = slurp("out");
+    CHECK(lines(sw) == 1 + 4 * 2 + 2 + 2 * 2, "want 15 JSON lines (11 + 2 sweep gates x 2 n): %s", sw);
+    CHECK(same_rows(sw, "\"parm\", \"n\": 3", sw, "\"parm@0.3/0/0.5\", \"n\": 3") &&
+              same_rows(sw, "\"parm\", \"n\": 1", sw, "\"parm@0.3/0/0.5\", \"n\": 1"),
+          "the sweep row of the default gate differs from the parm row: %s", sw);
+    snprintf(cmd, sizeof cmd, "./parm bench --method parm -n 3 --keep 0.5 --potential-thresh 0.2 --clarity-thresh 0.7 "
+             "--judge-dir %s --out %s/live2 %s", jd, dir, common);
+    CHECK(sh("%s", cmd) == 0, "bench --method parm with another gate");
+    char *live2 = slurp("out");
+    CHECK(same_rows(live2, "\"parm\", \"n\": 3", sw, "\"parm@0.5/0.2/0.7\", \"n\": 3"),
+          "live run with gate 0.5/0.2/0.7 differs from its sweep row:\n%s%s", live2, sw);
+    free(live2);
+    free(sw);
     for (int m = 0; m < PARM_SEARCH_NMETHODS; m++) {
         char p[800];
         snprintf(p, sizeof p, "%s/all/%s/results.jsonl", dir, parm_search_methods[m].name);

@@ -29,6 +29,38 @@ typedef struct {
     double seconds;
 } cell;
 
+/* one image's outcome into a (method, n) cell */
+static void cell_add(cell *x, const parm_prompt *p, const uint8_t *rgb, const parm_search_result *res) {
+    parm_score_add(&x->score, p->tag, parm_grade(rgb, p, NULL, 0) == 1);
+    x->forwards += res->gen_forwards;
+    x->judge_calls += res->judge_calls;
+}
+
+/* --sweep: PARM on one recorded image under each extra gate, for every n of
+ * the curve, into cells[w][c]. Keep and the potential threshold re-gate the
+ * cached verdicts; another clarity threshold re-judges (freed after). */
+static int sweep_image(parm_searcher *s, parm_search_record *rec, const bench_replay_opts *o, int nsw,
+                       cell (*cells)[PARM_SEARCH_MAX_PATHS]) {
+    const parm_search_opts saved = s->o;
+    parm_search_path *cached = rec->verdict[PARM_SEARCH_PARM];
+    int rc = 0;
+    for (int w = 0; w < nsw && !rc; w++) {
+        s->o.keep = o->sweep_keep[w];
+        s->o.potential_thresh = o->sweep_pot[w];
+        s->o.clarity_thresh = o->sweep_clar[w];
+        if (s->o.clarity_thresh != saved.clarity_thresh) rec->verdict[PARM_SEARCH_PARM] = NULL;
+        for (int c = 0; c < o->ncurve && !rc; c++) {
+            parm_search_result res;
+            uint8_t rgb[SZ];
+            if (!(rc = parm_search_replay(s, rec, o->curve[c], rgb, &res))) cell_add(&cells[w][c], &rec->prompt, rgb, &res);
+        }
+        if (rec->verdict[PARM_SEARCH_PARM] != cached) free(rec->verdict[PARM_SEARCH_PARM]);
+        rec->verdict[PARM_SEARCH_PARM] = cached;
+    }
+    s->o = saved;
+    return rc;
+}
+
 /* compact table: one line per (method, n) */
 static void print_table(const bench_row *rows, int nrows) {
     printf("%-9s %4s %7s %7s %7s %7s %7s %7s %8s %9s %8s %8s\n", "method", "n", "single", "two", "count", "colors",
@@ -120,34 +152,9 @@ int bench_replay(const bench_replay_opts *o) {
                 for (int c = 0; c < nc; c++) {
                     parm_search_result res;
                     if (parm_search_replay(&s[m], &rec, o->curve[c], rgb, &res)) goto fail;
-                    cell *x = &cells[m][c];
-                    parm_score_add(&x->score, ps[i].tag, parm_grade(rgb, &ps[i], NULL, 0) == 1);
-                    x->forwards += res.gen_forwards;
-                    x->judge_calls += res.judge_calls;
-                    if (c == nc - 1 && m == PARM_SEARCH_PARM) /* the sweep: other gates, same verdicts */
-                        for (int w = 0; w < nsw; w++) {
-                            const parm_search_opts saved = s[m].o;
-                            parm_search_path *cached = rec.verdict[m];
-                            s[m].o.keep = o->sweep_keep[w];
-                            s[m].o.potential_thresh = o->sweep_pot[w];
-                            s[m].o.clarity_thresh = o->sweep_clar[w];
-                            if (s[m].o.clarity_thresh != saved.clarity_thresh) rec.verdict[m] = NULL; /* re-judge */
-                            for (int c2 = 0; c2 < nc; c2++) {
-                                parm_search_result r2;
-                                uint8_t rgb2[SZ];
-                                int bad = parm_search_replay(&s[m], &rec, o->curve[c2], rgb2, &r2);
-                                if (bad || c2 == nc - 1) {
-                                    if (rec.verdict[m] != cached) free(rec.verdict[m]);
-                                    rec.verdict[m] = cached;
-                                    s[m].o = saved;
-                                }
-                                if (bad) goto fail;
-                                cell *y = &cells[NM + w][c2];
-                                parm_score_add(&y->score, ps[i].tag, parm_grade(rgb2, &ps[i], NULL, 0) == 1);
-                                y->forwards += r2.gen_forwards;
-                                y->judge_calls += r2.judge_calls;
-                            }
-                        }
+                    cell_add(&cells[m][c], &ps[i], rgb, &res);
+                    if (c == nc - 1 && m == PARM_SEARCH_PARM && sweep_image(&s[m], &rec, o, nsw, cells + NM))
+                        goto fail;
                     if (c == nc - 1) { /* the folder: the largest n */
                         parm_grade_item *it = &items[m][k];
                         it->prompt = ps[i];
