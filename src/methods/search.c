@@ -57,9 +57,9 @@ int parm_search_judge_path(int method, const char *dir, char *buf, size_t n) {
     return 0;
 }
 
-/* PARM's gate defaults, chosen on TRAIN prompts (runs/val2.jsonl: 157 train
- * prompts x 2 images, N = 10, `parm bench --method all --sweep ...`; see
- * docs/RESULTS.md): keep the best 30 % of the paths by P(potential), no
+/* PARM's gate defaults, chosen on TRAIN prompts (bench/val-train-prompts.jsonl:
+ * 157 train prompts x 2 images, N = 10, `parm bench --method all --sweep ...`;
+ * see docs/RESULTS.md): keep the best 30 % of the paths by P(potential), no
  * absolute threshold. The absolute gate (0.5) kept only 4 % of step images
  * on held-out prompts, where the judge's calibration shifts; the relative
  * gate does not depend on calibration. */
