@@ -21,7 +21,6 @@
 
 #define SZ ((size_t)PARM_IMG * PARM_IMG * 3)
 #define NM PARM_SEARCH_NMETHODS
-#define MAX_SWEEP 32
 
 typedef struct {
     parm_score score;
@@ -92,8 +91,8 @@ int bench_replay(const bench_replay_opts *o) {
     parm_gen g;
     parm_vq vq;
     int have_g = 0, have_vq = 0;
-    const int nsw = o->nsweep < MAX_SWEEP ? o->nsweep : MAX_SWEEP;
-    char swname[MAX_SWEEP][64];
+    const int nsw = o->nsweep; /* ≤ BENCH_MAX_SWEEP: parse_sweep's bound */
+    char swname[BENCH_MAX_SWEEP][64];
     cell(*cells)[PARM_SEARCH_MAX_PATHS] = parm_calloc(NM + nsw, sizeof *cells);
     parm_grade_item *items[NM] = {0};
     parm_search_record rec;

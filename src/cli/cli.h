@@ -60,6 +60,7 @@ int bench_row_json(const bench_row *r, char *buf, size_t n);
 /* `parm bench --method all` (bench_replay.c): one generation of N paths per
  * image with every step image kept, then every search method replayed on the
  * first n paths for each n of the curve. */
+#define BENCH_MAX_SWEEP 32 /* --sweep items at most */
 typedef struct {
     const char *meta, *out, *judge_dir;
     int per, N, steps, limit, every, json;
@@ -68,7 +69,7 @@ typedef struct {
     int ncurve;
     const char *plot; /* NULL, or the scaling curve PNG to write (plot_rows_png) */
     parm_search_opts gate; /* PARM's gate: clarity_thresh, potential_thresh, keep */
-    int nsweep;            /* extra PARM rows "parm@K/P/C", one per (keep, potential, clarity thresholds) */
+    int nsweep;            /* ≤ BENCH_MAX_SWEEP extra PARM rows "parm@K/P/C", one per (keep, potential, clarity) */
     const float *sweep_keep, *sweep_pot, *sweep_clar; /* (for tuning the gate on train prompts) */
 } bench_replay_opts;
 int bench_replay(const bench_replay_opts *o);

@@ -209,14 +209,14 @@ static int parse_curve(const char *s, int N, int *curve, int *n) {
 }
 
 /* "0.2,0.3/0.1,0.3/0/0.7" into (keep, potential threshold, clarity
- * threshold) triples, at most 32; missing ones take the gate's g. 0, or -1
+ * threshold) triples, at most BENCH_MAX_SWEEP; missing ones take the gate's g. 0, or -1
  * after a one-line error. */
 static int parse_sweep(const char *s, const parm_search_opts *g, float *keep, float *pot, float *clar, int *n) {
     const char *q = s;
     for (*n = 0; *q; (*n)++) {
         double x[3] = {g->keep, g->potential_thresh, g->clarity_thresh};
         char *end = (char *)q;
-        int bad = *n >= 32;
+        int bad = *n >= BENCH_MAX_SWEEP;
         for (int f = 0; f < 3 && !bad; f++) {
             const char *q2 = f ? end + 1 : q;
             x[f] = strtod(q2, &end);
@@ -224,8 +224,8 @@ static int parse_sweep(const char *s, const parm_search_opts *g, float *keep, fl
             if (*end != '/') break;
         }
         if (bad || (*end && *end != ',')) {
-            fprintf(stderr, "parm bench: error: --sweep '%s' is not a comma-separated list (at most 32) of "
-                            "KEEP[/POTENTIAL_THRESH[/CLARITY_THRESH]], each in [0, 1]\n", s);
+            fprintf(stderr, "parm bench: error: --sweep '%s' is not a comma-separated list (at most %d) of "
+                            "KEEP[/POTENTIAL_THRESH[/CLARITY_THRESH]], each in [0, 1]\n", s, BENCH_MAX_SWEEP);
             return -1;
         }
         keep[*n] = (float)x[0];
@@ -291,7 +291,7 @@ int cmd_bench(int argc, char **argv) {
         fprintf(stderr, "parm bench: error: --curve needs --method all\n");
         return 2;
     }
-    float sweep_keep[32], sweep_pot[32], sweep_clar[32];
+    float sweep_keep[BENCH_MAX_SWEEP], sweep_pot[BENCH_MAX_SWEEP], sweep_clar[BENCH_MAX_SWEEP];
     int nsweep = 0;
     if (sweep_s && (!all || plot)) {
         fprintf(stderr, "parm bench: error: --sweep needs --method all, without --plot\n");
