@@ -212,7 +212,9 @@ static void test_orm_zs_source(void) {
 static void test_overfit_batch(void) {
     parm_judge j;
     parm_judge_config c = {.L = 1, .C = 32, .NH = 2, .F = 64, .text_len = 16};
-    enum { B = 16 };
+    /* 100 steps: at 50 the loss sat at ~0.37 on one host and ~0.30 on another
+     * (float rounding differs across CPUs), too close to the bound to be a test */
+    enum { B = 16, STEPS = 100 };
     CHECK(parm_judge_init(&j, &c, 2) == 0 && parm_judge_alloc(&j, B) == 0, "%s", parm_last_error());
     if (test_checks_failed_) return;
     static parm_judge_example ex[B];
@@ -230,7 +232,7 @@ static void test_overfit_batch(void) {
     }
     parm_adamw opt = parm_adamw_default();
     float first = 0, last = 0;
-    for (int s = 1; s <= 50; s++) {
+    for (int s = 1; s <= STEPS; s++) {
         parm_slab_zero_grad(&j.p);
         if (parm_judge_forward(&j, q, ids, rgb, B, 1)) { CHECK(0, "%s", parm_last_error()); break; }
         float l = parm_judge_loss_backward(&j, lab, NULL, B);
@@ -238,8 +240,8 @@ static void test_overfit_batch(void) {
         last = l;
         parm_adamw_step(&j.p, &opt, 3e-3f, s);
     }
-    printf("    overfit 16 examples, 50 steps: loss %.4f -> %.4f\n", first, last);
-    CHECK(last < 0.5f * first, "loss %.4f -> %.4f", first, last);
+    printf("    overfit 16 examples, %d steps: loss %.4f -> %.4f\n", STEPS, first, last);
+    CHECK(last < 0.25f * first, "loss %.4f -> %.4f", first, last);
     parm_judge_free(&j);
 }
 
