@@ -45,7 +45,7 @@ $(BUILD)/bench/%: bench/%.c $(BUILD)/libparm.a
 	$(CC) $(CFLAGS) -o $@ $< $(BUILD)/libparm.a $(LDLIBS)
 
 test: parm $(TEST_BIN)
-	@bash tests/run.sh $(TEST_BIN)
+	@bash tests/run.sh $(TEST_BIN) tests/check_symbols.sh
 
 demo: parm
 	@bash tools/demo.sh

@@ -72,9 +72,9 @@ int main(int argc, char **argv) {
         char s[96];
         double fl = 2.0 * N * ic * oc;
         snprintf(s, sizeof s, "linear fwd %-9s %4d->%-4d", lname[i], ic, oc);
-        row(s, TIMEIT(budget, linear_forward(y, x, w, bias, N, ic, oc)), fl);
+        row(s, TIMEIT(budget, parm_linear_forward(y, x, w, bias, N, ic, oc)), fl);
         snprintf(s, sizeof s, "linear bwd %-9s %4d->%-4d", lname[i], ic, oc);
-        row(s, TIMEIT(budget, linear_backward(dx, dw, db, y, x, w, N, ic, oc)), 2 * fl);
+        row(s, TIMEIT(budget, parm_linear_backward(dx, dw, db, y, x, w, N, ic, oc)), 2 * fl);
     }
     /* attention at the benchmark T and at the longest sequences (T = 300) */
     for (int TT = T; TT <= 300; TT += 300 - T) {
@@ -89,17 +89,17 @@ int main(int argc, char **argv) {
         char s1[64], s2[64];
         snprintf(s1, sizeof s1, "attention fwd T=%d (omni mask)", T);
         snprintf(s2, sizeof s2, "attention bwd T=%d", T);
-        row(s1, TIMEIT(budget, attention_forward(out, att, qkv, mask, B, T, C, NH)), fl);
-        row(s2, TIMEIT(budget, attention_backward(dqkv, dout, qkv, att, mask, B, T, C, NH)), 2 * fl);
+        row(s1, TIMEIT(budget, parm_attention_forward(out, att, qkv, mask, B, T, C, NH)), fl);
+        row(s2, TIMEIT(budget, parm_attention_backward(dqkv, dout, qkv, att, mask, B, T, C, NH)), 2 * fl);
         free(qkv), free(out), free(att), free(dqkv), free(dout), free(mask);
     }
     {
         float *mean = buf(N, &r), *rstd = buf(N, &r), *lw = buf(C, &r), *lb = buf(C, &r);
-        row("layernorm fwd", TIMEIT(budget, layernorm_forward(y, mean, rstd, x, lw, lb, N, C)), 0);
-        row("layernorm bwd", TIMEIT(budget, layernorm_backward(dx, dw, db, y, x, lw, mean, rstd, N, C)), 0);
-        row("gelu fwd [N,1024]", TIMEIT(budget, gelu_forward(y, x, (long)N * F)), 0);
-        row("gelu bwd [N,1024]", TIMEIT(budget, gelu_backward(dy, y, x, (long)N * F)), 0);
-        row("residual fwd [N,C]", TIMEIT(budget, residual_forward(y, y, x, (long)N * C)), 0);
+        row("layernorm fwd", TIMEIT(budget, parm_layernorm_forward(y, mean, rstd, x, lw, lb, N, C)), 0);
+        row("layernorm bwd", TIMEIT(budget, parm_layernorm_backward(dx, dw, db, y, x, lw, mean, rstd, N, C)), 0);
+        row("gelu fwd [N,1024]", TIMEIT(budget, parm_gelu_forward(y, x, (long)N * F)), 0);
+        row("gelu bwd [N,1024]", TIMEIT(budget, parm_gelu_backward(dy, y, x, (long)N * F)), 0);
+        row("residual fwd [N,C]", TIMEIT(budget, parm_residual_forward(y, y, x, (long)N * C)), 0);
         free(mean), free(rstd), free(lw), free(lb);
     }
     {
@@ -109,9 +109,9 @@ int main(int argc, char **argv) {
         for (int i = 0; i < N; i++) tg[i] = i % 3 ? (int)(parm_rng_u32(&r) % V) : -100;
         char s[96];
         snprintf(s, sizeof s, "crossentropy fwd [N,%d]", V);
-        row(s, TIMEIT(budget, crossentropy_forward(probs, logits, tg, NULL, N, V, -100)), 0);
+        row(s, TIMEIT(budget, parm_crossentropy_forward(probs, logits, tg, NULL, N, V, -100)), 0);
         snprintf(s, sizeof s, "crossentropy bwd [N,%d]", V);
-        row(s, TIMEIT(budget, crossentropy_backward(dl, 1.0f, probs, tg, NULL, N, V, -100)), 0);
+        row(s, TIMEIT(budget, parm_crossentropy_backward(dl, 1.0f, probs, tg, NULL, N, V, -100)), 0);
         free(logits), free(probs), free(dl), free(tg);
     }
     free(x), free(y), free(w), free(bias), free(dx), free(dy), free(dw), free(db);
@@ -123,14 +123,14 @@ int main(int argc, char **argv) {
         float *in = buf(na, &r), *out = buf(na, &r), *din = buf(na, &r), *cw = buf((long)W * W * 9, &r);
         float *cb = buf(W, &r), *dcw = buf((long)W * W * 9, &r), *dcb = buf(W, &r);
         double fl1 = 2.0 * Bc * W * W * G * G;
-        row("conv k1 fwd 32x128x16x16 -> 128", TIMEIT(budget, conv2d_forward(out, in, cw, cb, Bc, W, G, G, W, 1, 1, 0)), fl1);
-        row("conv k1 bwd", TIMEIT(budget, conv2d_backward(din, dcw, dcb, out, in, cw, Bc, W, G, G, W, 1, 1, 0)), 2 * fl1);
-        row("conv k3 fwd 32x128x16x16 -> 128", TIMEIT(budget, conv2d_forward(out, in, cw, cb, Bc, W, G, G, W, 3, 1, 1)), 9 * fl1);
-        row("conv k3 bwd", TIMEIT(budget, conv2d_backward(din, dcw, dcb, out, in, cw, Bc, W, G, G, W, 3, 1, 1)), 18 * fl1);
+        row("conv k1 fwd 32x128x16x16 -> 128", TIMEIT(budget, parm_conv2d_forward(out, in, cw, cb, Bc, W, G, G, W, 1, 1, 0)), fl1);
+        row("conv k1 bwd", TIMEIT(budget, parm_conv2d_backward(din, dcw, dcb, out, in, cw, Bc, W, G, G, W, 1, 1, 0)), 2 * fl1);
+        row("conv k3 fwd 32x128x16x16 -> 128", TIMEIT(budget, parm_conv2d_forward(out, in, cw, cb, Bc, W, G, G, W, 3, 1, 1)), 9 * fl1);
+        row("conv k3 bwd", TIMEIT(budget, parm_conv2d_backward(din, dcw, dcb, out, in, cw, Bc, W, G, G, W, 3, 1, 1)), 18 * fl1);
         int D = 32, K = 1024;
         float *z = buf((long)Bc * D * G * G, &r), *zq = buf((long)Bc * D * G * G, &r), *book = buf((long)K * D, &r);
         int *idx = malloc(sizeof(int) * Bc * G * G);
-        row("vq fwd 32x32x256, K=1024", TIMEIT(budget, vq_forward(zq, idx, z, book, Bc, D, G * G, K)),
+        row("vq fwd 32x32x256, K=1024", TIMEIT(budget, parm_vq_forward(zq, idx, z, book, Bc, D, G * G, K)),
             3.0 * Bc * G * G * K * D);
         free(in), free(out), free(din), free(cw), free(cb), free(dcw), free(dcb), free(z), free(zq), free(book), free(idx);
     }

@@ -506,18 +506,18 @@ static void lm_free(tiny_lm *m) {
 static float lm_fwd_bwd(tiny_lm *m, const int *ids, const int *tgt, const uint8_t *mask) {
     parm_slab *s = &m->s;
     int N = m->B * m->T, C = m->tf.cfg.C, V = m->V;
-    embedding_forward(m->x, ids, parm_w(s, m->emb), N, C);
+    parm_embedding_forward(m->x, ids, parm_w(s, m->emb), N, C);
     const float *y = parm_tf_forward(&m->tf, m->x, mask, m->B, m->T, 1);
     if (!y) return NAN;
-    linear_forward(m->logits, y, parm_w(s, m->hw), parm_w(s, m->hb), N, C, V);
-    float loss = crossentropy_forward(m->probs, m->logits, tgt, NULL, N, V, -100);
+    parm_linear_forward(m->logits, y, parm_w(s, m->hw), parm_w(s, m->hb), N, C, V);
+    float loss = parm_crossentropy_forward(m->probs, m->logits, tgt, NULL, N, V, -100);
     memset(m->dlogits, 0, (size_t)N * V * 4);
-    crossentropy_backward(m->dlogits, 1.0f, m->probs, tgt, NULL, N, V, -100);
+    parm_crossentropy_backward(m->dlogits, 1.0f, m->probs, tgt, NULL, N, V, -100);
     memset(m->dy, 0, (size_t)N * C * 4);
-    linear_backward(m->dy, parm_g(s, m->hw), parm_g(s, m->hb), m->dlogits, y, parm_w(s, m->hw), N, C, V);
+    parm_linear_backward(m->dy, parm_g(s, m->hw), parm_g(s, m->hb), m->dlogits, y, parm_w(s, m->hw), N, C, V);
     memset(m->dx, 0, (size_t)N * C * 4);
     if (parm_tf_backward(&m->tf, m->dx, m->dy)) return NAN;
-    embedding_backward(parm_g(s, m->emb), m->dx, ids, N, C);
+    parm_embedding_backward(parm_g(s, m->emb), m->dx, ids, N, C);
     return loss;
 }
 

@@ -81,13 +81,13 @@ typedef struct {
 } lin_ctx;
 static double lin_loss(void *p) {
     lin_ctx *c = p;
-    linear_forward(c->out, c->inp, c->w, c->b, c->N, c->C, c->OC);
+    parm_linear_forward(c->out, c->inp, c->w, c->b, c->N, c->C, c->OC);
     return dot(c->out, c->R, (long)c->N * c->OC);
 }
 static void lin_grad(void *p) {
     lin_ctx *c = p;
     lin_loss(c);
-    linear_backward(c->dinp, c->dw, c->db, c->R, c->inp, c->w, c->N, c->C, c->OC);
+    parm_linear_backward(c->dinp, c->dw, c->db, c->R, c->inp, c->w, c->N, c->C, c->OC);
 }
 static void test_gc_linear(void) {
     lin_ctx c = {.N = 5, .C = 7, .OC = 3};
@@ -97,11 +97,11 @@ static void test_gc_linear(void) {
     gradcheck_lin("linear", (gcop){lin_loss, lin_grad, &c}, ts, 3, GC_TOL);
     /* b = NULL: the same product without the bias; NULL grads are skipped */
     float *nob = zeros(15), *want = zeros(15), *dx = zeros(35);
-    linear_forward(want, c.inp, c.w, c.b, 5, 7, 3);
-    linear_forward(nob, c.inp, c.w, NULL, 5, 7, 3);
+    parm_linear_forward(want, c.inp, c.w, c.b, 5, 7, 3);
+    parm_linear_forward(nob, c.inp, c.w, NULL, 5, 7, 3);
     for (int i = 0; i < 15; i++) nob[i] += c.b[i % 3];
     CHECK_CLOSE("linear b=NULL + b", nob, want, 15, 1e-6f, 1e-6f);
-    linear_backward(dx, NULL, NULL, c.R, c.inp, c.w, 5, 7, 3);
+    parm_linear_backward(dx, NULL, NULL, c.R, c.inp, c.w, 5, 7, 3);
     CHECK_CLOSE("linear dinp with NULL dw, db", dx, c.dinp, 35, 1e-6f, 1e-6f);
 }
 
@@ -113,13 +113,13 @@ typedef struct {
 } emb_ctx;
 static double emb_loss(void *p) {
     emb_ctx *c = p;
-    embedding_forward(c->out, c->ids, c->table, c->N, c->C);
+    parm_embedding_forward(c->out, c->ids, c->table, c->N, c->C);
     return dot(c->out, c->R, (long)c->N * c->C);
 }
 static void emb_grad(void *p) {
     emb_ctx *c = p;
     emb_loss(c);
-    embedding_backward(c->dtable, c->R, c->ids, c->N, c->C);
+    parm_embedding_backward(c->dtable, c->R, c->ids, c->N, c->C);
 }
 static void test_gc_embedding(void) {
     int ids[6] = {3, 0, 3, 1, 4, 3}; /* repeats: rows must accumulate */
@@ -137,18 +137,18 @@ typedef struct {
 static double ln_loss(void *p) {
     ln_ctx *c = p;
     if (c->rms)
-        rmsnorm_forward(c->out, c->rstd, c->inp, c->w, c->N, c->C);
+        parm_rmsnorm_forward(c->out, c->rstd, c->inp, c->w, c->N, c->C);
     else
-        layernorm_forward(c->out, c->mean, c->rstd, c->inp, c->w, c->b, c->N, c->C);
+        parm_layernorm_forward(c->out, c->mean, c->rstd, c->inp, c->w, c->b, c->N, c->C);
     return dot(c->out, c->R, (long)c->N * c->C);
 }
 static void ln_grad(void *p) {
     ln_ctx *c = p;
     ln_loss(c);
     if (c->rms)
-        rmsnorm_backward(c->dinp, c->dw, c->R, c->inp, c->w, c->rstd, c->N, c->C);
+        parm_rmsnorm_backward(c->dinp, c->dw, c->R, c->inp, c->w, c->rstd, c->N, c->C);
     else
-        layernorm_backward(c->dinp, c->dw, c->db, c->R, c->inp, c->w, c->mean, c->rstd, c->N, c->C);
+        parm_layernorm_backward(c->dinp, c->dw, c->db, c->R, c->inp, c->w, c->mean, c->rstd, c->N, c->C);
 }
 static void test_gc_norms(void) {
     for (int rms = 0; rms < 2; rms++) {
@@ -167,13 +167,13 @@ typedef struct {
 } gn_ctx;
 static double gn_loss(void *p) {
     gn_ctx *c = p;
-    groupnorm_forward(c->out, c->mean, c->rstd, c->inp, c->w, c->b, c->B, c->C, c->S, c->G);
+    parm_groupnorm_forward(c->out, c->mean, c->rstd, c->inp, c->w, c->b, c->B, c->C, c->S, c->G);
     return dot(c->out, c->R, (long)c->B * c->C * c->S);
 }
 static void gn_grad(void *p) {
     gn_ctx *c = p;
     gn_loss(c);
-    groupnorm_backward(c->dinp, c->dw, c->db, c->R, c->inp, c->w, c->mean, c->rstd, c->B, c->C, c->S, c->G);
+    parm_groupnorm_backward(c->dinp, c->dw, c->db, c->R, c->inp, c->w, c->mean, c->rstd, c->B, c->C, c->S, c->G);
 }
 static void test_gc_groupnorm(void) {
     gn_ctx c = {.B = 2, .C = 6, .S = 5, .G = 3};
@@ -193,10 +193,10 @@ typedef struct {
 static double act_loss(void *p) {
     act_ctx *c = p;
     switch (c->which) {
-    case 0: gelu_forward(c->out, c->x, c->n); break;
-    case 1: silu_forward(c->out, c->x, c->n); break;
-    case 2: sigmoid_forward(c->out, c->x, c->n); break;
-    default: residual_forward(c->out, c->x, c->y, c->n); break;
+    case 0: parm_gelu_forward(c->out, c->x, c->n); break;
+    case 1: parm_silu_forward(c->out, c->x, c->n); break;
+    case 2: parm_sigmoid_forward(c->out, c->x, c->n); break;
+    default: parm_residual_forward(c->out, c->x, c->y, c->n); break;
     }
     return dot(c->out, c->R, c->n);
 }
@@ -204,10 +204,10 @@ static void act_grad(void *p) {
     act_ctx *c = p;
     act_loss(c);
     switch (c->which) {
-    case 0: gelu_backward(c->dx, c->R, c->x, c->n); break;
-    case 1: silu_backward(c->dx, c->R, c->x, c->n); break;
-    case 2: sigmoid_backward(c->dx, c->R, c->out, c->n); break;
-    default: residual_backward(c->dx, c->dy, c->R, c->n); break;
+    case 0: parm_gelu_backward(c->dx, c->R, c->x, c->n); break;
+    case 1: parm_silu_backward(c->dx, c->R, c->x, c->n); break;
+    case 2: parm_sigmoid_backward(c->dx, c->R, c->out, c->n); break;
+    default: parm_residual_backward(c->dx, c->dy, c->R, c->n); break;
     }
 }
 static void test_gc_activations(void) {
@@ -240,13 +240,13 @@ typedef struct {
 } att_ctx;
 static double att_loss(void *p) {
     att_ctx *c = p;
-    attention_forward(c->out, c->att, c->qkv, c->mask, c->B, c->T, c->C, c->NH);
+    parm_attention_forward(c->out, c->att, c->qkv, c->mask, c->B, c->T, c->C, c->NH);
     return dot(c->out, c->R, (long)c->B * c->T * c->C);
 }
 static void att_grad(void *p) {
     att_ctx *c = p;
     att_loss(c);
-    attention_backward(c->dqkv, c->R, c->qkv, c->att, c->mask, c->B, c->T, c->C, c->NH);
+    parm_attention_backward(c->dqkv, c->R, c->qkv, c->att, c->mask, c->B, c->T, c->C, c->NH);
 }
 static void test_gc_attention(void) {
     int B = 2, T = 6, C = 8, NH = 2;
@@ -279,19 +279,19 @@ typedef struct {
 static double loss_loss(void *p) {
     loss_ctx *c = p;
     if (c->which == 0)
-        return c->dloss * crossentropy_forward(c->probs, c->x, c->t, c->w, c->N, c->V, c->ignore);
+        return c->dloss * parm_crossentropy_forward(c->probs, c->x, c->t, c->w, c->N, c->V, c->ignore);
     if (c->which == 1) {
-        logsoftmax_gather_forward(c->out, c->lse, c->x, c->t, c->N, c->V, c->ignore);
+        parm_logsoftmax_gather_forward(c->out, c->lse, c->x, c->t, c->N, c->V, c->ignore);
         return dot(c->out, c->R, c->N);
     }
-    return c->dloss * bce_logits_forward(c->x, c->y, c->w, c->N);
+    return c->dloss * parm_bce_logits_forward(c->x, c->y, c->w, c->N);
 }
 static void loss_grad(void *p) {
     loss_ctx *c = p;
     loss_loss(c);
-    if (c->which == 0) crossentropy_backward(c->dx, c->dloss, c->probs, c->t, c->w, c->N, c->V, c->ignore);
-    else if (c->which == 1) logsoftmax_gather_backward(c->dx, c->R, c->x, c->lse, c->t, c->N, c->V, c->ignore);
-    else bce_logits_backward(c->dx, c->dloss, c->x, c->y, c->w, c->N);
+    if (c->which == 0) parm_crossentropy_backward(c->dx, c->dloss, c->probs, c->t, c->w, c->N, c->V, c->ignore);
+    else if (c->which == 1) parm_logsoftmax_gather_backward(c->dx, c->R, c->x, c->lse, c->t, c->N, c->V, c->ignore);
+    else parm_bce_logits_backward(c->dx, c->dloss, c->x, c->y, c->w, c->N);
 }
 static void test_gc_losses(void) {
     int N = 6, V = 7;
@@ -312,8 +312,8 @@ static void test_gc_losses(void) {
     /* all rows ignored → loss 0, no gradient */
     int ti[2] = {-1, -1};
     float x[4] = {1, 2, 3, 4}, pr[4], dx[4] = {0};
-    CHECK(crossentropy_forward(pr, x, ti, NULL, 2, 2, -1) == 0.0f, "all-ignored loss");
-    crossentropy_backward(dx, 1.0f, pr, ti, NULL, 2, 2, -1);
+    CHECK(parm_crossentropy_forward(pr, x, ti, NULL, 2, 2, -1) == 0.0f, "all-ignored loss");
+    parm_crossentropy_backward(dx, 1.0f, pr, ti, NULL, 2, 2, -1);
     CHECK(dx[0] == 0 && dx[3] == 0, "all-ignored grad");
 }
 
@@ -329,15 +329,15 @@ static long conv_outn(conv_ctx *c) {
 }
 static double conv_loss(void *p) {
     conv_ctx *c = p;
-    if (c->up) upsample2x_forward(c->out, c->inp, c->B, c->IC, c->H, c->W);
-    else conv2d_forward(c->out, c->inp, c->w, c->b, c->B, c->IC, c->H, c->W, c->OC, c->K, c->s, c->p);
+    if (c->up) parm_upsample2x_forward(c->out, c->inp, c->B, c->IC, c->H, c->W);
+    else parm_conv2d_forward(c->out, c->inp, c->w, c->b, c->B, c->IC, c->H, c->W, c->OC, c->K, c->s, c->p);
     return dot(c->out, c->R, conv_outn(c));
 }
 static void conv_grad(void *p) {
     conv_ctx *c = p;
     conv_loss(c);
-    if (c->up) upsample2x_backward(c->dinp, c->R, c->B, c->IC, c->H, c->W);
-    else conv2d_backward(c->dinp, c->dw, c->db, c->R, c->inp, c->w, c->B, c->IC, c->H, c->W, c->OC, c->K, c->s, c->p);
+    if (c->up) parm_upsample2x_backward(c->dinp, c->R, c->B, c->IC, c->H, c->W);
+    else parm_conv2d_backward(c->dinp, c->dw, c->db, c->R, c->inp, c->w, c->B, c->IC, c->H, c->W, c->OC, c->K, c->s, c->p);
 }
 /* direct 7-loop conv2d in double: the reference for unusual configurations */
 static void conv_ref(float *out, const float *inp, const float *w, const float *b, int B, int IC, int H, int W, int OC,
@@ -371,12 +371,12 @@ static void test_conv_odd_configs(void) {
         long ni = (long)B * IC * H * W, nw = (long)OC * IC * K * K, no = (long)B * OC * HO * WO;
         float *x = randn(ni, 1), *w = randn(nw, 1), *b = randn(OC, 1), *y = zeros(no), *yr = zeros(no);
         float *g = randn(no, 1), *dx = zeros(ni);
-        conv2d_forward(y, x, w, b, B, IC, H, W, OC, K, s, p);
+        parm_conv2d_forward(y, x, w, b, B, IC, H, W, OC, K, s, p);
         conv_ref(yr, x, w, b, B, IC, H, W, OC, K, s, p);
         char what[64];
         snprintf(what, sizeof what, "conv B%d IC%d %dx%d K%d s%d p%d out", B, IC, H, W, K, s, p);
         CHECK_CLOSE(what, y, yr, no, 1e-4f, 1e-4f);
-        conv2d_backward(dx, NULL, NULL, g, x, w, B, IC, H, W, OC, K, s, p);
+        parm_conv2d_backward(dx, NULL, NULL, g, x, w, B, IC, H, W, OC, K, s, p);
         conv_ref(yr, x, w, NULL, B, IC, H, W, OC, K, s, p);
         double lhs = dot(yr, g, no), rhs = dot(x, dx, ni);
         CHECK(fabs(lhs - rhs) <= 1e-4 * (1 + fabs(lhs)), "conv adjoint %s: %g vs %g", what, lhs, rhs);
@@ -409,7 +409,7 @@ static void test_vq_definition(void) {
     float *z = randn(n, 1), *cb = randn((long)K * D, 1), *zq = zeros(n), *dzq = randn(n, 1);
     float *dz = zeros(n), *dcb = zeros((long)K * D);
     int idx[8];
-    vq_forward(zq, idx, z, cb, B, D, S, K);
+    parm_vq_forward(zq, idx, z, cb, B, D, S, K);
     int ok = 1;
     for (int b = 0; b < B; b++)
         for (int s = 0; s < S; s++) {
@@ -429,11 +429,11 @@ static void test_vq_definition(void) {
         }
     CHECK(ok, "vq argmin / gather");
     float beta = 0.25f, dloss = 1.3f;
-    float L = vq_loss(z, zq, B, D, S, beta);
+    float L = parm_vq_loss(z, zq, B, D, S, beta);
     double mse = 0;
     for (long i = 0; i < n; i++) mse += (double)(z[i] - zq[i]) * (z[i] - zq[i]);
     CHECK(fabs(L - (1 + beta) * mse / n) < 1e-5, "vq loss");
-    vq_backward(dz, dcb, dzq, dloss, z, zq, idx, B, D, S, K, beta);
+    parm_vq_backward(dz, dcb, dzq, dloss, z, zq, idx, B, D, S, K, beta);
     float *wz = zeros(n), *wcb = zeros((long)K * D);
     for (int b = 0; b < B; b++)
         for (int d = 0; d < D; d++)
@@ -486,8 +486,8 @@ static void test_fx_linear(void) {
     float *inp = fx("linear.inp", N * C), *w = fx("linear.w", OC * C), *b = fx("linear.b", OC);
     float *dout = fx("linear.dout", N * OC), *out = zeros(N * OC);
     float *dinp = zeros(N * C), *dw = zeros(OC * C), *db = zeros(OC);
-    linear_forward(out, inp, w, b, N, C, OC);
-    linear_backward(dinp, dw, db, dout, inp, w, N, C, OC);
+    parm_linear_forward(out, inp, w, b, N, C, OC);
+    parm_linear_backward(dinp, dw, db, dout, inp, w, N, C, OC);
     fx_cmp("linear", "out", out, N * OC, FX_TOL_A, FX_TOL_R);
     fx_cmp("linear", "dinp", dinp, N * C, FX_TOL_A, FX_TOL_R);
     fx_cmp("linear", "dw", dw, OC * C, FX_TOL_A, FX_TOL_R);
@@ -499,8 +499,8 @@ static void test_fx_embedding(void) {
     float *table = fx("embedding.table", V * C), *dout = fx("embedding.dout", N * C);
     int *ids = fx_int("embedding.ids", N);
     float *out = zeros(N * C), *dt = zeros(V * C);
-    embedding_forward(out, ids, table, N, C);
-    embedding_backward(dt, dout, ids, N, C);
+    parm_embedding_forward(out, ids, table, N, C);
+    parm_embedding_backward(dt, dout, ids, N, C);
     fx_cmp("embedding", "out", out, N * C, 0, 0);
     fx_cmp("embedding", "dtable", dt, V * C, FX_TOL_A, FX_TOL_R);
 }
@@ -511,8 +511,8 @@ static void test_fx_norms(void) {
     float *inp = fx(FXK(p, "inp"), N * C), *w = fx(FXK(p, "w"), C), *b = fx(FXK(p, "b"), C);
     float *dout = fx(FXK(p, "dout"), N * C), *out = zeros(N * C), *mean = zeros(N), *rstd = zeros(N);
     float *dinp = zeros(N * C), *dw = zeros(C), *db = zeros(C);
-    layernorm_forward(out, mean, rstd, inp, w, b, N, C);
-    layernorm_backward(dinp, dw, db, dout, inp, w, mean, rstd, N, C);
+    parm_layernorm_forward(out, mean, rstd, inp, w, b, N, C);
+    parm_layernorm_backward(dinp, dw, db, dout, inp, w, mean, rstd, N, C);
     fx_cmp(p, "out", out, N * C, FX_TOL_A, FX_TOL_R);
     fx_cmp(p, "dinp", dinp, N * C, FX_TOL_A, FX_TOL_R);
     fx_cmp(p, "dw", dw, C, FX_TOL_A, FX_TOL_R);
@@ -520,8 +520,8 @@ static void test_fx_norms(void) {
     p = "rmsnorm";
     inp = fx(FXK(p, "inp"), N * C), w = fx(FXK(p, "w"), C), dout = fx(FXK(p, "dout"), N * C);
     memset(dinp, 0, N * C * sizeof(float)), memset(dw, 0, C * sizeof(float));
-    rmsnorm_forward(out, rstd, inp, w, N, C);
-    rmsnorm_backward(dinp, dw, dout, inp, w, rstd, N, C);
+    parm_rmsnorm_forward(out, rstd, inp, w, N, C);
+    parm_rmsnorm_backward(dinp, dw, dout, inp, w, rstd, N, C);
     fx_cmp(p, "out", out, N * C, FX_TOL_A, FX_TOL_R);
     fx_cmp(p, "dinp", dinp, N * C, FX_TOL_A, FX_TOL_R);
     fx_cmp(p, "dw", dw, C, FX_TOL_A, FX_TOL_R);
@@ -533,16 +533,16 @@ static void test_fx_activations(void) {
     for (int k = 0; k < 3; k++) {
         const char *p = names[k];
         float *x = fx(FXK(p, "inp"), n), *dout = fx(FXK(p, "dout"), n), *out = zeros(n), *dx = zeros(n);
-        if (k == 0) gelu_forward(out, x, n), gelu_backward(dx, dout, x, n);
-        if (k == 1) silu_forward(out, x, n), silu_backward(dx, dout, x, n);
-        if (k == 2) sigmoid_forward(out, x, n), sigmoid_backward(dx, dout, out, n);
+        if (k == 0) parm_gelu_forward(out, x, n), parm_gelu_backward(dx, dout, x, n);
+        if (k == 1) parm_silu_forward(out, x, n), parm_silu_backward(dx, dout, x, n);
+        if (k == 2) parm_sigmoid_forward(out, x, n), parm_sigmoid_backward(dx, dout, out, n);
         fx_cmp(p, "out", out, n, FX_TOL_A, FX_TOL_R);
         fx_cmp(p, "dinp", dx, n, FX_TOL_A, FX_TOL_R);
     }
     float *a = fx("residual.a", n), *b = fx("residual.b", n), *dout = fx("residual.dout", n);
     float *out = zeros(n), *da = zeros(n), *db = zeros(n);
-    residual_forward(out, a, b, n);
-    residual_backward(da, db, dout, n);
+    parm_residual_forward(out, a, b, n);
+    parm_residual_backward(da, db, dout, n);
     fx_cmp("residual", "out", out, n, 0, 0);
     fx_cmp("residual", "da", da, n, 0, 0);
     fx_cmp("residual", "db", db, n, 0, 0);
@@ -555,8 +555,8 @@ static void test_fx_attention(void) {
     uint8_t *mask = malloc(B * T * T);
     for (int i = 0; i < B * T * T; i++) mask[i] = mf[i] != 0;
     float *out = zeros(n), *att = zeros(na), *dqkv = zeros(n3);
-    attention_forward(out, att, qkv, mask, B, T, C, NH);
-    attention_backward(dqkv, dout, qkv, att, mask, B, T, C, NH);
+    parm_attention_forward(out, att, qkv, mask, B, T, C, NH);
+    parm_attention_backward(dqkv, dout, qkv, att, mask, B, T, C, NH);
     fx_cmp("attention", "out", out, n, FX_TOL_A, FX_TOL_R);
     fx_cmp("attention", "att", att, na, FX_TOL_A, FX_TOL_R);
     fx_cmp("attention", "dqkv", dqkv, n3, FX_TOL_A, FX_TOL_R);
@@ -567,32 +567,32 @@ static void test_fx_losses(void) {
     float *logits = fx("xent.logits", N * V), *wr = fx("xent.weights", N), *probs = zeros(N * V);
     int *tg = fx_int("xent.targets", N);
     float dloss = 1.7f, *dl = zeros(N * V);
-    float L = crossentropy_forward(probs, logits, tg, NULL, N, V, -100);
-    crossentropy_backward(dl, dloss, probs, tg, NULL, N, V, -100);
+    float L = parm_crossentropy_forward(probs, logits, tg, NULL, N, V, -100);
+    parm_crossentropy_backward(dl, dloss, probs, tg, NULL, N, V, -100);
     fx_cmp("xent", "loss", &L, 1, FX_TOL_A, FX_TOL_R);
     fx_cmp("xent", "dlogits", dl, N * V, FX_TOL_A, FX_TOL_R);
     memset(dl, 0, N * V * sizeof(float));
-    L = crossentropy_forward(probs, logits, tg, wr, N, V, -100);
-    crossentropy_backward(dl, dloss, probs, tg, wr, N, V, -100);
+    L = parm_crossentropy_forward(probs, logits, tg, wr, N, V, -100);
+    parm_crossentropy_backward(dl, dloss, probs, tg, wr, N, V, -100);
     fx_cmp("xent", "loss_w", &L, 1, FX_TOL_A, FX_TOL_R);
     fx_cmp("xent", "dlogits_w", dl, N * V, FX_TOL_A, FX_TOL_R);
 
     float *dout = fx("lsm_gather.dout", N), *out = zeros(N), *lse = zeros(N);
     memset(dl, 0, N * V * sizeof(float));
-    logsoftmax_gather_forward(out, lse, logits, tg, N, V, -100);
-    logsoftmax_gather_backward(dl, dout, logits, lse, tg, N, V, -100);
+    parm_logsoftmax_gather_forward(out, lse, logits, tg, N, V, -100);
+    parm_logsoftmax_gather_backward(dl, dout, logits, lse, tg, N, V, -100);
     fx_cmp("lsm_gather", "out", out, N, FX_TOL_A, FX_TOL_R);
     fx_cmp("lsm_gather", "dlogits", dl, N * V, FX_TOL_A, FX_TOL_R);
 
     int M = 11;
     float *x = fx("bce.x", M), *y = fx("bce.y", M), *w = fx("bce.w", M), *dx = zeros(M);
-    L = bce_logits_forward(x, y, NULL, M);
-    bce_logits_backward(dx, dloss, x, y, NULL, M);
+    L = parm_bce_logits_forward(x, y, NULL, M);
+    parm_bce_logits_backward(dx, dloss, x, y, NULL, M);
     fx_cmp("bce", "loss", &L, 1, FX_TOL_A, FX_TOL_R);
     fx_cmp("bce", "dx", dx, M, FX_TOL_A, FX_TOL_R);
     memset(dx, 0, M * sizeof(float));
-    L = bce_logits_forward(x, y, w, M);
-    bce_logits_backward(dx, dloss, x, y, w, M);
+    L = parm_bce_logits_forward(x, y, w, M);
+    parm_bce_logits_backward(dx, dloss, x, y, w, M);
     fx_cmp("bce", "loss_w", &L, 1, FX_TOL_A, FX_TOL_R);
     fx_cmp("bce", "dx_w", dx, M, FX_TOL_A, FX_TOL_R);
 }
@@ -608,8 +608,8 @@ static void test_fx_conv(void) {
         snprintf(pre, sizeof pre, "conv_k%ds%dp%d", K, s, p);
         float *inp = fx(FXK(pre, "inp"), ni), *w = fx(FXK(pre, "w"), nw), *b = fx(FXK(pre, "b"), OC);
         float *dout = fx(FXK(pre, "dout"), no), *out = zeros(no), *dinp = zeros(ni), *dw = zeros(nw), *db = zeros(OC);
-        conv2d_forward(out, inp, w, b, B, IC, H, W, OC, K, s, p);
-        conv2d_backward(dinp, dw, db, dout, inp, w, B, IC, H, W, OC, K, s, p);
+        parm_conv2d_forward(out, inp, w, b, B, IC, H, W, OC, K, s, p);
+        parm_conv2d_backward(dinp, dw, db, dout, inp, w, B, IC, H, W, OC, K, s, p);
         fx_cmp(pre, "out", out, no, FX_TOL_A, FX_TOL_R);
         fx_cmp(pre, "dinp", dinp, ni, FX_TOL_A, FX_TOL_R);
         fx_cmp(pre, "dw", dw, nw, FX_TOL_A, FX_TOL_R);
@@ -618,8 +618,8 @@ static void test_fx_conv(void) {
     int C = 3, h = 3, w = 4;
     long ni = (long)B * C * h * w;
     float *inp = fx("upsample.inp", ni), *dout = fx("upsample.dout", 4 * ni), *out = zeros(4 * ni), *dinp = zeros(ni);
-    upsample2x_forward(out, inp, B, C, h, w);
-    upsample2x_backward(dinp, dout, B, C, h, w);
+    parm_upsample2x_forward(out, inp, B, C, h, w);
+    parm_upsample2x_backward(dinp, dout, B, C, h, w);
     fx_cmp("upsample", "out", out, 4 * ni, 0, 0);
     fx_cmp("upsample", "dinp", dinp, ni, FX_TOL_A, FX_TOL_R);
 }
@@ -630,8 +630,8 @@ static void test_fx_groupnorm(void) {
     const char *p = "groupnorm";
     float *inp = fx(FXK(p, "inp"), n), *w = fx(FXK(p, "w"), C), *b = fx(FXK(p, "b"), C), *dout = fx(FXK(p, "dout"), n);
     float *out = zeros(n), *mean = zeros(B * G), *rstd = zeros(B * G), *dinp = zeros(n), *dw = zeros(C), *db = zeros(C);
-    groupnorm_forward(out, mean, rstd, inp, w, b, B, C, S, G);
-    groupnorm_backward(dinp, dw, db, dout, inp, w, mean, rstd, B, C, S, G);
+    parm_groupnorm_forward(out, mean, rstd, inp, w, b, B, C, S, G);
+    parm_groupnorm_backward(dinp, dw, db, dout, inp, w, mean, rstd, B, C, S, G);
     fx_cmp(p, "out", out, n, FX_TOL_A, FX_TOL_R);
     fx_cmp(p, "dinp", dinp, n, FX_TOL_A, FX_TOL_R);
     fx_cmp(p, "dw", dw, C, FX_TOL_A, FX_TOL_R);
@@ -645,12 +645,12 @@ static void test_fx_vq(void) {
     float *z = fx("vq.z", n), *cb = fx("vq.codebook", K * D), *dzq = fx("vq.dzq", n), *dl = fx("vq.dloss", 1);
     int *widx = fx_int("vq.idx", B * S), idx[12];
     float *zq = zeros(n), *dz = zeros(n), *dcb = zeros(K * D);
-    vq_forward(zq, idx, z, cb, B, D, S, K);
+    parm_vq_forward(zq, idx, z, cb, B, D, S, K);
     int same = 1;
     for (int i = 0; i < B * S; i++) same &= idx[i] == widx[i];
     CHECK(same, "vq idx equals torch argmin");
-    float L = vq_loss(z, zq, B, D, S, beta);
-    vq_backward(dz, dcb, dzq, dl[0], z, zq, idx, B, D, S, K, beta);
+    float L = parm_vq_loss(z, zq, B, D, S, beta);
+    parm_vq_backward(dz, dcb, dzq, dl[0], z, zq, idx, B, D, S, K, beta);
     fx_cmp("vq", "zq", zq, n, FX_TOL_A, FX_TOL_R);
     fx_cmp("vq", "loss", &L, 1, FX_TOL_A, FX_TOL_R);
     fx_cmp("vq", "dz", dz, n, FX_TOL_A, FX_TOL_R);
@@ -705,8 +705,8 @@ static void run_medium(outs *o) {
         int N = 300, C = 96, OC = 200;
         float *x = randn(N * C, 1), *w = randn(OC * C, 1), *b = randn(OC, 1), *y = zeros(N * OC), *dy = randn(N * OC, 1);
         float *dx = zeros(N * C), *dw = zeros(OC * C), *db = zeros(OC);
-        linear_forward(y, x, w, b, N, C, OC);
-        linear_backward(dx, dw, db, dy, x, w, N, C, OC);
+        parm_linear_forward(y, x, w, b, N, C, OC);
+        parm_linear_backward(dx, dw, db, dy, x, w, N, C, OC);
         keep_tol = 1e-5f; /* abs 1e-4: sums of 96 O(1) products */
         keep(o, "linear out", y, N * OC), keep(o, "linear dinp", dx, N * C), keep(o, "linear dw", dw, OC * C);
         keep_tol = 0;
@@ -717,20 +717,20 @@ static void run_medium(outs *o) {
         int *ids = malloc(sizeof(int) * N);
         for (int i = 0; i < N; i++) ids[i] = (int)(parm_rng_u32(&rng) % V);
         float *t = randn(V * C, 1), *y = zeros((long)N * C), *dt = zeros(V * C);
-        embedding_forward(y, ids, t, N, C);
-        embedding_backward(dt, y, ids, N, C);
+        parm_embedding_forward(y, ids, t, N, C);
+        parm_embedding_backward(dt, y, ids, N, C);
         keep(o, "embedding out", y, (long)N * C), keep(o, "embedding dtable", dt, V * C);
     }
     { /* layernorm, rmsnorm */
         int N = 600, C = 64;
         float *x = randn(N * C, 2), *w = randn(C, 1), *b = randn(C, 1), *y = zeros(N * C), *dy = randn(N * C, 1);
         float *m = zeros(N), *r = zeros(N), *dx = zeros(N * C), *dw = zeros(C), *db = zeros(C);
-        layernorm_forward(y, m, r, x, w, b, N, C);
-        layernorm_backward(dx, dw, db, dy, x, w, m, r, N, C);
+        parm_layernorm_forward(y, m, r, x, w, b, N, C);
+        parm_layernorm_backward(dx, dw, db, dy, x, w, m, r, N, C);
         keep(o, "layernorm out", y, N * C), keep(o, "layernorm dinp", dx, N * C), keep(o, "layernorm dw", dw, C);
         keep(o, "layernorm db", db, C);
-        rmsnorm_forward(y, r, x, w, N, C);
-        rmsnorm_backward(dx, dw, dy, x, w, r, N, C);
+        parm_rmsnorm_forward(y, r, x, w, N, C);
+        parm_rmsnorm_backward(dx, dw, dy, x, w, r, N, C);
         keep(o, "rmsnorm out", y, N * C), keep(o, "rmsnorm dinp", dx, N * C), keep(o, "rmsnorm dw", dw, C);
     }
     { /* groupnorm */
@@ -738,21 +738,21 @@ static void run_medium(outs *o) {
         long n = (long)B * C * S;
         float *x = randn(n, 2), *w = randn(C, 1), *b = randn(C, 1), *y = zeros(n), *dy = randn(n, 1);
         float *m = zeros(B * G), *r = zeros(B * G), *dx = zeros(n), *dw = zeros(C), *db = zeros(C);
-        groupnorm_forward(y, m, r, x, w, b, B, C, S, G);
-        groupnorm_backward(dx, dw, db, dy, x, w, m, r, B, C, S, G);
+        parm_groupnorm_forward(y, m, r, x, w, b, B, C, S, G);
+        parm_groupnorm_backward(dx, dw, db, dy, x, w, m, r, B, C, S, G);
         keep(o, "groupnorm out", y, n), keep(o, "groupnorm dinp", dx, n), keep(o, "groupnorm dw", dw, C);
         keep(o, "groupnorm db", db, C);
     }
     { /* activations */
         long n = 40000;
         float *x = randn(n, 3), *x2 = randn(n, 1), *y = zeros(n), *dy = randn(n, 1), *dx = zeros(n), *dx2 = zeros(n);
-        gelu_forward(y, x, n), gelu_backward(dx, dy, x, n);
+        parm_gelu_forward(y, x, n), parm_gelu_backward(dx, dy, x, n);
         keep(o, "gelu out", y, n), keep(o, "gelu dinp", dx, n);
-        silu_forward(y, x, n), silu_backward(dx, dy, x, n);
+        parm_silu_forward(y, x, n), parm_silu_backward(dx, dy, x, n);
         keep(o, "silu out", y, n), keep(o, "silu dinp", dx, n);
-        sigmoid_forward(y, x, n), sigmoid_backward(dx, dy, y, n);
+        parm_sigmoid_forward(y, x, n), parm_sigmoid_backward(dx, dy, y, n);
         keep(o, "sigmoid out", y, n), keep(o, "sigmoid dinp", dx, n);
-        residual_forward(y, x, x2, n), residual_backward(dx, dx2, dy, n);
+        parm_residual_forward(y, x, x2, n), parm_residual_backward(dx, dx2, dy, n);
         keep(o, "residual out", y, n), keep(o, "residual da", dx, n), keep(o, "residual db", dx2, n);
     }
     { /* attention */
@@ -761,8 +761,8 @@ static void run_medium(outs *o) {
         uint8_t *mask = malloc((size_t)B * T * T);
         for (int b = 0; b < B; b++) omni_mask(mask + (size_t)b * T * T, T, 8 + 4 * b, 24);
         float *qkv = randn(n3, 1), *att = zeros((long)B * NH * T * T), *y = zeros(n), *dy = randn(n, 1), *dq = zeros(n3);
-        attention_forward(y, att, qkv, mask, B, T, C, NH);
-        attention_backward(dq, dy, qkv, att, mask, B, T, C, NH);
+        parm_attention_forward(y, att, qkv, mask, B, T, C, NH);
+        parm_attention_backward(dq, dy, qkv, att, mask, B, T, C, NH);
         keep(o, "attention out", y, n), keep(o, "attention dqkv", dq, n3);
     }
     { /* losses */
@@ -771,11 +771,11 @@ static void run_medium(outs *o) {
         float *lo = zeros(N), *lse = zeros(N), *dy = randn(N, 1);
         int *t = malloc(sizeof(int) * N);
         for (int i = 0; i < N; i++) t[i] = i % 5 == 0 ? -100 : (int)(parm_rng_u32(&rng) % V);
-        float L = crossentropy_forward(p, x, t, w, N, V, -100);
-        crossentropy_backward(dx, 1.3f, p, t, w, N, V, -100);
+        float L = parm_crossentropy_forward(p, x, t, w, N, V, -100);
+        parm_crossentropy_backward(dx, 1.3f, p, t, w, N, V, -100);
         keep(o, "xent loss", &L, 1), keep(o, "xent dlogits", dx, (long)N * V);
-        logsoftmax_gather_forward(lo, lse, x, t, N, V, -100);
-        logsoftmax_gather_backward(dx, dy, x, lse, t, N, V, -100);
+        parm_logsoftmax_gather_forward(lo, lse, x, t, N, V, -100);
+        parm_logsoftmax_gather_backward(dx, dy, x, lse, t, N, V, -100);
         keep(o, "lsm_gather out", lo, N), keep(o, "lsm_gather dlogits", dx, (long)N * V);
     }
     { /* conv2d (4 configs), upsample */
@@ -787,16 +787,16 @@ static void run_medium(outs *o) {
             long ni = (long)B * IC * H * W, nw = (long)OC * IC * K * K, no = (long)B * OC * HO * WO;
             float *x = randn(ni, 1), *w = randn(nw, 1), *b = randn(OC, 1), *y = zeros(no), *dy = randn(no, 1);
             float *dx = zeros(ni), *dw = zeros(nw), *db = zeros(OC);
-            conv2d_forward(y, x, w, b, B, IC, H, W, OC, K, s, pd);
-            conv2d_backward(dx, dw, db, dy, x, w, B, IC, H, W, OC, K, s, pd);
+            parm_conv2d_forward(y, x, w, b, B, IC, H, W, OC, K, s, pd);
+            parm_conv2d_backward(dx, dw, db, dy, x, w, B, IC, H, W, OC, K, s, pd);
             keep(o, "conv out", y, no), keep(o, "conv dinp", dx, ni), keep(o, "conv dw", dw, nw);
             keep(o, "conv db", db, OC);
             /* image by image (B = 1 path) must agree up to dw summation order */
             float *y1 = zeros(no), *dx1 = zeros(ni), *dw1 = zeros(nw);
             long pi = (long)IC * H * W, po = (long)OC * HO * WO;
             for (int bi = 0; bi < B; bi++) {
-                conv2d_forward(y1 + bi * po, x + bi * pi, w, b, 1, IC, H, W, OC, K, s, pd);
-                conv2d_backward(dx1 + bi * pi, dw1, NULL, dy + bi * po, x + bi * pi, w, 1, IC, H, W, OC, K, s, pd);
+                parm_conv2d_forward(y1 + bi * po, x + bi * pi, w, b, 1, IC, H, W, OC, K, s, pd);
+                parm_conv2d_backward(dx1 + bi * pi, dw1, NULL, dy + bi * po, x + bi * pi, w, 1, IC, H, W, OC, K, s, pd);
             }
             CHECK_CLOSE("conv B=1 path out", y1, y, no, 1e-5f, 1e-6f);
             CHECK_CLOSE("conv B=1 path dinp", dx1, dx, ni, 1e-5f, 1e-6f);
@@ -805,8 +805,8 @@ static void run_medium(outs *o) {
         int C = 16, h = 48, w = 48;
         long ni = (long)2 * C * h * w;
         float *x = randn(ni, 1), *y = zeros(4 * ni), *dx = zeros(ni);
-        upsample2x_forward(y, x, 2, C, h, w);
-        upsample2x_backward(dx, y, 2, C, h, w);
+        parm_upsample2x_forward(y, x, 2, C, h, w);
+        parm_upsample2x_backward(dx, y, 2, C, h, w);
         keep(o, "upsample out", y, 4 * ni), keep(o, "upsample dinp", dx, ni);
     }
     { /* vq */
@@ -815,8 +815,8 @@ static void run_medium(outs *o) {
         float *z = randn(n, 1), *cb = randn(K * D, 1), *zq = zeros(n), *dzq = randn(n, 1), *dz = zeros(n);
         float *dcb = zeros(K * D), fidx[256];
         int idx[256];
-        vq_forward(zq, idx, z, cb, B, D, S, K);
-        vq_backward(dz, dcb, dzq, 0.7f, z, zq, idx, B, D, S, K, 0.25f);
+        parm_vq_forward(zq, idx, z, cb, B, D, S, K);
+        parm_vq_backward(dz, dcb, dzq, 0.7f, z, zq, idx, B, D, S, K, 0.25f);
         for (int i = 0; i < B * S; i++) fidx[i] = (float)idx[i];
         keep(o, "vq idx", fidx, B * S), keep(o, "vq dz", dz, n), keep(o, "vq dcodebook", dcb, K * D);
     }

@@ -48,41 +48,41 @@ void parm_sgemm_bias(int transA, int transB, int M, int N, int K, float alpha, c
 const char *parm_blas_core(void);
 
 /* linear: out[N,OC] = inp[N,C] · w[OC,C]ᵀ + b[OC]   (b may be NULL) */
-void linear_forward(float *out, const float *inp, const float *w, const float *b, int N, int C, int OC);
-void linear_backward(float *dinp, float *dw, float *db, const float *dout, const float *inp, const float *w,
+void parm_linear_forward(float *out, const float *inp, const float *w, const float *b, int N, int C, int OC);
+void parm_linear_backward(float *dinp, float *dw, float *db, const float *dout, const float *inp, const float *w,
                      int N, int C, int OC);
 
 /* embedding: out[N,C] = table[ids[n], :]   table [V,C]; ids must be in [0,V) */
-void embedding_forward(float *out, const int *ids, const float *table, int N, int C);
-void embedding_backward(float *dtable, const float *dout, const int *ids, int N, int C);
+void parm_embedding_forward(float *out, const int *ids, const float *table, int N, int C);
+void parm_embedding_backward(float *dtable, const float *dout, const int *ids, int N, int C);
 
 /* layernorm over the last dim: out[N,C]; saves mean[N], rstd[N]; eps 1e-5.
  * w, b [C] (b may be NULL; in backward db may then be NULL).
  * mean/rstd may be NULL in forward when no backward follows. */
-void layernorm_forward(float *out, float *mean, float *rstd, const float *inp, const float *w, const float *b,
+void parm_layernorm_forward(float *out, float *mean, float *rstd, const float *inp, const float *w, const float *b,
                        int N, int C);
-void layernorm_backward(float *dinp, float *dw, float *db, const float *dout, const float *inp, const float *w,
+void parm_layernorm_backward(float *dinp, float *dw, float *db, const float *dout, const float *inp, const float *w,
                         const float *mean, const float *rstd, int N, int C);
 
 /* rmsnorm over the last dim: out = inp * rstd * w; saves rstd[N] (may be NULL
  * in forward when no backward follows); eps 1e-6 */
-void rmsnorm_forward(float *out, float *rstd, const float *inp, const float *w, int N, int C);
-void rmsnorm_backward(float *dinp, float *dw, const float *dout, const float *inp, const float *w,
+void parm_rmsnorm_forward(float *out, float *rstd, const float *inp, const float *w, int N, int C);
+void parm_rmsnorm_backward(float *dinp, float *dw, const float *dout, const float *inp, const float *w,
                       const float *rstd, int N, int C);
 
 /* gelu (tanh approximation, = PyTorch gelu(approximate='tanh')), elementwise, n elements */
-void gelu_forward(float *out, const float *inp, long n);
-void gelu_backward(float *dinp, const float *dout, const float *inp, long n);
+void parm_gelu_forward(float *out, const float *inp, long n);
+void parm_gelu_backward(float *dinp, const float *dout, const float *inp, long n);
 /* silu: x·sigmoid(x) */
-void silu_forward(float *out, const float *inp, long n);
-void silu_backward(float *dinp, const float *dout, const float *inp, long n);
+void parm_silu_forward(float *out, const float *inp, long n);
+void parm_silu_backward(float *dinp, const float *dout, const float *inp, long n);
 /* sigmoid: out = 1/(1+e^-x); backward uses the saved output */
-void sigmoid_forward(float *out, const float *inp, long n);
-void sigmoid_backward(float *dinp, const float *dout, const float *out, long n);
+void parm_sigmoid_forward(float *out, const float *inp, long n);
+void parm_sigmoid_backward(float *dinp, const float *dout, const float *out, long n);
 
 /* residual: out = a + b (out may alias a or b) */
-void residual_forward(float *out, const float *a, const float *b, long n);
-void residual_backward(float *da, float *db, const float *dout, long n);
+void parm_residual_forward(float *out, const float *a, const float *b, long n);
+void parm_residual_backward(float *da, float *db, const float *dout, long n);
 
 /* multi-head self-attention core (no projections).
  * qkv [B,T,3C]: q = qkv[..., 0:C], k = [C:2C], v = [2C:3C]; head h uses
@@ -93,8 +93,8 @@ void residual_backward(float *da, float *db, const float *dout, long n);
  * out [B,T,C]. Scale 1/sqrt(hs).
  * backward: mask is implied by att (disallowed entries are exactly 0) and is
  * not read; it is kept in the signature for symmetry. */
-void attention_forward(float *out, float *att, const float *qkv, const uint8_t *mask, int B, int T, int C, int NH);
-void attention_backward(float *dqkv, const float *dout, const float *qkv, const float *att, const uint8_t *mask,
+void parm_attention_forward(float *out, float *att, const float *qkv, const uint8_t *mask, int B, int T, int C, int NH);
+void parm_attention_backward(float *dqkv, const float *dout, const float *qkv, const float *att, const uint8_t *mask,
                         int B, int T, int C, int NH);
 
 /* softmax cross-entropy with ignore-index and per-row weights.
@@ -103,55 +103,55 @@ void attention_backward(float *dqkv, const float *dout, const float *qkv, const 
  * NOT written — callers must not read them).
  * loss = Σ_i w_i · (−log softmax(logits_i)[t_i]) / Σ_i w_i over kept rows
  *   (0 if no row is kept). backward: dlogits += dloss · ∂loss/∂logits. */
-float crossentropy_forward(float *probs, const float *logits, const int *targets, const float *weights, int N, int V,
+float parm_crossentropy_forward(float *probs, const float *logits, const int *targets, const float *weights, int N, int V,
                            int ignore_index);
-void crossentropy_backward(float *dlogits, float dloss, const float *probs, const int *targets, const float *weights,
+void parm_crossentropy_backward(float *dlogits, float dloss, const float *probs, const int *targets, const float *weights,
                            int N, int V, int ignore_index);
 
 /* log-softmax gather: out[i] = log softmax(logits_i)[t_i] (0 for ignored rows).
  * Saves lse[N] (log-sum-exp per row; 0 for ignored rows; may be NULL in
  * forward when no backward follows). For DPO sequence log-likelihoods. */
-void logsoftmax_gather_forward(float *out, float *lse, const float *logits, const int *targets, int N, int V,
+void parm_logsoftmax_gather_forward(float *out, float *lse, const float *logits, const int *targets, int N, int V,
                                int ignore_index);
-void logsoftmax_gather_backward(float *dlogits, const float *dout, const float *logits, const float *lse,
+void parm_logsoftmax_gather_backward(float *dlogits, const float *dout, const float *logits, const float *lse,
                                 const int *targets, int N, int V, int ignore_index);
 
 /* binary cross-entropy on logits: loss = (1/N) Σ_i w_i·BCE(σ(x_i), y_i),
  * y in [0,1], w [N] or NULL (all 1); numerically stable form. */
-float bce_logits_forward(const float *x, const float *y, const float *w, int N);
-void bce_logits_backward(float *dx, float dloss, const float *x, const float *y, const float *w, int N);
+float parm_bce_logits_forward(const float *x, const float *y, const float *w, int N);
+void parm_bce_logits_backward(float *dx, float dloss, const float *x, const float *y, const float *w, int N);
 
 /* conv2d: inp [B,IC,H,W], w [OC,IC,K,K], b [OC] or NULL → out [B,OC,HO,WO],
  * HO = (H + 2·pad − K)/stride + 1 (same for WO). Any K, stride, pad ≥ 0
  * (used: K = 1, 3, 4; stride 1, 2). */
 static inline int conv2d_out_size(int H, int K, int stride, int pad) { return (H + 2 * pad - K) / stride + 1; }
-void conv2d_forward(float *out, const float *inp, const float *w, const float *b, int B, int IC, int H, int W, int OC,
+void parm_conv2d_forward(float *out, const float *inp, const float *w, const float *b, int B, int IC, int H, int W, int OC,
                     int K, int stride, int pad);
-void conv2d_backward(float *dinp, float *dw, float *db, const float *dout, const float *inp, const float *w, int B,
+void parm_conv2d_backward(float *dinp, float *dw, float *db, const float *dout, const float *inp, const float *w, int B,
                      int IC, int H, int W, int OC, int K, int stride, int pad);
 
 /* nearest upsample ×2: inp [B,C,H,W] → out [B,C,2H,2W] */
-void upsample2x_forward(float *out, const float *inp, int B, int C, int H, int W);
-void upsample2x_backward(float *dinp, const float *dout, int B, int C, int H, int W);
+void parm_upsample2x_forward(float *out, const float *inp, int B, int C, int H, int W);
+void parm_upsample2x_backward(float *dinp, const float *dout, int B, int C, int H, int W);
 
 /* group norm: inp [B,C,S] (S = H·W), G groups of C/G channels; eps 1e-5;
  * w, b [C] (b may be NULL); saves mean[B,G], rstd[B,G] (may be NULL in
  * forward when no backward follows). */
-void groupnorm_forward(float *out, float *mean, float *rstd, const float *inp, const float *w, const float *b, int B,
+void parm_groupnorm_forward(float *out, float *mean, float *rstd, const float *inp, const float *w, const float *b, int B,
                        int C, int S, int G);
-void groupnorm_backward(float *dinp, float *dw, float *db, const float *dout, const float *inp, const float *w,
+void parm_groupnorm_backward(float *dinp, float *dw, float *db, const float *dout, const float *inp, const float *w,
                         const float *mean, const float *rstd, int B, int C, int S, int G);
 
 /* vector quantisation, channel-first like a conv feature map:
  * z [B,D,S] (vector at (b,s) is z[b,:,s]), codebook [K,D].
  * forward: idx[B,S] = argmin_k ‖z_bs − e_k‖² (lowest k on ties), zq[B,D,S] = e_idx.
- * loss (returned by vq_loss): codebook = mean((sg(z) − zq)²), commit = mean((z − sg(zq))²),
+ * loss (returned by parm_vq_loss): codebook = mean((sg(z) − zq)²), commit = mean((z − sg(zq))²),
  *   both means over B·D·S; total = codebook + beta·commit.
  * backward: straight-through dz += dzq; plus dloss·(∂total/∂z) into dz and
  *   dloss·(∂total/∂codebook) into dcodebook. */
-void vq_forward(float *zq, int *idx, const float *z, const float *codebook, int B, int D, int S, int K);
-float vq_loss(const float *z, const float *zq, int B, int D, int S, float beta);
-void vq_backward(float *dz, float *dcodebook, const float *dzq, float dloss, const float *z, const float *zq,
+void parm_vq_forward(float *zq, int *idx, const float *z, const float *codebook, int B, int D, int S, int K);
+float parm_vq_loss(const float *z, const float *zq, int B, int D, int S, float beta);
+void parm_vq_backward(float *dz, float *dcodebook, const float *dzq, float dloss, const float *z, const float *zq,
                  const int *idx, int B, int D, int S, int K, float beta);
 
 #endif

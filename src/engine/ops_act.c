@@ -16,7 +16,7 @@
 /* tanh(u) = 1 − 2/(e^{2u} + 1) */
 static inline float tanh_fast(float u) { return 1.0f - 2.0f / (parm_expf(2.0f * u) + 1.0f); }
 
-void gelu_forward(float *out, const float *inp, long n) {
+void parm_gelu_forward(float *out, const float *inp, long n) {
 #pragma omp parallel for simd if (n > PAR_N)
     for (long i = 0; i < n; i++) {
         float x = inp[i];
@@ -25,7 +25,7 @@ void gelu_forward(float *out, const float *inp, long n) {
     }
 }
 
-void gelu_backward(float *dinp, const float *dout, const float *inp, long n) {
+void parm_gelu_backward(float *dinp, const float *dout, const float *inp, long n) {
     if (!dinp) return;
 #pragma omp parallel for simd if (n > PAR_N)
     for (long i = 0; i < n; i++) {
@@ -36,7 +36,7 @@ void gelu_backward(float *dinp, const float *dout, const float *inp, long n) {
     }
 }
 
-void silu_forward(float *out, const float *inp, long n) {
+void parm_silu_forward(float *out, const float *inp, long n) {
 #pragma omp parallel for simd if (n > PAR_N)
     for (long i = 0; i < n; i++) {
         float x = inp[i];
@@ -44,7 +44,7 @@ void silu_forward(float *out, const float *inp, long n) {
     }
 }
 
-void silu_backward(float *dinp, const float *dout, const float *inp, long n) {
+void parm_silu_backward(float *dinp, const float *dout, const float *inp, long n) {
     if (!dinp) return;
 #pragma omp parallel for simd if (n > PAR_N)
     for (long i = 0; i < n; i++) {
@@ -54,23 +54,23 @@ void silu_backward(float *dinp, const float *dout, const float *inp, long n) {
     }
 }
 
-void sigmoid_forward(float *out, const float *inp, long n) {
+void parm_sigmoid_forward(float *out, const float *inp, long n) {
 #pragma omp parallel for simd if (n > PAR_N)
     for (long i = 0; i < n; i++) out[i] = 1.0f / (1.0f + parm_expf(-inp[i]));
 }
 
-void sigmoid_backward(float *dinp, const float *dout, const float *out, long n) {
+void parm_sigmoid_backward(float *dinp, const float *dout, const float *out, long n) {
     if (!dinp) return;
 #pragma omp parallel for simd if (n > PAR_N)
     for (long i = 0; i < n; i++) dinp[i] += dout[i] * out[i] * (1.0f - out[i]);
 }
 
-void residual_forward(float *out, const float *a, const float *b, long n) {
+void parm_residual_forward(float *out, const float *a, const float *b, long n) {
 #pragma omp parallel for simd if (n > PAR_N)
     for (long i = 0; i < n; i++) out[i] = a[i] + b[i];
 }
 
-void residual_backward(float *da, float *db, const float *dout, long n) {
+void parm_residual_backward(float *da, float *db, const float *dout, long n) {
     if (da) {
 #pragma omp parallel for simd if (n > PAR_N)
         for (long i = 0; i < n; i++) da[i] += dout[i];

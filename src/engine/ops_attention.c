@@ -52,7 +52,7 @@ static inline void softmax_row(float *x, const uint8_t *m, int T) {
     for (int s = 0; s < T; s++) x[s] *= inv;
 }
 
-void attention_forward(float *out, float *att, const float *qkv, const uint8_t *mask, int B, int T, int C, int NH) {
+void parm_attention_forward(float *out, float *att, const float *qkv, const uint8_t *mask, int B, int T, int C, int NH) {
     int hs = C / NH, C3 = 3 * C;
     float scale = 1.0f / sqrtf((float)hs);
 #pragma omp parallel for schedule(dynamic, 1)
@@ -68,7 +68,7 @@ void attention_forward(float *out, float *att, const float *qkv, const uint8_t *
     }
 }
 
-void attention_backward(float *dqkv, const float *dout, const float *qkv, const float *att, const uint8_t *mask,
+void parm_attention_backward(float *dqkv, const float *dout, const float *qkv, const float *att, const uint8_t *mask,
                         int B, int T, int C, int NH) {
     (void)mask; /* masked entries have P = 0, hence dS = 0: the mask is implicit in att */
     if (!dqkv) return;

@@ -87,7 +87,7 @@ static void col2im_add(float *dinp, const float *dcol, int IC, int H, int W, int
     }
 }
 
-void conv2d_forward(float *out, const float *inp, const float *w, const float *b, int B, int IC, int H, int W, int OC,
+void parm_conv2d_forward(float *out, const float *inp, const float *w, const float *b, int B, int IC, int H, int W, int OC,
                     int K, int stride, int pad) {
     int HO = conv2d_out_size(H, K, stride, pad), WO = conv2d_out_size(W, K, stride, pad);
     int P = HO * WO, KK = IC * K * K;
@@ -115,7 +115,7 @@ void conv2d_forward(float *out, const float *inp, const float *w, const float *b
 /* Images are split into NG ≤ 8 fixed, contiguous groups (independent of the
  * thread count); each group accumulates its own dw partial in image order and
  * the partials are summed in group order — deterministic for any thread count. */
-void conv2d_backward(float *dinp, float *dw, float *db, const float *dout, const float *inp, const float *w, int B,
+void parm_conv2d_backward(float *dinp, float *dw, float *db, const float *dout, const float *inp, const float *w, int B,
                      int IC, int H, int W, int OC, int K, int stride, int pad) {
     int HO = conv2d_out_size(H, K, stride, pad), WO = conv2d_out_size(W, K, stride, pad);
     int P = HO * WO, KK = IC * K * K;
@@ -175,7 +175,7 @@ void conv2d_backward(float *dinp, float *dw, float *db, const float *dout, const
     }
 }
 
-void upsample2x_forward(float *out, const float *inp, int B, int C, int H, int W) {
+void parm_upsample2x_forward(float *out, const float *inp, int B, int C, int H, int W) {
     int W2 = 2 * W;
 #pragma omp parallel for if ((long)B * C * H * W > 65536)
     for (long bc = 0; bc < (long)B * C; bc++) {
@@ -190,7 +190,7 @@ void upsample2x_forward(float *out, const float *inp, int B, int C, int H, int W
     }
 }
 
-void upsample2x_backward(float *dinp, const float *dout, int B, int C, int H, int W) {
+void parm_upsample2x_backward(float *dinp, const float *dout, int B, int C, int H, int W) {
     if (!dinp) return;
     int W2 = 2 * W;
 #pragma omp parallel for if ((long)B * C * H * W > 65536)

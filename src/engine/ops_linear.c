@@ -12,12 +12,12 @@
 
 /* out[N,OC] = inp[N,C] · w[OC,C]ᵀ (+ b[OC]); the bias is written by each
  * thread into its own panel just before its sgemm (one parallel region) */
-void linear_forward(float *out, const float *inp, const float *w, const float *b, int N, int C, int OC) {
+void parm_linear_forward(float *out, const float *inp, const float *w, const float *b, int N, int C, int OC) {
     parm_sgemm_bias(0, 1, N, OC, C, 1.0f, inp, C, w, C, 0.0f, out, OC, b);
 }
 
 /* dinp[N,C] += dout[N,OC]·w[OC,C];  dw[OC,C] += dout[N,OC]ᵀ·inp[N,C];  db[OC] += Σ_n dout[n,:] */
-void linear_backward(float *dinp, float *dw, float *db, const float *dout, const float *inp, const float *w,
+void parm_linear_backward(float *dinp, float *dw, float *db, const float *dout, const float *inp, const float *w,
                      int N, int C, int OC) {
     if (dinp) parm_sgemm(0, 0, N, C, OC, 1.0f, dout, OC, w, C, 1.0f, dinp, C);
     if (dw) parm_sgemm(1, 0, OC, C, N, 1.0f, dout, OC, inp, C, 1.0f, dw, C);
@@ -40,14 +40,14 @@ void linear_backward(float *dinp, float *dw, float *db, const float *dout, const
 }
 
 /* out[N,C] = table[ids[n], :]   table [V,C] */
-void embedding_forward(float *out, const int *ids, const float *table, int N, int C) {
+void parm_embedding_forward(float *out, const int *ids, const float *table, int N, int C) {
 #pragma omp parallel for if ((long)N * C > 65536)
     for (int n = 0; n < N; n++) memcpy(out + (size_t)n * C, table + (size_t)ids[n] * C, (size_t)C * sizeof(float));
 }
 
 /* dtable[ids[n], :] += dout[n, :]. Repeated ids make rows collide, so rows are
  * accumulated serially, in order (deterministic); threads split the channels. */
-void embedding_backward(float *dtable, const float *dout, const int *ids, int N, int C) {
+void parm_embedding_backward(float *dtable, const float *dout, const int *ids, int N, int C) {
     if (!dtable) return;
     enum { CB = 64 };
     int nblk = (C + CB - 1) / CB;

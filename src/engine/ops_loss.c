@@ -22,7 +22,7 @@ static inline float row_max(const float *x, int V) {
     return mx;
 }
 
-float crossentropy_forward(float *probs, const float *logits, const int *targets, const float *weights, int N, int V,
+float parm_crossentropy_forward(float *probs, const float *logits, const int *targets, const float *weights, int N, int V,
                            int ignore_index) {
     float *rl = parm_scratch(OPS_SCRATCH_A, (size_t)N); /* per-row weighted loss */
 #pragma omp parallel for if ((long)N * V > 32768)
@@ -54,7 +54,7 @@ float crossentropy_forward(float *probs, const float *logits, const int *targets
     return W != 0.0 ? (float)(L / W) : 0.0f;
 }
 
-void crossentropy_backward(float *dlogits, float dloss, const float *probs, const int *targets, const float *weights,
+void parm_crossentropy_backward(float *dlogits, float dloss, const float *probs, const int *targets, const float *weights,
                            int N, int V, int ignore_index) {
     if (!dlogits) return;
     double W = 0.0;
@@ -74,7 +74,7 @@ void crossentropy_backward(float *dlogits, float dloss, const float *probs, cons
     }
 }
 
-void logsoftmax_gather_forward(float *out, float *lse, const float *logits, const int *targets, int N, int V,
+void parm_logsoftmax_gather_forward(float *out, float *lse, const float *logits, const int *targets, int N, int V,
                                int ignore_index) {
 #pragma omp parallel for if ((long)N * V > 32768)
     for (int i = 0; i < N; i++) {
@@ -94,7 +94,7 @@ void logsoftmax_gather_forward(float *out, float *lse, const float *logits, cons
     }
 }
 
-void logsoftmax_gather_backward(float *dlogits, const float *dout, const float *logits, const float *lse,
+void parm_logsoftmax_gather_backward(float *dlogits, const float *dout, const float *logits, const float *lse,
                                 const int *targets, int N, int V, int ignore_index) {
     if (!dlogits) return;
 #pragma omp parallel for if ((long)N * V > 32768)
@@ -110,7 +110,7 @@ void logsoftmax_gather_backward(float *dlogits, const float *dout, const float *
 }
 
 /* BCE(σ(x), y) = max(x,0) − x·y + log(1 + e^−|x|) */
-float bce_logits_forward(const float *x, const float *y, const float *w, int N) {
+float parm_bce_logits_forward(const float *x, const float *y, const float *w, int N) {
     double L = 0.0;
     for (int i = 0; i < N; i++) {
         double xi = x[i];
@@ -120,7 +120,7 @@ float bce_logits_forward(const float *x, const float *y, const float *w, int N) 
     return N > 0 ? (float)(L / N) : 0.0f;
 }
 
-void bce_logits_backward(float *dx, float dloss, const float *x, const float *y, const float *w, int N) {
+void parm_bce_logits_backward(float *dx, float dloss, const float *x, const float *y, const float *w, int N) {
     if (!dx || N <= 0) return;
     float c = dloss / N;
     for (int i = 0; i < N; i++) {

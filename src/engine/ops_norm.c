@@ -22,7 +22,7 @@ enum { CB = 64 }; /* channel block for the weight-gradient pass */
 /* ---- layernorm ---------------------------------------------------------- */
 
 /* out[N,C], mean[N], rstd[N] (both may be NULL at inference) */
-void layernorm_forward(float *out, float *mean, float *rstd, const float *inp, const float *w, const float *b,
+void parm_layernorm_forward(float *out, float *mean, float *rstd, const float *inp, const float *w, const float *b,
                        int N, int C) {
 #pragma omp parallel for if ((long)N * C > 32768)
     for (int n = 0; n < N; n++) {
@@ -49,7 +49,7 @@ void layernorm_forward(float *out, float *mean, float *rstd, const float *inp, c
     }
 }
 
-void layernorm_backward(float *dinp, float *dw, float *db, const float *dout, const float *inp, const float *w,
+void parm_layernorm_backward(float *dinp, float *dw, float *db, const float *dout, const float *inp, const float *w,
                         const float *mean, const float *rstd, int N, int C) {
     if (dinp) {
 #pragma omp parallel for if ((long)N * C > 32768)
@@ -98,7 +98,7 @@ void layernorm_backward(float *dinp, float *dw, float *db, const float *dout, co
 /* ---- rmsnorm -------------------------------------------------------------- */
 
 /* out[N,C], rstd[N] (may be NULL) */
-void rmsnorm_forward(float *out, float *rstd, const float *inp, const float *w, int N, int C) {
+void parm_rmsnorm_forward(float *out, float *rstd, const float *inp, const float *w, int N, int C) {
 #pragma omp parallel for if ((long)N * C > 32768)
     for (int n = 0; n < N; n++) {
         const float *x = inp + (size_t)n * C;
@@ -112,7 +112,7 @@ void rmsnorm_forward(float *out, float *rstd, const float *inp, const float *w, 
     }
 }
 
-void rmsnorm_backward(float *dinp, float *dw, const float *dout, const float *inp, const float *w, const float *rstd,
+void parm_rmsnorm_backward(float *dinp, float *dw, const float *dout, const float *inp, const float *w, const float *rstd,
                       int N, int C) {
     if (dinp) {
 #pragma omp parallel for if ((long)N * C > 32768)
@@ -148,7 +148,7 @@ void rmsnorm_backward(float *dinp, float *dw, const float *dout, const float *in
 
 /* inp[B,C,S] → out[B,C,S]; mean[B,G], rstd[B,G] (may be NULL). The CG = C/G
  * channels of group g are the contiguous span [g·CG·S, (g+1)·CG·S) of a sample. */
-void groupnorm_forward(float *out, float *mean, float *rstd, const float *inp, const float *w, const float *b, int B,
+void parm_groupnorm_forward(float *out, float *mean, float *rstd, const float *inp, const float *w, const float *b, int B,
                        int C, int S, int G) {
     int CG = C / G;
     long gsz = (long)CG * S;
@@ -181,7 +181,7 @@ void groupnorm_forward(float *out, float *mean, float *rstd, const float *inp, c
     }
 }
 
-void groupnorm_backward(float *dinp, float *dw, float *db, const float *dout, const float *inp, const float *w,
+void parm_groupnorm_backward(float *dinp, float *dw, float *db, const float *dout, const float *inp, const float *w,
                         const float *mean, const float *rstd, int B, int C, int S, int G) {
     int CG = C / G;
     long gsz = (long)CG * S;

@@ -2,7 +2,7 @@
  *
  *   z [B,D,S] (channel-first: the vector at (b,s) is z[b,:,s]), codebook [K,D]
  *   forward: idx[B,S] = argmin_k ‖z_bs − e_k‖² (lowest k on ties); zq[B,D,S] = e_idx
- *   vq_loss: codebook = mean((sg(z) − zq)²), commit = mean((z − sg(zq))²)
+ *   parm_vq_loss: codebook = mean((sg(z) − zq)²), commit = mean((z − sg(zq))²)
  *            over B·D·S; total = codebook + β·commit (numerically (1+β)·mean((z−zq)²))
  *   backward (n = B·D·S):
  *     dz        += dzq + dloss·β·2(z − zq)/n        (straight-through + commitment)
@@ -15,7 +15,7 @@
 #include "parm/base.h"
 #include "parm/ops.h"
 
-void vq_forward(float *zq, int *idx, const float *z, const float *codebook, int B, int D, int S, int K) {
+void parm_vq_forward(float *zq, int *idx, const float *z, const float *codebook, int B, int D, int S, int K) {
     /* codebook transposed to et[D,K] so the distance loop runs over k (contiguous, SIMD) */
     float *et = parm_scratch(OPS_SCRATCH_C, (size_t)D * K);
     for (int k = 0; k < K; k++)
@@ -46,7 +46,7 @@ void vq_forward(float *zq, int *idx, const float *z, const float *codebook, int 
     }
 }
 
-float vq_loss(const float *z, const float *zq, int B, int D, int S, float beta) {
+float parm_vq_loss(const float *z, const float *zq, int B, int D, int S, float beta) {
     long n = (long)B * D * S;
     double acc = 0.0;
     for (long i = 0; i < n; i++) {
@@ -56,7 +56,7 @@ float vq_loss(const float *z, const float *zq, int B, int D, int S, float beta) 
     return n > 0 ? (float)((1.0 + beta) * acc / n) : 0.0f;
 }
 
-void vq_backward(float *dz, float *dcodebook, const float *dzq, float dloss, const float *z, const float *zq,
+void parm_vq_backward(float *dz, float *dcodebook, const float *dzq, float dloss, const float *z, const float *zq,
                  const int *idx, int B, int D, int S, int K, float beta) {
     (void)K;
     long n = (long)B * D * S;

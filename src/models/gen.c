@@ -127,7 +127,7 @@ int parm_gen_forward(parm_gen *g, const int *text_ids, const int *img_tokens, in
                 g->img_ids[(b * PARM_GEN_POS + p) * PARM_GEN_SLOTS + s] = s * (K + 1) + tok;
             }
     }
-    embedding_forward(g->tmp, g->img_ids, ie, B * NTOK, C);
+    parm_embedding_forward(g->tmp, g->img_ids, ie, B * NTOK, C);
 #pragma omp parallel for
     for (int bt = 0; bt < B * T; bt++) {
         int b = bt / T, t = bt % T;
@@ -145,7 +145,7 @@ int parm_gen_forward(parm_gen *g, const int *text_ids, const int *img_tokens, in
     if (!y) return -1;
     for (int b = 0; b < B; b++)
         memcpy(g->hid + (size_t)b * PARM_GEN_POS * C, y + ((size_t)b * T + Tt) * C, sizeof(float) * PARM_GEN_POS * C);
-    linear_forward(g->logits, g->hid, parm_w(&g->p, g->head_w), parm_w(&g->p, g->head_b), B * PARM_GEN_POS, C,
+    parm_linear_forward(g->logits, g->hid, parm_w(&g->p, g->head_w), parm_w(&g->p, g->head_b), B * PARM_GEN_POS, C,
                    PARM_GEN_SLOTS * K);
     return 0;
 }
@@ -164,12 +164,12 @@ float parm_gen_loss_backward(parm_gen *g, const int *targets, const float *weigh
                 g->targets[r] = targets[gi];
                 if (w) w[r] = weights[gi];
             }
-    float loss = crossentropy_forward(g->probs, g->logits, g->targets, w, (int)N, K, -1);
+    float loss = parm_crossentropy_forward(g->probs, g->logits, g->targets, w, (int)N, K, -1);
     /* logits are dead now: reuse them as dlogits */
     memset(g->logits, 0, sizeof(float) * N * K);
-    crossentropy_backward(g->logits, 1.0f, g->probs, g->targets, w, (int)N, K, -1);
+    parm_crossentropy_backward(g->logits, 1.0f, g->probs, g->targets, w, (int)N, K, -1);
     memset(g->dhid, 0, sizeof(float) * B * PARM_GEN_POS * C);
-    linear_backward(g->dhid, parm_g(&g->p, g->head_w), parm_g(&g->p, g->head_b), g->logits, g->hid,
+    parm_linear_backward(g->dhid, parm_g(&g->p, g->head_w), parm_g(&g->p, g->head_b), g->logits, g->hid,
                     parm_w(&g->p, g->head_w), B * PARM_GEN_POS, C, PARM_GEN_SLOTS * K);
     float *dx = g->dx, *dy = g->dx + (size_t)B * T * C;
     memset(dy, 0, sizeof(float) * B * T * C);
@@ -191,7 +191,7 @@ float parm_gen_loss_backward(parm_gen *g, const int *targets, const float *weigh
                 for (int s = 0; s < PARM_GEN_SLOTS; s++) memcpy(e + (size_t)s * C, d, sizeof(float) * C);
             }
         }
-    embedding_backward(parm_g(&g->p, g->img_emb), g->dtmp, g->img_ids, (int)N, C);
+    parm_embedding_backward(parm_g(&g->p, g->img_emb), g->dtmp, g->img_ids, (int)N, C);
     return loss;
 }
 

@@ -162,7 +162,7 @@ int parm_judge_forward(parm_judge *j, const int *question, const int *text_ids, 
     if (!y) return -1;
     j->y = y;
     for (int b = 0; b < B; b++) memcpy(j->hid + (size_t)b * C, y + (size_t)b * T * C, sizeof(float) * C);
-    linear_forward(j->logits, j->hid, parm_w(&j->p, j->head_w), parm_w(&j->p, j->head_b), B, C, 1);
+    parm_linear_forward(j->logits, j->hid, parm_w(&j->p, j->head_w), parm_w(&j->p, j->head_b), B, C, 1);
     return 0;
 }
 
@@ -194,10 +194,10 @@ static float word_loss_backward(parm_judge *j, const int *word_targets, float wo
                 r++;
             }
     float *te = parm_w(&j->p, j->tok_emb), *dte = parm_g(&j->p, j->tok_emb);
-    linear_forward(lg, h, te, NULL, R, C, V); /* logits [R,V] = h · emb.textᵀ */
-    loss = crossentropy_forward(pr, lg, tg, NULL, R, V, -1);
-    crossentropy_backward(dlg, word_weight, pr, tg, NULL, R, V, -1);
-    linear_backward(dh, dte, NULL, dlg, h, te, R, C, V);
+    parm_linear_forward(lg, h, te, NULL, R, C, V); /* logits [R,V] = h · emb.textᵀ */
+    loss = parm_crossentropy_forward(pr, lg, tg, NULL, R, V, -1);
+    parm_crossentropy_backward(dlg, word_weight, pr, tg, NULL, R, V, -1);
+    parm_linear_backward(dh, dte, NULL, dlg, h, te, R, C, V);
     for (int k = 0; k < R; k++)
         for (int c = 0; c < C; c++) dy[(size_t)row[k] * C + c] += dh[(size_t)k * C + c];
 done:
@@ -213,11 +213,11 @@ float parm_judge_loss_backward_aux(parm_judge *j, const float *labels, const flo
         return NAN;
     }
     const int C = j->cfg.C, T = j->T, Tt = j->cfg.text_len;
-    float loss = bce_logits_forward(j->logits, labels, weights, B);
+    float loss = parm_bce_logits_forward(j->logits, labels, weights, B);
     memset(j->dlogits, 0, sizeof(float) * B);
-    bce_logits_backward(j->dlogits, 1.0f, j->logits, labels, weights, B);
+    parm_bce_logits_backward(j->dlogits, 1.0f, j->logits, labels, weights, B);
     memset(j->dhid, 0, sizeof(float) * B * C);
-    linear_backward(j->dhid, parm_g(&j->p, j->head_w), parm_g(&j->p, j->head_b), j->dlogits, j->hid,
+    parm_linear_backward(j->dhid, parm_g(&j->p, j->head_w), parm_g(&j->p, j->head_b), j->dlogits, j->hid,
                     parm_w(&j->p, j->head_w), B, C, 1);
     float *dx = j->dx, *dy = j->dx + (size_t)B * T * C;
     memset(dy, 0, sizeof(float) * B * T * C);

@@ -205,17 +205,17 @@ const float *parm_tf_forward(parm_transformer *tf, const float *x, const uint8_t
         parm_tf_acts *a = &tf->acts[train ? l : 0];
         /* block output: next block's input (train) or in place (inference) */
         float *next = !train ? a->res : l + 1 < tf->cfg.L ? tf->acts[l + 1].res : tf->res_out;
-        layernorm_forward(a->ln1, a->ln1_mean, a->ln1_rstd, a->res, parm_w(s, p->ln1w), parm_w(s, p->ln1b), N, C);
-        linear_forward(a->qkv, a->ln1, parm_w(s, p->qkvw), parm_w(s, p->qkvb), N, C, 3 * C);
-        attention_forward(a->atty, a->att, a->qkv, mask, B, T, C, NH);
+        parm_layernorm_forward(a->ln1, a->ln1_mean, a->ln1_rstd, a->res, parm_w(s, p->ln1w), parm_w(s, p->ln1b), N, C);
+        parm_linear_forward(a->qkv, a->ln1, parm_w(s, p->qkvw), parm_w(s, p->qkvb), N, C, 3 * C);
+        parm_attention_forward(a->atty, a->att, a->qkv, mask, B, T, C, NH);
         linear_residual(a->res2, a->res, a->atty, parm_w(s, p->projw), parm_w(s, p->projb), N, C, C);
-        layernorm_forward(a->ln2, a->ln2_mean, a->ln2_rstd, a->res2, parm_w(s, p->ln2w), parm_w(s, p->ln2b), N, C);
-        linear_forward(a->fch, a->ln2, parm_w(s, p->fcw), parm_w(s, p->fcb), N, C, F);
-        gelu_forward(a->fchg, a->fch, (long)N * F);
+        parm_layernorm_forward(a->ln2, a->ln2_mean, a->ln2_rstd, a->res2, parm_w(s, p->ln2w), parm_w(s, p->ln2b), N, C);
+        parm_linear_forward(a->fch, a->ln2, parm_w(s, p->fcw), parm_w(s, p->fcb), N, C, F);
+        parm_gelu_forward(a->fchg, a->fch, (long)N * F);
         linear_residual(next, a->res2, a->fchg, parm_w(s, p->fcpw), parm_w(s, p->fcpb), N, F, C);
     }
     const float *last = train ? tf->res_out : tf->acts[0].res;
-    layernorm_forward(tf->out, tf->lnf_mean, tf->lnf_rstd, last, parm_w(s, tf->lnfw), parm_w(s, tf->lnfb), N, C);
+    parm_layernorm_forward(tf->out, tf->lnf_mean, tf->lnf_rstd, last, parm_w(s, tf->lnfw), parm_w(s, tf->lnfb), N, C);
     tf->B = B;
     tf->T = T;
     tf->trained = train ? 1 : 0;
@@ -231,31 +231,31 @@ int parm_tf_backward(parm_transformer *tf, float *dx, const float *dy) {
     float *dres = tf->dres, *dC = tf->dC, *dqkv = tf->dqkv, *dF = tf->dF, *dF2 = tf->dF + (size_t)N * F;
 #define GW(i) (G + s->views[i].offset)
     memset(dres, 0, (size_t)N * C * sizeof(float));
-    layernorm_backward(dres, GW(tf->lnfw), GW(tf->lnfb), dy, tf->res_out, parm_w(s, tf->lnfw), tf->lnf_mean,
+    parm_layernorm_backward(dres, GW(tf->lnfw), GW(tf->lnfb), dy, tf->res_out, parm_w(s, tf->lnfw), tf->lnf_mean,
                        tf->lnf_rstd, N, C);
     for (int l = tf->cfg.L - 1; l >= 0; l--) {
         const parm_tf_block_params *p = &tf->blk[l];
         const parm_tf_acts *a = &tf->acts[l];
         /* dres = dL/d(block output) = dL/d(res2) through the residual + MLP branch */
-        linear_backward(NULL, GW(p->fcpw), GW(p->fcpb), dres, a->fchg, parm_w(s, p->fcpw), N, F, C);
+        parm_linear_backward(NULL, GW(p->fcpw), GW(p->fcpb), dres, a->fchg, parm_w(s, p->fcpw), N, F, C);
         linear_dinp(dF, dres, parm_w(s, p->fcpw), N, F, C);
         memset(dF2, 0, (size_t)N * F * sizeof(float));
-        gelu_backward(dF2, dF, a->fch, (long)N * F);
-        linear_backward(NULL, GW(p->fcw), GW(p->fcb), dF2, a->ln2, parm_w(s, p->fcw), N, C, F);
+        parm_gelu_backward(dF2, dF, a->fch, (long)N * F);
+        parm_linear_backward(NULL, GW(p->fcw), GW(p->fcb), dF2, a->ln2, parm_w(s, p->fcw), N, C, F);
         linear_dinp(dC, dF2, parm_w(s, p->fcw), N, C, F);
-        layernorm_backward(dres, GW(p->ln2w), GW(p->ln2b), dC, a->res2, parm_w(s, p->ln2w), a->ln2_mean,
+        parm_layernorm_backward(dres, GW(p->ln2w), GW(p->ln2b), dC, a->res2, parm_w(s, p->ln2w), a->ln2_mean,
                            a->ln2_rstd, N, C);
         /* dres = dL/d(res2) → through the attention branch */
-        linear_backward(NULL, GW(p->projw), GW(p->projb), dres, a->atty, parm_w(s, p->projw), N, C, C);
+        parm_linear_backward(NULL, GW(p->projw), GW(p->projb), dres, a->atty, parm_w(s, p->projw), N, C, C);
         linear_dinp(dC, dres, parm_w(s, p->projw), N, C, C);
         memset(dqkv, 0, (size_t)N * 3 * C * sizeof(float));
-        attention_backward(dqkv, dC, a->qkv, a->att, tf->mask, B, T, C, NH);
-        linear_backward(NULL, GW(p->qkvw), GW(p->qkvb), dqkv, a->ln1, parm_w(s, p->qkvw), N, C, 3 * C);
+        parm_attention_backward(dqkv, dC, a->qkv, a->att, tf->mask, B, T, C, NH);
+        parm_linear_backward(NULL, GW(p->qkvw), GW(p->qkvb), dqkv, a->ln1, parm_w(s, p->qkvw), N, C, 3 * C);
         linear_dinp(dC, dqkv, parm_w(s, p->qkvw), N, C, 3 * C);
-        layernorm_backward(dres, GW(p->ln1w), GW(p->ln1b), dC, a->res, parm_w(s, p->ln1w), a->ln1_mean,
+        parm_layernorm_backward(dres, GW(p->ln1w), GW(p->ln1b), dC, a->res, parm_w(s, p->ln1w), a->ln1_mean,
                            a->ln1_rstd, N, C);
     }
 #undef GW
-    if (dx) residual_forward(dx, dx, dres, (long)N * C);
+    if (dx) parm_residual_forward(dx, dx, dres, (long)N * C);
     return 0;
 }
