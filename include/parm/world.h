@@ -219,7 +219,8 @@ int parm_png_read(const char *path, uint8_t **rgb, int *w, int *h);
  * onto bg→P is at least half way, components under PARM_DET_MIN_AREA pixels
  * are dropped; the shape class is the best IoU of the mask against the
  * rendered templates of every shape and side (8..32) fitted near its box;
- * confidence = that IoU (1.0 for an exact render). */
+ * confidence = parm_clarity: that IoU (1.0 for an exact render) when the fit
+ * is clear, half of it otherwise (issue 13; docs/GRADER.md). */
 #define PARM_DET_SEED_DIST 40
 #define PARM_DET_MIN_AREA 12
 #define PARM_DET_THRESH 0.70f    /* "found" (GenEval: 0.3; 0.60 before issue 13) */
