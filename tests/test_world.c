@@ -1,4 +1,4 @@
-/* test_world.c — the pinned world of DESIGN §2: palette and names, the shape
+/* test_world.c — the pinned world of docs/WORLD.md: palette and names, the shape
  * inside-tests (against golden areas from an independent Python transcription,
  * tools/world_golden.py), the prompt grammar in both directions (every prompt
  * round-trips; bad text names the bad word), the FNV-1a split, the committed
@@ -44,7 +44,7 @@ static const long golden_moment[12][9] = {
 static void test_palette_and_names(void) {
     static const uint8_t want[10][3] = {{220, 40, 40}, {245, 140, 20}, {240, 220, 40}, {40, 170, 60}, {40, 80, 220},
                                         {140, 60, 190}, {245, 130, 190}, {130, 80, 40}, {20, 20, 20}, {240, 240, 240}};
-    CHECK(!memcmp(want, parm_palette, sizeof want), "palette differs from DESIGN");
+    CHECK(!memcmp(want, parm_palette, sizeof want), "palette differs from docs/WORLD.md");
     CHECK(parm_background[0] == 128 && parm_background[1] == 128 && parm_background[2] == 128, "background");
     CHECK(!strcmp(parm_color_names[1], "orange") && !strcmp(parm_color_names[9], "white"), "colour names");
     CHECK(!strcmp(parm_shape_names[0], "circle") && !strcmp(parm_shape_names[8], "semicircle") &&
@@ -281,7 +281,7 @@ static int gap(const parm_object *a, const parm_object *b) {
     return g > h ? g : h;
 }
 
-/* Every prompt of the grammar, two seeds: the scene is exactly what DESIGN §2 says. */
+/* Every prompt of the grammar, two seeds: the scene is exactly what docs/WORLD.md says. */
 static void test_scene_contract(void) {
     parm_prompt *all;
     int n = parm_prompts_all(&all), bad = 0, colors_seen = 0;

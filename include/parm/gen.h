@@ -14,7 +14,12 @@
  * positions see all non-pad text and all image positions; pad rows see BOS.
  * Unconditional (CFG) input = the null prompt: [BOS] alone.
  * Extensible: later segments (reflection text, previous image tokens for
- * PARM++ self-correction) slot in between text and image. */
+ * PARM++ self-correction) slot in between text and image. *
+ * Thread safety: an instance owns its activation buffers, so one thread at a
+ * time may use it (forward, backward, sampling; the calls parallelize
+ * internally with OpenMP). Separate instances are independent: libparm has
+ * no mutable global state besides read-only tables built once
+ * (pthread_once), per-thread error messages and per-thread scratch. */
 #ifndef PARM_GEN_H
 #define PARM_GEN_H
 

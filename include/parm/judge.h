@@ -27,7 +27,12 @@
  * weights file (weights/judge_<variant>.safetensors), so fine-tuning one never
  * disturbs another.
  *
- * Weights: safetensors, config in metadata (model "parm-judge"). */
+ * Weights: safetensors, config in metadata (model "parm-judge"). *
+ * Thread safety: an instance owns its activation buffers, so one thread at a
+ * time may use it (forward, backward, sampling; the calls parallelize
+ * internally with OpenMP). Separate instances are independent: libparm has
+ * no mutable global state besides read-only tables built once
+ * (pthread_once), per-thread error messages and per-thread scratch. */
 #ifndef PARM_JUDGE_H
 #define PARM_JUDGE_H
 
