@@ -194,35 +194,47 @@ static int same_ckpt(const char *a, const char *b, parm_slab *sa, parm_slab *sb)
            !memcmp(sa->m, sb->m, sizeof(float) * sa->numel);
 }
 
+/* A model's trainer run straight to `n` steps with checkpoint a, to k with
+ * checkpoint b, then resumed from b to n (train(o) reads *t). */
+static int straight_and_resumed(int (*train)(const void *), const void *o, parm_train_opts *t, long n, long k,
+                                const char *a, const char *b) {
+    int rc = 0;
+    t->steps = n;
+    t->ckpt = a;
+    rc |= train(o);
+    t->out = NULL;
+    t->steps = k;
+    t->ckpt = b;
+    rc |= train(o);
+    t->steps = n;
+    t->resume = b;
+    rc |= train(o);
+    t->resume = NULL;
+    return rc;
+}
+static int vq_train(const void *o) { return parm_vq_train(o); }
+static int gen_train(const void *o) { return parm_gen_train(o); }
+
 /* the VQ through the loop: dead-code restarts and the codebook init keep resume exact */
 static void test_vq_exact_resume(void) {
     parm_vq_train_opts o = parm_vq_train_defaults();
     o.cfg = (parm_vq_config){.width = 8, .dim = 4, .ncodes = 16, .beta = 0.25f};
     o.train.batch = 2;
-    o.train.steps = 8;
     o.train.warmup = 2;
     o.train.lr_min = o.train.lr; /* constant after warmup: the shorter run's schedule is the longer one's */
     o.train.eval_every = 0;
     o.train.quiet = 1;
     o.restart_every = 2;
     o.train.ckpt_every = 3; /* rounded up to 4 */
-    o.train.ckpt = tmp("vqa.ckpt");
     o.train.out = tmp("vq.safetensors");
-    CHECK(parm_vq_train(&o) == 0, "%s", parm_last_error());
-    o.train.out = NULL;
-    o.train.steps = 4;
-    o.train.ckpt = tmp("vqb.ckpt");
-    CHECK(parm_vq_train(&o) == 0, "%s", parm_last_error());
-    o.train.steps = 8;
-    o.train.resume = tmp("vqb.ckpt");
-    CHECK(parm_vq_train(&o) == 0, "%s", parm_last_error());
+    CHECK(straight_and_resumed(vq_train, &o, &o.train, 8, 4, tmp("vqa.ckpt"), tmp("vqb.ckpt")) == 0, "%s",
+          parm_last_error());
     parm_vq a, b;
     CHECK(parm_vq_init(&a, &o.cfg, 0) == 0 && parm_vq_init(&b, &o.cfg, 1) == 0, "%s", parm_last_error());
     CHECK(same_ckpt(tmp("vqa.ckpt"), tmp("vqb.ckpt"), &a.p, &b.p), "resumed VQ differs from a straight run: %s",
           parm_last_error());
     parm_vq_free(&a);
     parm_vq_free(&b);
-    o.train.resume = NULL;
     o.train.init = tmp("vq.safetensors");
     CHECK(parm_vq_train(&o) < 0 && strstr(parm_last_error(), "init"), "%s", parm_last_error());
 }
@@ -233,20 +245,13 @@ static void test_gen_exact_resume(void) {
     o.cfg = (parm_gen_config){.L = 1, .C = 16, .NH = 2, .F = 32, .text_len = 16};
     o.vq_path = tmp("vq.safetensors");
     o.train.batch = 2;
-    o.train.steps = 6;
     o.train.warmup = 2;
     o.train.lr_min = o.train.lr;
     o.train.eval_every = 0;
     o.train.quiet = 1;
     o.train.ckpt_every = 0;
-    o.train.ckpt = tmp("ga.ckpt");
-    CHECK(parm_gen_train(&o) == 0, "%s", parm_last_error());
-    o.train.steps = 3;
-    o.train.ckpt = tmp("gb.ckpt");
-    CHECK(parm_gen_train(&o) == 0, "%s", parm_last_error());
-    o.train.steps = 6;
-    o.train.resume = tmp("gb.ckpt");
-    CHECK(parm_gen_train(&o) == 0, "%s", parm_last_error());
+    CHECK(straight_and_resumed(gen_train, &o, &o.train, 6, 3, tmp("ga.ckpt"), tmp("gb.ckpt")) == 0, "%s",
+          parm_last_error());
     parm_gen a, b;
     parm_gen_config c = o.cfg;
     c.ncodes = 16;
@@ -255,7 +260,6 @@ static void test_gen_exact_resume(void) {
           parm_last_error());
     parm_gen_free(&a);
     parm_gen_free(&b);
-    o.train.resume = NULL;
     o.vq_path = NULL;
     CHECK(parm_gen_train(&o) < 0 && strstr(parm_last_error(), "VQ"), "no VQ path: %s", parm_last_error());
 }

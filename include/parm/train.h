@@ -24,6 +24,16 @@
  * weights (a frozen reference model, the VQ that tokenizes the batch, a path
  * set of pairs) keeps them in ctx: only `params` is optimised and saved.
  *
+ * A new trainer is its ctx struct, a step callback and a wrapper that builds
+ * the models and calls parm_train (see gen_train.c: ~150 lines with its
+ * eval). E.g. DPO: ctx = {policy parm_gen, frozen reference parm_gen, the
+ * VQ, a path set of (chosen, rejected) pairs}; step draws B pair indices
+ * from rng, runs the reference forward (train = 0) and the policy forward
+ * (train = 1) on chosen + rejected as one batch of 2B, puts the DPO loss's
+ * gradient into the policy's logits and runs its backward (a backward from
+ * given logit gradients, which gen.h does not export yet); params =
+ * &policy.p, save = parm_gen_save; init = the SFT generator's weights.
+ *
  * Paths are the caller's: the library has no default location. out, ckpt,
  * log: NULL or "" = not written (at least one of out and ckpt must be given,
  * or the run would keep nothing); a missing folder is created. */
@@ -90,9 +100,9 @@ typedef struct {
 /* Train: checks the options, resumes from o->resume, runs to o->steps,
  * saves. st may be NULL. */
 int parm_train(const parm_train_opts *o, const parm_trainer *t, parm_train_stats *st);
-/* Defaults shared by the models (each then sets its own): batch 32, lr 1e-3
- * → 5e-5, warmup 500, clip 1, weight decay 0.01, seed 0, ckpt and eval every
- * 500, no paths. */
+/* Defaults shared by the models (each then sets its own): steps 10000, batch
+ * 32, lr 1e-3 → 5e-5, warmup 500, clip 1, weight decay 0.01, seed 0, ckpt and
+ * eval every 500, no paths. */
 parm_train_opts parm_train_defaults(void);
 /* mkdir -p of the folder holding `path` (nothing when it has none). */
 int parm_mkdirs_for(const char *path);

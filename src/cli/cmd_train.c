@@ -85,6 +85,10 @@ static int parse_train_args(int argc, char **argv, const char *cmd, const train_
         if (r < 0) return 2;
         if (r == 0) return cli_unknown(cmd, a);
     }
+    if (c->C && c->NH && *c->C % *c->NH) {
+        fprintf(stderr, "parm: error: --width %d is not a multiple of --heads %d\n", *c->C, *c->NH);
+        return 2;
+    }
     return 0;
 }
 
@@ -204,19 +208,12 @@ static int gen_opt(void *ctx, const char *a, const char *v) {
     return 0;
 }
 
-static int check_heads(int C, int NH) {
-    if (C % NH == 0) return 0;
-    fprintf(stderr, "parm: error: --width %d is not a multiple of --heads %d\n", C, NH);
-    return 2;
-}
-
 static int train_gen(int argc, char **argv) {
     parm_gen_train_opts o = parm_gen_train_defaults();
     o.vq_path = SHIPPED_VQ;
     train_common c = {.t = &o.train, .L = &o.cfg.L, .C = &o.cfg.C, .NH = &o.cfg.NH, .F = &o.cfg.F, .has_init = 1};
     int r = parse_train_args(argc, argv, "train gen", &c, gen_opt, &o, train_gen_usage);
     if (r) return r == 1 ? 0 : r;
-    if (check_heads(o.cfg.C, o.cfg.NH)) return 2;
     char out[256], ckpt[256], log[256];
     default_paths(&o.train, "gen", out, ckpt, log);
     if (parm_gen_train(&o)) return cli_fail();
@@ -282,7 +279,6 @@ static int train_judge(int argc, char **argv) {
     train_common c = {.t = &o.train, .L = &o.cfg.L, .C = &o.cfg.C, .NH = &o.cfg.NH, .F = &o.cfg.F, .has_init = 1};
     int r = parse_train_args(argc, argv, "train judge", &c, judge_opt, &o, train_judge_usage);
     if (r) return r == 1 ? 0 : r;
-    if (check_heads(o.cfg.C, o.cfg.NH)) return 2;
     const parm_judge_source *src = parm_judge_source_find(o.variant);
     if (!src) return cli_fail();
     char name[64], out[256], ckpt[256], log[256];
