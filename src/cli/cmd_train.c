@@ -228,8 +228,8 @@ static void train_judge_usage(FILE *f) {
             "Train the yes/no judge (question token + prompt + 8x8 image patches -> P(yes)).\n\n"
             "  --variant NAME     training data (default %s):\n", d.variant);
     for (int i = 0; i < parm_judge_nsources; i++)
-        fprintf(f, "                       %-8s %s%s\n", parm_judge_sources[i].name, parm_judge_sources[i].help,
-                parm_judge_sources[i].needs_data ? " (needs --data)" : "");
+        fprintf(f, "                       %-8s %s\n%s", parm_judge_sources[i].name, parm_judge_sources[i].help,
+                parm_judge_sources[i].needs_data ? "                                (needs --data)\n" : "");
     fprintf(f,
             "  --data FILE        path set of TRAIN prompts (`parm paths --prompts train`) for orm, prm, parm;\n"
             "                     a file holding any test prompt is refused\n"
