@@ -13,10 +13,9 @@
 #include "parm/judge.h"
 #include "parm/vq.h"
 
-/* Where `parm train` writes by default: runs/, never weights/ (shipped,
- * tracked files change only when --out names them). */
+/* Where `parm train` writes by default: runs/ of the working directory,
+ * never weights/ (shipped, tracked files change only when --out names them). */
 #define RUNS "runs/"
-#define SHIPPED_VQ "weights/vq.safetensors"
 
 /* The flags every training command shares (into parm_train_opts), plus the
  * model size flags of the transformers (NULL = the model has none). */
@@ -182,7 +181,7 @@ static void train_gen_usage(FILE *f) {
             "  --layers N --width N --heads N --mlp N   model size (default %d / %d / %d / %d)\n"
             "  --bg-weight X      loss weight of background tokens (default %g)\n"
             "  --cond-drop X      condition dropout for CFG (default %g)\n"
-            "  --vq PATH          tokenizer weights (default " SHIPPED_VQ ")\n"
+            "  --vq PATH          tokenizer weights (default the shipped " CLI_VQ ")\n"
             "  --layout L         training scenes: canonical (16 px objects on the 8 px grid, default)\n"
             "                     or free (the contract's full size/position distribution)\n"
             "  --eval-prompts N   train prompts generated at each eval (default %d)\n"
@@ -210,7 +209,7 @@ static int gen_opt(void *ctx, const char *a, const char *v) {
 
 static int train_gen(int argc, char **argv) {
     parm_gen_train_opts o = parm_gen_train_defaults();
-    o.vq_path = SHIPPED_VQ;
+    o.vq_path = cli_shipped(CLI_VQ);
     train_common c = {.t = &o.train, .L = &o.cfg.L, .C = &o.cfg.C, .NH = &o.cfg.NH, .F = &o.cfg.F, .has_init = 1};
     int r = parse_train_args(argc, argv, "train gen", &c, gen_opt, &o, train_gen_usage);
     if (r) return r == 1 ? 0 : r;

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "parm/gen.h"
+#include "parm/sample.h"
 #include "parm/train.h"
 
 #define NPIX (PARM_IMG * PARM_IMG)
@@ -120,7 +121,8 @@ static void gen_log_row(void *ctx, int evaluated, char *buf, size_t n) {
 
 static int gen_save(void *ctx, const char *path) { return parm_gen_save(&((gen_trainer *)ctx)->g, path, PARM_F16); }
 
-/* the tokenizer, then the generator (fresh, or --init's: its config wins) predicting its codes */
+/* the tokenizer, then the generator predicting its codes: fresh, or init's
+ * weights (their config wins; they must belong to this tokenizer) */
 static int gen_models(gen_trainer *t) {
     const parm_gen_train_opts *o = t->o;
     if (!o->vq_path || !o->vq_path[0]) return PARM_ERR("train gen: no VQ tokenizer path given");
@@ -132,12 +134,12 @@ static int gen_models(gen_trainer *t) {
         parm_vq_free(&t->vq);
         return -1;
     }
-    if (t->g.cfg.ncodes != t->vq.cfg.ncodes) {
-        PARM_ERR("%s predicts %d codes but the VQ %s has %d", init, t->g.cfg.ncodes, o->vq_path, t->vq.cfg.ncodes);
+    if (init && parm_gen_check_vq(&t->g, &t->vq, init, o->vq_path)) {
         parm_gen_free(&t->g);
         parm_vq_free(&t->vq);
         return -1;
     }
+    t->g.vq_fingerprint = parm_vq_fingerprint(&t->vq); /* the saved weights name their tokenizer */
     return 0;
 }
 

@@ -8,7 +8,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "parm/gen.h" /* the text tokenizer */
 #include "parm/judge.h"
 
 #define NPIX (PARM_IMG * PARM_IMG)

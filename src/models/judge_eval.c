@@ -7,8 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "parm/gen.h" /* the text tokenizer */
 #include "parm/judge.h"
+#include "parm/text.h"
 
 #define NPIX (PARM_IMG * PARM_IMG)
 

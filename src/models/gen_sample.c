@@ -13,7 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "parm/gen.h"
+#include "parm/sample.h"
 
 #define NTOK PARM_VQ_TOKENS
 
