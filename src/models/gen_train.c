@@ -28,28 +28,6 @@ parm_gen_train_opts parm_gen_train_defaults(void) {
     return o;
 }
 
-int parm_gen_evaluate(parm_gen *g, parm_vq *vq, int n, uint64_t seed, const parm_sample_opts *o, double *acc,
-                      double *fill, parm_score *sc) {
-    if (sc) memset(sc, 0, sizeof *sc);
-    parm_rng rng;
-    parm_rng_seed(&rng, seed, PARM_STREAM_PROMPT);
-    uint8_t img[NPIX * 3];
-    long good = 0, nonbg = 0;
-    for (int i = 0; i < n; i++) {
-        parm_prompt p;
-        parm_prompt_sample_train(&rng, &p);
-        uint64_t s = (uint64_t)i;
-        if (parm_sample(g, vq, &p, 1, &s, o, img, NULL)) return -1;
-        char reason[256];
-        int ok = parm_grade(img, &p, reason, sizeof reason) == 1;
-        good += ok;
-        if (sc) parm_score_add(sc, p.tag, ok);
-        for (int q = 0; q < NPIX; q++) nonbg += parm_pixel_class(img + q * 3) != 0;
-    }
-    *acc = (double)good / n;
-    *fill = (double)nonbg / ((double)n * NPIX);
-    return 0;
-}
 
 typedef struct {
     const parm_gen_train_opts *o;
