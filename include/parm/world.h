@@ -100,6 +100,38 @@ int parm_prompt_from_json(const char *line, parm_prompt *p);
 /* Load a JSONL metadata file (e.g. bench/geneval-shapes.jsonl). */
 int parm_prompts_load(const char *path, parm_prompt **out, int *n);
 
+/* ---- atoms: a prompt as atomic checks (TIFA / Davidsonian scene graph) ----
+ * Every prompt is the conjunction of at most 3 atoms: single_object/colors →
+ * one object atom; two_object/color_attr → two object atoms; counting → one
+ * count atom (exactly N: N found and not N+1); position → the two object
+ * atoms and one relation atom. Each atom is itself checked by a grammar
+ * prompt (parm_atom_prompt: colors/single_object, counting, position), so
+ * its grader verdict is parm_grade on that prompt, and an image is correct
+ * for the prompt exactly when every atom is (tested). Held out: a relation
+ * atom's prompt IS the position prompt it came from, so training data made
+ * of atoms must check parm_prompt_is_test on each atom's prompt; object
+ * atoms are colors/single_object prompts, which are never test prompts. */
+typedef enum { PARM_ATOM_OBJECT, PARM_ATOM_COUNT, PARM_ATOM_RELATION, PARM_NATOM_KINDS } parm_atom_kind;
+extern const char *const parm_atom_kind_names[PARM_NATOM_KINDS]; /* "object", "count", "relation" */
+#define PARM_MAX_ATOMS 3
+typedef struct {
+    int kind;       /* parm_atom_kind */
+    int shape;      /* object / counted shape; relation: the subject */
+    int color;      /* object atoms: colour index or -1 */
+    int count;      /* count atoms: 2..4 (object atoms 1) */
+    int rel;        /* relation atoms: parm_rel of shape to ref_shape */
+    int ref_shape;  /* relation atoms: the reference object; else -1 */
+} parm_atom;
+/* The atoms of p into atoms[PARM_MAX_ATOMS]; returns how many (1..3) or -1. */
+int parm_prompt_atoms(const parm_prompt *p, parm_atom *atoms);
+/* The grammar prompt that checks the atom (text formatted). 0 / -1. */
+int parm_atom_prompt(const parm_atom *at, parm_prompt *out);
+/* Question text: "is there a red star", "is there an arrow", "are there only
+ * three circles", "is the star left of the circle" (judge-vocabulary words
+ * only). parm_atom_parse is its inverse; -1 with an error listing the forms. */
+int parm_atom_text(const parm_atom *at, char *buf, size_t n);
+int parm_atom_parse(const char *text, parm_atom *at);
+
 /* ---- scenes and rendering ---- */
 /* A ground-truth scene for the prompt (sizes, positions, free colours from rng).
  * Generic over the include items: item i adds `count` objects of its shape
