@@ -13,13 +13,15 @@ LIB_SRC  := $(wildcard src/engine/*.c src/world/*.c src/models/*.c src/methods/*
 CLI_SRC  := $(wildcard src/cli/*.c)
 TEST_SRC := $(wildcard tests/test_*.c)
 BENCH_SRC:= $(wildcard bench/*.c)
+EX_SRC   := $(wildcard examples/*.c)
 LIB_OBJ  := $(LIB_SRC:%.c=$(BUILD)/%.o)
 CLI_OBJ  := $(CLI_SRC:%.c=$(BUILD)/%.o)
 TEST_BIN := $(TEST_SRC:tests/%.c=$(BUILD)/tests/%)
 BENCH_BIN:= $(BENCH_SRC:bench/%.c=$(BUILD)/bench/%)
+EX_BIN   := $(EX_SRC:examples/%.c=$(BUILD)/examples/%)
 DEPS_STAMP := $(BUILD)/.deps-ok
 
-all: parm
+all: parm $(EX_BIN)
 
 $(DEPS_STAMP): tools/install-deps.sh
 	@bash tools/install-deps.sh
@@ -40,12 +42,17 @@ $(BUILD)/tests/%: tests/%.c tests/test.h $(BUILD)/libparm.a
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -Itests -o $@ $< $(BUILD)/libparm.a $(LDLIBS)
 
+# examples link libparm exactly as an outside program would: include/ + the archive
+$(BUILD)/examples/%: examples/%.c $(BUILD)/libparm.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -o $@ $< $(BUILD)/libparm.a $(LDLIBS)
+
 $(BUILD)/bench/%: bench/%.c $(BUILD)/libparm.a
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -o $@ $< $(BUILD)/libparm.a $(LDLIBS)
 
-test: parm $(TEST_BIN)
-	@bash tests/run.sh $(TEST_BIN) tests/check_symbols.sh
+test: parm $(TEST_BIN) $(EX_BIN)
+	@bash tests/run.sh $(TEST_BIN) tests/check_symbols.sh tests/check_example.sh
 
 demo: parm
 	@bash tools/demo.sh

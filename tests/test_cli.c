@@ -4,7 +4,8 @@
  * over the whole benchmark (1.000) with the same summary as grade, and bad
  * input (missing/garbled PNG, wrong size, malformed JSONL, unknown tag,
  * empty folder): a one-line error, non-zero exit, no results.jsonl; the
- * judge's train/eval commands (help, bad options, an eval run). */
+ * judge's train/eval commands (help, bad options, an eval run); training
+ * with default paths leaves a git checkout clean. */
 #include <stdarg.h>
 #include <stdlib.h>
 #include <sys/stat.h>
@@ -166,6 +167,46 @@ static void test_grade_bad_input(void) {
 }
 
 /* parm train judge / parm eval judge: help, bad options, an eval of the fixture judge */
+/* shipped files are found relative to the executable: the full path of
+ * ./parm works from any other folder, PARM_HOME overrides it */
+static void test_other_working_directory(void) {
+    char cwd[1024];
+    CHECK(getcwd(cwd, sizeof cwd) != NULL, "getcwd");
+    CHECK(sh("cd %s && %s/parm generate --prompt 'a photo of a red star' -o x.png", T, cwd) == 0,
+          "generate from another folder: %s", slurp("err"));
+    CHECK(exists("%s/x.png", T), "x.png written in the working folder");
+    CHECK(sh("cd %s && %s/parm bench --method baseline --prompts 1 --images-per-prompt 1 -o b --json", T, cwd) == 0,
+          "bench from another folder: %s", slurp("err"));
+    CHECK(sh("cd %s && PARM_HOME=%s/nowhere %s/parm generate --prompt 'a photo of a red star' -o y.png", T, T, cwd) == 1,
+          "PARM_HOME without weights fails");
+    char *e = slurp("err");
+    CHECK(strstr(e, "nowhere/weights/gen.safetensors") != NULL, "error names the file under PARM_HOME: %s", e);
+    free(e);
+}
+
+/* a generator with a tokenizer it was not trained on: refused, naming both */
+static void test_wrong_tokenizer(void) {
+    parm_vq vq;
+    CHECK(parm_vq_load(&vq, "weights/vq.safetensors") == 0, "%s", parm_last_error());
+    if (test_checks_failed_) return;
+    float *cb = parm_w(&vq.p, vq.codebook);
+    cb[0] += 0.5f; /* one code moved: another tokenizer */
+    char other[600];
+    snprintf(other, sizeof other, "%s/other_vq.safetensors", T);
+    CHECK(parm_vq_save(&vq, other, PARM_F16) == 0, "%s", parm_last_error());
+    parm_vq_free(&vq);
+    const char *cmds[] = {"generate --prompt 'a photo of a red star' -o z.png", "bench --method baseline --prompts 1 -o bz",
+                          "paths --prompts train --n-prompts 1 --paths 1 -o z.pset", "eval gen --n 1"};
+    for (int i = 0; i < 4; i++) {
+        CHECK(sh("./parm %s --vq %s", cmds[i], other) == 1, "parm %s with another tokenizer exits 1", cmds[i]);
+        char *e = slurp("err");
+        CHECK(strstr(e, "weights/gen.safetensors") && strstr(e, other) && strstr(e, "do not belong together"),
+              "parm %s: error names both files: %s", cmds[i], e);
+        free(e);
+    }
+    CHECK(!exists("z.png") && !exists("z.pset"), "nothing written");
+}
+
 static void test_judge_cli(void) {
     const char *cmds[] = {"train judge", "eval judge"};
     for (int i = 0; i < 2; i++) {
@@ -222,6 +263,34 @@ static void test_judge_cli(void) {
     free(e);
 }
 
+/* `parm train vq|gen|judge` with default paths write under runs/ (ignored),
+ * never over the shipped weights/: run in a temp git repo holding the built
+ * parm, the shipped weights and the project's .gitignore (so a developer's
+ * own runs/ and working tree are never touched), then `git status` must be
+ * clean. An explicit --out naming a shipped file does overwrite it. */
+static void test_train_leaves_repo_clean(void) {
+    if (sh("command -v git")) { printf("    skipped: no git on PATH\n"); return; }
+    CHECK(sh("mkdir %s/repo && cp -r parm weights .gitignore %s/repo/ && cd %s/repo && git init -q . && git add -A && "
+             "git -c user.name=t -c user.email=t@t commit -qm shipped", T, T, T) == 0, "temp repo: %s", slurp("err"));
+    if (test_checks_failed_) return;
+    const char *runs[] = {
+        "train vq --steps 2 --batch 2 --width 8 --dim 4 --codes 16 --eval-every 0",
+        "train gen --steps 2 --batch 2 --layers 1 --width 16 --heads 2 --mlp 16 --eval-every 0",
+        "train judge --steps 2 --batch 4 --layers 1 --width 16 --heads 2 --mlp 16 --eval-every 0"};
+    for (int i = 0; i < 3; i++) {
+        CHECK(sh("cd %s/repo && OMP_WAIT_POLICY=passive ./parm %s --quiet", T, runs[i]) == 0, "parm %s: %s", runs[i],
+              slurp("err"));
+        CHECK(sh("cd %s/repo && test -z \"$(git status --porcelain)\"", T) == 0, "parm %s changed the repo:\n%s",
+              runs[i], (sh("cd %s/repo && git status --porcelain", T), slurp("out")));
+    }
+    CHECK(exists("%s/repo/runs/vq.safetensors", T) && exists("%s/repo/runs/gen.ckpt.safetensors", T) &&
+              exists("%s/repo/runs/judge_orm-zs.safetensors", T) && exists("%s/repo/runs/judge_orm-zs.curve.csv", T),
+          "default outputs are not under runs/");
+    CHECK(sh("cd %s/repo && ./parm train vq --steps 1 --batch 2 --width 8 --dim 4 --codes 16 --eval-every 0 --quiet "
+             "--out weights/vq.safetensors && git status --porcelain | grep -q 'M weights/vq.safetensors'", T) == 0,
+          "an explicit --out weights/vq.safetensors must write it");
+}
+
 int main(void) {
     if (!mkdtemp(T)) { perror("mkdtemp"); printf("0 passed, 1 failed\n"); return 1; }
     test_shell_dir = T;
@@ -231,6 +300,9 @@ int main(void) {
     RUN(test_bench_and_grade);
     RUN(test_grade_bad_input);
     RUN(test_judge_cli);
+    RUN(test_other_working_directory);
+    RUN(test_wrong_tokenizer);
+    RUN(test_train_leaves_repo_clean);
     char cmd[256];
     snprintf(cmd, sizeof cmd, "rm -rf %s", T);
     if (system(cmd)) fprintf(stderr, "could not remove %s\n", T);
