@@ -305,7 +305,7 @@ int main(void) {
     RUN(test_bad_input);
     RUN(test_corrupt);
     RUN(test_orm_zs_source);
-    RUN(test_overfit_batch);
+    TEST_IN_F32(RUN(test_overfit_batch)); /* bound set in f32; bf16 result in docs/RESULTS.md */
     RUN(test_train_smoke_and_resume);
     return TEST_SUMMARY();
 }
