@@ -117,7 +117,7 @@ int main(int argc, char **argv) {
     static const struct { const char *name; int ta, tb, M, N, K; } shapes[] = {
         {"QKV fwd (B=32 T=80)", 0, 1, 2560, 768, 256}, {"MLP down fwd", 0, 1, 2560, 256, 1024},
         {"batch 1 fwd", 0, 1, 80, 1024, 256},          {"dX = dY.W", 0, 0, 2560, 256, 1024},
-        {"dW = dYT.X", 1, 0, 256, 1024, 2560},         {"attn scores T=80 hs=32", 0, 1, 80, 80, 32},
+        {"dW = dYT.X", 1, 0, 256, 1024, 2560},         {"attn T=80 hs=32 (openblas)", 0, 1, 80, 80, 32},
         {"1024^3", 0, 1, 1024, 1024, 1024}};
     printf("%-26s %16s", "matmul GFLOPS", "M x N x K");
     for (int b = 0; b < nbe; b++) printf(" %12s", parm_gemm_backend_name(bes[b]));

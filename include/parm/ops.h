@@ -72,14 +72,15 @@ typedef enum {
 int parm_gemm_set_backend(parm_gemm_backend b);
 parm_gemm_backend parm_gemm_get_backend(void); /* never AUTO */
 int parm_gemm_available(parm_gemm_backend b);
-/* bf16 where oneDNN reports bf16 dot products (avx512_bf16 or AMX), else
- * oneDNN f32, else OpenBLAS */
+/* oneDNN bf16 where the CPU has bf16 dot products AND they are faster than
+ * f32 (AMX, or avx512_bf16 on AMD), else OpenBLAS (as fast as oneDNN f32 on
+ * the engine's shapes: see ops_blas.c) */
 parm_gemm_backend parm_gemm_auto(void);
 const char *parm_gemm_backend_name(parm_gemm_backend b); /* "openblas", "onednn-f32", ... */
 /* Set the backend from the CLI words: backend auto|openblas|onednn and
  * precision auto|f32|bf16 (NULL = auto). auto+auto = parm_gemm_auto();
- * f32 alone = oneDNN f32 (OpenBLAS where oneDNN is missing); bf16 alone =
- * oneDNN bf16. -1 with a message quoting the bad word and the valid ones. */
+ * f32 = OpenBLAS, or oneDNN f32 with backend onednn; bf16 = oneDNN bf16;
+ * onednn+auto = bf16 where auto picks it, else oneDNN f32. -1 with a message quoting the bad word and the valid ones. */
 int parm_gemm_select(const char *backend, const char *precision);
 
 /* The OpenBLAS kernel set in use (e.g. "SkylakeX"; see ops_blas.c: on AVX-512

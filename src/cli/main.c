@@ -52,10 +52,10 @@ static const int ncommands = sizeof commands / sizeof commands[0];
 static void global_usage(FILE *f) {
     fprintf(f, "global options (every command, before or after COMMAND):\n"
                "  --threads N       threads for parallel work (default: OMP_NUM_THREADS, else one per core)\n"
-               "  --precision P     matmul precision: auto, f32, bf16 (default %s; auto = bf16 where the\n"
-               "                    CPU has bf16 dot products, else f32)\n"
-               "  --backend B       matmul library: auto, openblas, onednn (default %s; auto = oneDNN,\n"
-               "                    openblas = the f32 reference)\n"
+               "  --precision P     matmul precision: auto, f32, bf16 (default %s; auto = bf16 where it is\n"
+               "                    faster than f32: AMX, or avx512_bf16 on AMD; else f32)\n"
+               "  --backend B       matmul library: auto, openblas, onednn (default %s; auto = oneDNN for\n"
+               "                    bf16, OpenBLAS, the f32 reference, for f32)\n"
                "  idle threads sleep (OMP_WAIT_POLICY=passive) unless OMP_WAIT_POLICY is set\n",
             DEFAULT_PRECISION, DEFAULT_BACKEND);
 }

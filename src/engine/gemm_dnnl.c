@@ -63,6 +63,12 @@ int parm_dnnl_bf16_supported(void) {
     return (isa & dnnl_cpu_isa_avx512_core_bf16) == dnnl_cpu_isa_avx512_core_bf16;
 }
 
+int parm_dnnl_amx_supported(void) {
+    if (!parm_dnnl_available()) return 0;
+    dnnl_cpu_isa_t isa = dnnl_get_effective_cpu_isa();
+    return (isa & dnnl_cpu_isa_avx512_core_amx) == dnnl_cpu_isa_avx512_core_amx;
+}
+
 static int key_eq(const mm_key *x, const mm_key *y) { return memcmp(x, y, sizeof *x) == 0; }
 
 /* [rows, cols] descriptor of op(X) where X is stored row-major with leading

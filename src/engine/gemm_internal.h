@@ -8,6 +8,8 @@
 int parm_dnnl_available(void);
 /* 1 when oneDNN reports an ISA with bf16 dot products (avx512_bf16, AMX) */
 int parm_dnnl_bf16_supported(void);
+/* 1 when oneDNN reports AMX (avx512_core_amx) */
+int parm_dnnl_amx_supported(void);
 /* C[M,N] = alpha·op(A)·op(B) + beta·C, or (bias != NULL, then alpha must be 1
  * and beta is ignored) C = op(A)·op(B) + bias[N]; bf16 = round A and B to
  * bf16 first (f32 accumulation and output). 0 on success; -1 when oneDNN

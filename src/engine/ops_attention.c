@@ -9,7 +9,8 @@
  *     dQ += dS·K/√hs;  dK += dSᵀ·Q/√hs
  *
  * The matmuls (2 forward, 4 backward per (b,h)) are parm_sgemm calls on
- * strided views (no copies), so they follow the chosen matmul backend. (b,h)
+ * strided views (no copies), through the matmul entry point (products this
+ * small stay on OpenBLAS under every backend: see DNNL_MIN_NK). (b,h)
  * pairs are independent and write disjoint slices of out / dqkv, so they run
  * OpenMP-parallel, each parm_sgemm serial in its thread (see ops_blas.c). */
 #include <math.h>

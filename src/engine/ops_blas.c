@@ -38,13 +38,15 @@
 #include "parm/ops.h"
 
 /* Kernel choice. Debian's OpenBLAS 0.3.21 is a DYNAMIC_ARCH build that does
- * not know recent AVX-512 CPUs (e.g. AMD Zen 5 → "Haswell", AVX2 kernels).
- * When the CPU has AVX-512 F/BW/DQ/VL, the library picked an AVX2 core and
- * the user did not set OPENBLAS_CORETYPE, we re-run OpenBLAS's own core
- * selection with OPENBLAS_CORETYPE=SkylakeX — exactly what setting that
- * variable before start-up does (measured: sgemm ~1.9x faster on the 2-core
- * Zen 5 target). Weak symbols: with a non-DYNAMIC_ARCH OpenBLAS this is a
- * no-op. Set OPENBLAS_CORETYPE (any value) to keep OpenBLAS's own choice. */
+ * not know recent CPUs: AMD Zen 5 → "Haswell" (AVX2 kernels), and a
+ * Sapphire-Rapids-class Intel VM → "Prescott" (SSE3 kernels, measured 12
+ * GFLOPS vs ~80 for SkylakeX on 2 busy cores). When the CPU has AVX-512
+ * F/BW/DQ/VL (or AVX2+FMA) but the library picked a weaker core, and the user
+ * did not set OPENBLAS_CORETYPE, we re-run OpenBLAS's own core selection with
+ * OPENBLAS_CORETYPE=SkylakeX (or Haswell) — exactly what setting that
+ * variable before start-up does. Weak symbols: with a non-DYNAMIC_ARCH
+ * OpenBLAS this is a no-op. Set OPENBLAS_CORETYPE (any value) to keep
+ * OpenBLAS's own choice. */
 extern void gotoblas_dynamic_init(void) __attribute__((weak));
 extern void gotoblas_dynamic_quit(void) __attribute__((weak));
 char *openblas_get_corename(void);
@@ -52,12 +54,20 @@ char *openblas_get_corename(void);
 static void blas_pick_core(void) {
     if (getenv("OPENBLAS_CORETYPE") || !gotoblas_dynamic_init || !gotoblas_dynamic_quit) return;
     __builtin_cpu_init();
-    if (!(__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
-          __builtin_cpu_supports("avx512dq") && __builtin_cpu_supports("avx512vl")))
-        return;
+    int avx512 = __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
+                 __builtin_cpu_supports("avx512dq") && __builtin_cpu_supports("avx512vl");
+    int avx2 = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+    if (!avx512 && !avx2) return;
     const char *core = openblas_get_corename();
-    if (!core || (strcasecmp(core, "Haswell") && strcasecmp(core, "Zen"))) return;
-    setenv("OPENBLAS_CORETYPE", "SkylakeX", 1);
+    if (!core) return;
+    /* cores at least as good as the target: keep OpenBLAS's choice */
+    static const char *const good512[] = {"SkylakeX", "Cooperlake", "SapphireRapids"};
+    static const char *const good2[] = {"Haswell", "Zen", "SkylakeX", "Cooperlake", "SapphireRapids"};
+    const char *const *good = avx512 ? good512 : good2;
+    int ngood = avx512 ? 3 : 5;
+    for (int i = 0; i < ngood; i++)
+        if (!strcasecmp(core, good[i])) return;
+    setenv("OPENBLAS_CORETYPE", avx512 ? "SkylakeX" : "Haswell", 1);
     gotoblas_dynamic_quit();
     gotoblas_dynamic_init();
     unsetenv("OPENBLAS_CORETYPE");
@@ -109,9 +119,19 @@ int parm_gemm_available(parm_gemm_backend b) {
     }
     return 0;
 }
+/* bf16 only where it is faster than f32: with AMX, or on AMD (Zen 4/5 run
+ * avx512_bf16 dot products at twice the f32 FMA rate: ~1000 vs ~530 GFLOPS
+ * on the 2-core Zen 5 host of issue 20). On Intel CPUs with avx512_bf16 but
+ * no AMX (Cooper Lake; Sapphire Rapids VMs that hide AMX) oneDNN's bf16
+ * matmul measured 0.4-0.5x its f32 one (docs/RESULTS.md). For f32, OpenBLAS
+ * with the right kernels (blas_pick_core) measured as fast as oneDNN f32 on
+ * the engine's shapes (train step 612 vs 834 ms here; 513 vs 533 GFLOPS on
+ * Zen 5 in issue 20) and is the reference the recorded results came from,
+ * so auto's f32 is OpenBLAS; oneDNN f32 is there on request. */
 parm_gemm_backend parm_gemm_auto(void) {
-    if (parm_dnnl_bf16_supported()) return PARM_GEMM_ONEDNN_BF16;
-    if (parm_dnnl_available()) return PARM_GEMM_ONEDNN_F32;
+    __builtin_cpu_init();
+    if (parm_dnnl_bf16_supported() && (parm_dnnl_amx_supported() || __builtin_cpu_is("amd")))
+        return PARM_GEMM_ONEDNN_BF16;
     return PARM_GEMM_OPENBLAS;
 }
 int parm_gemm_set_backend(parm_gemm_backend b) {
@@ -145,7 +165,7 @@ int parm_gemm_select(const char *backend, const char *precision) {
     } else if (pk == 2) {
         b = PARM_GEMM_ONEDNN_BF16;
     } else if (pk == 1) {
-        b = bk == 2 || parm_dnnl_available() ? PARM_GEMM_ONEDNN_F32 : PARM_GEMM_OPENBLAS;
+        b = bk == 2 ? PARM_GEMM_ONEDNN_F32 : PARM_GEMM_OPENBLAS;
     } else {
         b = parm_gemm_auto();
         if (bk == 2 && b == PARM_GEMM_OPENBLAS) b = PARM_GEMM_ONEDNN_F32;
@@ -169,17 +189,23 @@ static void fill_bias_all(float *C, int ldc, int M, int N, const float *bias) {
     for (int i = 0; i < M; i++) memcpy(C + (size_t)i * ldc, bias, (size_t)N * sizeof(float));
 }
 
-/* Products with M·N·K below this stay on OpenBLAS under the oneDNN backends:
- * oneDNN's per-call cost (descriptor wrappers, cache lookup, bf16 rounding)
- * outweighs the product there (see bench/bench_ops.c). */
-#define DNNL_MIN_MNK 0.0
+/* Products with N·K below this stay on OpenBLAS under the oneDNN backends:
+ * oneDNN's per-call cost (memory wrappers, cache lookup, bf16 rounding)
+ * outweighs the product there. Attention's per-(b,h) products (T = 80,
+ * hs = 32: N·K = 2560, M·N·K = 2e5) measured 42 GFLOPS on oneDNN f32, 31 on
+ * bf16, 98 on OpenBLAS (make bench-engine, 2 busy cores), so they stay on
+ * OpenBLAS; linear layers (N·K ≥ 256·256) go to oneDNN. The test is on N·K,
+ * not M: M is the batch (B·T rows), and a row's result must not depend on
+ * how many other rows share the call (a path's image on the others in its
+ * batch). */
+#define DNNL_MIN_NK 16384.0
 
 void parm_sgemm_bias(int transA, int transB, int M, int N, int K, float alpha, const float *A, int lda,
                      const float *B, int ldb, float beta, float *C, int ldc, const float *bias) {
     if (M <= 0 || N <= 0) return;
     parm_init();
     int be = atomic_load_explicit(&cur_backend, memory_order_relaxed);
-    if (be != PARM_GEMM_OPENBLAS && K > 0 && (double)M * N * K >= DNNL_MIN_MNK) {
+    if (be != PARM_GEMM_OPENBLAS && K > 0 && (double)N * K >= DNNL_MIN_NK) {
         int bf = be == PARM_GEMM_ONEDNN_BF16;
         if (!bias || alpha == 1.0f) {
             if (!parm_dnnl_gemm(bf, transA, transB, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc, bias)) return;
