@@ -33,8 +33,10 @@ int plot_row_parse(const char *line, const char *where, plot_row *r) {
     else if (!cJSON_IsNumber(ov)) rc = PARM_ERR("%s: \"overall\" is %s", where, ov ? "not a number" : "missing");
     else if (!(ov->valuedouble >= 0 && ov->valuedouble <= 1))
         rc = PARM_ERR("%s: \"overall\" = %g is not a score in [0, 1]", where, ov->valuedouble);
-    else if (im && !cJSON_IsNull(im) && (!cJSON_IsNumber(im) || im->valuedouble < 0))
-        rc = PARM_ERR("%s: \"images\" is not a count", where);
+    else if (im && !cJSON_IsNull(im) &&
+             (!cJSON_IsNumber(im) || !(im->valuedouble >= 0 && im->valuedouble <= 1e15) ||
+              im->valuedouble != floor(im->valuedouble))) /* (long) of a huge double is undefined */
+        rc = PARM_ERR("%s: \"images\" is not a count (an integer in [0, 1e15])", where);
     else if (ub && !cJSON_IsBool(ub)) rc = PARM_ERR("%s: \"upper_bound\" is not true or false", where);
     else {
         snprintf(r->method, sizeof r->method, "%s", m->valuestring);

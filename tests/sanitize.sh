@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# sanitize.sh — `make test-sanitize`'s runner. The tests find ./parm, build/…,
+# tests/fixtures/… relative to the repository root, so they run from a shadow
+# root build-san/root: a symlink to every top-level entry of the checkout,
+# except that parm is build-san/parm and build/ is build-san/ (the ASan+UBSan
+# build). Arguments: test binaries as build/tests/NAME (that is build-san/tests/NAME).
+# Any sanitizer report aborts its test binary, which tests/run.sh counts as failed.
+set -u
+cd "$(dirname "$0")/.." || exit 1
+root=build-san/root
+rm -rf "$root" && mkdir -p "$root" || exit 1
+for f in $(ls -A); do
+  case $f in parm|build|build-san|build-fuzz|.git|runs|out) continue ;; esac
+  ln -s "../../$f" "$root/$f"
+done
+ln -s ../parm "$root/parm"
+ln -s .. "$root/build"
+export ASAN_OPTIONS=detect_leaks=1:halt_on_error=1:abort_on_error=1:allocator_may_return_null=1
+export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
+export OMP_WAIT_POLICY=${OMP_WAIT_POLICY:-passive}
+cd "$root" && bash tests/run.sh "$@"
