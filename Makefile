@@ -59,7 +59,7 @@ test: parm $(TEST_BIN)
 	@bash tests/run.sh $(TEST_BIN) tests/check_symbols.sh
 
 # ---- sanitizers: a second build of everything in build-san/ (make -C . BUILD=build-san) ----
-SAN_FLAGS := -O1 -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=all
+SAN_FLAGS := -O1 -march=native -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=all
 test-sanitize:
 	@$(MAKE) --no-print-directory BUILD=build-san OPT="$(SAN_FLAGS)" build-san/parm $(TEST_SRC:tests/%.c=build-san/tests/%)
 	@bash tests/sanitize.sh $(SAN_TESTS)

@@ -16,6 +16,7 @@ done
 ln -s ../parm "$root/parm"
 ln -s .. "$root/build"
 export ASAN_OPTIONS=detect_leaks=1:halt_on_error=1:abort_on_error=1:allocator_may_return_null=1
+export LSAN_OPTIONS=suppressions=$PWD/tests/lsan.supp:print_suppressions=0
 export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 export OMP_WAIT_POLICY=${OMP_WAIT_POLICY:-passive}
 cd "$root" && bash tests/run.sh "$@"

@@ -19,6 +19,32 @@ int cli_fail(void);
 /* Print "parm CMD: unknown option 'X'" plus a pointer to --help; returns 2. */
 int cli_unknown(const char *cmd, const char *arg);
 
+/* ---- output paths: every command checks each file it will write with
+ * cli_output BEFORE any work starts. PATH must be absent or a regular file
+ * (replaced atomically); a directory, device, FIFO, socket or symbolic link is
+ * refused with a one-line error naming the flag and what PATH is, and so is a
+ * missing folder (CLI_OUT_MKDIR: the folder is created instead). With
+ * CLI_OUT_STDOUT, "-" means standard output: o->path is then a private temp
+ * file the command writes as usual, and cli_output_done copies it to stdout
+ * (so messages must go to stderr: cli_output_msg). */
+enum { CLI_OUT_STDOUT = 1, CLI_OUT_MKDIR = 2 };
+typedef struct {
+    const char *path;  /* what the command writes to (PATH, or the temp file for "-") */
+    int to_stdout;
+    int slot;          /* parm_tmp_register slot of the temp file */
+    char tmp[64];
+} cli_out;
+/* 0, or 2 (the exit code) after printing the error. path NULL: o->path = NULL, 0. */
+int cli_output(cli_out *o, const char *flag, const char *path, int flags);
+/* After the command wrote o->path (rc = its exit code): for "-", copy the temp
+ * file to stdout when rc == 0, and remove it either way. Returns rc, or 1 if the copy failed. */
+int cli_output_done(cli_out *o, int rc);
+/* Where "wrote …" messages go: stderr when the artifact is on stdout, else stdout. */
+FILE *cli_output_msg(const cli_out *o);
+/* SIGINT/SIGTERM/SIGHUP/SIGPIPE: remove every live temp file (parm_tmp_cleanup), print
+ * "parm: interrupted by SIG…; temp files removed" and exit 128+signal. main installs it. */
+void cli_install_signals(void);
+
 /* Print a graded summary: one JSON object on stdout with json, else the
  * table. Returns 0, or cli_fail()'s exit code. */
 int cli_print_score(const parm_score *sc, int json);

@@ -75,6 +75,16 @@ static int parse_train_args(int argc, char **argv, const char *cmd, const train_
     return 0;
 }
 
+/* The files a training run writes, checked before it starts (cli_output;
+ * folders are created). NULL or "" = not written (or the model's default). */
+static int check_outputs(const char *out, const char *ckpt, const char *log) {
+    cli_out o;
+    if (out && *out && cli_output(&o, "--out", out, CLI_OUT_MKDIR)) return 2;
+    if (ckpt && *ckpt && cli_output(&o, "--ckpt", ckpt, CLI_OUT_MKDIR)) return 2;
+    if (log && *log && cli_output(&o, "--log", log, CLI_OUT_MKDIR)) return 2;
+    return 0;
+}
+
 static void train_vq_usage(FILE *f) {
     parm_vq_train_opts d = parm_vq_train_defaults();
     fprintf(f,
@@ -112,6 +122,7 @@ static int train_vq(int argc, char **argv) {
                       .seed = &o.seed, .out = &o.out, .ckpt = &o.ckpt, .resume = &o.resume};
     int r = parse_train_args(argc, argv, "train vq", &c, &o.quiet, vq_opt, &o.cfg, train_vq_usage);
     if (r) return r == 1 ? 0 : r;
+    if (check_outputs(o.out, o.ckpt, NULL)) return 2;
     if (parm_vq_train(&o)) return cli_fail();
     if (!o.quiet) fprintf(stderr, "wrote %s\n", o.out);
     return 0;
@@ -169,6 +180,7 @@ static int train_gen(int argc, char **argv) {
         fprintf(stderr, "parm: error: --width %d is not a multiple of --heads %d\n", o.cfg.C, o.cfg.NH);
         return 2;
     }
+    if (check_outputs(o.out, o.ckpt, o.log)) return 2;
     if (parm_gen_train(&o)) return cli_fail();
     if (!o.quiet) fprintf(stderr, "wrote %s\n", o.out);
     return 0;
@@ -255,6 +267,10 @@ static int train_judge(int argc, char **argv) {
     }
     const parm_judge_source *src = parm_judge_source_find(o.variant);
     if (!src) return cli_fail();
+    char ckpt_def[256], log_def[256]; /* the defaults parm_judge_train derives from the variant */
+    snprintf(ckpt_def, sizeof ckpt_def, "runs/judge_%s.ckpt.safetensors", src->name);
+    snprintf(log_def, sizeof log_def, "runs/judge_%s.curve.csv", src->name);
+    if (check_outputs(o.out ? o.out : src->default_out, o.ckpt ? o.ckpt : ckpt_def, o.log ? o.log : log_def)) return 2;
     if (parm_judge_train(&o, NULL)) return cli_fail();
     if (!o.quiet) fprintf(stderr, "wrote %s\n", o.out ? o.out : src->default_out);
     return 0;
