@@ -17,13 +17,15 @@ LIB_SRC  := $(wildcard src/engine/*.c src/world/*.c src/models/*.c src/methods/*
 CLI_SRC  := $(wildcard src/cli/*.c)
 TEST_SRC := $(wildcard tests/test_*.c)
 BENCH_SRC:= $(wildcard bench/*.c)
+EX_SRC   := $(wildcard examples/*.c)
 LIB_OBJ  := $(LIB_SRC:%.c=$(BUILD)/%.o)
 CLI_OBJ  := $(CLI_SRC:%.c=$(BUILD)/%.o)
 TEST_BIN := $(TEST_SRC:tests/%.c=$(BUILD)/tests/%)
 BENCH_BIN:= $(BENCH_SRC:bench/%.c=$(BUILD)/bench/%)
+EX_BIN   := $(EX_SRC:examples/%.c=$(BUILD)/examples/%)
 DEPS_STAMP := $(BUILD)/.deps-ok
 
-all: parm
+all: parm $(EX_BIN)
 
 $(DEPS_STAMP): tools/install-deps.sh
 	@bash tools/install-deps.sh
@@ -44,6 +46,11 @@ $(BUILD)/tests/%: tests/%.c tests/test.h $(BUILD)/libparm.a
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -Itests -o $@ $< $(BUILD)/libparm.a $(LDLIBS)
 
+# examples link libparm exactly as an outside program would: include/ + the archive
+$(BUILD)/examples/%: examples/%.c $(BUILD)/libparm.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -o $@ $< $(BUILD)/libparm.a $(LDLIBS)
+
 $(BUILD)/bench/%: bench/%.c $(BUILD)/libparm.a
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -o $@ $< $(BUILD)/libparm.a $(LDLIBS)
@@ -55,8 +62,8 @@ $(BUILD)/tests/test_fuzz_replay: tests/test_fuzz_replay.c tests/test.h tests/fuz
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -Itests -o $@ $< $(CLI_LIB_OBJ) $(BUILD)/libparm.a $(LDLIBS)
 
-test: parm $(TEST_BIN)
-	@bash tests/run.sh $(TEST_BIN) tests/check_symbols.sh
+test: parm $(TEST_BIN) $(EX_BIN)
+	@bash tests/run.sh $(TEST_BIN) tests/check_symbols.sh tests/check_example.sh
 
 # ---- sanitizers: a second build of everything in build-san/ (make -C . BUILD=build-san) ----
 SAN_FLAGS := -O1 -march=native -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=all

@@ -14,7 +14,7 @@
 int main(void) {
     parm_prompt *ps;
     int np;
-    if (parm_prompts_load(PARM_BENCH_PATH, &ps, &np)) { fprintf(stderr, "bench_grader: %s\n", parm_last_error()); return 1; }
+    if (parm_prompts_load("bench/geneval-shapes.jsonl", &ps, &np)) { fprintf(stderr, "bench_grader: %s\n", parm_last_error()); return 1; }
     int n = np * 4;
     const size_t SZ = PARM_IMG * PARM_IMG * 3;
     uint8_t *imgs = malloc((size_t)n * SZ);

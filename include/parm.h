@@ -3,8 +3,15 @@
  *   parm/ops.h    tensor ops (forward/backward pairs)
  *   parm/nn.h     parameter slabs, AdamW, safetensors, checkpoints
  *   parm/world.h  the pinned shapes world: renderer, prompts, splits, grader
+ *   parm/text.h   the word-level text tokenizer (prompts, reflections)
+ *   parm/vq.h     the VQ image tokenizer
+ *   parm/gen.h    the Show-o-style generator; parm/sample.h its MaskGIT decoding loop
+ *   parm/pathset.h generator paths with step images, grader-labeled (judge data)
+ *   parm/judge.h  the yes/no judge (ORM, PRM, PARM questions)
  *   parm/search.h test-time verification (baseline, ORM, PRM, PARM, oracle; live
- *                 and replay), with the generator (gen.h), VQ (vq.h), judge (judge.h)
+ *                 and replay) over the sampler and the judge
+ * Layers point one way: engine (base, ops, nn) -> world -> models (text, vq,
+ * gen, sample, pathset, judge) -> methods (search).
  *   parm/plot.h   line charts to RGB / PNG with a built-in 5x7 font (scaling curves)
  */
 #ifndef PARM_H
@@ -13,6 +20,12 @@
 #include "parm/ops.h"
 #include "parm/nn.h"
 #include "parm/world.h"
+#include "parm/text.h"
+#include "parm/vq.h"
+#include "parm/gen.h"
+#include "parm/sample.h"
+#include "parm/pathset.h"
+#include "parm/judge.h"
 #include "parm/search.h"
 #include "parm/plot.h"
 #endif

@@ -3,6 +3,8 @@
  * binary prints "N passed, N failed" (tests/run.sh sums them). */
 #ifndef PARM_TEST_H
 #define PARM_TEST_H
+/* the committed benchmark file (tests run from the repo root) */
+#define PARM_BENCH_PATH "bench/geneval-shapes.jsonl"
 #include <math.h>
 #include <stdio.h>
 #include <string.h>

@@ -166,6 +166,46 @@ static void test_grade_bad_input(void) {
 }
 
 /* parm train judge / parm eval judge: help, bad options, an eval of the fixture judge */
+/* shipped files are found relative to the executable: the full path of
+ * ./parm works from any other folder, PARM_HOME overrides it */
+static void test_other_working_directory(void) {
+    char cwd[1024];
+    CHECK(getcwd(cwd, sizeof cwd) != NULL, "getcwd");
+    CHECK(sh("cd %s && %s/parm generate --prompt 'a photo of a red star' -o x.png", T, cwd) == 0,
+          "generate from another folder: %s", slurp("err"));
+    CHECK(exists("%s/x.png", T), "x.png written in the working folder");
+    CHECK(sh("cd %s && %s/parm bench --method baseline --prompts 1 --images-per-prompt 1 -o b --json", T, cwd) == 0,
+          "bench from another folder: %s", slurp("err"));
+    CHECK(sh("cd %s && PARM_HOME=%s/nowhere %s/parm generate --prompt 'a photo of a red star' -o y.png", T, T, cwd) == 1,
+          "PARM_HOME without weights fails");
+    char *e = slurp("err");
+    CHECK(strstr(e, "nowhere/weights/gen.safetensors") != NULL, "error names the file under PARM_HOME: %s", e);
+    free(e);
+}
+
+/* a generator with a tokenizer it was not trained on: refused, naming both */
+static void test_wrong_tokenizer(void) {
+    parm_vq vq;
+    CHECK(parm_vq_load(&vq, "weights/vq.safetensors") == 0, "%s", parm_last_error());
+    if (test_checks_failed_) return;
+    float *cb = parm_w(&vq.p, vq.codebook);
+    cb[0] += 0.5f; /* one code moved: another tokenizer */
+    char other[600];
+    snprintf(other, sizeof other, "%s/other_vq.safetensors", T);
+    CHECK(parm_vq_save(&vq, other, PARM_F16) == 0, "%s", parm_last_error());
+    parm_vq_free(&vq);
+    const char *cmds[] = {"generate --prompt 'a photo of a red star' -o z.png", "bench --method baseline --prompts 1 -o bz",
+                          "paths --prompts train --n-prompts 1 --paths 1 -o z.pset", "eval gen --n 1"};
+    for (int i = 0; i < 4; i++) {
+        CHECK(sh("./parm %s --vq %s", cmds[i], other) == 1, "parm %s with another tokenizer exits 1", cmds[i]);
+        char *e = slurp("err");
+        CHECK(strstr(e, "weights/gen.safetensors") && strstr(e, other) && strstr(e, "do not belong together"),
+              "parm %s: error names both files: %s", cmds[i], e);
+        free(e);
+    }
+    CHECK(!exists("z.png") && !exists("z.pset"), "nothing written");
+}
+
 static void test_judge_cli(void) {
     const char *cmds[] = {"train judge", "eval judge"};
     for (int i = 0; i < 2; i++) {
@@ -231,6 +271,8 @@ int main(void) {
     RUN(test_bench_and_grade);
     RUN(test_grade_bad_input);
     RUN(test_judge_cli);
+    RUN(test_other_working_directory);
+    RUN(test_wrong_tokenizer);
     char cmd[256];
     snprintf(cmd, sizeof cmd, "rm -rf %s", T);
     if (system(cmd)) fprintf(stderr, "could not remove %s\n", T);

@@ -5,7 +5,10 @@
  *   loaded); `-o -` writes the artifact to stdout, byte-identical to the file;
  *   grade fails on a missing or extra image and names it (no results.jsonl);
  *   SIGINT / SIGTERM during `parm paths` remove its temp file and exit
- *   128+signal with a one-line message. */
+ *   128+signal with a one-line message; bench refuses a non-empty folder,
+ *   --overwrite clears one it made (only that), and --resume after a kill -9
+ *   ends with exactly the folder (images, costs, results.jsonl) and summary
+ *   of one uninterrupted run. */
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,7 +27,7 @@ static char T[] = "/tmp/parm-test-outputs-XXXXXX";
 
 static int one_error_line(const char *must) {
     char *e = slurp("err");
-    int ok = lines(e) == 1 && strstr(e, "parm: error:") && strstr(e, must);
+    int ok = lines(e) == 1 && strstr(e, "error:") && strstr(e, must);
     if (!ok) fprintf(stderr, "    stderr was: %s", e);
     free(e);
     return ok;
@@ -171,6 +174,62 @@ static void test_signals_remove_temp_files(void) {
     interrupt_paths(SIGTERM);
 }
 
+static void test_bench_folder(void) {
+    const char *gt = "./parm bench --method gt --json --out";
+    CHECK(sh("%s %s/b --prompts 3", gt, T) == 0, "bench gt");
+    CHECK(sh("%s %s/b --prompts 1", gt, T) == 2, "a non-empty folder accepted");
+    CHECK(one_error_line("not empty") && one_error_line("--overwrite") && one_error_line("--resume"), "message");
+    CHECK(sh("./parm grade %s/b --json -o %s/b.jsonl | grep -c '\"images\": 12'", T, T) == 0, "the first run's images were touched");
+    CHECK(sh("%s %s/b --prompts 1 --overwrite && ./parm grade %s/b --json -o %s/b.jsonl | grep -c '\"images\": 4'", gt,
+             T, T, T) == 0, "--overwrite did not clear the folder");
+    CHECK(sh("%s %s/b --prompts 2 --resume", gt, T) == 2 && one_error_line("different run"), "--resume with other options");
+    CHECK(sh("mkdir -p %s/mine && echo precious > %s/mine/notes.txt && %s %s/mine --prompts 1 --overwrite", T, T, gt, T) == 2,
+          "--overwrite of a folder bench did not make");
+    char *n = slurp("mine/notes.txt");
+    CHECK(!strcmp(n, "precious\n"), "--overwrite removed a user's file");
+    free(n);
+    CHECK(sh("%s %s/b --method all --resume", gt, T) != 0, "--resume with --method all");
+}
+
+/* bench baseline killed (-9) midway, resumed: the same folder as an uninterrupted run */
+static void test_bench_resume(void) {
+    const char *args = "--method baseline --prompts 4 --images-per-prompt 2 --steps 2 --json";
+    CHECK(sh("./parm bench %s --out %s/ra > %s/ra.json", args, T, T) == 0, "uninterrupted bench");
+    char cmd[1400], mark[700];
+    snprintf(cmd, sizeof cmd, "exec ./parm bench %s --out %s/rb > %s/rb0.json 2>/dev/null", args, T, T);
+    snprintf(mark, sizeof mark, "%s/rb/00001/cost.txt", T);
+    pid_t pid = fork();
+    if (pid == 0) {
+        setenv("OMP_WAIT_POLICY", "passive", 1);
+        execl("/bin/sh", "sh", "-c", cmd, (char *)NULL);
+        _exit(127);
+    }
+    struct stat st;
+    int status;
+    for (int i = 0; i < 6000 && stat(mark, &st) != 0 && waitpid(pid, &status, WNOHANG) == 0; i++) {
+        struct timespec ts = {0, 5000000};
+        nanosleep(&ts, NULL);
+    }
+    int killed = kill(pid, SIGKILL) == 0;
+    waitpid(pid, &status, 0);
+    CHECK(killed && WIFSIGNALED(status), "the run ended before it could be killed");
+    snprintf(mark, sizeof mark, "%s/rb/results.jsonl", T);
+    CHECK(stat(mark, &st) != 0, "the killed run got to grading");
+    CHECK(sh("./parm bench %s --out %s/rb", args, T) == 2, "rerun into the interrupted folder without --resume");
+    char kept[700];
+    struct stat before, after;
+    snprintf(kept, sizeof kept, "%s/rb/00000/samples/0000.png", T);
+    CHECK(stat(kept, &before) == 0, "no complete image before the kill");
+    CHECK(sh("./parm bench %s --out %s/rb --resume > %s/rb.json", args, T, T) == 0, "--resume");
+    CHECK(stat(kept, &after) == 0 && after.st_mtim.tv_sec == before.st_mtim.tv_sec &&
+              after.st_mtim.tv_nsec == before.st_mtim.tv_nsec && after.st_ino == before.st_ino,
+          "--resume regenerated a complete image");
+    CHECK(sh("diff -r -x results.jsonl %s/ra %s/rb", T, T) == 0, "resumed folder differs from the uninterrupted one");
+    CHECK(sh("sed 's#/ra/#/rb/#' %s/ra/results.jsonl | cmp - %s/rb/results.jsonl", T, T) == 0, "results.jsonl differ");
+    CHECK(sh("sed 's/\"seconds_per_image\": [0-9.]*//' %s/ra.json > %s/ra.cmp && sed 's/\"seconds_per_image\": [0-9.]*//' "
+             "%s/rb.json > %s/rb.cmp && cmp %s/ra.cmp %s/rb.cmp", T, T, T, T, T, T) == 0, "resumed summary differs (seconds aside)");
+}
+
 int main(void) {
     if (!mkdtemp(T)) { perror("mkdtemp"); printf("0 passed, 1 failed\n"); return 1; }
     test_shell_dir = T;
@@ -180,6 +239,8 @@ int main(void) {
     RUN(test_stdout_artifact);
     RUN(test_grade_missing_and_extra);
     RUN(test_signals_remove_temp_files);
+    RUN(test_bench_folder);
+    RUN(test_bench_resume);
     char cmd[256];
     snprintf(cmd, sizeof cmd, "rm -rf %s", T);
     if (!tests_failed_ && system(cmd)) fprintf(stderr, "could not remove %s\n", T);

@@ -75,8 +75,11 @@ static void test_methods_table(void) {
     CHECK(parm_search_method_find("best") < 0 && strstr(parm_last_error(), "'best'") &&
               strstr(parm_last_error(), "oracle"), "error: %s", parm_last_error());
     char buf[256];
-    CHECK(parm_search_judge_path(PARM_SEARCH_PRM, NULL, buf, sizeof buf) == 0 &&
-              !strcmp(buf, "weights/judge_prm.safetensors"), "default judge path '%s'", buf);
+    CHECK(parm_search_judge_path(PARM_SEARCH_PRM, "some/dir", buf, sizeof buf) == 0 &&
+              !strcmp(buf, "some/dir/judge_prm.safetensors"), "judge path '%s'", buf);
+    /* the library has no default folder (that is CLI policy): NULL is an error naming the method */
+    CHECK(parm_search_judge_path(PARM_SEARCH_PRM, NULL, buf, sizeof buf) < 0 && strstr(parm_last_error(), "prm"),
+          "no judge folder: %s", parm_last_error());
     parm_search_opts o = opts(PARM_SEARCH_ORM, 2, 4, NULL);
     o.judge_dir = dir; /* nothing there: a clear error naming the file */
     parm_searcher s;

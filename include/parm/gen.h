@@ -25,14 +25,7 @@
 #include "parm/vq.h"
 #include "parm/world.h"
 
-/* ---- text tokenizer (word level over the prompt grammar + reflection words) ---- */
-enum { PARM_TOK_PAD = 0, PARM_TOK_BOS = 1, PARM_TOK_EOS = 2, PARM_TOK_SEP = 3 };
-int parm_text_vocab_size(void);
-const char *parm_text_word(int id);          /* NULL if out of range */
-int parm_text_id(const char *word);          /* -1 if unknown */
-/* Tokenize: ids[0] = BOS, then words, then PAD up to max_len. Unknown word or
- * too long → -1 with an error naming the word. Returns number of non-pad tokens. */
-int parm_text_encode(const char *text, int *ids, int max_len);
+#include "parm/text.h"
 
 /* ---- model ---- */
 #define PARM_GEN_GROUP 2                       /* 2×2 tokens per position */
@@ -62,6 +55,7 @@ typedef struct {
     float *logits;         /* [B·64, 4K] = [B·256, K] rows in (b,p,s) order */
     float *probs;          /* [B·256, K] */
     int *targets;          /* [B·256] (b,p,s) order; -1 = not a loss target */
+    uint64_t vq_fingerprint; /* parm_vq_fingerprint of the tokenizer it was trained on; 0 = unknown */
 } parm_gen;
 
 int parm_gen_init(parm_gen *g, const parm_gen_config *cfg, uint64_t seed);
@@ -69,6 +63,12 @@ int parm_gen_alloc(parm_gen *g, int maxB);
 void parm_gen_free(parm_gen *g);
 int parm_gen_load(parm_gen *g, const char *path);
 int parm_gen_save(const parm_gen *g, const char *path, parm_dtype dtype);
+/* Do g and vq belong together? The codebook sizes must agree and, when g
+ * records one (metadata vq_fingerprint), the tokenizer's fingerprint must be
+ * the one g was trained on. The error names both files (gen_path, vq_path:
+ * for the message only). A generator decoded by another tokenizer's codebook
+ * prints noise, so every loader of the pair checks it. */
+int parm_gen_check_vq(const parm_gen *g, const parm_vq *vq, const char *gen_path, const char *vq_path);
 
 /* token grid index (y·16+x) of image position p, slot s */
 static inline int parm_gen_token_index(int p, int s) {
@@ -102,64 +102,5 @@ typedef struct {
 } parm_gen_train_opts;
 parm_gen_train_opts parm_gen_train_defaults(void);
 int parm_gen_train(const parm_gen_train_opts *o);
-
-/* ---- MaskGIT sampler: schedule × step rule, N paths batched ---- */
-typedef struct {
-    int steps;          /* T (default 12) */
-    float cfg;          /* w in (1+w)·cond − w·uncond */
-    float temp;         /* sampling temperature at step 0, annealed linearly to temp_end */
-    float temp_end;
-    float choice_temp;  /* Gumbel noise on confidences, annealed to 0 (MaskGIT) */
-    int step_images;    /* 1 = decode every step's full prediction to an image */
-    int always_uncond;  /* run the unconditional batch even when cfg = 0 (tests, analysis) */
-    float bg_penalty;   /* subtracted from the confidence of background tokens: commit objects first (0 = MaskGIT) */
-    int group_commit;   /* 1 = keep/re-mask whole positions (2×2 token groups, mean log-prob + one Gumbel
-                           draw per position), so a group's tokens are committed together; 0 = per token */
-} parm_sample_opts;
-parm_sample_opts parm_sample_defaults(void);
-
-/* Tokens still masked after step t of T (cosine schedule): floor(256·cos(π/2·(t+1)/T)). */
-int parm_schedule_masked(int t, int T);
-
-typedef struct {
-    int N;                  /* paths */
-    int step;               /* steps done (by the furthest path: every alive path's, unless one was resumed) */
-    int *done;              /* [N] steps done by each path */
-    int *tokens;            /* [N,256] current tokens, K = MASK */
-    int *pred;              /* [N,256] last step's full prediction (kept + sampled) */
-    uint8_t *alive;         /* [N] 0 once stopped */
-    uint8_t *images;        /* [N,64,64,3] last step image of each path (if step_images / at the end) */
-    long *forwards;         /* [N] generator forward passes spent per path */
-    long total_forwards;    /* summed */
-    parm_rng *rng;          /* [N] one stream per path: results do not depend on N */
-    int bg_token;           /* the code of an all-background patch (-1 until needed) */
-    int text_ids[2][64];    /* cond, uncond (text_len ≤ 64) */
-    parm_prompt prompt;
-    parm_sample_opts opts;
-} parm_sample_run;
-
-/* Start N paths for a prompt; path i samples with seed seeds[i]. */
-int parm_sample_begin(parm_gen *g, parm_sample_run *r, const parm_prompt *p, int N, const uint64_t *seeds,
-                      const parm_sample_opts *o);
-/* One step for every alive path with steps left (one batched forward; CFG
- * doubles the batch). Afterwards r->pred holds each path's full prediction
- * and, with step_images or at its last step, r->images its decoded image.
- * Returns 0, or 1 when no alive path has steps left, or -1 on error. */
-int parm_sample_step(parm_gen *g, parm_vq *vq, parm_sample_run *r);
-void parm_sample_stop(parm_sample_run *r, int path);  /* early termination: its remaining steps are never run */
-/* Make a stopped path alive again: the following parm_sample_step calls run
- * its remaining steps (each path steps at its own r->done[i], with its own
- * RNG stream), so it ends with the image an uninterrupted run gives, and its
- * forwards count only the steps really run. -1 if path is out of range. */
-int parm_sample_resume(parm_sample_run *r, int path);
-void parm_sample_end(parm_sample_run *r);
-/* Generate one image for each of n train prompts (drawn with seed) with the
- * given sampler: grader accuracy and mean fraction of non-background pixels;
- * per-tag counts into sc when not NULL. */
-int parm_gen_evaluate(parm_gen *g, parm_vq *vq, int n, uint64_t seed, const parm_sample_opts *o, double *acc,
-                      double *fill, parm_score *sc);
-/* Convenience: run all steps; images [N,64,64,3]. */
-int parm_sample(parm_gen *g, parm_vq *vq, const parm_prompt *p, int N, const uint64_t *seeds,
-                const parm_sample_opts *o, uint8_t *images, long *forwards);
 
 #endif

@@ -43,7 +43,7 @@
 
 #include <stdint.h>
 
-#include "parm/gen.h"
+#include "parm/sample.h"
 #include "parm/world.h"
 
 #define PARM_PATHSET_VERSION 1

@@ -12,7 +12,8 @@
  *                         ORM/PARM P(match), PRM mean step score, the grader
  *                         (oracle), or path 0 (baseline).
  * Paths: image i with seed s has n paths; path k samples with seed
- * s + PARM_SEARCH_SEED_STRIDE·k, so path 0 is the baseline image of seed s.
+ * parm_seed_of(s, 0, k) = s + 4096·k (parm/sample.h), so path 0 is the baseline
+ * image of seed s.
  * Every path has its own RNG stream and the generator's forward is batch-
  * independent; the judge is always called on one image at a time (its batched
  * forward is not bit-exact across batch sizes). So what a verifier learns
@@ -30,7 +31,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "parm/gen.h"
+#include "parm/sample.h"
 #include "parm/judge.h"
 
 enum {
@@ -42,7 +43,7 @@ enum {
     PARM_SEARCH_ORACLE,       /* the grader picks (an upper bound, not a method) */
     PARM_SEARCH_NMETHODS
 };
-#define PARM_SEARCH_SEED_STRIDE 4096
+#define PARM_SEARCH_SEED_STRIDE PARM_SEED_PATH_STRIDE /* path k: parm_seed_of(s, 0, k) */
 #define PARM_SEARCH_MAX_PATHS 256
 
 typedef struct {
@@ -66,8 +67,8 @@ typedef struct {
     float potential_thresh;  /* PARM: terminated when P(potential) < this (absolute "no potential") */
     float keep;              /* PARM: > 0: also terminate a clear path once N' = max(1, round(keep·n))
                                 other paths have a higher P(potential) (best-of-N' survivors); 0 = off */
-    const char *judge;       /* judge weights; NULL = weights/judge_<variant>.safetensors */
-    const char *judge_dir;   /* folder of the default judge weights; NULL = "weights" */
+    const char *judge;       /* judge weights; NULL = <judge_dir>/judge_<variant>.safetensors */
+    const char *judge_dir;   /* folder of the judges' weights (the CLI's default: its shipped weights/) */
 } parm_search_opts;
 /* Defaults for a method: n 10 (baseline 1), the sampler's defaults, and PARM's
  * gate (see parm_search_defaults in search.c for the values and where they come from). */

@@ -51,6 +51,10 @@ typedef struct {
 
 int parm_vq_init(parm_vq *m, const parm_vq_config *cfg, uint64_t seed);
 void parm_vq_free(parm_vq *m);
+/* The tokenizer's identity: a 64-bit hash of its codebook (as F16), never 0.
+ * A generator records the fingerprint of the VQ it was trained on, so the
+ * pair can be checked when loaded (parm_gen_check_vq). */
+uint64_t parm_vq_fingerprint(const parm_vq *m);
 /* Weights file (safetensors; config in metadata). */
 int parm_vq_load(parm_vq *m, const char *path);
 int parm_vq_save(const parm_vq *m, const char *path, parm_dtype dtype);

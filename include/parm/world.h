@@ -31,7 +31,6 @@ extern const char *const parm_count_words[5];         /* [2]="two", [3]="three",
  * colors 120, position 528, color_attr 11880; total 12642. */
 #define PARM_NPROMPTS_ALL 12642
 #define PARM_BENCH_N 434
-#define PARM_BENCH_PATH "bench/geneval-shapes.jsonl"
 /* Tag name → index, or -1. Shape / colour / relation name → index, or -1. */
 int parm_tag_index(const char *name);
 int parm_shape_index(const char *name);

@@ -127,10 +127,8 @@ int bench_replay(const bench_replay_opts *o) {
         for (int i = 0; i < np; i++)
             if (parm_geneval_write_prompt(dir[m], i, &ps[i])) goto fail;
     }
-    if (parm_gen_load(&g, "weights/gen.safetensors")) goto fail;
-    have_g = 1;
-    if (parm_vq_load(&vq, "weights/vq.safetensors")) goto fail;
-    have_vq = 1;
+    if (cli_load_gen_vq(&g, &vq, o->gen, o->vq)) goto fail;
+    have_g = have_vq = 1;
     parm_sample_opts sample = parm_sample_defaults();
     sample.steps = o->steps;
     parm_progress prog;
@@ -141,7 +139,7 @@ int bench_replay(const bench_replay_opts *o) {
     for (int i = 0; i < np; i++)
         for (int j = 0; j < o->per; j++) {
             const long k = (long)i * o->per + j;
-            const uint64_t seed = o->seed + (uint64_t)j;
+            const uint64_t seed = parm_seed_of(o->seed, (uint64_t)j, 0);
             if (parm_search_record_paths(&g, &vq, &ps[i], 1, &seed, o->N, &sample, &rec)) goto fail;
             gen_seconds += rec.gen_seconds;
             gen_forwards += rec.gen_forwards;

@@ -83,12 +83,24 @@ int bench_print_row(const bench_row *r, int json);
 /* The JSON line of a row (no newline) into buf: what bench_print_row prints. */
 int bench_row_json(const bench_row *r, char *buf, size_t n);
 
+/* bench's output folder (bench_out.c): refuse a non-empty DIR unless overwrite
+ * (clears a folder parm bench made: it holds BENCH_MANIFEST) or resume (the
+ * same run: its manifest line equals `manifest`; stale temp files removed);
+ * then write the manifest. 0, or exit code 2/1 after printing the error. */
+#define BENCH_MANIFEST "bench-run.json"
+int bench_out_prepare(const char *dir, const char *manifest, int overwrite, int resume);
+/* 1 if work unit (prompt i, images j0..j0+n-1) is complete on disk: its PNGs
+ * read back 64x64 and (batch) its DIR/<NNNNN>/cost.txt gives its costs. */
+int bench_unit_done(const char *dir, int i, long j0, long n, int batch, long *forwards, long *judge_calls);
+/* Record a batch unit's costs in DIR/<NNNNN>/cost.txt (atomically). */
+int bench_unit_cost_write(const char *dir, int i, long forwards, long judge_calls);
+
 /* `parm bench --method all` (bench_replay.c): one generation of N paths per
  * image with every step image kept, then every search method replayed on the
  * first n paths for each n of the curve. */
 #define BENCH_MAX_SWEEP 32 /* --sweep items at most */
 typedef struct {
-    const char *meta, *out, *judge_dir;
+    const char *meta, *out, *judge_dir, *gen, *vq;
     int per, N, steps, limit, every, json;
     uint64_t seed;
     const int *curve;
@@ -118,6 +130,22 @@ int plot_row_parse(const char *line, const char *where, plot_row *r);
  * bound)". title NULL: "overall score vs N (K images)". A method with the
  * same n twice is an error. */
 int plot_rows_png(const plot_row *rows, int nrows, const char *title, const char *path, int width, int height);
+
+/* Shipped files (weights/, bench/) are CLI policy, not the library's: they are
+ * found under cli_home() — $PARM_HOME if set, else the folder of the parm
+ * executable when it holds weights/ (a build tree), else PREFIX/share/parm
+ * next to PREFIX/bin/parm (an install), else the working directory — so
+ * parm runs from any folder. cli_shipped("weights/gen.safetensors") is that
+ * file's path (a string the CLI owns; valid for the next 31 calls). */
+const char *cli_home(void);
+const char *cli_shipped(const char *rel);
+#define CLI_GEN "weights/gen.safetensors"
+#define CLI_VQ "weights/vq.safetensors"
+#define CLI_JUDGE_DIR "weights"
+#define CLI_BENCH "bench/geneval-shapes.jsonl"
+/* Load a generator and its tokenizer and check they belong together
+ * (parm_gen_check_vq); -1 with the library error set (nothing left loaded). */
+int cli_load_gen_vq(parm_gen *g, parm_vq *vq, const char *genp, const char *vqp);
 
 /* subcommands: int cmd_NAME(int argc, char **argv), argv[0] = NAME */
 int cmd_render(int argc, char **argv);

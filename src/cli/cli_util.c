@@ -1,6 +1,7 @@
 /* cli_util.c — strict argument parsing and error printing for subcommands;
- * output paths checked before the work (cli_output) and temp files removed on
- * SIGINT/SIGTERM; the score / methods-table printers shared by grade and bench
+ * where the shipped files are (cli_home, cli_shipped); output paths checked
+ * before the work (cli_output) and temp files removed on SIGINT/SIGTERM;
+ * the score / methods-table printers shared by grade and bench
  * (and the row JSON that `parm plot` reads back). */
 #include <errno.h>
 #include <signal.h>
@@ -240,4 +241,63 @@ void cli_parm_gate_usage(FILE *f, const char *indent) {
                "%s--keep F               parm: a clear path also stops once N' = round(F*n) (>= 1) other\n"
                "%s                       paths have a higher P(potential); 0 = off (default %.2g)\n",
             indent, d.clarity_thresh, indent, d.potential_thresh, indent, indent, d.keep);
+}
+
+/* ---- shipped files (weights/, bench/): found relative to the executable ---- */
+
+static int is_dir(const char *p) {
+    struct stat st;
+    return stat(p, &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+const char *cli_home(void) {
+    static char home[4096];
+    if (home[0]) return home;
+    const char *env = getenv("PARM_HOME");
+    if (env && *env) {
+        snprintf(home, sizeof home, "%s", env);
+        return home;
+    }
+    char exe[2048];
+    ssize_t k = readlink("/proc/self/exe", exe, sizeof exe - 1);
+    if (k > 0) {
+        exe[k] = 0;
+        char *slash = strrchr(exe, '/');
+        if (slash) *slash = 0;
+        char probe[2048 + 32];
+        /* a build tree (parm next to weights/) or an install (PREFIX/bin/parm, PREFIX/share/parm/weights) */
+        snprintf(probe, sizeof probe, "%s/weights", exe);
+        if (is_dir(probe)) { snprintf(home, sizeof home, "%s", exe); return home; }
+        snprintf(probe, sizeof probe, "%s/../share/parm/weights", exe);
+        if (is_dir(probe)) {
+            snprintf(probe, sizeof probe, "%s/../share/parm", exe);
+            snprintf(home, sizeof home, "%s", probe);
+            return home;
+        }
+    }
+    snprintf(home, sizeof home, ".");
+    return home;
+}
+
+const char *cli_shipped(const char *rel) {
+    enum { NSLOT = 32 };
+    static char *slots[NSLOT];
+    static int next;
+    const char *home = cli_home();
+    size_t n = strlen(home) + strlen(rel) + 2;
+    char *p = malloc(n);
+    if (!p) return rel;
+    if (!strcmp(home, ".")) snprintf(p, n, "%s", rel);
+    else snprintf(p, n, "%s/%s", home, rel);
+    free(slots[next]); /* the oldest of NSLOT strings: callers keep a handful at once */
+    slots[next] = p;
+    next = (next + 1) % NSLOT;
+    return p;
+}
+
+int cli_load_gen_vq(parm_gen *g, parm_vq *vq, const char *genp, const char *vqp) {
+    if (parm_gen_load(g, genp)) return -1;
+    if (parm_vq_load(vq, vqp)) { parm_gen_free(g); return -1; }
+    if (parm_gen_check_vq(g, vq, genp, vqp)) { parm_gen_free(g); parm_vq_free(vq); return -1; }
+    return 0;
 }

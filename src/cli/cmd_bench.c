@@ -13,6 +13,20 @@
 #include "cli.h"
 #include "parm.h"
 
+/* everything `parm bench` was asked for (parsed by bench_parse) */
+typedef struct {
+    const char *method, *out, *meta, *curve_s, *plot, *judge, *judge_dir, *sweep_s, *gen, *vq;
+    long per, seed, npaths, steps, limit, every;
+    int json, overwrite, resume;
+    parm_search_opts gate; /* PARM's gate options as given */
+} bench_args;
+
+/* what a method's open() gets: the search options and the model files */
+typedef struct {
+    parm_search_opts so;
+    const char *gen, *vq;
+} bench_setup;
+
 /* what a method spent, summed over images */
 typedef struct {
     long forwards, judge_calls;
@@ -20,14 +34,14 @@ typedef struct {
 
 /* A generation method: a row of this table. open()/close() (optional) make
  * and free its context (models, buffers) from the search options (method
- * index, paths, judge). Either generate() makes image j of prompt i from
+ * index, paths, judge) and the model files. Either generate() makes image j of prompt i from
  * `seed`, or generate_prompt() makes all n images of prompt i at once (a
  * batch; seeds[j] for image j) into rgb[j * 64*64*3] and adds its costs.
  * With threadsafe set, the harness calls them from several OpenMP threads. */
 typedef struct {
     const char *name, *help;
     int threadsafe;
-    int (*open)(void **ctx, const parm_search_opts *o);
+    int (*open)(void **ctx, const bench_setup *o);
     int (*generate)(void *ctx, const parm_prompt *p, int prompt_index, int image_index, uint64_t seed, uint8_t *rgb);
     int (*generate_prompt)(void *ctx, const parm_prompt *p, int prompt_index, int n, const uint64_t *seeds, uint8_t *rgb,
                            bench_cost *cost);
@@ -44,12 +58,11 @@ static int gt_generate(void *ctx, const parm_prompt *p, int pi, int j, uint64_t 
 }
 
 /* vq-recon: ground-truth render → VQ encode → decode (the tokenizer's ceiling
- * for every generator built on it); weights/vq.safetensors. */
-static int vq_open(void **ctx, const parm_search_opts *o) {
-    (void)o;
+ * for every generator built on it); --vq (default weights/vq.safetensors). */
+static int vq_open(void **ctx, const bench_setup *o) {
     parm_vq *m = parm_malloc(sizeof *m);
     if (!m) return -1;
-    if (parm_vq_load(m, "weights/vq.safetensors")) { free(m); return -1; }
+    if (parm_vq_load(m, o->vq)) { free(m); return -1; }
     *ctx = m;
     return 0;
 }
@@ -93,12 +106,11 @@ static void search_close(void *ctx) {
     free(c->res);
     free(c);
 }
-static int search_open(void **ctx, const parm_search_opts *o) {
+static int search_open(void **ctx, const bench_setup *o) {
     search_ctx *c = parm_calloc(1, sizeof *c);
     if (!c) return -1;
-    if (parm_gen_load(&c->g, "weights/gen.safetensors")) { free(c); return -1; }
-    if (parm_vq_load(&c->vq, "weights/vq.safetensors")) { parm_gen_free(&c->g); free(c); return -1; }
-    if (parm_search_open(&c->s, &c->g, &c->vq, o)) { search_close(c); return -1; }
+    if (cli_load_gen_vq(&c->g, &c->vq, o->gen, o->vq)) { free(c); return -1; }
+    if (parm_search_open(&c->s, &c->g, &c->vq, &o->so)) { search_close(c); return -1; }
     *ctx = c;
     return 0;
 }
@@ -122,7 +134,7 @@ static int search_generate_prompt(void *ctx, const parm_prompt *p, int pi, int n
 static const bench_method fixed_methods[] = {
     {"gt", "ground-truth renderer: image j = parm render --prompt P --seed S+j (grades 1.000)", 1, NULL, gt_generate,
      NULL, NULL},
-    {"vq-recon", "ground-truth render -> VQ tokens -> decoded image (weights/vq.safetensors)", 0, vq_open, NULL,
+    {"vq-recon", "ground-truth render -> VQ tokens -> decoded image (--vq)", 0, vq_open, NULL,
      vq_generate_prompt, vq_close},
 };
 enum { NFIXED = sizeof fixed_methods / sizeof fixed_methods[0] };
@@ -137,7 +149,7 @@ static const int nmethods = NFIXED + PARM_SEARCH_NMETHODS;
 
 static void usage(FILE *f) {
     fprintf(f, "usage: parm bench --method NAME [-n N] [--out DIR] [--metadata FILE] [--images-per-prompt N]\n"
-               "                  [--seed S] [--judge PATH] [--judge-dir DIR] [--prompts K] [--json]\n"
+               "                  [--seed S] [--gen W] [--vq W] [--judge PATH] [--judge-dir DIR] [--prompts K] [--json]\n"
                "       parm bench --method all [-n N] [--curve 1,2,4,8,16] [--judge-dir DIR] [...]\n\n"
                "Generate every benchmark prompt with a method, write DIR in GenEval layout\n"
                "(DIR/<00000>/metadata.jsonl, samples/<0000>.png), grade it like `parm grade`\n"
@@ -160,7 +172,11 @@ static void usage(FILE *f) {
                "                         (baseline dashed at n = 1, oracle as the upper bound); the same\n"
                "                         PNG as `parm plot --json` of this run's --json lines\n"
                "  --judge PATH           judge weights of a single method (default DIR/judge_<method>.safetensors)\n"
-               "  --judge-dir DIR        folder of the judges' default weights (default weights)\n",
+               "  --judge-dir DIR        folder of the judges' default weights (default weights)\n"
+               "  --gen W                generator weights (default weights/gen.safetensors)\n"
+               "  --vq W                 tokenizer weights (default weights/vq.safetensors); it must be the\n"
+               "                         generator's own (checked)\n"
+               "                         (default files are found under PARM_HOME or the executable's folder)\n",
             "all", PARM_SEARCH_SEED_STRIDE);
     cli_parm_gate_usage(f, "  ");
     fprintf(f, "  --sweep LIST           all: extra PARM rows \"parm@K/P/C\", one per item\n"
@@ -175,8 +191,13 @@ static void usage(FILE *f) {
                "                         category blocks; not the full benchmark)\n"
                "  --images-per-prompt N  default 4; image j uses seed S+j\n"
                "  --seed S               base seed (default 0)\n"
-               "  --json                 print the summary as one JSON object (all: one per line per method and n)\n",
-            parm_sample_defaults().steps, PARM_BENCH_PATH);
+               "  --json                 print the summary as one JSON object (all: one per line per method and n)\n"
+               "  --overwrite            clear DIR first (only a folder parm bench made); a non-empty DIR is\n"
+               "                         refused without --overwrite or --resume\n"
+               "  --resume               continue an interrupted run into DIR (same options, checked against\n"
+               "                         DIR/bench-run.json): complete images are kept, the rest generated;\n"
+               "                         ends with the same images, results and costs as one uninterrupted run\n",
+            parm_sample_defaults().steps, CLI_BENCH);
 }
 
 /* "1,2,4" into curve[] (sorted, unique, each in [1, N]); 0 or -1 after a one-line error */
@@ -236,134 +257,138 @@ static int parse_sweep(const char *s, const parm_search_opts *g, float *keep, fl
     return 0;
 }
 
-int cmd_bench(int argc, char **argv) {
-    const char *method = NULL, *out = NULL, *meta = PARM_BENCH_PATH, *curve_s = NULL, *plot = NULL, *judge = NULL,
-               *judge_dir = NULL, *sweep_s = NULL;
-    long per = 4, seed = 0, npaths = -1, steps = parm_sample_defaults().steps, limit = -1, every = 1;
-    int json = 0;
-    parm_search_opts gate = parm_search_defaults(PARM_SEARCH_PARM);
+/* argv → a (defaults filled in); 0, or the exit code (--help: 0 via *done) */
+static int bench_parse(int argc, char **argv, bench_args *a, int *done) {
+    *a = (bench_args){.meta = cli_shipped(CLI_BENCH), .gen = cli_shipped(CLI_GEN), .vq = cli_shipped(CLI_VQ),
+                      .per = 4, .npaths = -1, .steps = parm_sample_defaults().steps, .limit = -1, .every = 1,
+                      .gate = parm_search_defaults(PARM_SEARCH_PARM)};
+    *done = 0;
     for (int i = 1; i < argc; i++) {
-        const char *a = argv[i], *v;
-        int k;
-        if (!strcmp(a, "--help") || !strcmp(a, "-h")) { usage(stdout); return 0; }
-        else if (!strcmp(a, "--json")) json = 1;
-        else if (!strcmp(a, "--clarity-thresh") || !strcmp(a, "--potential-thresh") || !strcmp(a, "--keep")) {
-            if (!(v = cli_value(argc, argv, i++))) return 2;
-            if ((k = cli_parm_gate_opt(a, v, &gate)) < 0) return 2;
-        }
-        else if (!strcmp(a, "--method")) { if (!(v = cli_value(argc, argv, i++))) return 2; method = v; }
-        else if (!strcmp(a, "--out") || !strcmp(a, "-o")) { if (!(v = cli_value(argc, argv, i++))) return 2; out = v; }
-        else if (!strcmp(a, "--metadata")) { if (!(v = cli_value(argc, argv, i++))) return 2; meta = v; }
-        else if (!strcmp(a, "--curve")) { if (!(v = cli_value(argc, argv, i++))) return 2; curve_s = v; }
-        else if (!strcmp(a, "--sweep")) { if (!(v = cli_value(argc, argv, i++))) return 2; sweep_s = v; }
-        else if (!strcmp(a, "--plot")) { if (!(v = cli_value(argc, argv, i++))) return 2; plot = v; }
-        else if (!strcmp(a, "--judge")) { if (!(v = cli_value(argc, argv, i++))) return 2; judge = v; }
-        else if (!strcmp(a, "--judge-dir")) { if (!(v = cli_value(argc, argv, i++))) return 2; judge_dir = v; }
-        else if (!strcmp(a, "--images-per-prompt")) {
-            if (!(v = cli_value(argc, argv, i++)) || cli_int("--images-per-prompt", v, 1, 10000, &per)) return 2;
-        } else if (!strcmp(a, "-n")) {
-            if (!(v = cli_value(argc, argv, i++)) || cli_int("-n", v, 1, PARM_SEARCH_MAX_PATHS, &npaths)) return 2;
-        } else if (!strcmp(a, "--steps")) {
-            if (!(v = cli_value(argc, argv, i++)) || cli_int("--steps", v, 1, 256, &steps)) return 2;
-        } else if (!strcmp(a, "--prompts")) {
-            if (!(v = cli_value(argc, argv, i++)) || cli_int("--prompts", v, 1, 1000000, &limit)) return 2;
-        } else if (!strcmp(a, "--every")) {
-            if (!(v = cli_value(argc, argv, i++)) || cli_int("--every", v, 1, 1000000, &every)) return 2;
-        } else if (!strcmp(a, "--seed")) {
-            if (!(v = cli_value(argc, argv, i++)) || cli_int("--seed", v, 0, 0x7fffffffffffffffL, &seed)) return 2;
-        } else return cli_unknown("bench", a);
+        const char *o = argv[i], *v;
+        const char **str = !strcmp(o, "--method") ? &a->method
+                           : !strcmp(o, "--out") || !strcmp(o, "-o") ? &a->out
+                           : !strcmp(o, "--metadata") ? &a->meta
+                           : !strcmp(o, "--curve") ? &a->curve_s
+                           : !strcmp(o, "--sweep") ? &a->sweep_s
+                           : !strcmp(o, "--plot") ? &a->plot
+                           : !strcmp(o, "--judge") ? &a->judge
+                           : !strcmp(o, "--judge-dir") ? &a->judge_dir
+                           : !strcmp(o, "--gen") ? &a->gen
+                           : !strcmp(o, "--vq") ? &a->vq
+                                                : NULL;
+        if (!strcmp(o, "--help") || !strcmp(o, "-h")) { usage(stdout); *done = 1; return 0; }
+        else if (!strcmp(o, "--json")) a->json = 1;
+        else if (!strcmp(o, "--overwrite")) a->overwrite = 1;
+        else if (!strcmp(o, "--resume")) a->resume = 1;
+        else if (str) { if (!(v = cli_value(argc, argv, i++))) return 2; *str = v; }
+        else if (!strcmp(o, "--clarity-thresh") || !strcmp(o, "--potential-thresh") || !strcmp(o, "--keep")) {
+            if (!(v = cli_value(argc, argv, i++)) || cli_parm_gate_opt(o, v, &a->gate) < 0) return 2;
+        } else if (!strcmp(o, "--images-per-prompt")) {
+            if (!(v = cli_value(argc, argv, i++)) || cli_int(o, v, 1, 10000, &a->per)) return 2;
+        } else if (!strcmp(o, "-n")) {
+            if (!(v = cli_value(argc, argv, i++)) || cli_int(o, v, 1, PARM_SEARCH_MAX_PATHS, &a->npaths)) return 2;
+        } else if (!strcmp(o, "--steps")) {
+            if (!(v = cli_value(argc, argv, i++)) || cli_int(o, v, 1, 256, &a->steps)) return 2;
+        } else if (!strcmp(o, "--prompts")) {
+            if (!(v = cli_value(argc, argv, i++)) || cli_int(o, v, 1, 1000000, &a->limit)) return 2;
+        } else if (!strcmp(o, "--every")) {
+            if (!(v = cli_value(argc, argv, i++)) || cli_int(o, v, 1, 1000000, &a->every)) return 2;
+        } else if (!strcmp(o, "--seed")) {
+            if (!(v = cli_value(argc, argv, i++)) || cli_int(o, v, 0, 0x7fffffffffffffffL, &a->seed)) return 2;
+        } else return cli_unknown("bench", o);
     }
-    int all = method && !strcmp(method, "all");
-    bench_method m = {0};
-    int found = 0;
-    for (int i = 0; i < nmethods && method && !all; i++)
-        if (!strcmp(method_row(i).name, method)) { m = method_row(i); found = 1; }
+    if (!a->judge_dir) a->judge_dir = cli_shipped(CLI_JUDGE_DIR);
+    return 0;
+}
+
+/* The method row a->method names (*search: its search-method index, or -1);
+ * checks the options that only some methods take. 0, or exit code 2. */
+static int bench_pick(const bench_args *a, bench_method *m, int *search) {
+    int all = a->method && !strcmp(a->method, "all"), found = 0;
+    for (int i = 0; i < nmethods && a->method && !all; i++)
+        if (!strcmp(method_row(i).name, a->method)) { *m = method_row(i); found = 1; }
     if (!found && !all) {
-        if (method) fprintf(stderr, "parm bench: error: unknown --method '%s'; valid methods:", method);
+        if (a->method) fprintf(stderr, "parm bench: error: unknown --method '%s'; valid methods:", a->method);
         else fprintf(stderr, "parm bench: error: --method NAME is required; valid methods:");
         for (int i = 0; i < nmethods; i++) fprintf(stderr, " %s", method_row(i).name);
         fprintf(stderr, " all\n");
         return 2;
     }
-    int search = found ? parm_search_method_find(m.name) : -1;
+    *search = found ? parm_search_method_find(m->name) : -1;
     parm_clear_error();
-    if (curve_s && !all) {
-        fprintf(stderr, "parm bench: error: --curve needs --method all\n");
-        return 2;
-    }
-    float sweep_keep[BENCH_MAX_SWEEP], sweep_pot[BENCH_MAX_SWEEP], sweep_clar[BENCH_MAX_SWEEP];
-    int nsweep = 0;
-    if (sweep_s && (!all || plot)) {
-        fprintf(stderr, "parm bench: error: --sweep needs --method all, without --plot\n");
-        return 2;
-    }
-    if (sweep_s && parse_sweep(sweep_s, &gate, sweep_keep, sweep_pot, sweep_clar, &nsweep)) return 2;
-    if (plot && !all) {
-        fprintf(stderr, "parm bench: error: --plot needs --method all (one method has no curve to draw)\n");
-        return 2;
-    }
-    if (judge && (all || search < 0 || !parm_search_methods[search].variant)) {
-        fprintf(stderr, "parm bench: error: --judge needs a method with a judge (orm-zs, orm, prm, parm); "
-                        "with --method all use --judge-dir DIR\n");
-        return 2;
-    }
-    if ((npaths > 0 || steps != parm_sample_defaults().steps) && !all && search < 0) {
+    const char *bad = NULL;
+    if (a->curve_s && !all) bad = "--curve needs --method all";
+    else if (a->sweep_s && (!all || a->plot)) bad = "--sweep needs --method all, without --plot";
+    else if (a->plot && !all) bad = "--plot needs --method all (one method has no curve to draw)";
+    else if (a->judge && (all || *search < 0 || !parm_search_methods[*search].variant))
+        bad = "--judge needs a method with a judge (orm-zs, orm, prm, parm); with --method all use --judge-dir DIR";
+    if (bad) { fprintf(stderr, "parm bench: error: %s\n", bad); return 2; }
+    if ((a->npaths > 0 || a->steps != parm_sample_defaults().steps) && !all && *search < 0) {
         fprintf(stderr, "parm bench: error: -n and --steps apply to the search methods (baseline ... oracle) and all, "
-                        "not '%s'\n", m.name);
+                        "not '%s'\n", m->name);
         return 2;
     }
-    parm_search_opts so = parm_search_defaults(search < 0 ? PARM_SEARCH_BASELINE : search);
-    so.sample.steps = (int)steps;
-    so.judge = judge;
-    so.judge_dir = judge_dir;
-    so.clarity_thresh = gate.clarity_thresh;
-    so.potential_thresh = gate.potential_thresh;
-    so.keep = gate.keep;
-    if (npaths > 0 && search != PARM_SEARCH_BASELINE) so.n = (int)npaths;
-    if (all) {
-        int curve[PARM_SEARCH_MAX_PATHS], ncurve;
-        int N = npaths > 0 ? (int)npaths : 16;
-        if (parse_curve(curve_s, N, curve, &ncurve)) return 2;
-        if (plot) { /* a bad --plot path fails now, not after the whole benchmark */
-            parm_atomic_file af;
-            if (parm_atomic_open(&af, plot)) return cli_fail();
-            parm_atomic_abort(&af);
-        }
-        bench_replay_opts ro = {.meta = meta, .out = out ? out : "out/bench-all", .per = (int)per,
-                                .seed = (uint64_t)seed, .N = N, .curve = curve, .ncurve = ncurve,
-                                .judge_dir = judge_dir, .steps = (int)steps, .limit = (int)limit, .every = (int)every,
-                                .json = json, .plot = plot, .gate = gate,
-                                .nsweep = nsweep, .sweep_keep = sweep_keep, .sweep_pot = sweep_pot,
-                                .sweep_clar = sweep_clar};
-        return bench_replay(&ro);
+    return 0;
+}
+
+/* The run's options as one line (DIR/bench-run.json; --resume needs the same) */
+static void bench_manifest(const bench_args *a, const char *method, char *buf, size_t n) {
+    snprintf(buf, n,
+             "{\"method\": \"%s\", \"n\": %ld, \"steps\": %ld, \"images_per_prompt\": %ld, \"seed\": %ld, "
+             "\"prompts\": %ld, \"every\": %ld, \"metadata\": \"%s\", \"gen\": \"%s\", \"vq\": \"%s\", "
+             "\"judge\": \"%s\", \"judge_dir\": \"%s\", \"keep\": %g, \"potential_thresh\": %g, "
+             "\"clarity_thresh\": %g, \"curve\": \"%s\", \"sweep\": \"%s\"}",
+             method, a->npaths, a->steps, a->per, a->seed, a->limit, a->every, a->meta, a->gen, a->vq,
+             a->judge ? a->judge : "", a->judge_dir ? a->judge_dir : "", a->gate.keep, a->gate.potential_thresh,
+             a->gate.clarity_thresh, a->curve_s ? a->curve_s : "", a->sweep_s ? a->sweep_s : "");
+}
+
+/* --method all: the replay (bench_replay.c) */
+static int bench_all(const bench_args *a) {
+    float sweep_keep[BENCH_MAX_SWEEP], sweep_pot[BENCH_MAX_SWEEP], sweep_clar[BENCH_MAX_SWEEP];
+    int nsweep = 0, curve[PARM_SEARCH_MAX_PATHS], ncurve;
+    int N = a->npaths > 0 ? (int)a->npaths : 16;
+    if (a->sweep_s && parse_sweep(a->sweep_s, &a->gate, sweep_keep, sweep_pot, sweep_clar, &nsweep)) return 2;
+    if (parse_curve(a->curve_s, N, curve, &ncurve)) return 2;
+    if (a->plot) { /* a bad --plot path fails now, not after the whole benchmark */
+        parm_atomic_file af; /* (its type: parm_output_check) */
+        if (parm_atomic_open(&af, a->plot)) return cli_fail();
+        parm_atomic_abort(&af);
     }
-    char default_out[256];
-    if (!out) {
-        snprintf(default_out, sizeof default_out, "out/bench-%s", m.name);
-        out = default_out;
+    if (a->resume) {
+        fprintf(stderr, "parm bench: error: --resume is for one method; --method all replays every method from one "
+                        "generation (run it again with --overwrite)\n");
+        return 2;
     }
-    parm_prompt *ps;
-    int np;
-    if (parm_prompts_load(meta, &ps, &np)) return cli_fail();
-    cli_subset_prompts(ps, &np, limit, every);
-    void *ctx = NULL;
-    if (m.open && m.open(&ctx, &so)) { free(ps); return cli_fail(); }
-    long nimg = (long)np * per;
-    parm_grade_item *items = parm_malloc(sizeof *items * nimg);
-    if (!items || parm_mkdirs(out)) { free(ps); free(items); if (m.close) m.close(ctx); return cli_fail(); }
+    char manifest[4096];
+    bench_manifest(a, "all", manifest, sizeof manifest);
+    int prc = bench_out_prepare(a->out ? a->out : "out/bench-all", manifest, a->overwrite, 0);
+    if (prc) return prc;
+    bench_replay_opts ro = {.meta = a->meta, .out = a->out ? a->out : "out/bench-all", .per = (int)a->per,
+                            .seed = (uint64_t)a->seed, .N = N, .curve = curve, .ncurve = ncurve,
+                            .judge_dir = a->judge_dir, .gen = a->gen, .vq = a->vq, .steps = (int)a->steps,
+                            .limit = (int)a->limit, .every = (int)a->every, .json = a->json, .plot = a->plot,
+                            .gate = a->gate, .nsweep = nsweep, .sweep_keep = sweep_keep, .sweep_pot = sweep_pot,
+                            .sweep_clar = sweep_clar};
+    return bench_replay(&ro);
+}
+
+/* Generate every image of ps[0..np) with method m into out (GenEval layout),
+ * filling items (path + prompt per image) and cost. 0, or -1 with err set. */
+static int bench_generate(const bench_method *m, void *ctx, const parm_prompt *ps, int np, long per, uint64_t seed,
+                          const char *out, int resume, parm_grade_item *items, bench_cost *cost, char *err,
+                          size_t nerr) {
     int failed = 0;
-    char err[1024] = "";
     for (int i = 0; i < np && !failed; i++)
-        if (parm_geneval_write_prompt(out, i, &ps[i])) { failed = 1; snprintf(err, sizeof err, "%s", parm_last_error()); }
+        if (parm_geneval_write_prompt(out, i, &ps[i])) { failed = 1; snprintf(err, nerr, "%s", parm_last_error()); }
+    const long nimg = (long)np * per;
     parm_progress prog;
     parm_progress_start(&prog, "bench", "img", nimg);
     long done = 0;
-    bench_cost cost = {0, 0};
-    const double t0 = parm_now();
     const size_t SZ = PARM_IMG * PARM_IMG * 3;
     /* one work unit = one prompt (batch methods) or one image */
-    long units = m.generate_prompt ? np : nimg, per_unit = m.generate_prompt ? per : 1;
-#pragma omp parallel for schedule(dynamic, 1) if (m.threadsafe)
+    long units = m->generate_prompt ? np : nimg, per_unit = m->generate_prompt ? per : 1;
+#pragma omp parallel for schedule(dynamic, 1) if (m->threadsafe)
     for (long u = 0; u < units; u++) {
         if (failed) continue;
         uint8_t *rgb = parm_malloc(SZ * per_unit);
@@ -371,31 +396,73 @@ int cmd_bench(int argc, char **argv) {
         long k0 = u * per_unit;
         int i = (int)(k0 / per), rc = !rgb || !seeds;
         bench_cost c = {0, 0};
-        for (long q = 0; q < per_unit && !rc; q++) seeds[q] = (uint64_t)seed + (uint64_t)((k0 + q) % per);
-        if (!rc && m.generate_prompt) rc = m.generate_prompt(ctx, &ps[i], i, (int)per, seeds, rgb, &c);
-        if (!rc && !m.generate_prompt) rc = m.generate(ctx, &ps[i], i, (int)(k0 % per), seeds[0], rgb);
+        /* --resume: a unit already on disk is kept (its images and recorded costs) */
+        int skip = resume && bench_unit_done(out, i, k0 % per, per_unit, m->generate_prompt != NULL, &c.forwards,
+                                             &c.judge_calls);
+        for (long q = 0; q < per_unit && !rc; q++) seeds[q] = parm_seed_of(seed, (uint64_t)((k0 + q) % per), 0);
+        if (!rc && !skip && m->generate_prompt) rc = m->generate_prompt(ctx, &ps[i], i, (int)per, seeds, rgb, &c);
+        if (!rc && !skip && !m->generate_prompt) rc = m->generate(ctx, &ps[i], i, (int)(k0 % per), seeds[0], rgb);
         for (long q = 0; q < per_unit && !rc; q++) {
             parm_grade_item *it = &items[k0 + q];
             it->prompt = ps[i];
             rc = parm_geneval_sample_path(it->path, sizeof it->path, out, i, (int)((k0 + q) % per)) ||
-                 parm_png_write(it->path, rgb + SZ * q, PARM_IMG, PARM_IMG);
+                 (!skip && parm_png_write(it->path, rgb + SZ * q, PARM_IMG, PARM_IMG));
         }
+        if (!rc && !skip && m->generate_prompt) rc = bench_unit_cost_write(out, i, c.forwards, c.judge_calls);
         free(rgb);
         free(seeds);
 #pragma omp critical(bench_progress)
         {
-            if (rc && !failed) { failed = 1; snprintf(err, sizeof err, "%s", parm_last_error()); }
+            if (rc && !failed) { failed = 1; snprintf(err, nerr, "%s", parm_last_error()); }
             done += per_unit;
-            cost.forwards += c.forwards;
-            cost.judge_calls += c.judge_calls;
+            cost->forwards += c.forwards;
+            cost->judge_calls += c.judge_calls;
             parm_progress_update(&prog, done, NULL);
         }
     }
+    if (!failed) parm_progress_end(&prog, done, NULL);
+    return failed ? -1 : 0;
+}
+
+/* one method: generate, grade (DIR/results.jsonl), print the row */
+static int bench_one(const bench_args *a, const bench_method *m, int search) {
+    bench_setup setup = {.so = parm_search_defaults(search < 0 ? PARM_SEARCH_BASELINE : search), .gen = a->gen,
+                         .vq = a->vq};
+    parm_search_opts *so = &setup.so;
+    so->sample.steps = (int)a->steps;
+    so->judge = a->judge;
+    so->judge_dir = a->judge_dir;
+    so->clarity_thresh = a->gate.clarity_thresh;
+    so->potential_thresh = a->gate.potential_thresh;
+    so->keep = a->gate.keep;
+    if (a->npaths > 0 && search != PARM_SEARCH_BASELINE) so->n = (int)a->npaths;
+    char default_out[256];
+    const char *out = a->out;
+    if (!out) {
+        snprintf(default_out, sizeof default_out, "out/bench-%s", m->name);
+        out = default_out;
+    }
+    char manifest[4096]; /* the folder is checked (and cleared with --overwrite) before any work */
+    bench_manifest(a, m->name, manifest, sizeof manifest);
+    int prc = bench_out_prepare(out, manifest, a->overwrite, a->resume);
+    if (prc) return prc;
+    parm_prompt *ps;
+    int np;
+    if (parm_prompts_load(a->meta, &ps, &np)) return cli_fail();
+    cli_subset_prompts(ps, &np, a->limit, a->every);
+    void *ctx = NULL;
+    if (m->open && m->open(&ctx, &setup)) { free(ps); return cli_fail(); }
+    const long nimg = (long)np * a->per;
+    parm_grade_item *items = parm_malloc(sizeof *items * nimg);
+    if (!items || parm_mkdirs(out)) { free(ps); free(items); if (m->close) m->close(ctx); return cli_fail(); }
+    bench_cost cost = {0, 0};
+    char err[1024] = "";
+    const double t0 = parm_now();
+    int failed = bench_generate(m, ctx, ps, np, a->per, (uint64_t)a->seed, out, a->resume, items, &cost, err, sizeof err);
     const double secs = parm_now() - t0;
-    if (m.close) m.close(ctx);
+    if (m->close) m->close(ctx);
     free(ps);
     if (failed) { free(items); fprintf(stderr, "\nparm bench: error: %s\n", err); return 1; }
-    parm_progress_end(&prog, done, NULL);
     char results[1024];
     snprintf(results, sizeof results, "%s/results.jsonl", out);
     parm_score sc;
@@ -410,9 +477,18 @@ int cmd_bench(int argc, char **argv) {
         free(allitems);
     }
     if (rc) return cli_fail();
-    bench_row row = {.method = m.name, .n = search >= 0 ? (search == PARM_SEARCH_BASELINE ? 1 : so.n) : 1,
+    bench_row row = {.method = m->name, .n = search >= 0 ? (search == PARM_SEARCH_BASELINE ? 1 : so->n) : 1,
                      .score = sc, .forwards = (double)cost.forwards / nimg, .judge_calls = (double)cost.judge_calls / nimg,
                      .seconds = secs / nimg, .upper_bound = search >= 0 && parm_search_methods[search].upper_bound};
-    if (!json) printf("method %s, %d prompts x %ld images, graded into %s\n", m.name, np, per, results);
-    return bench_print_row(&row, json);
+    if (!a->json) printf("method %s, %d prompts x %ld images, graded into %s\n", m->name, np, a->per, results);
+    return bench_print_row(&row, a->json);
+}
+
+int cmd_bench(int argc, char **argv) {
+    bench_args a;
+    bench_method m = {0};
+    int done, search, rc = bench_parse(argc, argv, &a, &done);
+    if (rc || done) return rc;
+    if ((rc = bench_pick(&a, &m, &search))) return rc;
+    return !strcmp(a.method, "all") ? bench_all(&a) : bench_one(&a, &m, search);
 }

@@ -27,7 +27,7 @@ static void eval_gen_usage(FILE *f) {
 }
 
 static int eval_gen(int argc, char **argv) {
-    const char *genp = "weights/gen.safetensors", *vqp = "weights/vq.safetensors";
+    const char *genp = cli_shipped(CLI_GEN), *vqp = cli_shipped(CLI_VQ);
     long n = 96, seed = 777;
     parm_sample_opts o = parm_sample_defaults();
     for (int i = 1; i < argc; i++) {
@@ -47,8 +47,7 @@ static int eval_gen(int argc, char **argv) {
     }
     parm_gen g;
     parm_vq vq;
-    if (parm_gen_load(&g, genp)) return cli_fail();
-    if (parm_vq_load(&vq, vqp)) { parm_gen_free(&g); return cli_fail(); }
+    if (cli_load_gen_vq(&g, &vq, genp, vqp)) return cli_fail();
     double acc, fill, t0 = parm_now();
     parm_score sc;
     int rc = parm_gen_evaluate(&g, &vq, (int)n, (uint64_t)seed, &o, &acc, &fill, &sc);
@@ -150,7 +149,7 @@ static int eval_judge_pathset(const char *weights, const char *data, int questio
 }
 
 static int eval_judge(int argc, char **argv) {
-    const char *weights = "weights/judge_orm-zs.safetensors", *set = "test", *data = NULL;
+    const char *weights = cli_shipped("weights/judge_orm-zs.safetensors"), *set = "test", *data = NULL;
     parm_layout layout = parm_layout_canonical;
     long n = 1000, seed = 0;
     int json = 0, question = PARM_Q_MATCH, gt_opts = 0;

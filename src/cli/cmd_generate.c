@@ -52,8 +52,8 @@ static int run_search(const parm_prompt *p, parm_gen *g, parm_vq *vq, const parm
                       const char *out, const char *trace);
 
 int cmd_generate(int argc, char **argv) {
-    const char *text = NULL, *out = NULL, *trace = NULL, *genp = "weights/gen.safetensors",
-               *vqp = "weights/vq.safetensors", *judge = NULL, *judge_dir = NULL;
+    const char *text = NULL, *out = NULL, *trace = NULL, *genp = cli_shipped(CLI_GEN),
+               *vqp = cli_shipped(CLI_VQ), *judge = NULL, *judge_dir = NULL;
     long n = 1, seed = 0;
     int method = -1, n_given = 0;
     parm_search_opts gate = parm_search_defaults(PARM_SEARCH_PARM);
@@ -99,14 +99,13 @@ int cmd_generate(int argc, char **argv) {
     if (parm_prompt_parse(text, &p)) return cli_fail();
     parm_gen g;
     parm_vq vq;
-    if (parm_gen_load(&g, genp)) return cli_output_done(&oo, cli_fail());
-    if (parm_vq_load(&vq, vqp)) { parm_gen_free(&g); return cli_output_done(&oo, cli_fail()); }
+    if (cli_load_gen_vq(&g, &vq, genp, vqp)) return cli_output_done(&oo, cli_fail());
     if (method >= 0) {
         parm_search_opts o = parm_search_defaults(method);
         if (n_given && method != PARM_SEARCH_BASELINE) o.n = (int)n;
         o.sample = so;
         o.judge = judge;
-        o.judge_dir = judge_dir;
+        o.judge_dir = judge_dir ? judge_dir : cli_shipped(CLI_JUDGE_DIR);
         o.clarity_thresh = gate.clarity_thresh;
         o.potential_thresh = gate.potential_thresh;
         o.keep = gate.keep;
@@ -131,7 +130,7 @@ int cmd_generate(int argc, char **argv) {
     }
     parm_sample_run r;
     if (!rc) {
-        for (long i = 0; i < n; i++) seeds[i] = (uint64_t)(seed + i);
+        for (long i = 0; i < n; i++) seeds[i] = parm_seed_of((uint64_t)seed, (uint64_t)i, 0);
         rc = parm_sample_begin(&g, &r, &p, (int)n, seeds, &so);
     }
     if (!rc) {
@@ -188,7 +187,7 @@ static int run_search(const parm_prompt *p, parm_gen *g, parm_vq *vq, const parm
                 if (o->method == PARM_SEARCH_ORACLE) snprintf(score, sizeof score, "%s", v->correct == 1 ? "yes" : "no");
                 else if (v->score == v->score) snprintf(score, sizeof score, "%.4f", v->score);
                 printf("%5d %10llu %6d %6d %6s %10s %8s%s%s\n", k,
-                       (unsigned long long)(seed + (uint64_t)PARM_SEARCH_SEED_STRIDE * k), v->forwards, v->judge_calls,
+                       (unsigned long long)parm_seed_of((uint64_t)seed, 0, k), v->forwards, v->judge_calls,
                        clear, pot, score, v->stop_step >= 0 ? "  terminated" : "", k == r->chosen ? "  <- chosen" : "");
             }
         }
@@ -197,7 +196,7 @@ static int run_search(const parm_prompt *p, parm_gen *g, parm_vq *vq, const parm
                    r->fallback ? "; none survived: fallback to the highest P(potential), run to completion" : "");
         printf("chose path %d (seed %llu); cost: %ld generator forward passes (all paths to the end: %d), "
                "%ld judge calls, %.2f s\n", r->chosen,
-               (unsigned long long)(seed + (uint64_t)PARM_SEARCH_SEED_STRIDE * r->chosen), r->gen_forwards, n * T,
+               (unsigned long long)parm_seed_of((uint64_t)seed, 0, r->chosen), r->gen_forwards, n * T,
                r->judge_calls, r->seconds);
     }
     free(r);

@@ -33,7 +33,7 @@ static void usage(FILE *f) {
 }
 
 int cmd_paths(int argc, char **argv) {
-    const char *out = NULL, *split = NULL, *genp = "weights/gen.safetensors", *vqp = "weights/vq.safetensors";
+    const char *out = NULL, *split = NULL, *genp = cli_shipped(CLI_GEN), *vqp = cli_shipped(CLI_VQ);
     parm_pathset_gen_opts o = parm_pathset_gen_defaults();
     long v;
     for (int i = 1; i < argc; i++) {
@@ -71,8 +71,7 @@ int cmd_paths(int argc, char **argv) {
     if (cli_output(&co, "-o", out, 0)) return 2;
     parm_gen g;
     parm_vq vq;
-    if (parm_gen_load(&g, genp)) return cli_fail();
-    if (parm_vq_load(&vq, vqp)) { parm_gen_free(&g); return cli_fail(); }
+    if (cli_load_gen_vq(&g, &vq, genp, vqp)) return cli_fail();
     double acc = 0, t0 = parm_now();
     int rc = parm_pathset_generate(&g, &vq, &o, out, &acc);
     parm_gen_free(&g);

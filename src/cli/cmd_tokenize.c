@@ -8,7 +8,7 @@
 #include "parm.h"
 #include "parm/vq.h"
 
-#define DEFAULT_VQ "weights/vq.safetensors"
+#define DEFAULT_VQ cli_shipped(CLI_VQ)
 
 /* Load a 64×64 PNG or fail with a message naming the size found. */
 static int load_image(const char *path, uint8_t **rgb) {

@@ -52,8 +52,10 @@ int parm_search_judge_path(int method, const char *dir, char *buf, size_t n) {
     if (n) buf[0] = 0;
     const char *v = parm_search_methods[method].variant;
     if (!v) return 0;
-    int k = snprintf(buf, n, "%s/judge_%s.safetensors", dir ? dir : "weights", v);
-    if (k < 0 || (size_t)k >= n) return PARM_ERR("judge path under '%s' too long", dir ? dir : "weights");
+    if (!dir) return PARM_ERR("method %s needs a judge: give its weights (judge) or their folder (judge_dir)",
+                              parm_search_methods[method].name);
+    int k = snprintf(buf, n, "%s/judge_%s.safetensors", dir, v);
+    if (k < 0 || (size_t)k >= n) return PARM_ERR("judge path under '%s' too long", dir);
     return 0;
 }
 
@@ -247,7 +249,7 @@ int parm_search_run(parm_searcher *s, const parm_prompt *p, int nimg, const uint
     int begun = 0;
     if (!ps || !v || !sum || !prev) goto done;
     for (int i = 0; i < P; i++) {
-        ps[i] = seeds[i / n] + (uint64_t)PARM_SEARCH_SEED_STRIDE * (uint64_t)(i % n);
+        ps[i] = parm_seed_of(seeds[i / n], 0, i % n);
         path_init(&v[i]);
     }
     if (parm_sample_begin(s->g, &r, p, P, ps, &so)) goto done;
@@ -341,7 +343,7 @@ int parm_search_record_paths(parm_gen *g, parm_vq *vq, const parm_prompt *p, int
         rec[i].T = T;
         if (!(rec[i].steps = parm_malloc(SZ * N * T))) goto fail;
     }
-    for (int i = 0; i < P; i++) ps[i] = seeds[i / N] + (uint64_t)PARM_SEARCH_SEED_STRIDE * (uint64_t)(i % N);
+    for (int i = 0; i < P; i++) ps[i] = parm_seed_of(seeds[i / N], 0, i % N);
     parm_sample_run r;
     if (parm_sample_begin(g, &r, p, P, ps, &so)) goto fail;
     do {

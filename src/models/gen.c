@@ -201,9 +201,11 @@ int parm_gen_save(const parm_gen *g, const char *path, parm_dtype dtype) {
     const parm_gen_config *c = &g->cfg;
     int vals[6] = {c->L, c->C, c->NH, c->F, c->ncodes, c->text_len};
     for (int i = 0; i < 6; i++) snprintf(v[i], sizeof v[i], "%d", vals[i]);
+    char fp[24];
+    snprintf(fp, sizeof fp, "%016llx", (unsigned long long)g->vq_fingerprint);
     const char *meta[] = {"model", "parm-gen", "L", v[0], "C", v[1], "NH", v[2], "F", v[3], "ncodes", v[4],
-                          "text_len", v[5]};
-    return parm_slab_save(&g->p, path, dtype, meta, 7);
+                          "text_len", v[5], "vq_fingerprint", fp};
+    return parm_slab_save(&g->p, path, dtype, meta, g->vq_fingerprint ? 8 : 7);
 }
 
 int parm_gen_load(parm_gen *g, const char *path) {
@@ -223,9 +225,32 @@ int parm_gen_load(parm_gen *g, const char *path) {
         if (!v || *end || end == v) bad = PARM_ERR("'%s': metadata '%s' missing or not an integer", path, keys[i]);
         else *dst[i] = (int)x;
     }
+    uint64_t fp = 0;
+    const char *fps = bad ? NULL : parm_st_meta(&f, "vq_fingerprint");
+    if (fps) {
+        char *end;
+        fp = strtoull(fps, &end, 16);
+        if (*end || end == fps || strlen(fps) != 16 || !fp)
+            bad = PARM_ERR("'%s': metadata vq_fingerprint='%s' is not 16 hex digits", path, fps);
+    }
     parm_st_close(&f);
     if (bad) return -1;
     if (parm_gen_init(g, &c, 0)) return -1;
     if (parm_slab_load(&g->p, path)) { parm_gen_free(g); return -1; }
+    g->vq_fingerprint = fp;
+    return 0;
+}
+
+int parm_gen_check_vq(const parm_gen *g, const parm_vq *vq, const char *gen_path, const char *vq_path) {
+    if (g->cfg.ncodes != vq->cfg.ncodes)
+        return PARM_ERR("generator '%s' predicts %d codes but tokenizer '%s' has %d: they do not belong together "
+                        "(pass the generator's own tokenizer with --vq)", gen_path, g->cfg.ncodes, vq_path,
+                        vq->cfg.ncodes);
+    uint64_t have = parm_vq_fingerprint(vq);
+    if (g->vq_fingerprint && g->vq_fingerprint != have)
+        return PARM_ERR("generator '%s' was trained on the tokenizer with codebook fingerprint %016llx, but "
+                        "tokenizer '%s' has %016llx: they do not belong together (pass the generator's own "
+                        "tokenizer with --vq)", gen_path, (unsigned long long)g->vq_fingerprint, vq_path,
+                        (unsigned long long)have);
     return 0;
 }

@@ -9,7 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "parm/gen.h"
+#include "parm/sample.h"
 
 #define NPIX (PARM_IMG * PARM_IMG)
 #define NTOK PARM_VQ_TOKENS

@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "parm/gen.h" /* the text tokenizer */
+#include "parm/text.h"
 #include "parm/judge.h"
 #include "parm/ops.h"
 

@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "parm/gen.h" /* the text tokenizer */
+#include "parm/text.h"
 #include "parm/judge.h"
 
 #define NPIX (PARM_IMG * PARM_IMG)

@@ -310,7 +310,7 @@ int parm_pathset_generate(parm_gen *g, parm_vq *vq, const parm_pathset_gen_opts 
     parm_progress prog;
     parm_progress_start(&prog, o->test ? "paths (test prompts)" : "paths (train prompts)", "path", (long)P * N);
     for (int i = 0; i < P; i++) {
-        for (int j = 0; j < N; j++) seeds[j] = (o->seed << 32) + (uint64_t)i * N + j;
+        for (int j = 0; j < N; j++) seeds[j] = parm_seed_of(o->seed << 32, (uint64_t)i * N + j, 0); /* every path its own image */
         parm_sample_run r;
         if (parm_sample_begin(g, &r, &prompts[i], N, seeds, &so)) goto done;
         int st;

@@ -5,7 +5,8 @@
 #include <ctype.h>
 #include <string.h>
 
-#include "parm/gen.h"
+#include "parm/base.h"
+#include "parm/text.h"
 
 static const char *const vocab[] = {
     "[PAD]", "[BOS]", "[EOS]", "[SEP]",

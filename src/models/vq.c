@@ -283,6 +283,20 @@ int parm_vq_restart_dead(parm_vq *m, const int *usage, int B, parm_rng *rng) {
     return n;
 }
 
+/* FNV-1a 64 over the codebook rounded to F16 (what the shipped weights store),
+ * so a training run's F32 codebook and its F16 export have one fingerprint. */
+uint64_t parm_vq_fingerprint(const parm_vq *m) {
+    const float *cb = parm_w(&m->p, m->codebook);
+    size_t n = (size_t)m->cfg.ncodes * m->cfg.dim;
+    uint64_t h = 1469598103934665603ull;
+    for (size_t i = 0; i < n; i++) {
+        uint16_t b = parm_f32_to_f16(cb[i]);
+        h = (h ^ (b & 0xff)) * 1099511628211ull;
+        h = (h ^ (b >> 8)) * 1099511628211ull;
+    }
+    return h ? h : 1;
+}
+
 /* ---- weights I/O: config travels in the safetensors metadata ---- */
 int parm_vq_save(const parm_vq *m, const char *path, parm_dtype dtype) {
     char w[16], d[16], k[16], b[32];

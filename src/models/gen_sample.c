@@ -13,7 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "parm/gen.h"
+#include "parm/sample.h"
 
 #define NTOK PARM_VQ_TOKENS
 
@@ -104,13 +104,10 @@ static int by_conf_desc(const void *a, const void *b) {
     return x->idx - y->idx;
 }
 
-int parm_sample_step(parm_gen *g, parm_vq *vq, parm_sample_run *r) {
-    const int K = g->cfg.ncodes, Tt = g->cfg.text_len, T = r->opts.steps;
-    int alive_idx[r->N], na = 0; /* alive paths with steps left; each at its own step r->done[i] */
-    for (int i = 0; i < r->N; i++)
-        if (r->alive[i] && r->done[i] < T) alive_idx[na++] = i;
-    if (na == 0) return 1;
-    const int guided = r->opts.cfg != 0.0f || r->opts.always_uncond, B = guided ? 2 * na : na;
+/* One batched forward of the alive paths alive_idx[0..na): conditional rows
+ * first, then (guided) the unconditional ones. Logits in g->logits. */
+static int step_forward(parm_gen *g, parm_sample_run *r, const int *alive_idx, int na, int guided) {
+    const int Tt = g->cfg.text_len, B = guided ? 2 * na : na;
     int *text = parm_malloc(sizeof(int) * B * Tt), *img = parm_malloc(sizeof(int) * B * NTOK);
     if (!text || !img) { free(text); free(img); return -1; }
     for (int b = 0; b < B; b++) {
@@ -121,8 +118,108 @@ int parm_sample_step(parm_gen *g, parm_vq *vq, parm_sample_run *r) {
     int rc = parm_gen_forward(g, text, img, B, 0);
     free(text);
     free(img);
-    if (rc) return -1;
+    return rc;
+}
+
+/* The step rule's proposal for path i (batch row a) at its step t: every
+ * masked token sampled from the CFG-mixed logits at temperature temp into
+ * pred; cand[0..m) the masked tokens with their confidence. Per-token
+ * commits (group = 0) add the Gumbel draw and the background penalty here,
+ * in token order (the RNG order of recorded runs); grouped commits rank
+ * positions later. Returns m. */
+static int propose(const parm_gen *g, parm_sample_run *r, int i, int a, int na, int guided, float temp, float ctemp,
+                   float *mix, scored *cand) {
+    const int K = g->cfg.ncodes;
     const float w = r->opts.cfg;
+    int *tok = r->tokens + i * NTOK, *pred = r->pred + i * NTOK, m = 0;
+    for (int gi = 0; gi < NTOK; gi++) {
+        pred[gi] = tok[gi];
+        if (tok[gi] != K) continue;
+        int y = gi / 16, x = gi % 16, p = (y / 2) * 8 + x / 2, s = (y % 2) * 2 + x % 2;
+        const float *lc = g->logits + ((size_t)(a * PARM_GEN_POS + p) * PARM_GEN_SLOTS + s) * K;
+        const float *l = lc;
+        if (guided) {
+            const float *lu = g->logits + ((size_t)((na + a) * PARM_GEN_POS + p) * PARM_GEN_SLOTS + s) * K;
+            for (int k = 0; k < K; k++) mix[k] = (1.0f + w) * lc[k] - w * lu[k];
+            l = mix;
+        }
+        float logp;
+        pred[gi] = sample_row(l, K, temp, &r->rng[i], &logp);
+        cand[m].conf = logp;
+        cand[m].idx = gi;
+        if (!r->opts.group_commit) {
+            double u = parm_rng_uniform(&r->rng[i]);
+            if (u < 1e-12) u = 1e-12;
+            cand[m].conf = logp + ctemp * (float)(-log(-log(u))) - (pred[gi] == r->bg_token ? r->opts.bg_penalty : 0.0f);
+        }
+        m++;
+    }
+    return m;
+}
+
+/* Commit rule, per token (MaskGIT): the `unmask` most confident of cand[0..m). */
+static void commit_tokens(int *tok, const int *pred, scored *cand, int m, int unmask) {
+    qsort(cand, m, sizeof *cand, by_conf_desc);
+    for (int c = 0; c < unmask; c++) tok[cand[c].idx] = pred[cand[c].idx];
+}
+
+/* Commit rule, per position: positions ranked by their masked tokens' mean
+ * log-prob (+ one Gumbel draw, − the background penalty when every token of
+ * it is background); whole positions are committed until at least `unmask`
+ * tokens are. */
+static void commit_groups(parm_sample_run *r, int i, int K, const scored *cand, int m, int unmask, float ctemp) {
+    int *tok = r->tokens + i * NTOK;
+    const int *pred = r->pred + i * NTOK;
+    float sum[PARM_GEN_POS];
+    int cnt[PARM_GEN_POS], allbg[PARM_GEN_POS];
+    for (int p = 0; p < PARM_GEN_POS; p++) { sum[p] = 0; cnt[p] = 0; allbg[p] = 1; }
+    for (int c = 0; c < m; c++) {
+        int gi = cand[c].idx, p = (gi / 16 / 2) * 8 + (gi % 16) / 2;
+        sum[p] += cand[c].conf;
+        cnt[p]++;
+        allbg[p] &= pred[gi] == r->bg_token;
+    }
+    scored pc[PARM_GEN_POS];
+    int np = 0;
+    for (int p = 0; p < PARM_GEN_POS; p++) {
+        if (!cnt[p]) continue;
+        double u = parm_rng_uniform(&r->rng[i]);
+        if (u < 1e-12) u = 1e-12;
+        pc[np].conf = sum[p] / cnt[p] + ctemp * (float)(-log(-log(u))) - (allbg[p] ? r->opts.bg_penalty : 0.0f);
+        pc[np].idx = p;
+        np++;
+    }
+    qsort(pc, np, sizeof *pc, by_conf_desc);
+    int done_tok = 0;
+    for (int c = 0; c < np && done_tok < unmask; c++)
+        for (int s = 0; s < PARM_GEN_SLOTS; s++) {
+            int gi = parm_gen_token_index(pc[c].idx, s);
+            if (tok[gi] == K) { tok[gi] = pred[gi]; done_tok++; }
+        }
+}
+
+/* Decode the full predictions of paths idx[0..nd) into r->images. */
+static int decode_step_images(parm_vq *vq, parm_sample_run *r, const int *idx, int nd) {
+    const size_t SZ = PARM_IMG * PARM_IMG * 3;
+    int *batch = parm_malloc(sizeof(int) * nd * NTOK);
+    uint8_t *imgs = parm_malloc((size_t)nd * SZ);
+    int rc = !batch || !imgs;
+    for (int a = 0; a < nd && !rc; a++) memcpy(batch + a * NTOK, r->pred + idx[a] * NTOK, sizeof(int) * NTOK);
+    if (!rc) rc = parm_vq_decode(vq, batch, nd, imgs, NULL);
+    for (int a = 0; a < nd && !rc; a++) memcpy(r->images + (size_t)idx[a] * SZ, imgs + (size_t)a * SZ, SZ);
+    free(batch);
+    free(imgs);
+    return rc ? -1 : 0;
+}
+
+int parm_sample_step(parm_gen *g, parm_vq *vq, parm_sample_run *r) {
+    const int K = g->cfg.ncodes, T = r->opts.steps;
+    int alive_idx[r->N], na = 0; /* alive paths with steps left; each at its own step r->done[i] */
+    for (int i = 0; i < r->N; i++)
+        if (r->alive[i] && r->done[i] < T) alive_idx[na++] = i;
+    if (na == 0) return 1;
+    const int guided = r->opts.cfg != 0.0f || r->opts.always_uncond;
+    if (step_forward(g, r, alive_idx, na, guided)) return -1;
     if (r->opts.bg_penalty != 0.0f && r->bg_token < 0) { /* what a blank canvas tokenizes to */
         uint8_t blank[PARM_IMG * PARM_IMG * 3];
         int bt[NTOK];
@@ -137,72 +234,13 @@ int parm_sample_step(parm_gen *g, parm_vq *vq, parm_sample_run *r) {
         const float temp = T > 1 ? r->opts.temp + (r->opts.temp_end - r->opts.temp) * t / (T - 1) : r->opts.temp;
         const float ctemp = r->opts.choice_temp * (1.0f - (float)(t + 1) / T);
         const int keep_masked = parm_schedule_masked(t, T);
-        int *tok = r->tokens + i * NTOK, *pred = r->pred + i * NTOK;
         float *mix = malloc(sizeof(float) * K);
         scored *cand = malloc(sizeof(scored) * NTOK);
         if (!mix || !cand) { free(mix); free(cand); err = 1; continue; }
-        int m = 0;
-        for (int gi = 0; gi < NTOK; gi++) {
-            pred[gi] = tok[gi];
-            if (tok[gi] != K) continue;
-            int y = gi / 16, x = gi % 16, p = (y / 2) * 8 + x / 2, s = (y % 2) * 2 + x % 2;
-            const float *lc = g->logits + ((size_t)(a * PARM_GEN_POS + p) * PARM_GEN_SLOTS + s) * K;
-            const float *l = lc;
-            if (guided) {
-                const float *lu = g->logits + ((size_t)((na + a) * PARM_GEN_POS + p) * PARM_GEN_SLOTS + s) * K;
-                for (int k = 0; k < K; k++) mix[k] = (1.0f + w) * lc[k] - w * lu[k];
-                l = mix;
-            }
-            float logp;
-            pred[gi] = sample_row(l, K, temp, &r->rng[i], &logp);
-            if (r->opts.group_commit) { /* ranked per position below */
-                cand[m].conf = logp;
-                cand[m].idx = gi;
-                m++;
-                continue;
-            }
-            double u = parm_rng_uniform(&r->rng[i]);
-            if (u < 1e-12) u = 1e-12;
-            cand[m].conf = logp + ctemp * (float)(-log(-log(u))) - (pred[gi] == r->bg_token ? r->opts.bg_penalty : 0.0f);
-            cand[m].idx = gi;
-            m++;
-        }
-        int unmask = m - (keep_masked < m ? keep_masked : m - 1);
-        if (t == T - 1) unmask = m;
-        if (r->opts.group_commit) {
-            /* positions ranked by their masked tokens' mean log-prob (+ one Gumbel draw, − the
-             * background penalty when every token of it is background); whole positions are
-             * committed until at least `unmask` tokens are */
-            float sum[PARM_GEN_POS];
-            int cnt[PARM_GEN_POS], allbg[PARM_GEN_POS];
-            for (int p = 0; p < PARM_GEN_POS; p++) { sum[p] = 0; cnt[p] = 0; allbg[p] = 1; }
-            for (int c = 0; c < m; c++) {
-                int gi = cand[c].idx, p = (gi / 16 / 2) * 8 + (gi % 16) / 2;
-                sum[p] += cand[c].conf;
-                cnt[p]++;
-                allbg[p] &= pred[gi] == r->bg_token;
-            }
-            scored pc[PARM_GEN_POS];
-            int np = 0;
-            for (int p = 0; p < PARM_GEN_POS; p++) {
-                if (!cnt[p]) continue;
-                double u = parm_rng_uniform(&r->rng[i]);
-                if (u < 1e-12) u = 1e-12;
-                pc[np].conf = sum[p] / cnt[p] + ctemp * (float)(-log(-log(u))) - (allbg[p] ? r->opts.bg_penalty : 0.0f);
-                pc[np].idx = p;
-                np++;
-            }
-            qsort(pc, np, sizeof *pc, by_conf_desc);
-            int done_tok = 0;
-            for (int c = 0; c < np && done_tok < unmask; c++)
-                for (int s = 0; s < PARM_GEN_SLOTS; s++) {
-                    int gi = parm_gen_token_index(pc[c].idx, s);
-                    if (tok[gi] == K) { tok[gi] = pred[gi]; done_tok++; }
-                }
-        } else {
-            qsort(cand, m, sizeof *cand, by_conf_desc);
-            for (int c = 0; c < unmask; c++) tok[cand[c].idx] = pred[cand[c].idx];
-        }
+        int m = propose(g, r, i, a, na, guided, temp, ctemp, mix, cand);
+        int unmask = t == T - 1 ? m : m - (keep_masked < m ? keep_masked : m - 1);
+        if (r->opts.group_commit) commit_groups(r, i, K, cand, m, unmask, ctemp);
+        else commit_tokens(r->tokens + i * NTOK, r->pred + i * NTOK, cand, m, unmask);
         free(mix);
         free(cand);
     }
@@ -216,19 +254,7 @@ int parm_sample_step(parm_gen *g, parm_vq *vq, parm_sample_run *r) {
         if (r->opts.step_images || r->done[i] == T) alive_idx[nd++] = i;
     }
     r->total_forwards += na;
-    if (nd) {
-        int *batch = parm_malloc(sizeof(int) * nd * NTOK);
-        uint8_t *imgs = parm_malloc((size_t)nd * PARM_IMG * PARM_IMG * 3);
-        rc = !batch || !imgs;
-        for (int a = 0; a < nd && !rc; a++) memcpy(batch + a * NTOK, r->pred + alive_idx[a] * NTOK, sizeof(int) * NTOK);
-        if (!rc) rc = parm_vq_decode(vq, batch, nd, imgs, NULL);
-        for (int a = 0; a < nd && !rc; a++)
-            memcpy(r->images + (size_t)alive_idx[a] * PARM_IMG * PARM_IMG * 3, imgs + (size_t)a * PARM_IMG * PARM_IMG * 3,
-                   PARM_IMG * PARM_IMG * 3);
-        free(batch);
-        free(imgs);
-        if (rc) return -1;
-    }
+    if (nd && decode_step_images(vq, r, alive_idx, nd)) return -1;
     for (int i = 0; i < r->N; i++) left += r->alive[i] && r->done[i] < T;
     return left ? 0 : 1;
 }
