@@ -59,7 +59,7 @@ static int count_entries(const char *dir) {
     return n;
 }
 
-int bench_out_prepare(const char *dir, const char *manifest, int overwrite, int resume) {
+int bench_out_prepare(const char *dir, const char *manifest, int overwrite, int resume, int commit) {
     if (overwrite && resume) {
         fprintf(stderr, "parm bench: error: --overwrite and --resume exclude each other\n");
         return 2;
@@ -90,7 +90,7 @@ int bench_out_prepare(const char *dir, const char *manifest, int overwrite, int 
                         BENCH_MANIFEST, overwrite ? "clear" : "continue");
                 return 2;
             }
-            if (overwrite && clear_dir(dir)) { free(have); return cli_fail(); }
+            if (commit && overwrite && clear_dir(dir)) { free(have); return cli_fail(); }
             if (resume) {
                 size_t l = strlen(have);
                 while (l && (have[l - 1] == '\n' || have[l - 1] == '\r')) have[--l] = 0;
@@ -104,11 +104,12 @@ int bench_out_prepare(const char *dir, const char *manifest, int overwrite, int 
                     free(have);
                     return 2;
                 }
-                nftw(dir, rm_tmp, 16, FTW_PHYS);
+                if (commit) nftw(dir, rm_tmp, 16, FTW_PHYS);
             }
             free(have);
         }
-    } else if (parm_mkdirs(dir)) return cli_fail();
+    } else if (commit && parm_mkdirs(dir)) return cli_fail();
+    if (!commit) return 0;
     parm_atomic_file af;
     if (parm_atomic_open(&af, mpath)) return cli_fail();
     fprintf(af.f, "%s\n", manifest);

@@ -85,10 +85,12 @@ int bench_row_json(const bench_row *r, char *buf, size_t n);
 
 /* bench's output folder (bench_out.c): refuse a non-empty DIR unless overwrite
  * (clears a folder parm bench made: it holds BENCH_MANIFEST) or resume (the
- * same run: its manifest line equals `manifest`; stale temp files removed);
- * then write the manifest. 0, or exit code 2/1 after printing the error. */
+ * same run: its manifest line equals `manifest`; stale temp files removed).
+ * commit 0: only the checks (before any work); commit 1: the checks again,
+ * then clear / clean, create DIR and write the manifest (once the models are
+ * loaded). 0, or exit code 2/1 after printing the error. */
 #define BENCH_MANIFEST "bench-run.json"
-int bench_out_prepare(const char *dir, const char *manifest, int overwrite, int resume);
+int bench_out_prepare(const char *dir, const char *manifest, int overwrite, int resume, int commit);
 /* 1 if work unit (prompt i, images j0..j0+n-1) is complete on disk: its PNGs
  * read back 64x64 and (batch) its DIR/<NNNNN>/cost.txt gives its costs. */
 int bench_unit_done(const char *dir, int i, long j0, long n, int batch, long *forwards, long *judge_calls);

@@ -362,7 +362,7 @@ static int bench_all(const bench_args *a) {
     }
     char manifest[4096];
     bench_manifest(a, "all", manifest, sizeof manifest);
-    int prc = bench_out_prepare(a->out ? a->out : "out/bench-all", manifest, a->overwrite, 0);
+    int prc = bench_out_prepare(a->out ? a->out : "out/bench-all", manifest, a->overwrite, 0, 1);
     if (prc) return prc;
     bench_replay_opts ro = {.meta = a->meta, .out = a->out ? a->out : "out/bench-all", .per = (int)a->per,
                             .seed = (uint64_t)a->seed, .N = N, .curve = curve, .ncurve = ncurve,
@@ -444,7 +444,7 @@ static int bench_one(const bench_args *a, const bench_method *m, int search) {
     }
     char manifest[4096]; /* the folder is checked (and cleared with --overwrite) before any work */
     bench_manifest(a, m->name, manifest, sizeof manifest);
-    int prc = bench_out_prepare(out, manifest, a->overwrite, a->resume);
+    int prc = bench_out_prepare(out, manifest, a->overwrite, a->resume, 0);
     if (prc) return prc;
     parm_prompt *ps;
     int np;
@@ -452,6 +452,11 @@ static int bench_one(const bench_args *a, const bench_method *m, int search) {
     cli_subset_prompts(ps, &np, a->limit, a->every);
     void *ctx = NULL;
     if (m->open && m->open(&ctx, &setup)) { free(ps); return cli_fail(); }
+    if ((prc = bench_out_prepare(out, manifest, a->overwrite, a->resume, 1))) {
+        free(ps);
+        if (m->close) m->close(ctx);
+        return prc;
+    }
     const long nimg = (long)np * a->per;
     parm_grade_item *items = parm_malloc(sizeof *items * nimg);
     if (!items || parm_mkdirs(out)) { free(ps); free(items); if (m->close) m->close(ctx); return cli_fail(); }
