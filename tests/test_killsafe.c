@@ -1,11 +1,12 @@
 /* test_killsafe.c — kill -9 safe training, through the CLI (`./parm train gen`
  * with a tiny generator on the shipped VQ, one thread):
  *   1. a reference run trains 100 steps uninterrupted (checkpoint every 3);
- *   2. the same run is started again and SIGKILLed at KILLS moments drawn
- *      from a seeded RNG — alternately while a checkpoint is being written
- *      (the moment its temp file <ckpt>.tmp.<pid> appears, plus 0..2 ms) and
- *      after a random 40..400 ms (mostly inside a step) — each time resumed
- *      with --resume from whatever checkpoint is on disk (from scratch if none);
+ *   2. the same run is started again and SIGKILLed KILLS times, each run
+ *      after it has committed one checkpoint of its own, at a moment drawn
+ *      from a seeded RNG — alternately while its next checkpoint is being
+ *      written (once the temp file <ckpt>.tmp.<pid> appears, plus 0..1.5 ms)
+ *      and 0..60 ms later (mostly inside a step) — each time resumed with
+ *      --resume from the checkpoint on disk;
  *   3. after every kill the checkpoint on disk must be whole: it opens and
  *      fully validates (parm_st_open checks the header and that the tensors
  *      tile the file exactly), is a parm checkpoint, and its step never goes
@@ -121,16 +122,25 @@ static void test_kill9_resume_bit_identical(void) {
     parm_rng_seed(&rng, 17, PARM_STREAM_NOISE);
     snprintf(p, sizeof p, "%s/c.st", run);
     long last = -1;
-    int kills = 0, in_write = 0, in_step = 0, finished = 0;
+    int kills = 0, in_write = 0, in_step = 0, finished = 0, resumes = 0;
     for (int k = 0; k < KILLS && !finished; k++) {
         pid = start(run, last >= 0);
         char tmp[800];
         snprintf(tmp, sizeof tmp, "%s.tmp.%d", p, (int)pid);
-        if (k % 2 == 0) { /* while a checkpoint is being written */
-            for (int i = 0; i < 100000 && !file_exists(tmp) && waitpid(pid, &st, WNOHANG) == 0; i++) msleep_us(100);
-            msleep_us(parm_rng_int(&rng, 0, 2000));
-        } else { /* anywhere, mostly inside a step */
-            msleep_us(1000L * parm_rng_int(&rng, 40, 400));
+        /* first let this run commit one checkpoint of its own (a new inode at p:
+         * rename), so every run makes progress and the next kill has a previous
+         * checkpoint on disk to keep */
+        struct stat s0, s1;
+        ino_t ino0 = stat(p, &s0) == 0 ? s0.st_ino : 0;
+        for (int i = 0; i < 200000 && waitpid(pid, &st, WNOHANG) == 0; i++) {
+            if (stat(p, &s1) == 0 && s1.st_ino != ino0) break;
+            msleep_us(100);
+        }
+        if (k % 2 == 0) { /* while the next checkpoint is being written */
+            for (int i = 0; i < 100000 && !file_exists(tmp) && waitpid(pid, &st, WNOHANG) == 0; i++) msleep_us(50);
+            msleep_us(parm_rng_int(&rng, 0, 1500));
+        } else { /* anywhere after it, mostly inside a step */
+            msleep_us(1000L * parm_rng_int(&rng, 0, 60));
         }
         if (waitpid(pid, &st, WNOHANG) == pid) { /* it ended before the kill */
             finished = WIFEXITED(st) && WEXITSTATUS(st) == 0;
@@ -149,6 +159,7 @@ static void test_kill9_resume_bit_identical(void) {
         long s = ckpt_step(p);
         CHECK(s != -2, "after kill %d the checkpoint is torn", k);
         CHECK(s >= last, "after kill %d the checkpoint went back from step %ld to %ld", k, last, s);
+        if (s > last) resumes++;
         if (s >= 0) last = s;
     }
     if (!finished) {
@@ -156,9 +167,10 @@ static void test_kill9_resume_bit_identical(void) {
         CHECK(waitpid(pid, &st, 0) == pid && WIFEXITED(st) && WEXITSTATUS(st) == 0, "final resume failed (see %s/run.log)",
               run);
     }
-    printf("    %d kills: %d during a checkpoint write, %d outside one; last checkpoint before the end at step %ld\n",
-           kills, in_write, in_step, last);
+    printf("    %d kills: %d during a checkpoint write, %d outside one; %d of them left a newer checkpoint; "
+           "last checkpoint before the end at step %ld\n", kills, in_write, in_step, resumes, last);
     CHECK(kills >= KILLS / 2, "only %d kills landed (the runs ended too soon)", kills);
+    CHECK(resumes >= kills - 1 && last > 0, "runs made no progress between kills (%d of %d)", resumes, kills);
     CHECK(in_write > 0, "no kill landed inside a checkpoint write");
     CHECK(in_step > 0, "no kill landed outside a checkpoint write");
     snprintf(p, sizeof p, "%s/w.st", ref);
