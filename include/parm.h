@@ -2,6 +2,7 @@
  *   parm/base.h   errors, checked alloc/I/O, RNG, scratch, progress
  *   parm/ops.h    tensor ops (forward/backward pairs)
  *   parm/nn.h     parameter slabs, AdamW, safetensors, checkpoints
+ *   parm/train.h  the one training loop (resume, schedule, AdamW, log, checkpoints)
  *   parm/world.h  the pinned shapes world: renderer, prompts, splits, grader
  *   parm/text.h   the word-level text tokenizer (prompts, reflections)
  *   parm/vq.h     the VQ image tokenizer
@@ -19,6 +20,7 @@
 #include "parm/base.h"
 #include "parm/ops.h"
 #include "parm/nn.h"
+#include "parm/train.h"
 #include "parm/world.h"
 #include "parm/text.h"
 #include "parm/vq.h"

@@ -4,7 +4,8 @@
  * over the whole benchmark (1.000) with the same summary as grade, and bad
  * input (missing/garbled PNG, wrong size, malformed JSONL, unknown tag,
  * empty folder): a one-line error, non-zero exit, no results.jsonl; the
- * judge's train/eval commands (help, bad options, an eval run). */
+ * judge's train/eval commands (help, bad options, an eval run); training
+ * with default paths leaves a git checkout clean. */
 #include <stdarg.h>
 #include <stdlib.h>
 #include <sys/stat.h>
@@ -262,6 +263,34 @@ static void test_judge_cli(void) {
     free(e);
 }
 
+/* `parm train vq|gen|judge` with default paths write under runs/ (ignored),
+ * never over the shipped weights/: run in a temp git repo holding the built
+ * parm, the shipped weights and the project's .gitignore (so a developer's
+ * own runs/ and working tree are never touched), then `git status` must be
+ * clean. An explicit --out naming a shipped file does overwrite it. */
+static void test_train_leaves_repo_clean(void) {
+    if (sh("command -v git")) { printf("    skipped: no git on PATH\n"); return; }
+    CHECK(sh("mkdir %s/repo && cp -r parm weights .gitignore %s/repo/ && cd %s/repo && git init -q . && git add -A && "
+             "git -c user.name=t -c user.email=t@t commit -qm shipped", T, T, T) == 0, "temp repo: %s", slurp("err"));
+    if (test_checks_failed_) return;
+    const char *runs[] = {
+        "train vq --steps 2 --batch 2 --width 8 --dim 4 --codes 16 --eval-every 0",
+        "train gen --steps 2 --batch 2 --layers 1 --width 16 --heads 2 --mlp 16 --eval-every 0",
+        "train judge --steps 2 --batch 4 --layers 1 --width 16 --heads 2 --mlp 16 --eval-every 0"};
+    for (int i = 0; i < 3; i++) {
+        CHECK(sh("cd %s/repo && OMP_WAIT_POLICY=passive ./parm %s --quiet", T, runs[i]) == 0, "parm %s: %s", runs[i],
+              slurp("err"));
+        CHECK(sh("cd %s/repo && test -z \"$(git status --porcelain)\"", T) == 0, "parm %s changed the repo:\n%s",
+              runs[i], (sh("cd %s/repo && git status --porcelain", T), slurp("out")));
+    }
+    CHECK(exists("%s/repo/runs/vq.safetensors", T) && exists("%s/repo/runs/gen.ckpt.safetensors", T) &&
+              exists("%s/repo/runs/judge_orm-zs.safetensors", T) && exists("%s/repo/runs/judge_orm-zs.curve.csv", T),
+          "default outputs are not under runs/");
+    CHECK(sh("cd %s/repo && ./parm train vq --steps 1 --batch 2 --width 8 --dim 4 --codes 16 --eval-every 0 --quiet "
+             "--out weights/vq.safetensors && git status --porcelain | grep -q 'M weights/vq.safetensors'", T) == 0,
+          "an explicit --out weights/vq.safetensors must write it");
+}
+
 int main(void) {
     if (!mkdtemp(T)) { perror("mkdtemp"); printf("0 passed, 1 failed\n"); return 1; }
     test_shell_dir = T;
@@ -273,6 +302,7 @@ int main(void) {
     RUN(test_judge_cli);
     RUN(test_other_working_directory);
     RUN(test_wrong_tokenizer);
+    RUN(test_train_leaves_repo_clean);
     char cmd[256];
     snprintf(cmd, sizeof cmd, "rm -rf %s", T);
     if (system(cmd)) fprintf(stderr, "could not remove %s\n", T);

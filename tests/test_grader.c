@@ -1,4 +1,4 @@
-/* test_grader.c — the grader against DESIGN §2 and the issue's must-shows:
+/* test_grader.c — the grader against docs/WORLD.md and the issue's must-shows:
  * ground-truth renders of the whole benchmark grade 1.000; scenes changed in
  * one respect are rejected (≤ 1 % accepted per category); noise σ=8 and a
  * mild blur keep ≥ 0.98; generated-looking damage (noise, ragged edges, a

@@ -252,15 +252,15 @@ static void test_overfit_batch(void) {
 static parm_judge_train_opts tiny_opts(const char *ckpt) {
     parm_judge_train_opts o = parm_judge_train_defaults();
     o.cfg = (parm_judge_config){.L = 1, .C = 32, .NH = 2, .F = 64, .text_len = 16};
-    o.batch = 16;
-    o.lr = 2e-3f;
-    o.warmup = 5;
-    o.eval_every = 0;
-    o.out = "";
-    o.log = "";
-    o.ckpt = ckpt;
-    o.ckpt_every = 3;
-    o.quiet = 1;
+    o.train.batch = 16;
+    o.train.lr = 2e-3f;
+    o.train.warmup = 5;
+    o.train.eval_every = 0;
+    o.train.out = "";
+    o.train.log = "";
+    o.train.ckpt = ckpt;
+    o.train.ckpt_every = 3;
+    o.train.quiet = 1;
     return o;
 }
 
@@ -269,7 +269,7 @@ static void test_train_smoke_and_resume(void) {
     snprintf(a, sizeof a, "/tmp/parm_judge_a_%d.safetensors", (int)getpid());
     snprintf(b, sizeof b, "/tmp/parm_judge_b_%d.safetensors", (int)getpid());
     parm_judge_train_opts o = tiny_opts(a);
-    o.steps = 50;
+    o.train.steps = 50;
     parm_judge_train_stats st;
     CHECK(parm_judge_train(&o, &st) == 0, "%s", parm_last_error());
     printf("    50 steps x 16: loss (mean of 10 steps) %.4f -> %.4f, %.0f examples/s\n", st.loss_first, st.loss_last,
@@ -277,15 +277,15 @@ static void test_train_smoke_and_resume(void) {
     CHECK(st.loss_last < st.loss_first, "loss did not fall: %.4f -> %.4f", st.loss_first, st.loss_last);
     /* exact resume: 6 straight steps = 3 steps, then resume to 6 (constant LR so the schedule ignores the total) */
     o = tiny_opts(a);
-    o.lr_min = o.lr;
-    o.warmup = 0;
-    o.steps = 6;
+    o.train.lr_min = o.train.lr;
+    o.train.warmup = 0;
+    o.train.steps = 6;
     CHECK(parm_judge_train(&o, NULL) == 0, "%s", parm_last_error());
-    o.ckpt = b;
-    o.steps = 3;
+    o.train.ckpt = b;
+    o.train.steps = 3;
     CHECK(parm_judge_train(&o, NULL) == 0, "%s", parm_last_error());
-    o.steps = 6;
-    o.resume = b;
+    o.train.steps = 6;
+    o.train.resume = b;
     CHECK(parm_judge_train(&o, NULL) == 0, "%s", parm_last_error());
     parm_judge ja, jb;
     parm_judge_init(&ja, &o.cfg, 0);

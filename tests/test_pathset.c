@@ -412,10 +412,10 @@ static void test_refusals(void) {
     const char *names[3] = {"orm", "prm", "parm"};
     for (int v = 0; v < 3; v++) {
         parm_judge_train_opts o = data_opts(names[v], f);
-        o.steps = 1;
-        o.quiet = 1;
-        o.eval_every = 0;
-        o.out = o.log = o.ckpt = "";
+        o.train.steps = 1;
+        o.train.quiet = 1;
+        o.train.eval_every = 0;
+        o.train.out = o.train.log = o.train.ckpt = "";
         CHECK(parm_judge_train(&o, NULL) < 0 && strstr(parm_last_error(), "TEST") && strstr(parm_last_error(), f),
               "%s with a test prompt: %s", names[v], parm_last_error());
         o.data = NULL;
@@ -429,13 +429,13 @@ static void test_refusals(void) {
 static parm_judge_train_opts tiny_opts(const char *variant, const char *data) {
     parm_judge_train_opts o = data_opts(variant, data);
     o.cfg = (parm_judge_config){.L = 1, .C = 16, .NH = 2, .F = 32, .text_len = 16};
-    o.batch = 8;
-    o.warmup = 0;
-    o.eval_every = 0;
-    o.log = "";
-    o.ckpt = "";
-    o.ckpt_every = 2;
-    o.quiet = 1;
+    o.train.batch = 8;
+    o.train.warmup = 0;
+    o.train.eval_every = 0;
+    o.train.log = "";
+    o.train.ckpt = "";
+    o.train.ckpt_every = 2;
+    o.train.quiet = 1;
     return o;
 }
 
@@ -452,11 +452,11 @@ static void test_init_and_resume(void) {
     CHECK(gt_set(&s, 3, 2, 2, 4, -1) == 0 && parm_pathset_save(&s, tmp("init.pset")) == 0, "%s", parm_last_error());
     parm_pathset_free(&s);
     parm_judge_train_opts o = tiny_opts("orm", tmp("init.pset"));
-    o.init = init;
-    o.steps = 2;
-    o.lr = o.lr_min = 0;
-    o.weight_decay = 0;
-    o.out = out;
+    o.train.init = init;
+    o.train.steps = 2;
+    o.train.lr = o.train.lr_min = 0;
+    o.train.weight_decay = 0;
+    o.train.out = out;
     CHECK(parm_judge_train(&o, NULL) == 0, "%s", parm_last_error());
     CHECK(parm_judge_load(&j1, out) == 0, "%s", parm_last_error());
     if (test_checks_failed_) { parm_judge_free(&j0); return; }
@@ -473,18 +473,18 @@ static void test_init_and_resume(void) {
     /* exact resume of an --init run: 4 straight = 2, then resume (no --init) to 4 */
     const char *a = tmp("a.ckpt"), *b = tmp("b.ckpt");
     o = tiny_opts("parm", tmp("init.pset"));
-    o.init = init;
-    o.lr = o.lr_min = 1e-3f;
-    o.out = "";
-    o.steps = 4;
-    o.ckpt = a;
+    o.train.init = init;
+    o.train.lr = o.train.lr_min = 1e-3f;
+    o.train.out = "";
+    o.train.steps = 4;
+    o.train.ckpt = a;
     CHECK(parm_judge_train(&o, NULL) == 0, "%s", parm_last_error());
-    o.steps = 2;
-    o.ckpt = b;
+    o.train.steps = 2;
+    o.train.ckpt = b;
     CHECK(parm_judge_train(&o, NULL) == 0, "%s", parm_last_error());
-    o.init = NULL;
-    o.steps = 4;
-    o.resume = b;
+    o.train.init = NULL;
+    o.train.steps = 4;
+    o.train.resume = b;
     CHECK(parm_judge_train(&o, NULL) == 0, "resume without --init: %s", parm_last_error());
     parm_judge ja, jb;
     parm_judge_init(&ja, &c0, 0);
@@ -492,8 +492,8 @@ static void test_init_and_resume(void) {
     long sa = 0, sb = 0;
     CHECK(parm_ckpt_load(&ja.p, a, &sa, NULL) == 0 && parm_ckpt_load(&jb.p, b, &sb, NULL) == 0, "%s", parm_last_error());
     CHECK(sa == 4 && sb == 4 && !memcmp(ja.p.w, jb.p.w, sizeof(float) * ja.p.numel), "resumed weights differ");
-    o.init = tmp("nothing.safetensors");
-    o.resume = NULL;
+    o.train.init = tmp("nothing.safetensors");
+    o.train.resume = NULL;
     CHECK(parm_judge_train(&o, NULL) < 0 && strstr(parm_last_error(), "nothing.safetensors"), "%s", parm_last_error());
     parm_judge_free(&ja);
     parm_judge_free(&jb);

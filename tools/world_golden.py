@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""world_golden.py — an independent transcription of the DESIGN §2 shape table in
+"""world_golden.py — an independent transcription of the docs/WORLD.md shape table in
 plain Python (float64), printing the golden painted areas and pixel moments
 (sum of 64*x + 3*y over painted pixels, x0 = y0 = 0) for every shape and side
 12..20 that tests/test_world.c compares the C renderer against.

@@ -14,13 +14,19 @@
  * positions see all non-pad text and all image positions; pad rows see BOS.
  * Unconditional (CFG) input = the null prompt: [BOS] alone.
  * Extensible: later segments (reflection text, previous image tokens for
- * PARM++ self-correction) slot in between text and image. */
+ * PARM++ self-correction) slot in between text and image. *
+ * Thread safety: an instance owns its activation buffers, so one thread at a
+ * time may use it (forward, backward, sampling; the calls parallelize
+ * internally with OpenMP). Separate instances are independent: libparm has
+ * no mutable global state besides read-only tables built once
+ * (pthread_once), per-thread error messages and per-thread scratch. */
 #ifndef PARM_GEN_H
 #define PARM_GEN_H
 
 #include <stdint.h>
 
 #include "parm/nn.h"
+#include "parm/train.h"
 #include "parm/transformer.h"
 #include "parm/vq.h"
 #include "parm/world.h"
@@ -84,21 +90,15 @@ int parm_gen_forward(parm_gen *g, const int *text_ids, const int *img_tokens, in
  * weights per row optional. Then full backward into g->p.g. Returns the loss. */
 float parm_gen_loss_backward(parm_gen *g, const int *targets, const float *weights, int B);
 
-/* ---- training ---- */
+/* ---- training (src/models/gen_train.c, with the loop of parm/train.h) ---- */
 typedef struct {
     parm_gen_config cfg;
-    const char *vq_path;
-    long steps;
-    int batch;
-    float lr, lr_min, clip, weight_decay, cond_drop, bg_weight;
-    long warmup;
-    uint64_t seed;
-    long ckpt_every, eval_every;
+    parm_train_opts train;     /* steps, batch, lr, …, paths (no defaults: the caller's); train.init = start
+                                  from these weights (their config wins), fresh optimizer */
+    const char *vq_path;       /* the tokenizer (required) */
+    float cond_drop, bg_weight;
     int eval_prompts;
-    const char *out, *ckpt, *resume, *log;
-    const char *init;          /* start from these weights (their config wins), fresh optimizer */
     parm_layout layout;        /* training scene distribution (default canonical) */
-    int quiet;
 } parm_gen_train_opts;
 parm_gen_train_opts parm_gen_train_defaults(void);
 int parm_gen_train(const parm_gen_train_opts *o);

@@ -24,10 +24,15 @@
  * question is a token of the input and the yes/no readout is shared, so every
  * question reuses the same image-text matching features and a variant is just
  * different training data (a parm_judge_source). Each variant ships as its own
- * weights file (weights/judge_<variant>.safetensors), so fine-tuning one never
- * disturbs another.
+ * weights file (the CLI's judge_<variant>.safetensors), so fine-tuning one
+ * never disturbs another.
  *
- * Weights: safetensors, config in metadata (model "parm-judge"). */
+ * Weights: safetensors, config in metadata (model "parm-judge"). *
+ * Thread safety: an instance owns its activation buffers, so one thread at a
+ * time may use it (forward, backward, sampling; the calls parallelize
+ * internally with OpenMP). Separate instances are independent: libparm has
+ * no mutable global state besides read-only tables built once
+ * (pthread_once), per-thread error messages and per-thread scratch. */
 #ifndef PARM_JUDGE_H
 #define PARM_JUDGE_H
 
@@ -35,6 +40,7 @@
 
 #include "parm/nn.h"
 #include "parm/pathset.h"
+#include "parm/train.h"
 #include "parm/transformer.h"
 #include "parm/world.h"
 
@@ -137,7 +143,6 @@ struct parm_judge_train_opts;
  * prompt (every path's prompt is checked). */
 typedef struct {
     const char *name, *help;
-    const char *default_out; /* where `parm train judge --variant NAME` writes the weights */
     int question;            /* the question it trains; -1 = several (parm) */
     int needs_data;          /* 1: reads a path set (--data), 0: reads none */
     int (*open)(void **ctx, const struct parm_judge_train_opts *o);
@@ -211,26 +216,17 @@ double parm_auc(const float *scores, const float *labels, int n);
 /* ---- training ---- */
 typedef struct parm_judge_train_opts {
     parm_judge_config cfg;
+    parm_train_opts train; /* steps, batch, lr, …, paths (no defaults: the caller's; the checkpoint carries the
+                              variant and config); train.init = start from these judge weights (their config
+                              wins), fresh optimizer */
     const char *variant;   /* a parm_judge_sources name */
-    long steps;
-    int batch;
-    float lr, lr_min, clip, weight_decay;
-    long warmup;
-    uint64_t seed;
-    long ckpt_every, eval_every;
     int eval_n;            /* held-out examples per eval set */
-    const char *out;       /* final weights (F16); NULL = the variant's default_out */
-    const char *ckpt;      /* checkpoint; NULL = runs/judge_<variant>.ckpt.safetensors */
-    const char *log;       /* learning-curve CSV; NULL = runs/judge_<variant>.curve.csv; "" = none */
-    const char *resume;    /* checkpoint to continue from (bit-exact), or NULL */
-    const char *init;      /* start from these judge weights (their config wins), fresh optimizer; or NULL */
     const char *data;      /* path set the orm / prm / parm sources read (train prompts only), or NULL */
     const char *eval_data; /* path set to evaluate on at each eval (may be TEST prompts), or NULL */
     parm_layout layout;    /* scenes of the orm-zs source (and orm's zero-shot share); default canonical */
     float zs_frac;         /* orm: share of each batch that is zero-shot GT pairs (default 0.25) */
-    float word_frac;       /* caption-completion rows added per batch, as a share of --batch (default 0.5; 0 = off) */
+    float word_frac;       /* caption-completion rows added per batch, as a share of batch (default 0.5; 0 = off) */
     float word_weight;     /* weight of the caption-completion loss (default 1) */
-    int quiet;
 } parm_judge_train_opts;
 parm_judge_train_opts parm_judge_train_defaults(void);
 

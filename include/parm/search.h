@@ -99,7 +99,10 @@ typedef struct {
     parm_search_path path[PARM_SEARCH_MAX_PATHS]; /* [n] */
 } parm_search_result;
 
-/* A method ready to run: options, borrowed models, its judge. */
+/* A method ready to run: options, borrowed models, its judge.
+ * Thread safety: a searcher, and the generator and VQ it borrows, serve one
+ * thread at a time; run searches in parallel with one searcher and one model
+ * pair per thread (they share nothing else). */
 typedef struct {
     parm_search_opts o;
     parm_gen *g;             /* borrowed; may be NULL for replay only */

@@ -20,6 +20,7 @@
 #include <stdint.h>
 
 #include "parm/nn.h"
+#include "parm/train.h"
 
 #define PARM_VQ_CLASSES 11   /* background + 10 palette colours */
 #define PARM_VQ_PATCH 4
@@ -72,22 +73,12 @@ float parm_vq_forward_backward(parm_vq *m, const uint8_t *rgb, int B);
 int parm_vq_restart_dead(parm_vq *m, const int *usage, int B, parm_rng *rng);
 
 
-/* ---- training (src/models/vq_train.c) ---- */
+/* ---- training (src/models/vq_train.c, with the loop of parm/train.h) ---- */
 typedef struct {
     parm_vq_config cfg;
-    long steps;            /* total optimizer steps */
-    int batch;             /* images per step */
-    float lr, lr_min;      /* cosine schedule peak and floor */
-    long warmup;
-    float clip;            /* global grad-norm clip (0 = off) */
-    uint64_t seed;
-    int restart_every;     /* dead-code restart period (steps); checkpoints fall on multiples */
-    long ckpt_every;       /* checkpoint period (rounded up to a multiple of restart_every) */
-    long eval_every;
-    const char *out;       /* final weights (F16) */
-    const char *ckpt;      /* checkpoint path (exact resume) */
-    const char *resume;    /* checkpoint to resume from, or NULL */
-    int quiet;
+    parm_train_opts train; /* steps, batch, lr, …, paths (no defaults: the caller's); weight decay default 0.
+                              ckpt_every is rounded up to a multiple of restart_every */
+    int restart_every;     /* dead-code restart period (steps) */
 } parm_vq_train_opts;
 parm_vq_train_opts parm_vq_train_defaults(void);
 int parm_vq_train(const parm_vq_train_opts *o);

@@ -1,4 +1,4 @@
-/* parm/world.h — the pinned shapes world of shared/DESIGN.md §2:
+/* parm/world.h — the pinned shapes world (docs/WORLD.md):
  * palette, shapes, prompt grammar (both directions), held-out split,
  * scene sampler, renderer, PNG I/O and the GenEval-rule grader. */
 #ifndef PARM_WORLD_H
@@ -14,9 +14,9 @@
 #define PARM_NSHAPES 12
 #define PARM_MAX_OBJECTS 8
 extern const uint8_t parm_background[3];              /* (128,128,128) */
-extern const uint8_t parm_palette[PARM_NCOLORS][3];   /* DESIGN order: red … white */
+extern const uint8_t parm_palette[PARM_NCOLORS][3];   /* docs/WORLD.md order: red … white */
 extern const char *const parm_color_names[PARM_NCOLORS];
-extern const char *const parm_shape_names[PARM_NSHAPES]; /* circle … arrow, DESIGN order */
+extern const char *const parm_shape_names[PARM_NSHAPES]; /* circle … arrow, docs/WORLD.md order */
 
 typedef enum { PARM_TAG_SINGLE, PARM_TAG_TWO, PARM_TAG_COUNTING, PARM_TAG_COLORS, PARM_TAG_POSITION,
                PARM_TAG_COLOR_ATTR, PARM_NTAGS } parm_tag;
@@ -36,7 +36,7 @@ int parm_tag_index(const char *name);
 int parm_shape_index(const char *name);
 int parm_color_index(const char *name);
 int parm_rel_index(const char *name);
-/* "an" before a vowel, else "a" (DESIGN §2). */
+/* "an" before a vowel, else "a" (docs/WORLD.md). */
 const char *parm_article(const char *word);
 /* Plural of a shape name into buf ("crosses" for cross, else + "s"). */
 void parm_plural(int shape, char *buf, size_t n);
@@ -59,7 +59,7 @@ typedef struct {
 } parm_prompt;
 
 typedef struct {
-    int shape, color, x0, y0, s;   /* DESIGN §2 object */
+    int shape, color, x0, y0, s;   /* docs/WORLD.md object */
 } parm_object;
 
 typedef struct {
@@ -100,6 +100,38 @@ int parm_prompt_from_json(const char *line, parm_prompt *p);
 /* Load a JSONL metadata file (e.g. bench/geneval-shapes.jsonl). */
 int parm_prompts_load(const char *path, parm_prompt **out, int *n);
 
+/* ---- atoms: a prompt as atomic checks (TIFA / Davidsonian scene graph) ----
+ * Every prompt is the conjunction of at most 3 atoms: single_object/colors →
+ * one object atom; two_object/color_attr → two object atoms; counting → one
+ * count atom (exactly N: N found and not N+1); position → the two object
+ * atoms and one relation atom. Each atom is itself checked by a grammar
+ * prompt (parm_atom_prompt: colors/single_object, counting, position), so
+ * its grader verdict is parm_grade on that prompt, and an image is correct
+ * for the prompt exactly when every atom is (tested). Held out: a relation
+ * atom's prompt IS the position prompt it came from, so training data made
+ * of atoms must check parm_prompt_is_test on each atom's prompt; object
+ * atoms are colors/single_object prompts, which are never test prompts. */
+typedef enum { PARM_ATOM_OBJECT, PARM_ATOM_COUNT, PARM_ATOM_RELATION, PARM_NATOM_KINDS } parm_atom_kind;
+extern const char *const parm_atom_kind_names[PARM_NATOM_KINDS]; /* "object", "count", "relation" */
+#define PARM_MAX_ATOMS 3
+typedef struct {
+    int kind;       /* parm_atom_kind */
+    int shape;      /* object / counted shape; relation: the subject */
+    int color;      /* object atoms: colour index or -1 */
+    int count;      /* count atoms: 2..4 (object atoms 1) */
+    int rel;        /* relation atoms: parm_rel of shape to ref_shape */
+    int ref_shape;  /* relation atoms: the reference object; else -1 */
+} parm_atom;
+/* The atoms of p into atoms[PARM_MAX_ATOMS]; returns how many (1..3) or -1. */
+int parm_prompt_atoms(const parm_prompt *p, parm_atom *atoms);
+/* The grammar prompt that checks the atom (text formatted). 0 / -1. */
+int parm_atom_prompt(const parm_atom *at, parm_prompt *out);
+/* Question text: "is there a red star", "is there an arrow", "are there only
+ * three circles", "is the star left of the circle" (judge-vocabulary words
+ * only). parm_atom_parse is its inverse; -1 with an error listing the forms. */
+int parm_atom_text(const parm_atom *at, char *buf, size_t n);
+int parm_atom_parse(const char *text, parm_atom *at);
+
 /* ---- scenes and rendering ---- */
 /* A ground-truth scene for the prompt (sizes, positions, free colours from rng).
  * Generic over the include items: item i adds `count` objects of its shape
@@ -111,7 +143,7 @@ int parm_prompts_load(const char *path, parm_prompt **out, int *n);
  * if one fails, or a relation fails, the whole scene restarts (≤ 10000). */
 int parm_scene_sample(const parm_prompt *p, parm_rng *rng, parm_scene *scene);
 /* Where objects may sit: corners on multiples of `step`, sides size_min,
- * size_min+size_step, … ≤ size_max. Every layout yields valid DESIGN §2
+ * size_min+size_step, … ≤ size_max. Every layout yields valid docs/WORLD.md
  * scenes. free = {1, 12, 20, 1}: the contract's full distribution (ground
  * truth, benchmark renders). canonical = {8, 16, 16, ·}: 16 px objects on the
  * generator's 8 px position grid — a curated training distribution, so each
@@ -129,7 +161,7 @@ void parm_render(const parm_scene *scene, uint8_t *rgb);
 /* n ground-truth images of random train-split prompts, drawn from rng in the
  * order (prompt, scene) per image: rgb [n,64,64,3]; prompts [n] optional. */
 int parm_render_train_scenes(parm_rng *rng, int n, uint8_t *rgb, parm_prompt *prompts);
-/* DESIGN §2 inside-test, evaluated in double exactly as written there. */
+/* docs/WORLD.md inside-test, evaluated in double exactly as written there. */
 int parm_shape_inside(int shape, double u, double v);
 /* Painted-pixel box of an object (inclusive x0, y0, x1, y1), clipped to canvas;
  * returns the painted pixel count. */

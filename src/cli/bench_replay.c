@@ -1,4 +1,4 @@
-/* bench_replay.c — `parm bench --method all`: the methods table (DESIGN §3)
+/* bench_replay.c — `parm bench --method all`: the methods table (docs/WORLD.md, docs/RESULTS.md)
  * without regenerating per method. Each benchmark image is generated ONCE
  * with N paths and every step image kept (parm_search_record_paths); then
  * every search method (baseline, orm-zs, orm, prm, parm, oracle) is replayed

@@ -11,7 +11,7 @@ static void usage(FILE *f) {
     fprintf(f, "usage: parm grade DIR [-o RESULTS.jsonl] [--json]\n\n"
                "Grade images in GenEval layout: DIR/<00000>/metadata.jsonl (one line) and\n"
                "DIR/<00000>/samples/<0000>.png (64x64). Applies GenEval's rules with the\n"
-               "shapes-world detector (DESIGN §2).\n"
+               "shapes-world detector (docs/WORLD.md).\n"
                "  -o FILE   results JSON lines (filename, tag, prompt, correct, reason);\n"
                "            default DIR/results.jsonl; written only if every image grades\n"
                "  --json    print {\"single_object\": ..., ..., \"overall\": ..., \"images\": N}\n"

@@ -7,7 +7,7 @@
 
 static void usage(FILE *f) {
     fprintf(f, "usage: parm render --prompt TEXT [--seed S] -o OUT.png\n\n"
-               "Render a ground-truth scene of the shapes world (DESIGN §2) for a prompt.\n"
+               "Render a ground-truth scene of the shapes world (docs/WORLD.md) for a prompt.\n"
                "  --prompt TEXT   a prompt of the grammar, e.g. \"a photo of a red circle\"\n"
                "  --seed S        scene seed (sizes, positions, free colours); default 0\n"
                "  -o, --out FILE  output PNG (64x64 RGB), written atomically; - for stdout\n"

@@ -16,6 +16,7 @@
 #include "parm/sample.h"
 
 #define NTOK PARM_VQ_TOKENS
+#define NPIX (PARM_IMG * PARM_IMG)
 
 parm_sample_opts parm_sample_defaults(void) {
     parm_sample_opts o = {.steps = 12, .cfg = 2.0f, .temp = 1.0f, .temp_end = 0.5f, .choice_temp = 6.0f,
@@ -271,4 +272,28 @@ int parm_sample(parm_gen *g, parm_vq *vq, const parm_prompt *p, int N, const uin
     }
     parm_sample_end(&r);
     return rc < 0 ? -1 : 0;
+}
+
+/* the sampler scored by the grader on train prompts (parm/sample.h) */
+int parm_gen_evaluate(parm_gen *g, parm_vq *vq, int n, uint64_t seed, const parm_sample_opts *o, double *acc,
+                      double *fill, parm_score *sc) {
+    if (sc) memset(sc, 0, sizeof *sc);
+    parm_rng rng;
+    parm_rng_seed(&rng, seed, PARM_STREAM_PROMPT);
+    uint8_t img[NPIX * 3];
+    long good = 0, nonbg = 0;
+    for (int i = 0; i < n; i++) {
+        parm_prompt p;
+        parm_prompt_sample_train(&rng, &p);
+        uint64_t s = (uint64_t)i;
+        if (parm_sample(g, vq, &p, 1, &s, o, img, NULL)) return -1;
+        char reason[256];
+        int ok = parm_grade(img, &p, reason, sizeof reason) == 1;
+        good += ok;
+        if (sc) parm_score_add(sc, p.tag, ok);
+        for (int q = 0; q < NPIX; q++) nonbg += parm_pixel_class(img + q * 3) != 0;
+    }
+    *acc = (double)good / n;
+    *fill = (double)nonbg / ((double)n * NPIX);
+    return 0;
 }

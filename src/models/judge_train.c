@@ -1,12 +1,11 @@
-/* judge_train.c — training loop for a judge variant: examples from the
- * variant's parm_judge_source (fresh every step, drawn from the training RNG),
- * BCE on the yes/no logit, AdamW with warmup + cosine, grad clipping; periodic
+/* judge_train.c — a judge variant's trainer for the training loop (train.h):
+ * examples from the variant's parm_judge_source (fresh every step, drawn from
+ * the training RNG), BCE on the yes/no logit plus caption completion; periodic
  * eval on two fixed held-out sets (ground-truth renders of TEST prompts, and
  * fresh renders of train prompts) and optionally on a path set (generator
  * paths labeled by the grader, e.g. of TEST prompts); a fresh start or one
- * from saved judge weights (--init); atomic checkpoints with exact resume
- * (they carry the model config); a CSV learning curve; progress with loss,
- * accuracy, examples/s and ETA. */
+ * from saved judge weights (init); checkpoints carry the variant and the
+ * model config, so a resume needs neither. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,6 +13,7 @@
 
 #include "parm/text.h"
 #include "parm/judge.h"
+#include "parm/train.h"
 
 #define NPIX (PARM_IMG * PARM_IMG)
 #define EVAL_SEED_TEST 1000 /* held-out sets: fixed, independent of --seed */
@@ -22,29 +22,14 @@
 parm_judge_train_opts parm_judge_train_defaults(void) {
     parm_judge_train_opts o = {0};
     o.cfg = parm_judge_default_config();
+    o.train = parm_train_defaults(); /* lr 1e-3 as the generator's, which trains stably in this engine */
     o.variant = "orm-zs";
-    o.steps = 10000;
-    o.batch = 32;
-    o.lr = 1e-3f; /* as the generator's, which trains stably in this engine */
-    o.lr_min = 5e-5f;
-    o.warmup = 500;
-    o.clip = 1.0f;
-    o.weight_decay = 0.01f;
-    o.seed = 0;
-    o.ckpt_every = 500;
-    o.eval_every = 500;
     o.eval_n = 512;
     o.layout = parm_layout_canonical;
     o.zs_frac = 0.25f;
     o.word_frac = 0.5f;
     o.word_weight = 1.0f;
     return o;
-}
-
-static void mkdirs_for(const char *path) {
-    char *dir = parm_strdup(path), *slash = dir ? strrchr(dir, '/') : NULL;
-    if (slash) { *slash = 0; parm_mkdirs(dir); }
-    free(dir);
 }
 
 /* The checkpoint must be of the same variant (shapes are checked by the
@@ -107,173 +92,160 @@ static int eval_pathset(parm_judge *j, const parm_pathset *ps, const parm_judge_
     return 0;
 }
 
-int parm_judge_train(const parm_judge_train_opts *o, parm_judge_train_stats *st) {
-    if (o->steps < 1 || o->batch < 1 || o->eval_n < 2)
-        return PARM_ERR("bad options: steps %ld batch %d eval_n %d", o->steps, o->batch, o->eval_n);
-    const parm_judge_source *src = parm_judge_source_find(o->variant);
-    if (!src) return -1;
-    char ckpt_def[256], log_def[256];
-    snprintf(ckpt_def, sizeof ckpt_def, "runs/judge_%s.ckpt.safetensors", src->name);
-    snprintf(log_def, sizeof log_def, "runs/judge_%s.curve.csv", src->name);
-    const char *out = o->out ? o->out : src->default_out, *ckpt = o->ckpt ? o->ckpt : ckpt_def;
-    const char *logp = o->log ? o->log : log_def;
-    if (src->needs_data && !(o->data && o->data[0]))
-        return PARM_ERR("judge variant '%s' trains on generator paths: give --data FILE, a path set of train prompts "
-                        "(make one with `parm paths --prompts train`)", src->name);
-    if (!src->needs_data && o->data && o->data[0])
-        return PARM_ERR("judge variant '%s' trains on ground-truth renders and reads no --data (got '%s')", src->name,
-                        o->data);
+typedef struct {
+    const parm_judge_train_opts *o;
+    const parm_judge_source *src;
+    void *src_ctx;
+    parm_judge j;
+    int W;                      /* caption-completion rows per step (at most) */
+    parm_judge_example *ex;     /* [B] */
+    uint8_t *rgb;               /* [B+W,64,64,3] */
+    int *q, *ids, *words;       /* [B+W], [B+W,text_len] ×2 */
+    float *labels, *bce_w;      /* [B+W] */
+    long ran;                   /* steps run in this call (the EMAs start at its first) */
+    double acc_ema, word_ema;
+    parm_judge_evalset ev_test, ev_train;
+    parm_pathset eval_ps;
+    parm_judge_metrics mt, mr, md; /* last eval: TEST GT, train GT, path set */
+} judge_trainer;
+
+static int judge_step(void *ctx, parm_rng *rng, long step, float *loss) {
+    (void)step;
+    judge_trainer *t = ctx;
+    const int B = t->o->train.batch, BW = B + t->W, Tt = t->j.cfg.text_len;
+    parm_judge_example *ex = t->ex;
+    if (t->src->next(t->src_ctx, rng, ex, B)) return -1;
+    for (int b = 0; b < B; b++) {
+        t->q[b] = ex[b].question;
+        t->labels[b] = ex[b].label;
+        memcpy(t->rgb + (size_t)b * NPIX * 3, ex[b].rgb, NPIX * 3);
+        if (parm_text_encode(ex[b].caption.text, t->ids + b * Tt, Tt) < 0) return -1;
+    }
+    for (int i = 0; i < BW * Tt; i++) t->words[i] = -1;
+    int nb = B; /* rows in this step: B examples + completion rows */
+    for (int b = 0; b < B && nb < BW; b++) {
+        if (ex[b].kind != -1 || ex[b].label < 0.5f || ex[b].question != PARM_Q_MATCH) continue;
+        int w = pick_content_word(t->ids + b * Tt, Tt, rng);
+        if (w < 0) continue;
+        t->q[nb] = PARM_Q_MATCH;
+        t->labels[nb] = 1.0f;
+        t->bce_w[nb] = 0.0f;
+        memcpy(t->rgb + (size_t)nb * NPIX * 3, t->rgb + (size_t)b * NPIX * 3, NPIX * 3);
+        memcpy(t->ids + nb * Tt, t->ids + b * Tt, sizeof(int) * Tt);
+        t->words[nb * Tt + w] = t->ids[nb * Tt + w];
+        t->ids[nb * Tt + w] = PARM_JUDGE_TOK_MASK;
+        nb++;
+    }
+    if (parm_judge_forward(&t->j, t->q, t->ids, t->rgb, nb, 1)) return -1;
+    int correct = 0;
+    for (int b = 0; b < B; b++) correct += (t->j.logits[b] >= 0) == (t->labels[b] >= 0.5f);
+    float wloss = 0;
+    /* BCE is averaged over all nb rows (completion rows weigh 0): rescale to a mean over the B examples */
+    for (int b = 0; b < B; b++) t->bce_w[b] = (float)nb / B;
+    *loss = parm_judge_loss_backward_aux(&t->j, t->labels, t->bce_w, nb > B ? t->words : NULL, t->o->word_weight, nb,
+                                         &wloss);
+    const double acc = (double)correct / B;
+    t->ran++;
+    t->acc_ema = t->ran == 1 ? acc : 0.98 * t->acc_ema + 0.02 * acc;
+    t->word_ema = t->ran == 1 ? wloss : 0.98 * t->word_ema + 0.02 * wloss;
+    return 0;
+}
+
+static void judge_describe(void *ctx, char *buf, size_t n) {
+    judge_trainer *t = ctx;
+    snprintf(buf, n, "acc %.3f  words %.3f", t->acc_ema, t->word_ema);
+}
+
+static int judge_eval(void *ctx, long step, int quiet) {
+    (void)step;
+    judge_trainer *t = ctx;
+    if (parm_judge_evaluate(&t->j, &t->ev_test, &t->mt) || parm_judge_evaluate(&t->j, &t->ev_train, &t->mr)) return -1;
+    if (!quiet) {
+        fprintf(stderr, " held-out TEST prompts (GT renders):\n");
+        parm_judge_metrics_print(&t->mt, stderr);
+        fprintf(stderr, " held-out images of train prompts:\n");
+        parm_judge_metrics_print(&t->mr, stderr);
+    }
+    return t->eval_ps.n ? eval_pathset(&t->j, &t->eval_ps, t->src, quiet, &t->md) : 0;
+}
+
+static void judge_log_row(void *ctx, int evaluated, char *buf, size_t n) {
+    judge_trainer *t = ctx;
+    if (!evaluated) { snprintf(buf, n, "%.4f,,,,,,,,,", t->acc_ema); return; }
+    int k = snprintf(buf, n, "%.4f,%.5f,%.4f,%.4f,%.5f,%.4f,%.4f", t->acc_ema, t->mt.loss, t->mt.acc, t->mt.auc,
+                     t->mr.loss, t->mr.acc, t->mr.auc);
+    if (k < 0 || (size_t)k >= n) return;
+    if (t->eval_ps.n) snprintf(buf + k, n - k, ",%.5f,%.4f,%.4f", t->md.loss, t->md.acc, t->md.auc);
+    else snprintf(buf + k, n - k, ",,,");
+}
+
+static int judge_save(void *ctx, const char *path) { return parm_judge_save(&((judge_trainer *)ctx)->j, path, PARM_F16); }
+
+/* The model: when resuming, the checkpoint's config (its weights replace
+ * whatever starts here); else init's weights (their config wins); else fresh. */
+static int judge_model(judge_trainer *t) {
+    const parm_judge_train_opts *o = t->o;
+    const char *resume = o->train.resume && o->train.resume[0] ? o->train.resume : NULL;
+    const char *init = o->train.init && o->train.init[0] ? o->train.init : NULL;
     parm_judge_config cfg = o->cfg;
     int ckpt_cfg = 0;
-    if (o->resume && check_resume(o->resume, src->name, &cfg, &ckpt_cfg)) return -1;
-    void *ctx = NULL;
-    if (src->open && src->open(&ctx, o)) return -1;
-    parm_judge j;
-    parm_pathset eval_ps = {0};
-    /* resuming: the checkpoint's weights replace whatever starts here, so only its config matters */
-    int init_rc = o->init && !ckpt_cfg ? parm_judge_load(&j, o->init) : parm_judge_init(&j, &cfg, o->seed);
-    if (init_rc) { if (src->close) src->close(ctx); return -1; }
-    if (o->init && !o->quiet && !ckpt_cfg)
-        fprintf(stderr, "starting from %s (variant '%s'; L %d C %d NH %d F %d text_len %d)\n", o->init, j.variant,
-                j.cfg.L, j.cfg.C, j.cfg.NH, j.cfg.F, j.cfg.text_len);
-    snprintf(j.variant, sizeof j.variant, "%s", src->name);
-    const int B = o->batch, Tt = j.cfg.text_len;
+    if (resume && check_resume(resume, t->src->name, &cfg, &ckpt_cfg)) return -1;
+    if (init && !ckpt_cfg ? parm_judge_load(&t->j, init) : parm_judge_init(&t->j, &cfg, o->train.seed)) return -1;
+    if (init && !o->train.quiet && !ckpt_cfg)
+        fprintf(stderr, "starting from %s (variant '%s'; L %d C %d NH %d F %d text_len %d)\n", init, t->j.variant,
+                t->j.cfg.L, t->j.cfg.C, t->j.cfg.NH, t->j.cfg.F, t->j.cfg.text_len);
+    snprintf(t->j.variant, sizeof t->j.variant, "%s", t->src->name);
+    return 0;
+}
+
+int parm_judge_train(const parm_judge_train_opts *o, parm_judge_train_stats *st) {
+    if (o->train.batch < 1 || o->eval_n < 2)
+        return PARM_ERR("bad options: batch %d eval_n %d", o->train.batch, o->eval_n);
+    judge_trainer t = {.o = o, .src = parm_judge_source_find(o->variant)};
+    if (!t.src) return -1;
+    if (t.src->needs_data && !(o->data && o->data[0]))
+        return PARM_ERR("judge variant '%s' trains on generator paths: give --data FILE, a path set of train prompts "
+                        "(make one with `parm paths --prompts train`)", t.src->name);
+    if (!t.src->needs_data && o->data && o->data[0])
+        return PARM_ERR("judge variant '%s' trains on ground-truth renders and reads no --data (got '%s')", t.src->name,
+                        o->data);
+    if (t.src->open && t.src->open(&t.src_ctx, o)) return -1;
+    if (judge_model(&t)) { if (t.src->close) t.src->close(t.src_ctx); return -1; }
+    const int B = o->train.batch;
     /* caption-completion rows: copies of matching examples with one content word masked */
-    const int W = (int)lroundf(o->word_frac * B), BW = B + W;
+    t.W = (int)lroundf(o->word_frac * B);
+    const int BW = B + t.W, Tt = t.j.cfg.text_len;
     int rc = -1;
-    parm_judge_example *ex = parm_malloc(sizeof *ex * B);
-    uint8_t *rgb = parm_malloc((size_t)BW * NPIX * 3);
-    int *q = parm_malloc(sizeof(int) * BW), *ids = parm_malloc(sizeof(int) * BW * Tt);
-    int *words = parm_malloc(sizeof(int) * BW * Tt);
-    float *labels = parm_malloc(sizeof(float) * BW), *bce_w = parm_malloc(sizeof(float) * BW);
-    parm_judge_evalset ev_test = {0}, ev_train = {0};
-    FILE *logf = NULL;
-    if (!ex || !rgb || !q || !ids || !words || !labels || !bce_w || parm_judge_alloc(&j, BW)) goto done;
-    if (o->eval_data && o->eval_data[0] && parm_pathset_load(&eval_ps, o->eval_data)) goto done;
-    if (o->eval_every > 0 && (parm_judge_evalset_gt(&ev_test, 1, o->eval_n, EVAL_SEED_TEST, &o->layout) ||
-                              parm_judge_evalset_gt(&ev_train, 0, o->eval_n, EVAL_SEED_TRAIN, &o->layout)))
+    t.ex = parm_malloc(sizeof *t.ex * B);
+    t.rgb = parm_malloc((size_t)BW * NPIX * 3);
+    t.q = parm_malloc(sizeof(int) * BW);
+    t.ids = parm_malloc(sizeof(int) * BW * Tt);
+    t.words = parm_malloc(sizeof(int) * BW * Tt);
+    t.labels = parm_malloc(sizeof(float) * BW);
+    t.bce_w = parm_malloc(sizeof(float) * BW);
+    if (!t.ex || !t.rgb || !t.q || !t.ids || !t.words || !t.labels || !t.bce_w || parm_judge_alloc(&t.j, BW)) goto done;
+    if (o->eval_data && o->eval_data[0] && parm_pathset_load(&t.eval_ps, o->eval_data)) goto done;
+    if (o->train.eval_every > 0 && (parm_judge_evalset_gt(&t.ev_test, 1, o->eval_n, EVAL_SEED_TEST, &o->layout) ||
+                                    parm_judge_evalset_gt(&t.ev_train, 0, o->eval_n, EVAL_SEED_TRAIN, &o->layout)))
         goto done;
-    parm_rng rng;
-    parm_rng_seed(&rng, o->seed, PARM_STREAM_TRAIN);
-    long step = 0;
-    if (o->resume) {
-        if (parm_ckpt_load(&j.p, o->resume, &step, &rng)) goto done;
-        if (!o->quiet) fprintf(stderr, "resumed from %s at step %ld\n", o->resume, step);
-    }
-    if (logp[0]) {
-        mkdirs_for(logp);
-        logf = fopen(logp, step ? "a" : "w");
-        if (logf && !step)
-            fprintf(logf, "step,examples,loss,acc,test_loss,test_acc,test_auc,train_loss,train_acc,train_auc,seconds,"
-                          "data_loss,data_acc,data_auc\n");
-    }
-    parm_adamw opt = parm_adamw_default();
-    opt.weight_decay = o->weight_decay;
-    parm_progress prog;
-    char label[64];
-    snprintf(label, sizeof label, "train judge %s", src->name);
-    parm_progress_start(&prog, label, "step", o->steps);
-    const double t0 = parm_now();
-    const long step0 = step;
-    double loss_ema = 0, acc_ema = 0, word_ema = 0, first = 0, ring[10] = {0};
-    char cfg_meta[96];
-    snprintf(cfg_meta, sizeof cfg_meta, "%d %d %d %d %d", j.cfg.L, j.cfg.C, j.cfg.NH, j.cfg.F, j.cfg.text_len);
-    const char *const ckpt_meta[] = {"judge_variant", src->name, "judge_config", cfg_meta};
-    while (step < o->steps) {
-        if (src->next(ctx, &rng, ex, B)) goto done;
-        for (int b = 0; b < B; b++) {
-            q[b] = ex[b].question;
-            labels[b] = ex[b].label;
-            memcpy(rgb + (size_t)b * NPIX * 3, ex[b].rgb, NPIX * 3);
-            if (parm_text_encode(ex[b].caption.text, ids + b * Tt, Tt) < 0) goto done;
-        }
-        for (int i = 0; i < BW * Tt; i++) words[i] = -1;
-        int nb = B; /* rows in this step: B examples + completion rows */
-        for (int b = 0; b < B && nb < BW; b++) {
-            if (ex[b].kind != -1 || ex[b].label < 0.5f || ex[b].question != PARM_Q_MATCH) continue;
-            int t = pick_content_word(ids + b * Tt, Tt, &rng);
-            if (t < 0) continue;
-            q[nb] = PARM_Q_MATCH;
-            labels[nb] = 1.0f;
-            bce_w[nb] = 0.0f;
-            memcpy(rgb + (size_t)nb * NPIX * 3, rgb + (size_t)b * NPIX * 3, NPIX * 3);
-            memcpy(ids + nb * Tt, ids + b * Tt, sizeof(int) * Tt);
-            words[nb * Tt + t] = ids[nb * Tt + t];
-            ids[nb * Tt + t] = PARM_JUDGE_TOK_MASK;
-            nb++;
-        }
-        parm_slab_zero_grad(&j.p);
-        if (parm_judge_forward(&j, q, ids, rgb, nb, 1)) goto done;
-        int correct = 0;
-        for (int b = 0; b < B; b++) correct += (j.logits[b] >= 0) == (labels[b] >= 0.5f);
-        float wloss = 0;
-        /* BCE is averaged over all nb rows (completion rows weigh 0): rescale to a mean over the B examples */
-        for (int b = 0; b < B; b++) bce_w[b] = (float)nb / B;
-        float loss = parm_judge_loss_backward_aux(&j, labels, bce_w, nb > B ? words : NULL, o->word_weight, nb, &wloss);
-        if (!isfinite(loss)) { PARM_ERR("loss is %g at step %ld (hint: lower --lr)", loss, step); goto done; }
-        if (o->clip > 0) parm_clip_grad_norm(&j.p, o->clip);
-        step++;
-        if (parm_adamw_step(&j.p, &opt, parm_lr_cosine(step, o->warmup, o->steps, o->lr, o->lr_min), step)) goto done;
-        const long done_steps = step - step0;
-        const double acc = (double)correct / B;
-        loss_ema = done_steps == 1 ? loss : 0.98 * loss_ema + 0.02 * loss;
-        acc_ema = done_steps == 1 ? acc : 0.98 * acc_ema + 0.02 * acc;
-        if (done_steps <= 10) first += loss;
-        ring[done_steps % 10] = loss;
-        double el = parm_now() - t0;
-        char extra[160];
-        word_ema = done_steps == 1 ? wloss : 0.98 * word_ema + 0.02 * wloss;
-        snprintf(extra, sizeof extra, "loss %.4f  acc %.3f  words %.3f  %.1f examples/s", loss_ema, acc_ema, word_ema,
-                 done_steps * (double)B / el);
-        if (!o->quiet) parm_progress_update(&prog, step, extra);
-        int do_eval = o->eval_every > 0 && (step % o->eval_every == 0 || step == o->steps);
-        parm_judge_metrics mt = {0}, mr = {0}, md = {0};
-        if (do_eval) {
-            if (parm_judge_evaluate(&j, &ev_test, &mt) || parm_judge_evaluate(&j, &ev_train, &mr)) goto done;
-            if (!o->quiet) {
-                fprintf(stderr, "\nstep %ld eval (%s)\n held-out TEST prompts (GT renders):\n", step, extra);
-                parm_judge_metrics_print(&mt, stderr);
-                fprintf(stderr, " held-out images of train prompts:\n");
-                parm_judge_metrics_print(&mr, stderr);
-            }
-            if (eval_ps.n && eval_pathset(&j, &eval_ps, src, o->quiet, &md)) goto done;
-        }
-        if (logf && (do_eval || step % 100 == 0)) {
-            if (do_eval) {
-                fprintf(logf, "%ld,%ld,%.5f,%.4f,%.5f,%.4f,%.4f,%.5f,%.4f,%.4f,%.1f", step, step * (long)B, loss_ema,
-                        acc_ema, mt.loss, mt.acc, mt.auc, mr.loss, mr.acc, mr.auc, el);
-                if (eval_ps.n) fprintf(logf, ",%.5f,%.4f,%.4f\n", md.loss, md.acc, md.auc);
-                else fprintf(logf, ",,,\n");
-            } else fprintf(logf, "%ld,%ld,%.5f,%.4f,,,,,,,%.1f,,,\n", step, step * (long)B, loss_ema, acc_ema, el);
-            fflush(logf);
-        }
-        if (ckpt[0] && (step % o->ckpt_every == 0 || step == o->steps)) {
-            mkdirs_for(ckpt);
-            if (parm_ckpt_save(&j.p, ckpt, step, &rng, ckpt_meta, 2)) goto done;
-        }
-    }
-    if (!o->quiet) parm_progress_end(&prog, step, NULL);
-    if (st) {
-        long ran = step - step0, nf = ran < 10 ? ran : 10;
-        double last = 0;
-        for (long k = 0; k < nf; k++) last += ring[(ran - k) % 10];
-        st->loss_first = nf ? first / nf : NAN;
-        st->loss_last = nf ? last / nf : NAN;
-        st->examples = ran * B;
-        st->seconds = parm_now() - t0;
-    }
-    if (out && out[0]) {
-        mkdirs_for(out);
-        if (parm_judge_save(&j, out, PARM_F16)) goto done;
-    }
-    rc = 0;
+    char label[64], cfg_meta[96];
+    snprintf(label, sizeof label, "train judge %s", t.src->name);
+    snprintf(cfg_meta, sizeof cfg_meta, "%d %d %d %d %d", t.j.cfg.L, t.j.cfg.C, t.j.cfg.NH, t.j.cfg.F, t.j.cfg.text_len);
+    const char *const ckpt_meta[] = {"judge_variant", t.src->name, "judge_config", cfg_meta};
+    parm_trainer tr = {.label = label, .unit = "examples", .params = &t.j.p, .ctx = &t, .ckpt_meta = ckpt_meta,
+                       .nmeta = 2, .log_columns = "acc,test_loss,test_acc,test_auc,train_loss,train_acc,train_auc,"
+                                                  "data_loss,data_acc,data_auc",
+                       .step = judge_step, .describe = judge_describe, .evaluate = judge_eval,
+                       .log_row = judge_log_row, .save = judge_save};
+    parm_train_stats ts;
+    rc = parm_train(&o->train, &tr, &ts);
+    if (!rc && st) *st = (parm_judge_train_stats){ts.loss_first, ts.loss_last, ts.samples, ts.seconds};
 done:
-    if (logf) fclose(logf);
-    free(ex); free(rgb); free(q); free(ids); free(words); free(labels); free(bce_w);
-    parm_judge_evalset_free(&ev_test);
-    parm_judge_evalset_free(&ev_train);
-    parm_pathset_free(&eval_ps);
-    parm_judge_free(&j);
-    if (src->close) src->close(ctx);
+    free(t.ex); free(t.rgb); free(t.q); free(t.ids); free(t.words); free(t.labels); free(t.bce_w);
+    parm_judge_evalset_free(&t.ev_test);
+    parm_judge_evalset_free(&t.ev_train);
+    parm_pathset_free(&t.eval_ps);
+    parm_judge_free(&t.j);
+    if (t.src->close) t.src->close(t.src_ctx);
     return rc;
 }

@@ -1,12 +1,14 @@
-/* vq_train.c — training loop for the VQ tokenizer: fresh seeded scenes of
- * train-split prompts every step, AdamW with warmup+cosine, grad clipping,
- * dead-code restarts, periodic eval, atomic checkpoints with exact resume. */
+/* vq_train.c — the VQ tokenizer's trainer for the training loop (train.h):
+ * fresh seeded scenes of train-split prompts every step, a data-dependent
+ * codebook init, dead-code restarts every restart_every steps (checkpoints
+ * fall on them), reconstruction eval on fixed scenes. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "parm/ops.h"
+#include "parm/train.h"
 #include "parm/vq.h"
 #include "parm/world.h"
 
@@ -15,18 +17,13 @@
 parm_vq_train_opts parm_vq_train_defaults(void) {
     parm_vq_train_opts o = {0};
     o.cfg = parm_vq_default_config();
-    o.steps = 6000;
-    o.batch = 32;
-    o.lr = 2e-3f;
-    o.lr_min = 1e-4f;
-    o.warmup = 200;
-    o.clip = 1.0f;
-    o.seed = 0;
+    o.train = parm_train_defaults();
+    o.train.steps = 6000;
+    o.train.lr = 2e-3f;
+    o.train.lr_min = 1e-4f;
+    o.train.warmup = 200;
+    o.train.weight_decay = 0.0f;
     o.restart_every = 100;
-    o.ckpt_every = 500;
-    o.eval_every = 500;
-    o.out = "weights/vq.safetensors";
-    o.ckpt = "runs/vq.ckpt.safetensors";
     return o;
 }
 
@@ -70,83 +67,96 @@ static double perplexity(const int *usage, int K) {
     return exp(h);
 }
 
-int parm_vq_train(const parm_vq_train_opts *o) {
-    if (o->steps < 1 || o->batch < 1 || o->restart_every < 1)
-        return PARM_ERR("bad training options: steps %ld batch %d restart_every %d (all must be ≥ 1)", o->steps,
-                        o->batch, o->restart_every);
+typedef struct {
     parm_vq m;
-    parm_rng rng;
-    long step = 0;
-    if (parm_vq_init(&m, &o->cfg, o->seed)) return -1;
-    parm_rng_seed(&rng, o->seed, PARM_STREAM_TRAIN);
-    if (o->resume) {
-        if (parm_ckpt_load(&m.p, o->resume, &step, &rng)) { parm_vq_free(&m); return -1; }
-        if (step % o->restart_every)
-            fprintf(stderr, "warning: resuming at step %ld, not a multiple of restart_every %d: "
-                            "dead-code bookkeeping restarts fresh\n", step, o->restart_every);
-        if (!o->quiet) fprintf(stderr, "resumed from %s at step %ld\n", o->resume, step);
-    }
-    long ckpt_every = (o->ckpt_every + o->restart_every - 1) / o->restart_every * o->restart_every;
-    int B = o->batch, K = o->cfg.ncodes;
-    uint8_t *rgb = parm_malloc((size_t)B * NPIX * 3);
-    int *usage = parm_calloc(K, sizeof(int));
+    const parm_vq_train_opts *o;
+    uint8_t *rgb;  /* [B,64,64,3] the batch */
+    int *usage;    /* [K] code use since the last dead-code restart */
+    parm_vq_eval ev;
+} vq_trainer;
+
+/* a fresh start: data-dependent codebook init (codes = encoder outputs of a first batch) */
+static int vq_begin(void *ctx, parm_rng *rng, long step) {
+    vq_trainer *t = ctx;
+    const int B = t->o->train.batch;
+    if (step % t->o->restart_every)
+        fprintf(stderr, "warning: resuming at step %ld, not a multiple of restart_every %d: "
+                        "dead-code bookkeeping restarts fresh\n", step, t->o->restart_every);
+    if (step) return 0;
+    if (parm_render_train_scenes(rng, B, t->rgb, NULL)) return -1;
+    int *tok = parm_malloc((size_t)B * PARM_VQ_TOKENS * sizeof(int));
+    if (!tok || parm_vq_encode(&t->m, t->rgb, B, tok)) { free(tok); return -1; }
+    free(tok);
+    parm_vq_restart_dead(&t->m, t->usage, B, rng);
+    return 0;
+}
+
+static int vq_step(void *ctx, parm_rng *rng, long step, float *loss) {
+    (void)step;
+    vq_trainer *t = ctx;
+    const int B = t->o->train.batch;
+    if (parm_render_train_scenes(rng, B, t->rgb, NULL)) return -1;
+    *loss = parm_vq_forward_backward(&t->m, t->rgb, B);
+    return 0;
+}
+
+static int vq_after_step(void *ctx, parm_rng *rng, long step, int quiet) {
+    vq_trainer *t = ctx;
+    const int B = t->o->train.batch, K = t->m.cfg.ncodes;
+    for (int i = 0; i < B * PARM_VQ_TOKENS; i++) t->usage[t->m.idx[i]]++;
+    if (step % t->o->restart_every) return 0;
+    double ppl = perplexity(t->usage, K);
+    int dead = parm_vq_restart_dead(&t->m, t->usage, B, rng);
+    if (!quiet && dead) fprintf(stderr, "\nstep %ld: perplexity %.0f, restarted %d dead codes\n", step, ppl, dead);
+    memset(t->usage, 0, K * sizeof(int));
+    return 0;
+}
+
+static void vq_describe(void *ctx, char *buf, size_t n) {
+    vq_trainer *t = ctx;
+    snprintf(buf, n, "(recon %.4f q %.4f) ppl %.0f", t->m.last_recon_loss, t->m.last_codebook_loss,
+             perplexity(t->usage, t->m.cfg.ncodes));
+}
+
+static int vq_eval(void *ctx, long step, int quiet) {
+    (void)step;
+    vq_trainer *t = ctx;
+    if (parm_vq_evaluate(&t->m, 64, 12345, &t->ev)) return -1;
+    if (!quiet)
+        fprintf(stderr, " reconstruction: pixel %.5f object-pixel %.5f grader %.3f\n", t->ev.pixel_acc,
+                t->ev.object_pixel_acc, t->ev.grader_acc);
+    return 0;
+}
+
+static void vq_log_row(void *ctx, int evaluated, char *buf, size_t n) {
+    vq_trainer *t = ctx;
+    if (evaluated) snprintf(buf, n, "%.5f,%.5f,%.4f", t->ev.pixel_acc, t->ev.object_pixel_acc, t->ev.grader_acc);
+    else snprintf(buf, n, ",,");
+}
+
+static int vq_save(void *ctx, const char *path) { return parm_vq_save(&((vq_trainer *)ctx)->m, path, PARM_F16); }
+
+int parm_vq_train(const parm_vq_train_opts *o) {
+    if (o->restart_every < 1) return PARM_ERR("bad training options: restart_every %d (must be ≥ 1)", o->restart_every);
+    if (o->train.init && o->train.init[0])
+        return PARM_ERR("the VQ trains from its seed only: no init weights (got '%s'; use resume)", o->train.init);
+    /* checkpoints fall on dead-code restarts, so a resumed run restarts the same codes */
+    parm_train_opts to = o->train;
+    to.ckpt_every = (to.ckpt_every + o->restart_every - 1) / o->restart_every * o->restart_every;
+    vq_trainer t = {.o = o};
+    if (parm_vq_init(&t.m, &o->cfg, o->train.seed)) return -1;
     int rc = -1;
-    if (!rgb || !usage) goto done;
-    parm_adamw opt = parm_adamw_default();
-    opt.weight_decay = 0.0f;
-    if (step == 0) { /* data-dependent codebook init: codes = encoder outputs of a first batch */
-        if (parm_render_train_scenes(&rng, B, rgb, NULL)) goto done;
-        int *tok = parm_malloc((size_t)B * PARM_VQ_TOKENS * sizeof(int));
-        if (!tok || parm_vq_encode(&m, rgb, B, tok)) { free(tok); goto done; }
-        free(tok);
-        parm_vq_restart_dead(&m, usage, B, &rng);
+    t.rgb = parm_malloc((size_t)o->train.batch * NPIX * 3);
+    t.usage = parm_calloc(o->cfg.ncodes, sizeof(int));
+    if (t.rgb && t.usage) {
+        parm_trainer tr = {.label = "train vq", .unit = "images", .params = &t.m.p, .ctx = &t,
+                           .log_columns = "pixel_acc,object_pixel_acc,grader_acc", .step = vq_step,
+                           .begin = vq_begin, .after_step = vq_after_step, .describe = vq_describe,
+                           .evaluate = vq_eval, .log_row = vq_log_row, .save = vq_save};
+        rc = parm_train(&to, &tr, NULL);
     }
-    parm_progress prog;
-    parm_progress_start(&prog, "train vq", "step", o->steps);
-    double t0 = parm_now();
-    long step0 = step;
-    float loss_ema = 0;
-    while (step < o->steps) {
-        if (parm_render_train_scenes(&rng, B, rgb, NULL)) goto done;
-        parm_slab_zero_grad(&m.p);
-        float loss = parm_vq_forward_backward(&m, rgb, B);
-        if (!isfinite(loss)) { PARM_ERR("loss is %g at step %ld (hint: lower --lr)", loss, step); goto done; }
-        if (o->clip > 0) parm_clip_grad_norm(&m.p, o->clip);
-        step++;
-        float lr = parm_lr_cosine(step, o->warmup, o->steps, o->lr, o->lr_min);
-        if (parm_adamw_step(&m.p, &opt, lr, step)) goto done;
-        for (int i = 0; i < B * PARM_VQ_TOKENS; i++) usage[m.idx[i]]++;
-        loss_ema = step == step0 + 1 ? loss : 0.95f * loss_ema + 0.05f * loss;
-        char extra[200];
-        double el = parm_now() - t0;
-        snprintf(extra, sizeof extra, "loss %.4f (recon %.4f q %.4f) ppl %.0f  %.1f img/s", loss_ema,
-                 m.last_recon_loss, m.last_codebook_loss, perplexity(usage, K), (step - step0) * B / el);
-        if (step % o->restart_every == 0) {
-            int dead = parm_vq_restart_dead(&m, usage, B, &rng);
-            if (!o->quiet && dead)
-                fprintf(stderr, "\nstep %ld: %s  restarted %d dead codes\n", step, extra, dead);
-            memset(usage, 0, K * sizeof(int));
-        }
-        if (!o->quiet) parm_progress_update(&prog, step, extra);
-        if (o->eval_every > 0 && step % o->eval_every == 0) {
-            parm_vq_eval ev;
-            if (parm_vq_evaluate(&m, 64, 12345, &ev)) goto done;
-            if (!o->quiet)
-                fprintf(stderr, "\nstep %ld eval: pixel %.5f object-pixel %.5f grader %.3f  (%s)\n", step,
-                        ev.pixel_acc, ev.object_pixel_acc, ev.grader_acc, extra);
-        }
-        if (o->ckpt && (step % ckpt_every == 0 || step == o->steps)) {
-            char *dir = parm_strdup(o->ckpt), *slash = dir ? strrchr(dir, '/') : NULL;
-            if (slash) { *slash = 0; parm_mkdirs(dir); }
-            free(dir);
-            if (parm_ckpt_save(&m.p, o->ckpt, step, &rng, NULL, 0)) goto done;
-        }
-    }
-    if (!o->quiet) parm_progress_end(&prog, step, NULL);
-    if (o->out && parm_vq_save(&m, o->out, PARM_F16)) goto done;
-    rc = 0;
-done:
-    free(rgb); free(usage);
-    parm_vq_free(&m);
+    free(t.rgb);
+    free(t.usage);
+    parm_vq_free(&t.m);
     return rc;
 }

@@ -1,4 +1,4 @@
-/* grader.c — the GenEval-style grader of DESIGN §2: a connected-component
+/* grader.c — the GenEval-style grader of docs/WORLD.md: a connected-component
  * detector (palette colour by median, shape class by template IoU) and
  * GenEval's include/exclude/colour/position rules on its detections, and
  * the grader's "reading" of an image (found objects + verdict) that PARM's

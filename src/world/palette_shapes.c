@@ -1,4 +1,4 @@
-/* palette_shapes.c — the pinned world's vocabulary (DESIGN §2): background,
+/* palette_shapes.c — the pinned world's vocabulary (docs/WORLD.md): background,
  * the ten palette colours, the twelve shapes and their inside-tests, the
  * article/plural rules, name lookups, the pixel→palette-class helper, and the
  * template table (every shape rasterised at every side 8..32) that the
@@ -51,7 +51,7 @@ void parm_plural(int shape, char *buf, size_t n) {
     snprintf(buf, n, "%s%s", w, len && w[len - 1] == 's' ? "es" : "s");
 }
 
-/* ---- inside-tests, literally as the DESIGN §2 table ---- */
+/* ---- inside-tests, literally as the docs/WORLD.md table ---- */
 static double star_u[10], star_v[10];
 static void star_init(void) {
     for (int k = 0; k < 10; k++) {

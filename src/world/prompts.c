@@ -1,4 +1,4 @@
-/* prompts.c — the prompt grammar of DESIGN §2 in both directions
+/* prompts.c — the prompt grammar of docs/WORLD.md in both directions
  * (metadata → text with parm_prompt_format, text → metadata with
  * parm_prompt_parse), the FNV-1a held-out split, enumeration of every prompt,
  * the benchmark list, train-prompt sampling, and GenEval metadata JSON. */
@@ -75,7 +75,7 @@ int parm_prompt_format(parm_prompt *p) {
     }
     if (n < 0 || (size_t)n >= tn) {
         p->text[0] = 0;
-        return PARM_ERR("metadata does not fit the %s template (see DESIGN §2: %s)", tag,
+        return PARM_ERR("metadata does not fit the %s template (see docs/WORLD.md: %s)", tag,
                         p->tag == PARM_TAG_SINGLE     ? "include [{class, count 1}]"
                         : p->tag == PARM_TAG_TWO      ? "include [{A,1},{B,1}], A != B"
                         : p->tag == PARM_TAG_COUNTING ? "include [{class, count 2..4}], exclude [{class, count+1}]"

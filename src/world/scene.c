@@ -1,4 +1,4 @@
-/* scene.c — ground-truth scenes (DESIGN §2): the seeded scene sampler (sizes,
+/* scene.c — ground-truth scenes (docs/WORLD.md): the seeded scene sampler (sizes,
  * positions with the 4 px gap, free colours, relation resampling on painted
  * boxes), the renderer (scene → 64×64 RGB) and GenEval's relation rule. */
 #include <math.h>
@@ -51,7 +51,7 @@ void parm_render(const parm_scene *scene, uint8_t *rgb) {
                     int r = y - t->oy, c = x - t->ox;
                     in = r >= 0 && r < t->h && c >= 0 && c < t->w && ((t->row[r] >> c) & 1);
                 } else {
-                    /* u = (x+0.5−x0)/(s/2) − 1, v likewise (DESIGN §2) */
+                    /* u = (x+0.5−x0)/(s/2) − 1, v likewise (docs/WORLD.md) */
                     in = parm_shape_inside(o->shape, (X + 0.5 - o->x0) / (o->s / 2.0) - 1.0,
                                            (Y + 0.5 - o->y0) / (o->s / 2.0) - 1.0);
                 }

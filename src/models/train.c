@@ -1,0 +1,146 @@
+/* train.c — the one training loop (parm/train.h): resume, warmup + cosine
+ * schedule, NaN guard, grad clipping, AdamW, progress with rate and ETA, a
+ * CSV learning curve, atomic checkpoints and the final export. What a step
+ * computes is the model's (its parm_trainer callbacks). */
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "parm/train.h"
+
+#define LOG_PERIOD 100 /* CSV rows: every eval step and every LOG_PERIOD steps */
+#define STAT_STEPS 10  /* parm_train_stats: mean over the first / last this many steps */
+
+parm_train_opts parm_train_defaults(void) {
+    parm_train_opts o = {0};
+    o.steps = 10000;
+    o.batch = 32;
+    o.lr = 1e-3f;
+    o.lr_min = 5e-5f;
+    o.warmup = 500;
+    o.clip = 1.0f;
+    o.weight_decay = 0.01f;
+    o.ckpt_every = 500;
+    o.eval_every = 500;
+    return o;
+}
+
+int parm_mkdirs_for(const char *path) {
+    const char *slash = strrchr(path, '/');
+    if (!slash || slash == path) return 0;
+    char *dir = parm_strdup(path);
+    if (!dir) return -1;
+    dir[slash - path] = 0;
+    int rc = parm_mkdirs(dir);
+    free(dir);
+    return rc;
+}
+
+static int given(const char *p) { return p && p[0]; }
+
+static int check(const parm_train_opts *o, const parm_trainer *t) {
+    if (o->steps < 1 || o->batch < 1 || o->warmup < 0 || o->ckpt_every < 0 || o->eval_every < 0)
+        return PARM_ERR("bad training options: steps %ld batch %d warmup %ld ckpt_every %ld eval_every %ld (steps, "
+                        "batch ≥ 1; the others ≥ 0)", o->steps, o->batch, o->warmup, o->ckpt_every, o->eval_every);
+    if (!(o->lr >= 0) || !(o->lr_min >= 0) || !(o->clip >= 0) || !(o->weight_decay >= 0))
+        return PARM_ERR("bad training options: lr %g lr_min %g clip %g weight_decay %g (all must be ≥ 0)", o->lr,
+                        o->lr_min, o->clip, o->weight_decay);
+    if (!given(o->out) && !given(o->ckpt))
+        return PARM_ERR("%s: no output path (give the final weights' path, a checkpoint path, or both)", t->label);
+    if (!t->params || !t->step || (given(o->out) && !t->save))
+        return PARM_ERR("%s: trainer without parameters, step or save callback", t->label);
+    return 0;
+}
+
+/* "step,<unit>,loss[,model columns],seconds" */
+static FILE *open_log(const parm_train_opts *o, const parm_trainer *t, long step) {
+    if (!given(o->log)) return NULL;
+    if (parm_mkdirs_for(o->log)) return NULL;
+    FILE *f = fopen(o->log, step ? "a" : "w");
+    if (!f) { PARM_ERR("cannot write learning curve '%s': %s", o->log, strerror(errno)); return NULL; }
+    if (!step)
+        fprintf(f, "step,%s,loss%s%s,seconds\n", t->unit, t->log_columns ? "," : "",
+                t->log_columns ? t->log_columns : "");
+    return f;
+}
+
+static int checkpoint(const parm_train_opts *o, const parm_trainer *t, long step, const parm_rng *rng) {
+    if (parm_mkdirs_for(o->ckpt)) return -1;
+    return parm_ckpt_save(t->params, o->ckpt, step, rng, t->ckpt_meta, t->nmeta);
+}
+
+int parm_train(const parm_train_opts *o, const parm_trainer *t, parm_train_stats *st) {
+    if (check(o, t)) return -1;
+    parm_rng rng;
+    parm_rng_seed(&rng, o->seed, PARM_STREAM_TRAIN);
+    long step = 0;
+    if (given(o->resume)) {
+        if (parm_ckpt_load(t->params, o->resume, &step, &rng)) return -1;
+        if (!o->quiet) fprintf(stderr, "resumed from %s at step %ld\n", o->resume, step);
+    }
+    if (t->begin && t->begin(t->ctx, &rng, step)) return -1;
+    FILE *logf = open_log(o, t, step);
+    if (given(o->log) && !logf) return -1;
+    parm_adamw opt = parm_adamw_default();
+    opt.weight_decay = o->weight_decay;
+    parm_progress prog;
+    parm_progress_start(&prog, t->label, "step", o->steps);
+    const double t0 = parm_now();
+    const long step0 = step;
+    double loss_ema = 0, first = 0, ring[STAT_STEPS] = {0};
+    int rc = -1;
+    while (step < o->steps) {
+        parm_slab_zero_grad(t->params);
+        float loss = NAN;
+        if (t->step(t->ctx, &rng, step, &loss)) goto done;
+        if (!isfinite(loss)) { PARM_ERR("loss is %g at step %ld (hint: lower --lr)", loss, step); goto done; }
+        if (o->clip > 0) parm_clip_grad_norm(t->params, o->clip);
+        step++;
+        float lr = parm_lr_cosine(step, o->warmup, o->steps, o->lr, o->lr_min);
+        if (parm_adamw_step(t->params, &opt, lr, step)) goto done;
+        if (t->after_step && t->after_step(t->ctx, &rng, step, o->quiet)) goto done;
+        const long ran = step - step0;
+        loss_ema = ran == 1 ? loss : 0.98 * loss_ema + 0.02 * loss; /* progress and CSV loss */
+        if (ran <= STAT_STEPS) first += loss;
+        ring[ran % STAT_STEPS] = loss;
+        const double el = parm_now() - t0;
+        char model[160] = "", status[256];
+        if (t->describe) t->describe(t->ctx, model, sizeof model);
+        snprintf(status, sizeof status, "loss %.4f%s%s  %.1f %s/s", loss_ema, model[0] ? "  " : "", model,
+                 ran * (double)o->batch / (el > 0 ? el : 1e-9), t->unit);
+        if (!o->quiet) parm_progress_update(&prog, step, status);
+        const int do_eval = t->evaluate && o->eval_every > 0 && (step % o->eval_every == 0 || step == o->steps);
+        if (do_eval) {
+            if (!o->quiet) fprintf(stderr, "\nstep %ld eval (%s)\n", step, status);
+            if (t->evaluate(t->ctx, step, o->quiet)) goto done;
+        }
+        if (logf && (do_eval || step % LOG_PERIOD == 0)) {
+            char cols[512] = "";
+            if (t->log_row) t->log_row(t->ctx, do_eval, cols, sizeof cols);
+            fprintf(logf, "%ld,%ld,%.5f%s%s,%.1f\n", step, step * (long)o->batch, loss_ema, t->log_columns ? "," : "",
+                    cols, el);
+            if (fflush(logf)) { PARM_ERR("cannot write learning curve '%s': %s", o->log, strerror(errno)); goto done; }
+        }
+        if (given(o->ckpt) && ((o->ckpt_every > 0 && step % o->ckpt_every == 0) || step == o->steps) &&
+            checkpoint(o, t, step, &rng))
+            goto done;
+    }
+    if (!o->quiet) parm_progress_end(&prog, step, NULL);
+    if (given(o->out) && (parm_mkdirs_for(o->out) || t->save(t->ctx, o->out))) goto done;
+    if (st) {
+        const long ran = step - step0, nf = ran < STAT_STEPS ? ran : STAT_STEPS;
+        double last = 0;
+        for (long k = 0; k < nf; k++) last += ring[(ran - k) % STAT_STEPS];
+        st->step = step;
+        st->samples = ran * o->batch;
+        st->loss_first = nf ? first / nf : NAN;
+        st->loss_last = nf ? last / nf : NAN;
+        st->seconds = parm_now() - t0;
+    }
+    rc = 0;
+done:
+    if (logf && fclose(logf) && !rc) rc = PARM_ERR("cannot write learning curve '%s': %s", o->log, strerror(errno));
+    return rc;
+}
