@@ -2,10 +2,12 @@
 # install-deps.sh — idempotently install parm's Debian dependencies.
 #   tools/install-deps.sh          build + test deps (compiler, OpenBLAS, oneDNN, libpng, cJSON)
 #   tools/install-deps.sh bench    also PyTorch (peer baselines and fixture regeneration)
+#   tools/install-deps.sh fuzz     also clang + libFuzzer + libomp (make fuzz)
 # Does nothing (and needs no root) when everything is already installed.
 set -euo pipefail
 pkgs=(gcc make pkg-config libopenblas-dev libdnnl-dev libpng-dev libcjson-dev)
 if [ "${1:-}" = bench ]; then pkgs+=(python3 python3-torch python3-numpy); fi
+if [ "${1:-}" = fuzz ]; then pkgs+=(clang libclang-rt-14-dev libomp-dev); fi
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

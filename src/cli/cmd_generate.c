@@ -17,7 +17,7 @@ static void usage(FILE *f) {
             "usage: parm generate --prompt TEXT -o OUT.png [options]\n"
             "Generate images for a prompt of the shapes world (see `parm prompts`).\n\n"
             "  --prompt TEXT      e.g. \"a photo of a red star and a blue circle\"\n"
-            "  -o, --out PATH     output PNG (N images side by side)\n"
+            "  -o, --out PATH     output PNG (N images side by side; - for stdout, without --method)\n"
             "  -n N               number of images (paths), default 1; image i uses seed S+i\n");
     cli_sample_usage(f);
     fprintf(f,
@@ -85,11 +85,21 @@ int cmd_generate(int argc, char **argv) {
         }
     }
     if (!text || !out) { usage(stderr); return 2; }
+    if (method >= 0 && !strcmp(out, "-")) {
+        fprintf(stderr, "parm generate: error: -o - with --method: stdout carries the per-path table; give a file name\n");
+        return 2;
+    }
+    cli_out oo, ot;
+    if (cli_output(&oo, "-o", out, CLI_OUT_STDOUT) || cli_output(&ot, "--trace", trace, 0)) {
+        cli_output_done(&oo, 1);
+        return 2;
+    }
+    out = oo.path;
     parm_prompt p;
     if (parm_prompt_parse(text, &p)) return cli_fail();
     parm_gen g;
     parm_vq vq;
-    if (cli_load_gen_vq(&g, &vq, genp, vqp)) return cli_fail();
+    if (cli_load_gen_vq(&g, &vq, genp, vqp)) return cli_output_done(&oo, cli_fail());
     if (method >= 0) {
         parm_search_opts o = parm_search_defaults(method);
         if (n_given && method != PARM_SEARCH_BASELINE) o.n = (int)n;
@@ -108,7 +118,7 @@ int cmd_generate(int argc, char **argv) {
         parm_gen_free(&g);
         parm_vq_free(&vq);
         fprintf(stderr, "parm generate: error: --judge/--judge-dir need --method (one of orm-zs, orm, prm, parm)\n");
-        return 2;
+        return cli_output_done(&oo, 2);
     }
     uint64_t *seeds = parm_malloc(sizeof(uint64_t) * n);
     uint8_t *strip = parm_calloc((size_t)n * SZ, 1), *tr = NULL;
@@ -141,7 +151,7 @@ int cmd_generate(int argc, char **argv) {
     free(seeds); free(strip); free(tr);
     parm_gen_free(&g);
     parm_vq_free(&vq);
-    return rc ? cli_fail() : 0;
+    return cli_output_done(&oo, rc ? cli_fail() : 0);
 }
 
 /* --method: one image chosen among o->n paths; per-path verdicts and costs on stdout */

@@ -133,6 +133,7 @@ int main(int argc, char **argv) {
         usage(argc < 2 ? stderr : stdout);
         return argc < 2 ? 2 : 0;
     }
+    cli_install_signals(); /* SIGINT/SIGTERM remove temp files, exit non-zero */
     for (int i = 0; i < ncommands; i++)
         if (!strcmp(argv[1], commands[i].name)) {
             int rc = commands[i].fn(argc - 1, argv + 1);
