@@ -2,10 +2,12 @@
 # install-deps.sh — idempotently install parm's Debian dependencies.
 #   tools/install-deps.sh          build + test deps (compiler, OpenBLAS, libpng, cJSON)
 #   tools/install-deps.sh bench    also PyTorch (peer baselines and fixture regeneration)
+#   tools/install-deps.sh browser  also headless Chromium (make test-browser opens `parm report` pages)
 # Does nothing (and needs no root) when everything is already installed.
 set -euo pipefail
-pkgs=(gcc make pkg-config libopenblas-dev libpng-dev libcjson-dev)
+pkgs=(gcc make pkg-config libopenblas-dev libpng-dev libcjson-dev libssl-dev)
 if [ "${1:-}" = bench ]; then pkgs+=(python3 python3-torch python3-numpy); fi
+if [ "${1:-}" = browser ]; then pkgs+=(chromium); fi
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
