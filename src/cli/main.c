@@ -19,6 +19,8 @@ static const command commands[] = {
     {"bench", cmd_bench, "generate the benchmark with a method and grade it"},
     {"generate", cmd_generate, "generate images for a prompt (MaskGIT step-by-step decoding)"},
     {"paths", cmd_paths, "sample generator paths with step images, labeled by the grader (judge data)"},
+    {"report", cmd_report, "one self-contained HTML page of a bench folder: table, intervals, curves, gallery"},
+    {"compare", cmd_compare, "paired difference of two methods graded on the same images, with its 95% interval"},
     {"plot", cmd_plot, "draw the scaling curve (overall score vs N) from bench --method all --json lines"},
     {"train", cmd_train, "train a model (vq, gen, judge)"},
     {"eval", cmd_eval, "evaluate a trained model on held-out data (gen, judge)"},
@@ -30,11 +32,17 @@ static const int ncommands = sizeof commands / sizeof commands[0];
 
 static void usage(FILE *f) {
     fprintf(f, "parm — verify and reinforce image generation step by step (arXiv 2501.13926), in C\n\n"
-               "usage: parm COMMAND [options]    (parm COMMAND --help for its options)\n\ncommands:\n");
+               "usage: parm COMMAND [options]    (parm COMMAND --help for its options; parm --version)\n\ncommands:\n");
     for (int i = 0; i < ncommands; i++) fprintf(f, "  %-12s %s\n", commands[i].name, commands[i].summary);
 }
 
 int main(int argc, char **argv) {
+    cli_argc = argc;
+    cli_argv = argv;
+    if (argc == 2 && !strcmp(argv[1], "--version")) {
+        printf("parm %s\n", cli_version());
+        return 0;
+    }
     if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") || !strcmp(argv[1], "help")) {
         usage(argc < 2 ? stderr : stdout);
         return argc < 2 ? 2 : 0;
