@@ -33,7 +33,11 @@ $(DEPS_STAMP): tools/install-deps.sh
 	@bash tools/install-deps.sh
 	@mkdir -p $(BUILD) && touch $@
 
-$(BUILD)/%.o: %.c $(DEPS_STAMP)
+# objects are rebuilt when the compiler flags change (e.g. -fPIC for libparm.so)
+$(BUILD)/cflags.txt: FORCE
+	@mkdir -p $(BUILD); [ "$$(cat $@ 2>/dev/null)" = "$(CC) $(CFLAGS)" ] || echo "$(CC) $(CFLAGS)" > $@
+
+$(BUILD)/%.o: %.c $(DEPS_STAMP) $(BUILD)/cflags.txt
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -MMD -MP -c $< -o $@
 

@@ -7,7 +7,7 @@
 set -euo pipefail
 pkgs=(gcc make pkg-config libopenblas-dev libpng-dev libcjson-dev libssl-dev)
 if [ "${1:-}" = bench ]; then pkgs+=(python3 python3-torch python3-numpy); fi
-if [ "${1:-}" = browser ]; then pkgs+=(chromium); fi
+if [ "${1:-}" = browser ]; then pkgs+=(chromium jq); fi
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -85,6 +85,7 @@ typedef struct {
     double overall;
     long images;     /* -1 if absent */
     int upper_bound;
+    double forwards; /* gen_forwards_per_image; 0 if absent */
 } plot_row;
 /* Parse one JSON line (needs "method", "n", "overall"; reads "images",
  * "upper_bound"); `where` (e.g. "FILE:LINE") prefixes the error. */
@@ -95,6 +96,9 @@ int plot_row_parse(const char *line, const char *where, plot_row *r);
  * bound)". title NULL: "overall score vs N (K images)". A method with the
  * same n twice is an error. */
 int plot_rows_png(const plot_row *rows, int nrows, const char *title, const char *path, int width, int height);
+/* The same with by_forwards: x = generator forward passes per image (log2 axis) instead of n. */
+int plot_rows_png_x(const plot_row *rows, int nrows, const char *title, const char *path, int width, int height,
+                    int by_forwards);
 
 /* Shipped files (weights/, bench/) are CLI policy, not the library's: they are
  * found under cli_home() — $PARM_HOME if set, else the folder of the parm
