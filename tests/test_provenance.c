@@ -6,7 +6,10 @@
  * calls spent on that image; `parm compare` of a run with itself is exactly 0,
  * of gt against baseline positive with the count of images only gt got right;
  * `parm report` writes one page with one gallery card per image, no network
- * reference, its table values equal to run.json's. */
+ * reference, its table values equal to run.json's. Also what a person sees:
+ * --scale K enlarges PNGs K× nearest-neighbour, side-by-side images are 4 px
+ * apart, generate prints the grader's verdict per image (and --json); bench
+ * --prompts-file reads plain-text prompts and names a bad line. */
 #include <cjson/cJSON.h>
 #include <stdlib.h>
 #include <sys/stat.h>
@@ -176,6 +179,60 @@ static void test_report(void) {
     free(e);
 }
 
+static int png_size(const char *fmt, const char *dir, int *w, int *h, uint8_t **rgb) {
+    char p[600];
+    snprintf(p, sizeof p, fmt, dir);
+    return parm_png_read(p, rgb, w, h);
+}
+
+static void test_images(void) {
+    int w, h;
+    uint8_t *a = NULL, *b = NULL;
+    CHECK(sh("./parm render --prompt 'a photo of a red star' -o %s/r1.png && ./parm render --prompt 'a photo of a red star' "
+             "--scale 3 -o %s/r3.png", T, T) == 0, "render --scale: %s", slurp("err"));
+    CHECK(png_size("%s/r1.png", T, &w, &h, &a) == 0 && w == 64 && h == 64, "64x64");
+    CHECK(png_size("%s/r3.png", T, &w, &h, &b) == 0 && w == 192 && h == 192, "--scale 3: 192x192, got %dx%d", w, h);
+    int same = a && b;
+    for (int y = 0; y < 192 && same; y++)
+        for (int x = 0; x < 192 && same; x++) same = !memcmp(b + (y * 192 + x) * 3, a + ((y / 3) * 64 + x / 3) * 3, 3);
+    CHECK(same, "nearest-neighbour: pixel (x, y) = original (x/3, y/3)");
+    free(a); free(b); a = b = NULL;
+    CHECK(sh("./parm render --prompt 'a photo of a red star' --scale 0 -o %s/r0.png", T) == 2, "--scale 0 exits 2");
+    CHECK(sh("OMP_WAIT_POLICY=passive ./parm generate --prompt 'a photo of a red star' -n 2 -o %s/g2.png --trace %s/t2.png",
+             T, T) == 0, "generate -n 2: %s", slurp("err"));
+    char *o = slurp("out");
+    CHECK(strstr(o, "image 0 (seed 0): grader says ") && strstr(o, "image 1 (seed 1): grader says "), "verdicts: %s", o);
+    free(o);
+    CHECK(png_size("%s/g2.png", T, &w, &h, &a) == 0 && w == 2 * 64 + 3 * 4 && h == 64 + 2 * 4, "two images 4 px apart: %dx%d", w, h);
+    free(a); a = NULL;
+    CHECK(png_size("%s/t2.png", T, &w, &h, &a) == 0 && w == 24 + 12 * 68 + 4 && h == 11 + 2 * 68 + 4,
+          "trace with labels: %dx%d", w, h);
+    free(a); a = NULL;
+    CHECK(sh("OMP_WAIT_POLICY=passive ./parm generate --prompt 'a photo of a red star' --method orm -n 2 -o %s/g.png --json",
+             T) == 0, "generate --json: %s", slurp("err"));
+    o = slurp("out");
+    cJSON *j = cJSON_Parse(o);
+    const cJSON *g = get(j, "grader");
+    CHECK(j && cJSON_IsBool(get(g, "correct")) && cJSON_IsString(get(g, "reason")) && num(j, "chosen") >= 0 &&
+              cJSON_GetArraySize(get(j, "paths")) == 2, "%s", o);
+    cJSON_Delete(j);
+    free(o);
+}
+
+static void test_prompts_file(void) {
+    CHECK(sh("printf 'a photo of a red star\\n\\n# two\\na photo of two circles\\n' > %s/p.txt && OMP_WAIT_POLICY=passive "
+             "./parm bench --method gt --prompts-file %s/p.txt -o %s/pf --json", T, T, T) == 0, "%s", slurp("err"));
+    char *o = slurp("out");
+    CHECK(strstr(o, "\"images\": 8") && strstr(o, "\"counting\": 1.0"), "two prompts x 4 images: %s", o);
+    free(o);
+    CHECK(sh("printf 'a photo of a red star\\na photo of a mauve star\\n' > %s/bad.txt && ./parm bench --method gt "
+             "--prompts-file %s/bad.txt -o %s/pf2", T, T, T) == 1, "bad prompt exits 1");
+    char *e = slurp("err");
+    CHECK(strstr(e, "bad.txt:2") && strstr(e, "mauve"), "names the line: %s", e);
+    free(e);
+    CHECK(sh("./parm bench --method gt --prompts-file %s/p.txt --metadata x", T) == 2, "both exit 2");
+}
+
 int main(void) {
     if (!mkdtemp(T)) { perror("mkdtemp"); printf("0 passed, 1 failed\n"); return 1; }
     test_shell_dir = T;
@@ -184,6 +241,8 @@ int main(void) {
     RUN(test_run_json);
     RUN(test_compare);
     RUN(test_report);
+    RUN(test_images);
+    RUN(test_prompts_file);
     char cmd[256];
     snprintf(cmd, sizeof cmd, "rm -rf %s", T);
     if (system(cmd)) fprintf(stderr, "could not remove %s\n", T);

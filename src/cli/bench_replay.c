@@ -95,7 +95,7 @@ static int row_ci(const cell *x, const parm_prompt *ps, long nimg, int per, parm
 int bench_replay(const bench_replay_opts *o) {
     parm_prompt *ps = NULL;
     int np, rc = 1, ready[NM] = {0};
-    if (parm_prompts_load(o->meta, &ps, &np)) return cli_fail();
+    if (cli_load_prompts(o->meta, o->prompts_file, &ps, &np)) return cli_fail();
     cli_subset_prompts(ps, &np, o->limit, o->every);
     const long nimg = (long)np * o->per;
     const int nmax = o->curve[o->ncurve - 1];

@@ -65,6 +65,7 @@ int bench_row_json(const bench_row *r, char *buf, size_t n);
 #define BENCH_MAX_SWEEP 32 /* --sweep items at most */
 typedef struct {
     const char *meta, *out, *judge_dir, *gen, *vq;
+    const char *prompts_file; /* plain-text prompts instead of meta (NULL: meta) */
     int per, N, steps, limit, every, json;
     uint64_t seed;
     const int *curve;
@@ -147,6 +148,30 @@ int bench_ci_of(const parm_outcome *o, long n, parm_score_ci *ci);  /* PARM_CI_R
 int bench_ci_json(const parm_score_ci *ci, char *buf, size_t n);
 /* parm_score_print's table with a 95 % interval column and the method line */
 void cli_print_score_ci(const parm_score *sc, const parm_score_ci *ci, FILE *f);
+
+/* bench's prompts (bench_prompts.c): prompts_file (one prompt per line) if
+ * given, else the GenEval metadata JSONL meta; *ps malloc'd. -1 naming FILE:LINE. */
+int cli_load_prompts(const char *meta, const char *prompts_file, parm_prompt **ps, int *np);
+
+/* ---- images a person can see (cli_image.c) ---- */
+/* parm_png_write of rgb (w×h) enlarged scale× nearest-neighbour (scale ≤ 1: as is) */
+int cli_png_write_scaled(const char *path, const uint8_t *rgb, int w, int h, int scale);
+/* --scale K (1..16): 1 consumed, -1 bad value (message printed), 0 not it */
+int cli_scale_opt(const char *a, const char *val, long *scale);
+/* A grid of 64×64 tiles on white, CLI_GRID_GAP px between them, an optional
+ * top margin (column labels, e.g. step numbers) and left margin (row labels). */
+#define CLI_GRID_GAP 4
+typedef struct {
+    int cols, rows, top, left, w, h;
+    uint8_t *rgb;
+} cli_grid;
+int cli_grid_init(cli_grid *g, int cols, int rows, int top, int left);
+void cli_grid_put(cli_grid *g, int col, int row, const uint8_t *img);
+void cli_grid_frame(cli_grid *g, int col, int row, const uint8_t color[3]); /* a 2 px frame in the gap */
+void cli_grid_col_labels(cli_grid *g, int first);                          /* first, first+1, … over the columns */
+void cli_grid_row_label(cli_grid *g, int row, const char *s, const uint8_t *color);
+int cli_grid_write(cli_grid *g, const char *path, int scale);              /* writes and frees */
+void cli_grid_free(cli_grid *g);
 
 /* subcommands: int cmd_NAME(int argc, char **argv), argv[0] = NAME */
 int cmd_render(int argc, char **argv);

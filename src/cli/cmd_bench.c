@@ -16,6 +16,8 @@
 /* everything `parm bench` was asked for (parsed by bench_parse) */
 typedef struct {
     const char *method, *out, *meta, *curve_s, *plot, *judge, *judge_dir, *sweep_s, *gen, *vq;
+    const char *prompts_file; /* --prompts-file: one prompt per line, instead of --metadata */
+    int meta_given;
     long per, seed, npaths, steps, limit, every;
     int json;
     parm_search_opts gate; /* PARM's gate options as given */
@@ -189,6 +191,8 @@ static void usage(FILE *f) {
                "  --out DIR              output folder (default out/bench-NAME; all: one folder per method\n"
                "                         under it, images at the largest n)\n"
                "  --metadata FILE        prompts, GenEval metadata JSONL (default %s)\n"
+               "  --prompts-file FILE    prompts as plain text instead, one per line (e.g. \"a photo of a red\n"
+               "                         star\"; blank lines and '#' comments skipped)\n"
                "  --prompts K            only the first K prompts (quick checks; not the benchmark)\n"
                "  --every K              only every K-th prompt (a stratified subset: the file is in\n"
                "                         category blocks; not the full benchmark)\n"
@@ -273,7 +277,9 @@ static int bench_parse(int argc, char **argv, bench_args *a, int *done) {
                            : !strcmp(o, "--judge-dir") ? &a->judge_dir
                            : !strcmp(o, "--gen") ? &a->gen
                            : !strcmp(o, "--vq") ? &a->vq
+                           : !strcmp(o, "--prompts-file") ? &a->prompts_file
                                                 : NULL;
+        if (!strcmp(o, "--metadata")) a->meta_given = 1;
         if (!strcmp(o, "--help") || !strcmp(o, "-h")) { usage(stdout); *done = 1; return 0; }
         else if (!strcmp(o, "--json")) a->json = 1;
         else if (str) { if (!(v = cli_value(argc, argv, i++))) return 2; *str = v; }
@@ -294,6 +300,10 @@ static int bench_parse(int argc, char **argv, bench_args *a, int *done) {
         } else return cli_unknown("bench", o);
     }
     if (!a->judge_dir) a->judge_dir = cli_shipped(CLI_JUDGE_DIR);
+    if (a->prompts_file && a->meta_given) {
+        fprintf(stderr, "parm bench: error: give --metadata FILE or --prompts-file FILE, not both\n");
+        return 2;
+    }
     return 0;
 }
 
@@ -342,7 +352,7 @@ static int bench_all(const bench_args *a) {
         if (parm_atomic_open(&af, a->plot)) return cli_fail();
         parm_atomic_abort(&af);
     }
-    bench_replay_opts ro = {.meta = a->meta, .out = a->out ? a->out : "out/bench-all", .per = (int)a->per,
+    bench_replay_opts ro = {.meta = a->meta, .prompts_file = a->prompts_file, .out = a->out ? a->out : "out/bench-all", .per = (int)a->per,
                             .seed = (uint64_t)a->seed, .N = N, .curve = curve, .ncurve = ncurve,
                             .judge_dir = a->judge_dir, .gen = a->gen, .vq = a->vq, .steps = (int)a->steps,
                             .limit = (int)a->limit, .every = (int)a->every, .json = a->json, .plot = a->plot,
@@ -416,7 +426,8 @@ static int bench_provenance(bench_prov *p, const bench_args *a, const bench_meth
     bench_prov_str(p, "path_seed", "image seed + 4096 k for path k");
     bench_prov_num(p, "prompts_limit", (double)a->limit);
     bench_prov_num(p, "every", (double)a->every);
-    bench_prov_str(p, "metadata", a->meta);
+    bench_prov_str(p, "metadata", a->prompts_file ? NULL : a->meta);
+    bench_prov_str(p, "prompts_file", a->prompts_file);
     bench_prov_str(p, "judge_dir", a->judge_dir);
     parm_sample_opts so = o ? o->so.sample : parm_sample_defaults();
     so.steps = (int)a->steps;
@@ -431,7 +442,7 @@ static int bench_provenance(bench_prov *p, const bench_args *a, const bench_meth
         bench_prov_str(p, "curve", a->curve_s ? a->curve_s : "default");
         bench_prov_str(p, "sweep", a->sweep_s);
     }
-    int rc = bench_prov_file(p, "metadata", a->meta);
+    int rc = a->prompts_file ? bench_prov_file(p, "prompts_file", a->prompts_file) : bench_prov_file(p, "metadata", a->meta);
     const int models = !o || search >= 0 || !strcmp(m->name, "vq-recon");
     if (!rc && models && (!o || search >= 0)) rc = bench_prov_file(p, "gen", a->gen);
     if (!rc && models) rc = bench_prov_file(p, "vq", a->vq);
@@ -464,7 +475,7 @@ static int bench_one(const bench_args *a, const bench_method *m, int search) {
     }
     parm_prompt *ps;
     int np;
-    if (parm_prompts_load(a->meta, &ps, &np)) return cli_fail();
+    if (cli_load_prompts(a->meta, a->prompts_file, &ps, &np)) return cli_fail();
     cli_subset_prompts(ps, &np, a->limit, a->every);
     void *ctx = NULL;
     if (m->open && m->open(&ctx, &setup)) { free(ps); return cli_fail(); }
