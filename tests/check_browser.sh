@@ -48,6 +48,8 @@ filled=$(grep -o '<img data-k="[0-9]*" alt="[^"]*" src="data:image/png;base64,' 
 tiles=$(grep -o '<div class="tile ' "$tmp/dom.html" | wc -l)
 if [ "$cards" -eq "$nimg" ] && [ "$nimg" -eq 14 ] && [ "$tiles" -eq $((nimg * 6)) ] && [ "$filled" -eq "$tiles" ]; then pass
 else fail "cards $cards (images $nimg, want 14), tiles $tiles (want $((nimg * 6))), images filled in $filled"; fi
+ms=$(grep -o '<span id="ready-ms">[0-9]*</span>' "$tmp/dom.html" | grep -o '[0-9][0-9]*')
+[ -n "$ms" ] && pass && echo "    page ready ${ms} ms after navigation start" || fail "the page's script did not finish (ready-ms)"
 grep -q "<code id=\"version\">$(./parm --version | cut -d' ' -f2)</code>" "$tmp/dom.html" && pass || fail "version not shown"
 grep -Eq '(src|href)="https?:|url\(https?:' "$tmp/r.html" && fail "network reference in the page" || pass
 
@@ -62,6 +64,18 @@ for spec in "colors incorrect parm" "position correct orm" "all incorrect baseli
   if [ "$shown" = "$want" ] && [ $((nimg - hidden)) -eq "$want" ]; then pass
   else fail "filter $spec: shown '$shown', visible $((nimg - hidden)), want $want"; fi
 done
+
+echo "  test_dom_path_tables"
+chrome --dump-dom "file://$tmp/r.html#paths=open" >"$tmp/p.html"
+ndet=$(grep -o '<details [^>]*data-p="' "$tmp/p.html" | wc -l)
+nchosen=$(grep -o '<tr class="chosen' "$tmp/p.html" | wc -l)
+nprow=$(grep -o '<tr class="[^"]*" title="seed [0-9]*"><td>[0-9]*</td>' "$tmp/p.html" | wc -l)
+# 5 search methods with 3 paths each (baseline has one path: no table)
+if [ "$ndet" -eq $((nimg * 5)) ] && [ "$nchosen" -eq "$ndet" ] && [ "$nprow" -eq $((ndet * 3)) ]; then pass
+else fail "path tables: $ndet tables (want $((nimg * 5))), $nchosen chosen rows, $nprow path rows (want $((ndet * 3)))"; fi
+p0=$(jq -r 'select(.chosen > 0) | "\(.chosen) \(.chosen_seed)"' "$tmp/b/orm/results.jsonl" | head -1)
+[ -z "$p0" ] || grep -q "<tr class=\"chosen\" title=\"seed ${p0#* }\"><td>${p0% *}</td>" "$tmp/p.html" && pass || \
+  fail "orm's chosen path '$p0' (k seed) not drawn as the chosen row"
 
 echo "  test_screenshot"
 chrome --window-size=1400,1800 --screenshot="$tmp/shot.png" "file://$tmp/r.html" >/dev/null

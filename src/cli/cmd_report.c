@@ -10,10 +10,12 @@
  *   - a gallery: one card per image (prompt, seed), each method's chosen image
  *     enlarged nearest-neighbour (CSS pixelated), the grader's verdict and
  *     reason, the chosen path and every path's verifier decisions (clear step,
- *     potential, stop step, score), from results.jsonl; filters by category,
+ *     potential, stop step, score; a compact data-p attribute "fwd,clear,
+ *     potential,stop,score;…" per path, drawn as a table by the page's script
+ *     when opened), from results.jsonl; filters by category,
  *     by correct/incorrect (under a chosen method); the filter state is the
- *     URL hash (#tag=counting&verdict=incorrect&method=parm), so a link shows
- *     the same cards.
+ *     URL hash (#tag=counting&verdict=incorrect&method=parm; &paths=open opens
+ *     every path table), so a link shows the same cards.
  * Images are inline data: URIs, each distinct PNG once (methods often pick
  * the same path). Machine-checkable: rows carry data-method / data-n and
  * cells class names (tests/check_browser.sh reads the rendered DOM). */
@@ -52,11 +54,18 @@ static void sb_str(sbuf *b, const char *s) { sb_put(b, s, strlen(s)); }
 static void sb_printf(sbuf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static void sb_printf(sbuf *b, const char *fmt, ...) {
     char tmp[2048];
-    va_list ap;
+    va_list ap, ap2;
     va_start(ap, fmt);
+    va_copy(ap2, ap);
     int k = vsnprintf(tmp, sizeof tmp, fmt, ap);
     va_end(ap);
-    if (k > 0) sb_put(b, tmp, (size_t)k < sizeof tmp ? (size_t)k : sizeof tmp - 1);
+    if (k >= (int)sizeof tmp) { /* longer: format again into the heap */
+        char *big = malloc((size_t)k + 1);
+        if (big) vsnprintf(big, (size_t)k + 1, fmt, ap2);
+        if (big) sb_put(b, big, (size_t)k); else b->oom = 1;
+        free(big);
+    } else if (k > 0) sb_put(b, tmp, (size_t)k);
+    va_end(ap2);
 }
 /* HTML-escaped text */
 static void sb_esc(sbuf *b, const char *s) {
@@ -180,8 +189,9 @@ static const char *STYLE =
     "body{font:14px/1.4 system-ui,sans-serif;margin:20px;color:#222;background:#fff}"
     "h1{font-size:22px;margin:0 0 6px}h2{font-size:17px;margin:26px 0 8px;border-bottom:1px solid #ddd}"
     ".meta{color:#555;font-size:12px}.meta code{background:#f3f3f3;padding:1px 4px;word-break:break-all}"
-    "table{border-collapse:collapse;font-size:13px}th,td{padding:3px 8px;border-bottom:1px solid #eee;text-align:right}"
-    "th{background:#f6f6f6}td.method,th.method{text-align:left}.ci{color:#777;font-size:11px;display:block}"
+    "table{border-collapse:collapse;font-size:13px}th,td{padding:3px 8px;border-bottom:1px solid #eee;text-align:right;"
+    "white-space:nowrap}#methods th{white-space:normal;vertical-align:bottom}"
+    ".wrap{overflow-x:auto}th{background:#f6f6f6}td.method,th.method{text-align:left}.ci{color:#777;font-size:11px;display:block}"
     "tr.ub td{color:#777;font-style:italic}.files td{text-align:left;font-size:12px}"
     ".curves img{margin:0 12px 12px 0;border:1px solid #ddd}"
     ".bars{display:flex;flex-wrap:wrap;gap:18px}.cat{min-width:300px}.cat h3{font-size:14px;margin:4px 0}"
@@ -194,11 +204,11 @@ static const char *STYLE =
     ".gallery{display:flex;flex-wrap:wrap;gap:12px;margin-top:10px}"
     ".card{border:1px solid #ccc;border-radius:6px;padding:8px;width:max-content;max-width:100%}"
     ".card .p{font-weight:600}.card .sub{color:#666;font-size:12px}"
-    ".tiles{display:flex;gap:10px;margin-top:6px}.tile{width:140px;font-size:12px}"
+    ".tiles{display:flex;gap:10px;margin-top:6px}.tile{width:150px;font-size:12px}"
     ".tile img{width:128px;height:128px;image-rendering:pixelated;image-rendering:crisp-edges;border:3px solid #bbb;"
-    "display:block}.tile.ok img{border-color:#2a9d3a}.tile.bad img{border-color:#d0342c}"
+    "display:block}.big .tile{width:200px}.big .tile img{width:192px;height:192px}.tile.ok img{border-color:#2a9d3a}.tile.bad img{border-color:#d0342c}"
     ".v{font-weight:600}.ok .v{color:#1f7a2c}.bad .v{color:#b3261e}.reason{color:#555;word-break:break-word}"
-    "details{font-size:11px}details table{font-size:11px}details td,details th{padding:1px 4px}"
+    "details{font-size:11px}details table{font-size:10px;width:100%}details td,details th{padding:0 2px}"
     "tr.chosen td{background:#fff4c2}tr.stopped td{color:#999}";
 
 static const char *SCRIPT =
@@ -212,7 +222,15 @@ static const char *SCRIPT =
     "var q={};location.hash.slice(1).split('&').forEach(function(kv){var p=kv.split('=');if(p.length===2)"
     "q[p[0]]=decodeURIComponent(p[1]);});['tag','verdict','method'].forEach(function(k){var e="
     "document.getElementById('f-'+k);if(q[k]&&[].some.call(e.options,function(o){return o.value===q[k];}))"
-    "e.value=q[k];e.addEventListener('change',apply);});apply();}"
+    "e.value=q[k];e.addEventListener('change',apply);});if(q.paths==='open')document.querySelectorAll('details[data-p]')"
+    ".forEach(function(d){d.open=true;paths(d);});apply();"
+    "document.getElementById('ready-ms').textContent=Math.round(performance.now());}"
+    "function paths(d){if(d.dataset.done)return;d.dataset.done=1;var s=+d.dataset.s,c=+d.dataset.c,h='<table><tr>"
+    "<th>k</th><th>fwd</th><th>clear</th><th>pot.</th><th>stop</th><th>score</th></tr>';"
+    "d.dataset.p.split(';').forEach(function(r,k){var f=r.split(',');h+='<tr class=\"'+(k===c?'chosen':'')+"
+    "(f[3]!=='-'?' stopped':'')+'\" title=\"seed '+(s+4096*k)+'\"><td>'+k+'</td><td>'+f.join('</td><td>')+'</td></tr>';});"
+    "d.insertAdjacentHTML('beforeend',h+'</table>');}"
+    "document.addEventListener('toggle',function(e){if(e.target.dataset&&e.target.dataset.p)paths(e.target);},true);"
     "document.addEventListener('DOMContentLoaded',init);";
 
 static void usage(FILE *f) {
@@ -230,7 +248,7 @@ static void usage(FILE *f) {
 
 /* the methods table from run.json's rows */
 static void methods_table(sbuf *b, const cJSON *rows) {
-    sb_str(b, "<table id=\"methods\"><thead><tr><th class=\"method\">method</th><th>n</th>");
+    sb_str(b, "<div class=\"wrap\"><table id=\"methods\"><thead><tr><th class=\"method\">method</th><th>n</th>");
     for (int t = 0; t < PARM_NTAGS; t++) sb_printf(b, "<th>%s</th>", parm_tag_names[t]);
     sb_str(b, "<th>overall</th><th>95% interval</th><th>gen forwards / image</th><th>judge calls / image</th>"
               "<th>s / image</th></tr></thead><tbody>\n");
@@ -262,10 +280,10 @@ static void methods_table(sbuf *b, const cJSON *rows) {
                   jnum(r, "seconds_per_image", 0),
                   cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(r, "seconds_estimated")) ? " (est.)" : "");
     }
-    sb_str(b, "</tbody></table>\n");
+    sb_str(b, "</tbody></table></div>\n");
 }
 
-/* the two scaling curves as inline PNGs (rows with more than one n only) */
+/* the two scaling curves as inline PNGs (when some method has rows at two n) */
 static int curves(sbuf *b, const cJSON *rows, const char *tmpdir) {
     int nrows = cJSON_GetArraySize(rows), nmulti = 0, rc = 0;
     plot_row *pr = parm_calloc(nrows ? nrows : 1, sizeof *pr);
@@ -274,8 +292,9 @@ static int curves(sbuf *b, const cJSON *rows, const char *tmpdir) {
         char *line = cJSON_PrintUnformatted(cJSON_GetArrayItem(rows, i));
         rc = !line || plot_row_parse(line, "run.json row", &pr[i]);
         free(line);
-        if (!rc && pr[i].n > 1) nmulti++;
     }
+    for (int i = 0; i < nrows && !rc; i++) /* a curve needs a method with two n */
+        for (int j = 0; j < i; j++) nmulti += !strcmp(pr[i].method, pr[j].method) && pr[i].n != pr[j].n;
     if (!rc && nmulti) {
         char path[1100];
         snprintf(path, sizeof path, "%s/curve.png", tmpdir);
@@ -296,6 +315,10 @@ static int curves(sbuf *b, const cJSON *rows, const char *tmpdir) {
 static void bars(sbuf *b, const cJSON *rows) {
     sb_str(b, "<h2>Per category (each method at its largest n; whisker = 95% interval)</h2><div class=\"bars\">");
     for (int t = 0; t < PARM_NTAGS; t++) {
+        int any = 0;
+        const cJSON *q0;
+        cJSON_ArrayForEach(q0, rows) any |= cJSON_IsNumber(cJSON_GetObjectItemCaseSensitive(q0, parm_tag_names[t]));
+        if (!any) continue;
         sb_printf(b, "<div class=\"cat\" data-tag=\"%s\"><h3>%s</h3>", parm_tag_names[t], parm_tag_names[t]);
         const cJSON *r;
         cJSON_ArrayForEach(r, rows) {
@@ -342,27 +365,23 @@ static int tile(sbuf *b, imgset *is, const char *method, const cJSON *row) {
                   jnum(row, "chosen_seed", 0));
         if (sc == sc) sb_printf(b, ", score %.3f", sc);
         sb_printf(b, "; %.0f fwd, %.0f judge</div>", jnum(row, "gen_forwards", 0), jnum(row, "judge_calls", 0));
-        if (cJSON_GetArraySize(paths) > 1) {
-            sb_str(b, "<details><summary>paths</summary><table><tr><th>k</th><th>seed</th><th>fwd</th><th>clear</th>"
-                      "<th>pot.</th><th>stop</th><th>score</th></tr>");
+        if (cJSON_GetArraySize(paths) > 1) { /* compact: the script draws the table when opened */
+            sb_printf(b, "<details data-s=\"%.0f\" data-c=\"%d\" data-p=\"", jnum(row, "seed", 0), chosen);
             int j = 0;
             const cJSON *p;
             cJSON_ArrayForEach(p, paths) {
                 const int stop = (int)jnum(p, "stop_step", -1), clear = (int)jnum(p, "clear_step", -1);
                 const double pot = jnum(p, "potential", NAN), s = jnum(p, "score", NAN);
                 const cJSON *cor = cJSON_GetObjectItemCaseSensitive(p, "correct");
-                sb_printf(b, "<tr class=\"%s%s\"><td>%d</td><td>%.0f</td><td>%.0f</td>", j == chosen ? "chosen" : "",
-                          stop >= 0 ? " stopped" : "", j, jnum(p, "seed", 0), jnum(p, "forwards", 0));
-                if (clear >= 0) sb_printf(b, "<td>%d</td>", clear); else sb_str(b, "<td>-</td>");
-                if (pot == pot) sb_printf(b, "<td>%.3f</td>", pot); else sb_str(b, "<td>-</td>");
-                if (stop >= 0) sb_printf(b, "<td>%d</td>", stop); else sb_str(b, "<td>-</td>");
-                if (cJSON_IsBool(cor)) sb_printf(b, "<td>%s</td>", cJSON_IsTrue(cor) ? "yes" : "no");
-                else if (s == s) sb_printf(b, "<td>%.3f</td>", s);
-                else sb_str(b, "<td>-</td>");
-                sb_str(b, "</tr>");
-                j++;
+                sb_printf(b, "%s%.0f,", j++ ? ";" : "", jnum(p, "forwards", 0));
+                if (clear >= 0) sb_printf(b, "%d,", clear); else sb_str(b, "-,");
+                if (pot == pot) sb_printf(b, "%.3f,", pot); else sb_str(b, "-,");
+                if (stop >= 0) sb_printf(b, "%d,", stop); else sb_str(b, "-,");
+                if (cJSON_IsBool(cor)) sb_str(b, cJSON_IsTrue(cor) ? "yes" : "no");
+                else if (s == s) sb_printf(b, "%.3f", s);
+                else sb_str(b, "-");
             }
-            sb_str(b, "</table></details>");
+            sb_str(b, "\"><summary>paths</summary></details>");
         }
     } else if (cJSON_IsNumber(cJSON_GetObjectItemCaseSensitive(row, "seed")))
         sb_printf(b, "<div class=\"sub\">seed %.0f</div>", jnum(row, "seed", 0));
@@ -414,7 +433,7 @@ static int gallery(sbuf *b, imgset *is, const rmethod *ms, int nm, long max_card
         while (slash && slash > fn && slash[-1] != '/') slash--;
         if (slash) { sb_str(b, " · "); sb_esc(b, slash); }
         if (cJSON_IsNumber(cJSON_GetObjectItemCaseSensitive(r0, "seed"))) sb_printf(b, " · seed %.0f", jnum(r0, "seed", 0));
-        sb_str(b, "</div><div class=\"tiles\">");
+        sb_printf(b, "</div><div class=\"tiles%s\">", nm == 1 ? " big" : "");
         for (int m = 0; m < nm; m++)
             if (tile(b, is, ms[m].name, ms[m].rows[k])) return -1;
         sb_str(b, "</div></div>\n");
@@ -488,7 +507,9 @@ int cmd_report(int argc, char **argv) {
     if (!rc) {
         sb_str(&b, "<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>parm report: ");
         sb_esc(&b, dir);
-        sb_printf(&b, "</title><style>%s</style></head><body>\n<h1>parm bench report: ", STYLE);
+        sb_str(&b, "</title><style>");
+        sb_str(&b, STYLE);
+        sb_str(&b, "</style></head><body>\n<h1>parm bench report: ");
         sb_esc(&b, jstr(run, "method"));
         sb_str(&b, "</h1>\n<div class=\"meta\" id=\"provenance\"><div>command: <code>");
         const cJSON *a;
@@ -531,9 +552,14 @@ int cmd_report(int argc, char **argv) {
         char *opt = cJSON_Print(cJSON_GetObjectItemCaseSensitive(run, "options"));
         sb_esc(&b, opt ? opt : "");
         free(opt);
-        sb_str(&b, "</pre>\n<script>var IMG=[");
+        sb_str(&b, "</pre>\n<p class=\"meta\">report of ");
+        sb_esc(&b, dir);
+        sb_printf(&b, " written by parm %s; page ready <span id=\"ready-ms\">?</span> ms after navigation start (this "
+                      "browser)</p>\n<script>var IMG=[", cli_version());
         sb_put(&b, is.js.s ? is.js.s : "", is.js.n);
-        sb_printf(&b, "];\n%s</script>\n</body></html>\n", SCRIPT);
+        sb_str(&b, "];\n");
+        sb_str(&b, SCRIPT);
+        sb_str(&b, "</script>\n</body></html>\n");
         if (b.oom || is.js.oom) rc = PARM_ERR("report: out of memory");
     }
     if (!rc) {
