@@ -173,6 +173,11 @@ static void test_report(void) {
     CHECK(strstr(h, want) != NULL, "table shows run.json's overall: %s", want);
     cJSON_Delete(run);
     free(h);
+    CHECK(sh("./parm report %s/orm -o %s/r2.html --max-cards 2", T, T) == 0, "report --max-cards: %s", slurp("err"));
+    snprintf(p, sizeof p, "%s/r2.html", T);
+    CHECK(parm_read_file(p, &h, NULL) == 0 && count(h, "<div class=\"card\"") == 2 && count(h, "data-k=\"2\" data-tag") == 1,
+          "--max-cards 2 of 4: images 0 and 2");
+    free(h);
     CHECK(sh("./parm report %s/nothing", T) == 1, "no run.json exits 1");
     char *e = slurp("err");
     CHECK(strstr(e, "run.json") != NULL, "%s", e);
