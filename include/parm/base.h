@@ -39,16 +39,33 @@ FILE *parm_fopen_at(const char *path, const char *mode, const char *file, int li
 #define parm_fopen(p, m) parm_fopen_at((p), (m), __FILE__, __LINE__)
 /* Read a whole file into a malloc'd buffer (NUL-terminated); *len gets size. */
 int parm_read_file(const char *path, char **data, size_t *len);
+/* Outputs are regular files: 0 if PATH is absent or a regular file; else -1
+ * with an error naming what it is (directory, symbolic link, FIFO, socket,
+ * device). parm_atomic_open and _commit both check it. */
+int parm_output_check(const char *path);
 /* Atomic write helper: open PATH.tmp.<pid>; commit = fflush+fsync+fclose+rename.
- * abort = fclose+unlink. Nothing half-written is ever left at PATH. */
+ * abort = fclose+unlink. Nothing half-written is ever left at PATH. While open,
+ * the temp file is registered for parm_tmp_cleanup. */
 typedef struct {
     FILE *f;
     char path[1024];
     char tmp[1100];
+    int slot;  /* parm_tmp_register's slot (0: none) */
 } parm_atomic_file;
 int parm_atomic_open(parm_atomic_file *af, const char *path);
 int parm_atomic_commit(parm_atomic_file *af);
+/* The same without fsync: readers never see a partial file, but a power cut
+ * may lose it. For the many small sample PNGs and metadata files of a GenEval
+ * folder (an fsync each costs ms). */
+int parm_atomic_commit_nosync(parm_atomic_file *af);
 void parm_atomic_abort(parm_atomic_file *af);
+/* Temp files removed on SIGINT/SIGTERM: register returns a slot (0 if the
+ * table of 64 is full: then untracked), unregister(slot) forgets it, cleanup
+ * unlinks every registered path and is async-signal-safe (call it from a
+ * signal handler; the CLI does). */
+int parm_tmp_register(const char *path);
+void parm_tmp_unregister(int slot);
+void parm_tmp_cleanup(void);
 /* mkdir -p; 0 on success or if it already exists. */
 int parm_mkdirs(const char *path);
 

@@ -19,6 +19,32 @@ int cli_fail(void);
 /* Print "parm CMD: unknown option 'X'" plus a pointer to --help; returns 2. */
 int cli_unknown(const char *cmd, const char *arg);
 
+/* ---- output paths: every command checks each file it will write with
+ * cli_output BEFORE any work starts. PATH must be absent or a regular file
+ * (replaced atomically); a directory, device, FIFO, socket or symbolic link is
+ * refused with a one-line error naming the flag and what PATH is, and so is a
+ * missing folder (CLI_OUT_MKDIR: the folder is created instead). With
+ * CLI_OUT_STDOUT, "-" means standard output: o->path is then a private temp
+ * file the command writes as usual, and cli_output_done copies it to stdout
+ * (so messages must go to stderr: cli_output_msg). */
+enum { CLI_OUT_STDOUT = 1, CLI_OUT_MKDIR = 2 };
+typedef struct {
+    const char *path;  /* what the command writes to (PATH, or the temp file for "-") */
+    int to_stdout;
+    int slot;          /* parm_tmp_register slot of the temp file */
+    char tmp[64];
+} cli_out;
+/* 0, or 2 (the exit code) after printing the error. path NULL: o->path = NULL, 0. */
+int cli_output(cli_out *o, const char *flag, const char *path, int flags);
+/* After the command wrote o->path (rc = its exit code): for "-", copy the temp
+ * file to stdout when rc == 0, and remove it either way. Returns rc, or 1 if the copy failed. */
+int cli_output_done(cli_out *o, int rc);
+/* Where "wrote …" messages go: stderr when the artifact is on stdout, else stdout. */
+FILE *cli_output_msg(const cli_out *o);
+/* SIGINT/SIGTERM/SIGHUP/SIGPIPE: remove every live temp file (parm_tmp_cleanup), print
+ * "parm: interrupted by SIG…; temp files removed" and exit 128+signal. main installs it. */
+void cli_install_signals(void);
+
 /* Print a graded summary: one JSON object on stdout with json, else the
  * table. Returns 0, or cli_fail()'s exit code. */
 int cli_print_score(const parm_score *sc, int json);
@@ -58,6 +84,20 @@ typedef struct {
 int bench_print_row(const bench_row *r, int json);
 /* The JSON line of a row (no newline) into buf: what bench_print_row prints. */
 int bench_row_json(const bench_row *r, char *buf, size_t n);
+
+/* bench's output folder (bench_out.c): refuse a non-empty DIR unless overwrite
+ * (clears a folder parm bench made: it holds BENCH_MANIFEST) or resume (the
+ * same run: its manifest line equals `manifest`; stale temp files removed).
+ * commit 0: only the checks (before any work); commit 1: the checks again,
+ * then clear / clean, create DIR and write the manifest (once the models are
+ * loaded). 0, or exit code 2/1 after printing the error. */
+#define BENCH_MANIFEST "bench-run.json"
+int bench_out_prepare(const char *dir, const char *manifest, int overwrite, int resume, int commit);
+/* 1 if work unit (prompt i, images j0..j0+n-1) is complete on disk: its PNGs
+ * read back 64x64 and (batch) its DIR/<NNNNN>/cost.txt gives its costs. */
+int bench_unit_done(const char *dir, int i, long j0, long n, int batch, long *forwards, long *judge_calls);
+/* Record a batch unit's costs in DIR/<NNNNN>/cost.txt (atomically). */
+int bench_unit_cost_write(const char *dir, int i, long forwards, long judge_calls);
 
 /* `parm bench --method all` (bench_replay.c): one generation of N paths per
  * image with every step image kept, then every search method replayed on the

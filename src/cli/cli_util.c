@@ -1,8 +1,10 @@
 /* cli_util.c — strict argument parsing and error printing for subcommands;
- * where the shipped files are (cli_home, cli_shipped);
+ * where the shipped files are (cli_home, cli_shipped); output paths checked
+ * before the work (cli_output) and temp files removed on SIGINT/SIGTERM;
  * the score / methods-table printers shared by grade and bench
  * (and the row JSON that `parm plot` reads back). */
 #include <errno.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -48,6 +50,92 @@ int cli_fail(void) {
 int cli_unknown(const char *cmd, const char *arg) {
     fprintf(stderr, "parm %s: unknown option '%s' (see parm %s --help)\n", cmd, arg, cmd);
     return 2;
+}
+
+int cli_output(cli_out *o, const char *flag, const char *path, int flags) {
+    memset(o, 0, sizeof *o);
+    o->path = path;
+    if (!path) return 0;
+    if (!strcmp(path, "-")) {
+        if (!(flags & CLI_OUT_STDOUT)) {
+            fprintf(stderr, "parm: error: %s '-': this command does not write to stdout; give a file name\n", flag);
+            return 2;
+        }
+        snprintf(o->tmp, sizeof o->tmp, "/tmp/parm-stdout-%d-XXXXXX", (int)getpid());
+        int fd = mkstemp(o->tmp);
+        if (fd < 0) {
+            fprintf(stderr, "parm: error: %s '-': cannot make a temp file in /tmp: %s\n", flag, strerror(errno));
+            return 2;
+        }
+        close(fd);
+        o->slot = parm_tmp_register(o->tmp);
+        o->path = o->tmp;
+        o->to_stdout = 1;
+        return 0;
+    }
+    if (!*path) { fprintf(stderr, "parm: error: %s '' is not a file name\n", flag); return 2; }
+    if (parm_output_check(path)) {
+        fprintf(stderr, "parm: error: %s: %s\n", flag, parm_last_error());
+        return 2;
+    }
+    char dir[1024];
+    snprintf(dir, sizeof dir, "%s", path);
+    char *slash = strrchr(dir, '/');
+    if (!slash) return 0;
+    if (slash == dir) return 0; /* "/" */
+    *slash = 0;
+    struct stat st;
+    if (stat(dir, &st) == 0) {
+        if (S_ISDIR(st.st_mode)) return 0;
+        fprintf(stderr, "parm: error: %s '%s': '%s' is not a folder\n", flag, path, dir);
+        return 2;
+    }
+    if ((flags & CLI_OUT_MKDIR) && parm_mkdirs(dir) == 0) return 0;
+    fprintf(stderr, "parm: error: %s '%s': folder '%s' does not exist (create it first)\n", flag, path, dir);
+    return 2;
+}
+
+int cli_output_done(cli_out *o, int rc) {
+    if (!o->to_stdout || !o->tmp[0]) return rc;
+    if (rc == 0) {
+        FILE *f = fopen(o->tmp, "rb");
+        char buf[65536];
+        size_t n;
+        int bad = !f;
+        while (f && (n = fread(buf, 1, sizeof buf, f)) > 0) bad |= fwrite(buf, 1, n, stdout) != n;
+        if (f) fclose(f);
+        bad |= fflush(stdout) != 0;
+        if (bad) {
+            fprintf(stderr, "parm: error: writing the output to stdout failed: %s\n", strerror(errno));
+            rc = 1;
+        }
+    }
+    unlink(o->tmp);
+    parm_tmp_unregister(o->slot);
+    o->tmp[0] = 0; /* done; to_stdout stays set for cli_output_msg */
+    return rc;
+}
+
+FILE *cli_output_msg(const cli_out *o) { return o->to_stdout ? stderr : stdout; }
+
+static void on_signal(int sig) {
+    parm_tmp_cleanup();
+    const char *m = sig == SIGINT    ? "parm: interrupted by SIGINT; temp files removed\n"
+                    : sig == SIGTERM ? "parm: interrupted by SIGTERM; temp files removed\n"
+                    : sig == SIGPIPE ? "parm: output pipe closed (SIGPIPE); temp files removed\n"
+                                     : "parm: interrupted by SIGHUP; temp files removed\n";
+    (void)!write(2, m, strlen(m));
+    _exit(128 + sig);
+}
+void cli_install_signals(void) {
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_signal;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+    sigaction(SIGHUP, &sa, NULL);
+    sigaction(SIGPIPE, &sa, NULL); /* `parm … -o - | head`: the stdout temp file goes too */
 }
 
 int cli_print_score(const parm_score *sc, int json) {

@@ -19,7 +19,7 @@ typedef struct {
     const char *prompts_file; /* --prompts-file: one prompt per line, instead of --metadata */
     int meta_given;
     long per, seed, npaths, steps, limit, every;
-    int json;
+    int json, overwrite, resume;
     parm_search_opts gate; /* PARM's gate options as given */
 } bench_args;
 
@@ -198,7 +198,12 @@ static void usage(FILE *f) {
                "                         category blocks; not the full benchmark)\n"
                "  --images-per-prompt N  default 4; image j uses seed S+j\n"
                "  --seed S               base seed (default 0)\n"
-               "  --json                 print the summary as one JSON object (all: one per line per method and n)\n",
+               "  --json                 print the summary as one JSON object (all: one per line per method and n)\n"
+               "  --overwrite            clear DIR first (only a folder parm bench made); a non-empty DIR is\n"
+               "                         refused without --overwrite or --resume\n"
+               "  --resume               continue an interrupted run into DIR (same options, checked against\n"
+               "                         DIR/bench-run.json): complete images are kept, the rest generated;\n"
+               "                         ends with the same images, results and costs as one uninterrupted run\n",
             parm_sample_defaults().steps, CLI_BENCH);
 }
 
@@ -282,6 +287,8 @@ static int bench_parse(int argc, char **argv, bench_args *a, int *done) {
         if (!strcmp(o, "--metadata")) a->meta_given = 1;
         if (!strcmp(o, "--help") || !strcmp(o, "-h")) { usage(stdout); *done = 1; return 0; }
         else if (!strcmp(o, "--json")) a->json = 1;
+        else if (!strcmp(o, "--overwrite")) a->overwrite = 1;
+        else if (!strcmp(o, "--resume")) a->resume = 1;
         else if (str) { if (!(v = cli_value(argc, argv, i++))) return 2; *str = v; }
         else if (!strcmp(o, "--clarity-thresh") || !strcmp(o, "--potential-thresh") || !strcmp(o, "--keep")) {
             if (!(v = cli_value(argc, argv, i++)) || cli_parm_gate_opt(o, v, &a->gate) < 0) return 2;
@@ -340,6 +347,19 @@ static int bench_pick(const bench_args *a, bench_method *m, int *search) {
 static int bench_provenance(bench_prov *p, const bench_args *a, const bench_method *m, int search,
                             const bench_setup *o);
 
+/* The run's options as one line (DIR/bench-run.json; --resume needs the same) */
+static void bench_manifest(const bench_args *a, const char *method, char *buf, size_t n) {
+    snprintf(buf, n,
+             "{\"method\": \"%s\", \"n\": %ld, \"steps\": %ld, \"images_per_prompt\": %ld, \"seed\": %ld, "
+             "\"prompts\": %ld, \"every\": %ld, \"metadata\": \"%s\", \"prompts_file\": \"%s\", \"gen\": \"%s\", "
+             "\"vq\": \"%s\", \"judge\": \"%s\", \"judge_dir\": \"%s\", \"keep\": %g, \"potential_thresh\": %g, "
+             "\"clarity_thresh\": %g, \"curve\": \"%s\", \"sweep\": \"%s\"}",
+             method, a->npaths, a->steps, a->per, a->seed, a->limit, a->every, a->meta,
+             a->prompts_file ? a->prompts_file : "", a->gen, a->vq, a->judge ? a->judge : "",
+             a->judge_dir ? a->judge_dir : "", a->gate.keep, a->gate.potential_thresh, a->gate.clarity_thresh,
+             a->curve_s ? a->curve_s : "", a->sweep_s ? a->sweep_s : "");
+}
+
 /* --method all: the replay (bench_replay.c) */
 static int bench_all(const bench_args *a) {
     float sweep_keep[BENCH_MAX_SWEEP], sweep_pot[BENCH_MAX_SWEEP], sweep_clar[BENCH_MAX_SWEEP];
@@ -348,11 +368,21 @@ static int bench_all(const bench_args *a) {
     if (a->sweep_s && parse_sweep(a->sweep_s, &a->gate, sweep_keep, sweep_pot, sweep_clar, &nsweep)) return 2;
     if (parse_curve(a->curve_s, N, curve, &ncurve)) return 2;
     if (a->plot) { /* a bad --plot path fails now, not after the whole benchmark */
-        parm_atomic_file af;
+        parm_atomic_file af; /* (its type: parm_output_check) */
         if (parm_atomic_open(&af, a->plot)) return cli_fail();
         parm_atomic_abort(&af);
     }
-    bench_replay_opts ro = {.meta = a->meta, .prompts_file = a->prompts_file, .out = a->out ? a->out : "out/bench-all", .per = (int)a->per,
+    if (a->resume) {
+        fprintf(stderr, "parm bench: error: --resume is for one method; --method all replays every method from one "
+                        "generation (run it again with --overwrite)\n");
+        return 2;
+    }
+    char manifest[4096];
+    bench_manifest(a, "all", manifest, sizeof manifest);
+    int prc = bench_out_prepare(a->out ? a->out : "out/bench-all", manifest, a->overwrite, 0, 1);
+    if (prc) return prc;
+    bench_replay_opts ro = {.meta = a->meta, .prompts_file = a->prompts_file, .out = a->out ? a->out : "out/bench-all",
+                            .per = (int)a->per,
                             .seed = (uint64_t)a->seed, .N = N, .curve = curve, .ncurve = ncurve,
                             .judge_dir = a->judge_dir, .gen = a->gen, .vq = a->vq, .steps = (int)a->steps,
                             .limit = (int)a->limit, .every = (int)a->every, .json = a->json, .plot = a->plot,
@@ -368,7 +398,8 @@ static int bench_all(const bench_args *a) {
 /* Generate every image of ps[0..np) with method m into out (GenEval layout),
  * filling items (path + prompt per image) and cost. 0, or -1 with err set. */
 static int bench_generate(const bench_method *m, void *ctx, const parm_prompt *ps, int np, long per, uint64_t seed,
-                          const char *out, parm_grade_item *items, char **extra, bench_cost *cost, char *err,
+                          const char *out, int resume, parm_grade_item *items, char **extra, bench_cost *cost,
+                          char *err,
                           size_t nerr) {
     int failed = 0;
     for (int i = 0; i < np && !failed; i++)
@@ -390,16 +421,21 @@ static int bench_generate(const bench_method *m, void *ctx, const parm_prompt *p
         int i = (int)(k0 / per), rc = !rgb || !seeds || !res;
         bench_cost c = {0, 0, res};
         for (long q = 0; q < per_unit && !rc; q++) res[q].method = -1; /* not a search method's image */
+        /* --resume: a unit already on disk is kept (its images and recorded costs; its per-path details are not
+         * recorded again: results.jsonl then holds only its seed) */
+        int skip = resume && bench_unit_done(out, i, k0 % per, per_unit, m->generate_prompt != NULL, &c.forwards,
+                                             &c.judge_calls);
         for (long q = 0; q < per_unit && !rc; q++) seeds[q] = parm_seed_of(seed, (uint64_t)((k0 + q) % per), 0);
-        if (!rc && m->generate_prompt) rc = m->generate_prompt(ctx, &ps[i], i, (int)per, seeds, rgb, &c);
-        if (!rc && !m->generate_prompt) rc = m->generate(ctx, &ps[i], i, (int)(k0 % per), seeds[0], rgb);
+        if (!rc && !skip && m->generate_prompt) rc = m->generate_prompt(ctx, &ps[i], i, (int)per, seeds, rgb, &c);
+        if (!rc && !skip && !m->generate_prompt) rc = m->generate(ctx, &ps[i], i, (int)(k0 % per), seeds[0], rgb);
         for (long q = 0; q < per_unit && !rc; q++) {
             parm_grade_item *it = &items[k0 + q];
             it->prompt = ps[i];
             rc = parm_geneval_sample_path(it->path, sizeof it->path, out, i, (int)((k0 + q) % per)) ||
-                 parm_png_write(it->path, rgb + SZ * q, PARM_IMG, PARM_IMG);
+                 (!skip && parm_png_write(it->path, rgb + SZ * q, PARM_IMG, PARM_IMG));
             if (!rc) rc = !(extra[k0 + q] = bench_image_json(res[q].method >= 0 ? &res[q] : NULL, seeds[q]));
         }
+        if (!rc && !skip && m->generate_prompt) rc = bench_unit_cost_write(out, i, c.forwards, c.judge_calls);
         free(rgb);
         free(seeds);
         free(res);
@@ -473,12 +509,21 @@ static int bench_one(const bench_args *a, const bench_method *m, int search) {
         snprintf(default_out, sizeof default_out, "out/bench-%s", m->name);
         out = default_out;
     }
+    char manifest[4096]; /* the folder is checked (and cleared with --overwrite) before any work */
+    bench_manifest(a, m->name, manifest, sizeof manifest);
+    int prc = bench_out_prepare(out, manifest, a->overwrite, a->resume, 0);
+    if (prc) return prc;
     parm_prompt *ps;
     int np;
     if (cli_load_prompts(a->meta, a->prompts_file, &ps, &np)) return cli_fail();
     cli_subset_prompts(ps, &np, a->limit, a->every);
     void *ctx = NULL;
     if (m->open && m->open(&ctx, &setup)) { free(ps); return cli_fail(); }
+    if ((prc = bench_out_prepare(out, manifest, a->overwrite, a->resume, 1))) {
+        free(ps);
+        if (m->close) m->close(ctx);
+        return prc;
+    }
     const long nimg = (long)np * a->per;
     parm_grade_item *items = parm_malloc(sizeof *items * nimg);
     char **extra = parm_calloc(nimg, sizeof *extra);
@@ -492,7 +537,8 @@ static int bench_one(const bench_args *a, const bench_method *m, int search) {
     bench_cost cost = {0, 0, NULL};
     char err[1024] = "";
     const double t0 = parm_now();
-    int failed = bench_generate(m, ctx, ps, np, a->per, (uint64_t)a->seed, out, items, extra, &cost, err, sizeof err);
+    int failed = bench_generate(m, ctx, ps, np, a->per, (uint64_t)a->seed, out, a->resume, items, extra, &cost, err,
+                                sizeof err);
     const double secs = parm_now() - t0;
     if (m->close) m->close(ctx);
     free(ps);

@@ -17,7 +17,7 @@ static void usage(FILE *f) {
                "config of W (a weights file of the same model size).\n"
                "  --ckpt CKPT   the checkpoint (runs/….ckpt.safetensors)\n"
                "  --like W      weights with the same config (e.g. weights/gen.safetensors)\n"
-               "  -o OUT        output weights file (written atomically)\n");
+               "  -o OUT        output weights file (written atomically; - for stdout)\n");
 }
 
 int cmd_export(int argc, char **argv) {
@@ -39,20 +39,24 @@ int cmd_export(int argc, char **argv) {
         fprintf(stderr, "parm export: error: --ckpt, --like and -o are all required (see parm export --help)\n");
         return 2;
     }
+    cli_out co;
+    if (cli_output(&co, "-o", out, CLI_OUT_STDOUT)) return 2;
+    out = co.path;
     long step = 0;
     int rc;
     if (!strcmp(kind, "gen")) {
         parm_gen g;
-        if (parm_gen_load(&g, like)) return cli_fail();
+        if (parm_gen_load(&g, like)) return cli_output_done(&co, cli_fail());
         rc = parm_ckpt_load(&g.p, ckpt, &step, NULL) || parm_gen_save(&g, out, PARM_F16);
         parm_gen_free(&g);
     } else {
         parm_judge j;
-        if (parm_judge_load(&j, like)) return cli_fail();
+        if (parm_judge_load(&j, like)) return cli_output_done(&co, cli_fail());
         rc = parm_ckpt_load(&j.p, ckpt, &step, NULL) || parm_judge_save(&j, out, PARM_F16);
         parm_judge_free(&j);
     }
-    if (rc) return cli_fail();
-    fprintf(stderr, "wrote %s (step %ld of %s)\n", out, step, ckpt);
+    if (rc) return cli_output_done(&co, cli_fail());
+    if (cli_output_done(&co, 0)) return 1;
+    fprintf(stderr, "wrote %s (step %ld of %s)\n", co.to_stdout ? "stdout" : out, step, ckpt);
     return 0;
 }

@@ -17,8 +17,8 @@ static void usage(FILE *f) {
             "usage: parm generate --prompt TEXT -o OUT.png [options]\n"
             "Generate images for a prompt of the shapes world (see `parm prompts`).\n\n"
             "  --prompt TEXT      e.g. \"a photo of a red star and a blue circle\"\n"
-            "  -o, --out PATH     output PNG (N images side by side, 4 px apart); the grader's verdict\n"
-            "                     of each image is printed\n"
+            "  -o, --out PATH     output PNG (N images side by side, 4 px apart; - for stdout, without\n"
+            "                     --method); the grader's verdict of each image is printed\n"
             "  -n N               number of images (paths), default 1; image i uses seed S+i\n");
     cli_sample_usage(f);
     fprintf(f,
@@ -52,15 +52,15 @@ static const uint8_t GREEN[3] = {30, 160, 60}, GREY[3] = {150, 150, 150};
 
 /* the grader's verdict of image i: a line of text ("chosen image: path i" when last), or a
  * JSON object (", " before all but the first; "]" after the last) */
-static void print_verdict(const uint8_t *img, const parm_prompt *p, int i, uint64_t seed, int json, int last) {
+static void print_verdict(FILE *f, const uint8_t *img, const parm_prompt *p, int i, uint64_t seed, int json, int last) {
     char reason[256] = "";
     const int ok = parm_grade(img, p, reason, sizeof reason) == 1;
     if (json) {
-        printf("%s{\"index\": %d, \"seed\": %llu, \"correct\": %s, \"reason\": \"", i ? ", " : "", i,
+        fprintf(f, "%s{\"index\": %d, \"seed\": %llu, \"correct\": %s, \"reason\": \"", i ? ", " : "", i,
                (unsigned long long)seed, ok ? "true" : "false");
-        for (const char *c = reason; *c; c++) printf(*c == '"' || *c == '\\' ? "\\%c" : "%c", *c);
-        printf("\"}%s", last ? "]" : "");
-    } else printf("%s %d (seed %llu): grader says %s%s%s%s\n", last ? "chosen image: path" : "image", i,
+        for (const char *c = reason; *c; c++) fprintf(f, *c == '"' || *c == '\\' ? "\\%c" : "%c", *c);
+        fprintf(f, "\"}%s", last ? "]" : "");
+    } else fprintf(f, "%s %d (seed %llu): grader says %s%s%s%s\n", last ? "chosen image: path" : "image", i,
                   (unsigned long long)seed, ok ? "correct" : "incorrect",
                   *reason ? " (" : "", reason, *reason ? ")" : "");
 }
@@ -104,11 +104,21 @@ int cmd_generate(int argc, char **argv) {
         }
     }
     if (!text || !out) { usage(stderr); return 2; }
+    if (method >= 0 && !strcmp(out, "-")) {
+        fprintf(stderr, "parm generate: error: -o - with --method: stdout carries the per-path table; give a file name\n");
+        return 2;
+    }
+    cli_out oo, ot;
+    if (cli_output(&oo, "-o", out, CLI_OUT_STDOUT) || cli_output(&ot, "--trace", trace, 0)) {
+        cli_output_done(&oo, 1);
+        return 2;
+    }
+    out = oo.path;
     parm_prompt p;
     if (parm_prompt_parse(text, &p)) return cli_fail();
     parm_gen g;
     parm_vq vq;
-    if (cli_load_gen_vq(&g, &vq, genp, vqp)) return cli_fail();
+    if (cli_load_gen_vq(&g, &vq, genp, vqp)) return cli_output_done(&oo, cli_fail());
     if (method >= 0) {
         parm_search_opts o = parm_search_defaults(method);
         if (n_given && method != PARM_SEARCH_BASELINE) o.n = (int)n;
@@ -127,7 +137,7 @@ int cmd_generate(int argc, char **argv) {
         parm_gen_free(&g);
         parm_vq_free(&vq);
         fprintf(stderr, "parm generate: error: --judge/--judge-dir need --method (one of orm-zs, orm, prm, parm)\n");
-        return 2;
+        return cli_output_done(&oo, 2);
     }
     uint64_t *seeds = parm_malloc(sizeof(uint64_t) * n);
     static uint8_t one[SZ];
@@ -161,13 +171,14 @@ int cmd_generate(int argc, char **argv) {
         if (!rc) {
             fprintf(stderr, "generated %ld image(s) in %d steps, %ld generator forward passes\n", n, so.steps,
                     r.total_forwards);
+            FILE *msg = cli_output_msg(&oo); /* stderr when the PNG goes to stdout (-o -) */
             if (json) {
-                printf("{\"prompt\": \"%s\", \"tag\": \"%s\", \"out\": \"%s\", \"steps\": %d, \"gen_forwards\": %ld, "
-                       "\"images\": [", p.text, parm_tag_names[p.tag], out, so.steps, r.total_forwards);
-                for (long i = 0; i < n; i++) print_verdict(r.images + i * SZ, &p, (int)i, seeds[i], 1, i == n - 1);
-                printf("}\n");
+                fprintf(msg, "{\"prompt\": \"%s\", \"tag\": \"%s\", \"out\": \"%s\", \"steps\": %d, \"gen_forwards\": %ld, "
+                        "\"images\": [", p.text, parm_tag_names[p.tag], out, so.steps, r.total_forwards);
+                for (long i = 0; i < n; i++) print_verdict(msg, r.images + i * SZ, &p, (int)i, seeds[i], 1, i == n - 1);
+                fprintf(msg, "}\n");
             } else
-                for (long i = 0; i < n; i++) print_verdict(r.images + i * SZ, &p, (int)i, seeds[i], 0, 0);
+                for (long i = 0; i < n; i++) print_verdict(msg, r.images + i * SZ, &p, (int)i, seeds[i], 0, 0);
         }
         parm_sample_end(&r);
     }
@@ -180,7 +191,7 @@ int cmd_generate(int argc, char **argv) {
     cli_grid_free(&tr);
     parm_gen_free(&g);
     parm_vq_free(&vq);
-    return rc ? cli_fail() : 0;
+    return cli_output_done(&oo, rc ? cli_fail() : 0);
 }
 
 /* --method: one image chosen among o->n paths; per-path verdicts, the grader's verdict and costs on stdout */
@@ -216,7 +227,7 @@ static int run_search(const parm_prompt *p, parm_gen *g, parm_vq *vq, const parm
         printf("{\"prompt\": \"%s\", \"tag\": \"%s\", \"out\": \"%s\", %s, \"grader\": ", p->text,
                parm_tag_names[p->tag], out, frag ? frag : "\"seed\": null");
         free(frag);
-        print_verdict(img, p, 0, parm_seed_of(seed, 0, r->chosen), 1, 0);
+        print_verdict(stdout, img, p, 0, parm_seed_of(seed, 0, r->chosen), 1, 0);
         printf("}\n");
     } else if (!rc) {
         printf("method %s, %d path(s) x %d steps, seed %llu%s\n", m, n, T, (unsigned long long)seed,
@@ -244,7 +255,7 @@ static int run_search(const parm_prompt *p, parm_gen *g, parm_vq *vq, const parm
                "%ld judge calls, %.2f s\n", r->chosen,
                (unsigned long long)parm_seed_of((uint64_t)seed, 0, r->chosen), r->gen_forwards, n * T,
                r->judge_calls, r->seconds);
-        print_verdict(img, p, r->chosen, parm_seed_of(seed, 0, r->chosen), 0, 1);
+        print_verdict(stdout, img, p, r->chosen, parm_seed_of(seed, 0, r->chosen), 0, 1);
     }
     free(r);
     free(tr);

@@ -37,6 +37,8 @@ int cmd_grade(int argc, char **argv) {
     int n;
     parm_score sc;
     if (parm_geneval_scan(dir, &items, &n)) return cli_fail();
+    cli_out o; /* checked before grading */
+    if (cli_output(&o, "-o", out, 0)) { free(items); return 2; }
     double t0 = parm_now();
     int rc = parm_grade_items(items, n, out, &sc);
     free(items);

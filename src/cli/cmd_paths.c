@@ -67,6 +67,8 @@ int cmd_paths(int argc, char **argv) {
         return 2;
     }
     o.test = !strcmp(split, "test");
+    cli_out co;
+    if (cli_output(&co, "-o", out, 0)) return 2;
     parm_gen g;
     parm_vq vq;
     if (cli_load_gen_vq(&g, &vq, genp, vqp)) return cli_fail();

@@ -33,8 +33,10 @@ int plot_row_parse(const char *line, const char *where, plot_row *r) {
     else if (!cJSON_IsNumber(ov)) rc = PARM_ERR("%s: \"overall\" is %s", where, ov ? "not a number" : "missing");
     else if (!(ov->valuedouble >= 0 && ov->valuedouble <= 1))
         rc = PARM_ERR("%s: \"overall\" = %g is not a score in [0, 1]", where, ov->valuedouble);
-    else if (im && !cJSON_IsNull(im) && (!cJSON_IsNumber(im) || im->valuedouble < 0))
-        rc = PARM_ERR("%s: \"images\" is not a count", where);
+    else if (im && !cJSON_IsNull(im) &&
+             (!cJSON_IsNumber(im) || !(im->valuedouble >= 0 && im->valuedouble <= 1e15) ||
+              im->valuedouble != floor(im->valuedouble))) /* (long) of a huge double is undefined */
+        rc = PARM_ERR("%s: \"images\" is not a count (an integer in [0, 1e15])", where);
     else if (ub && !cJSON_IsBool(ub)) rc = PARM_ERR("%s: \"upper_bound\" is not true or false", where);
     else {
         snprintf(r->method, sizeof r->method, "%s", m->valuestring);
@@ -143,7 +145,7 @@ static void usage(FILE *f) {
                "prints; baseline is a dashed horizontal line at its n = 1 score, oracle a dashed\n"
                "line marked \"(upper bound)\". The same PNG as `parm bench --method all --plot`.\n"
                "  --json FILE     the saved JSON lines (\"-\" = standard input); blank lines ignored\n"
-               "  -o, --out FILE  the PNG to write (atomically)\n"
+               "  -o, --out FILE  the PNG to write (atomically); - for stdout\n"
                "  --title TEXT    default \"overall score vs N (K images)\"\n"
                "  --width W       pixels, 200..4096 (default 640)\n"
                "  --height H      pixels, 150..4096 (default 420)\n"
@@ -192,8 +194,11 @@ int cmd_plot(int argc, char **argv) {
         fprintf(stderr, "parm plot: error: %s is required (see parm plot --help)\n", !in ? "--json FILE" : "-o FILE.png");
         return 2;
     }
+    cli_out co;
+    if (cli_output(&co, "-o", out, CLI_OUT_STDOUT)) return 2;
+    out = co.path;
     char *data = NULL;
-    if (!strcmp(in, "-") ? read_stdin(&data) : parm_read_file(in, &data, NULL)) return cli_fail();
+    if (!strcmp(in, "-") ? read_stdin(&data) : parm_read_file(in, &data, NULL)) return cli_output_done(&co, cli_fail());
     plot_row *rows = NULL;
     int nrows = 0, cap = 0, lineno = 0, rc = 0;
     for (char *p = data, *next; p && *p && !rc; p = next) {
@@ -217,7 +222,8 @@ int cmd_plot(int argc, char **argv) {
     if (!rc) rc = plot_rows_png(rows, nrows, title, out, (int)width, (int)height);
     free(data);
     free(rows);
-    if (rc) return cli_fail();
-    printf("scaling curve of %d rows written to %s\n", nrows, out);
+    if (rc) return cli_output_done(&co, cli_fail());
+    if (cli_output_done(&co, 0)) return 1;
+    fprintf(cli_output_msg(&co), "scaling curve of %d rows written to %s\n", nrows, co.to_stdout ? "stdout" : out);
     return 0;
 }

@@ -21,7 +21,7 @@ static void usage(FILE *f) {
                "                 this with --seed 0, committed: never regenerate it silently)\n"
                "  --seed S       sampling seed for --bench (default 0)\n"
                "  --prompt TEXT  print the metadata of one prompt (errors name the bad word)\n"
-               "  -o FILE        write to FILE atomically instead of stdout\n");
+               "  -o FILE        write to FILE atomically instead of stdout (- = stdout)\n");
 }
 
 int cmd_prompts(int argc, char **argv) {
@@ -57,6 +57,9 @@ int cmd_prompts(int argc, char **argv) {
         fprintf(stderr, "parm prompts: error: use only one of --split, --bench, --prompt\n");
         return 2;
     }
+    if (out && !strcmp(out, "-")) out = NULL; /* -o -: stdout, as without -o */
+    cli_out co;
+    if (cli_output(&co, "-o", out, 0)) return 2;
     parm_prompt *ps = NULL, one;
     int n;
     if (text) {

@@ -75,14 +75,16 @@ int cmd_reconstruct(int argc, char **argv) {
     const char *img = NULL, *out = NULL, *vqp = DEFAULT_VQ;
     int r = parse(argc, argv, "reconstruct", 1, &img, &out, &vqp, reconstruct_usage);
     if (r) return r == 1 ? 0 : r;
+    cli_out co;
+    if (cli_output(&co, "-o", out, CLI_OUT_STDOUT)) return 2;
     uint8_t *rgb = NULL, rec[PARM_IMG * PARM_IMG * 3];
     parm_vq m;
     int tok[PARM_VQ_TOKENS];
-    if (load_image(img, &rgb)) return cli_fail();
-    if (parm_vq_load(&m, vqp)) { free(rgb); return cli_fail(); }
+    if (load_image(img, &rgb)) return cli_output_done(&co, cli_fail());
+    if (parm_vq_load(&m, vqp)) { free(rgb); return cli_output_done(&co, cli_fail()); }
     int bad = parm_vq_encode(&m, rgb, 1, tok) || parm_vq_decode(&m, tok, 1, rec, NULL);
     free(rgb);
     parm_vq_free(&m);
-    if (bad || cli_png_write_scaled(out, rec, PARM_IMG, PARM_IMG, (int)scale)) return cli_fail();
-    return 0;
+    if (bad || cli_png_write_scaled(co.path, rec, PARM_IMG, PARM_IMG, (int)scale)) return cli_output_done(&co, cli_fail());
+    return cli_output_done(&co, 0);
 }

@@ -91,6 +91,16 @@ static int parse_train_args(int argc, char **argv, const char *cmd, const train_
     return 0;
 }
 
+/* The files a training run writes, checked before it starts (cli_output;
+ * folders are created). NULL or "" = not written (or the model's default). */
+static int check_outputs(const char *out, const char *ckpt, const char *log) {
+    cli_out o;
+    if (out && *out && cli_output(&o, "--out", out, CLI_OUT_MKDIR)) return 2;
+    if (ckpt && *ckpt && cli_output(&o, "--ckpt", ckpt, CLI_OUT_MKDIR)) return 2;
+    if (log && *log && cli_output(&o, "--log", log, CLI_OUT_MKDIR)) return 2;
+    return 0;
+}
+
 /* Help lines of the shared options (defaults shown); what = the eval's kind. */
 static void common_usage(FILE *f, const parm_train_opts *d, const char *what) {
     fprintf(f,
@@ -167,6 +177,7 @@ static int train_vq(int argc, char **argv) {
     if (r) return r == 1 ? 0 : r;
     char out[256], ckpt[256], log[256];
     default_paths(&o.train, "vq", out, ckpt, log);
+    if (check_outputs(o.train.out, o.train.ckpt, o.train.log)) return 2;
     if (parm_vq_train(&o)) return cli_fail();
     wrote(&o.train);
     return 0;
@@ -215,6 +226,7 @@ static int train_gen(int argc, char **argv) {
     if (r) return r == 1 ? 0 : r;
     char out[256], ckpt[256], log[256];
     default_paths(&o.train, "gen", out, ckpt, log);
+    if (check_outputs(o.train.out, o.train.ckpt, o.train.log)) return 2;
     if (parm_gen_train(&o)) return cli_fail();
     wrote(&o.train);
     return 0;
@@ -283,6 +295,7 @@ static int train_judge(int argc, char **argv) {
     char name[64], out[256], ckpt[256], log[256];
     snprintf(name, sizeof name, "judge_%s", src->name);
     default_paths(&o.train, name, out, ckpt, log);
+    if (check_outputs(o.train.out, o.train.ckpt, o.train.log)) return 2;
     if (parm_judge_train(&o, NULL)) return cli_fail();
     wrote(&o.train);
     return 0;

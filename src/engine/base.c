@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <math.h>
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -92,35 +93,99 @@ int parm_read_file(const char *path, char **data, size_t *len) {
     return 0;
 }
 
+/* ---- live temp files (removed by parm_tmp_cleanup, e.g. from a signal handler) ----
+ * A slot is 0 free, 1 being filled, 2 live; claimed by compare-exchange so
+ * OpenMP threads may open atomic files at once. */
+#define TMP_SLOTS 64
+static char tmp_paths[TMP_SLOTS][1100];
+static atomic_int tmp_state[TMP_SLOTS];
+
+int parm_tmp_register(const char *path) {
+    if (strlen(path) >= sizeof tmp_paths[0]) return 0;
+    for (int i = 0; i < TMP_SLOTS; i++) {
+        int want = 0;
+        if (atomic_compare_exchange_strong(&tmp_state[i], &want, 1)) {
+            strcpy(tmp_paths[i], path);
+            atomic_store(&tmp_state[i], 2);
+            return i + 1;
+        }
+    }
+    return 0; /* all slots busy: not tracked */
+}
+void parm_tmp_unregister(int slot) {
+    if (slot >= 1 && slot <= TMP_SLOTS) atomic_store(&tmp_state[slot - 1], 0);
+}
+void parm_tmp_cleanup(void) {
+    for (int i = 0; i < TMP_SLOTS; i++)
+        if (atomic_load(&tmp_state[i]) == 2) unlink(tmp_paths[i]); /* unlink is async-signal-safe */
+}
+
+int parm_output_check(const char *path) {
+    struct stat st;
+    if (lstat(path, &st) != 0) {
+        if (errno == ENOENT) return 0;
+        return PARM_ERR("cannot check output '%s': %s", path, strerror(errno));
+    }
+    if (S_ISREG(st.st_mode)) return 0;
+    const char *what = S_ISDIR(st.st_mode)   ? "a directory"
+                       : S_ISLNK(st.st_mode) ? "a symbolic link (give the path it points to)"
+                       : S_ISFIFO(st.st_mode) ? "a FIFO"
+                       : S_ISSOCK(st.st_mode) ? "a socket"
+                       : S_ISCHR(st.st_mode) || S_ISBLK(st.st_mode) ? "a device"
+                                                                     : "not a regular file";
+    return PARM_ERR("refusing to write output '%s': it is %s; outputs are regular files, written atomically", path,
+                    what);
+}
+
 int parm_atomic_open(parm_atomic_file *af, const char *path) {
     memset(af, 0, sizeof *af);
     if (strlen(path) >= sizeof af->path) return PARM_ERR("path too long: '%s'", path);
+    if (parm_output_check(path)) return -1;
     strcpy(af->path, path);
     snprintf(af->tmp, sizeof af->tmp, "%s.tmp.%d", path, (int)getpid());
+    af->slot = parm_tmp_register(af->tmp);
     af->f = parm_fopen(af->tmp, "wb");
+    if (!af->f) {
+        parm_tmp_unregister(af->slot);
+        af->slot = 0;
+    }
     return af->f ? 0 : -1;
 }
-int parm_atomic_commit(parm_atomic_file *af) {
+static int atomic_commit(parm_atomic_file *af, int sync) {
     if (!af->f) return PARM_ERR("atomic file '%s' is not open", af->path);
     int bad = fflush(af->f) != 0 || ferror(af->f);
-    if (!bad) bad = fsync(fileno(af->f)) != 0;
+    if (!bad && sync) bad = fsync(fileno(af->f)) != 0;
     bad |= fclose(af->f) != 0;
     af->f = NULL;
     if (bad) {
-        unlink(af->tmp);
-        return PARM_ERR("write to '%s' failed: %s (hint: disk full?)", af->path, strerror(errno));
-    }
-    if (rename(af->tmp, af->path) != 0) {
         int e = errno;
         unlink(af->tmp);
-        return PARM_ERR("cannot rename '%s' to '%s': %s", af->tmp, af->path, strerror(e));
+        parm_tmp_unregister(af->slot);
+        af->slot = 0;
+        return PARM_ERR("write to '%s' failed: %s (hint: disk full?)", af->path, strerror(e));
     }
+    /* checked again at the end: never rename over a device, FIFO, directory or link */
+    int rc = parm_output_check(af->path);
+    if (!rc && rename(af->tmp, af->path) != 0)
+        rc = PARM_ERR("cannot rename '%s' to '%s': %s", af->tmp, af->path, strerror(errno));
+    if (rc) {
+        unlink(af->tmp);
+        parm_tmp_unregister(af->slot);
+        af->slot = 0;
+        return -1;
+    }
+    parm_tmp_unregister(af->slot);
+    af->slot = 0;
     return 0;
 }
+int parm_atomic_commit(parm_atomic_file *af) { return atomic_commit(af, 1); }
+int parm_atomic_commit_nosync(parm_atomic_file *af) { return atomic_commit(af, 0); }
 void parm_atomic_abort(parm_atomic_file *af) {
     if (af->f) fclose(af->f);
     af->f = NULL;
     if (af->tmp[0]) unlink(af->tmp);
+    parm_tmp_unregister(af->slot);
+    af->slot = 0;
 }
 
 int parm_mkdirs(const char *path) {

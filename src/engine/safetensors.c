@@ -530,6 +530,21 @@ int parm_slab_load(parm_slab *s, const char *path) {
     return rc;
 }
 
+/* fsync the folder holding path (best effort: some filesystems refuse). */
+static void sync_parent_dir(const char *path) {
+    char dir[1024];
+    snprintf(dir, sizeof dir, "%s", path);
+    char *slash = strrchr(dir, '/');
+    if (slash == dir) slash[1] = 0;
+    else if (slash) *slash = 0;
+    else snprintf(dir, sizeof dir, ".");
+    int fd = open(dir, O_RDONLY | O_DIRECTORY);
+    if (fd >= 0) {
+        (void)fsync(fd);
+        close(fd);
+    }
+}
+
 int parm_ckpt_save(const parm_slab *s, const char *path, long step, const parm_rng *rng, const char *const *meta_kv,
                    int nmeta) {
     if (!s->w) return PARM_ERR("parm_ckpt_save('%s'): slab not allocated", path);
@@ -577,6 +592,7 @@ int parm_ckpt_save(const parm_slab *s, const char *path, long step, const parm_r
     kv[nk++] = "rng_s3"; kv[nk++] = vals[4];
     for (int i = 0; i < 2 * nmeta; i++) kv[nk++] = meta_kv[i];
     rc = parm_st_write(path, ents, 3 * s->n, kv, nmeta + 6);
+    if (!rc) sync_parent_dir(path); /* the rename itself survives a power cut, not only a kill */
 out:
     free(zeros);
     free(names);

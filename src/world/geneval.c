@@ -134,9 +134,64 @@ static void free_names(char **v, int n) {
     free(v);
 }
 static int is_prompt_dir(const char *s) { return all_digits(s, strlen(s)) && strlen(s) >= 1; }
-static int is_png(const char *s) {
+static int not_hidden(const char *s) { return s[0] != '.'; }
+/* the index of a sample name "<digits>.png" (at most 8 digits), or -1 */
+static long sample_index(const char *s) {
     size_t n = strlen(s);
-    return n > 4 && !strcmp(s + n - 4, ".png") && s[0] != '.';
+    if (n < 5 || n > 12 || strcmp(s + n - 4, ".png")) return -1;
+    for (size_t i = 0; i < n - 4; i++)
+        if (s[i] < '0' || s[i] > '9') return -1;
+    return strtol(s, NULL, 10);
+}
+
+/* Every prompt folder must hold the same images 0..K-1: name the first
+ * missing or extra one. A gap in a folder's numbers is a missing image; else
+ * K is the count most folders have, and a folder with fewer misses its next
+ * image, one with more has an extra (a tie between counts names both
+ * readings). fold[k], idx[k], width[k]: folder, index, digits of item k (in
+ * folder order, indices ascending). */
+static int check_complete(const char *dir, char **pd, int np, const parm_grade_item *v, const int *fold,
+                          const long *idx, const int *width, int m) {
+    int *cnt = parm_calloc((size_t)np + 1, sizeof *cnt), *w = parm_calloc((size_t)np + 1, sizeof *w);
+    if (!cnt || !w) { free(cnt); free(w); return -1; }
+    int rc = 0;
+    for (int k = 0; k < m && !rc; k++) {
+        int i = fold[k];
+        w[i] = width[k];
+        if (idx[k] == cnt[i]) cnt[i]++;
+        else if (idx[k] < cnt[i])
+            rc = PARM_ERR("extra image '%s': a second file for sample %ld of '%s/%s'", v[k].path, idx[k], dir, pd[i]);
+        else
+            rc = PARM_ERR("missing image '%s/%s/samples/%0*d.png' (the folder has '%s')", dir, pd[i], width[k],
+                          cnt[i], v[k].path);
+    }
+    int K = 0, best = 0, tie = 0; /* the most common count */
+    for (int i = 0; i < np && !rc; i++) {
+        int c = 0;
+        for (int j = 0; j < np; j++) c += cnt[j] == cnt[i];
+        if (c > best) { best = c; K = cnt[i]; tie = 0; }
+        else if (c == best && cnt[i] != K) tie = 1;
+    }
+    for (int i = 0; i < np && !rc; i++) {
+        if (cnt[i] == K) continue;
+        if (tie) {
+            int j = 0;
+            while (cnt[j] == cnt[i]) j++;
+            int big = cnt[i] > cnt[j] ? i : j, small = big == i ? j : i;
+            rc = PARM_ERR("prompt folders hold different numbers of images: '%s/%s/samples' %d, '%s/%s/samples' %d "
+                          "(missing '%s/%s/samples/%0*d.png' or extra '%s/%s/samples/%0*d.png')",
+                          dir, pd[big], cnt[big], dir, pd[small], cnt[small], dir, pd[small], w[small], cnt[small], dir,
+                          pd[big], w[big], cnt[small]);
+        } else if (cnt[i] < K)
+            rc = PARM_ERR("missing image '%s/%s/samples/%0*d.png': the other prompt folders hold %d images each", dir,
+                          pd[i], w[i], cnt[i], K);
+        else
+            rc = PARM_ERR("extra image '%s/%s/samples/%0*d.png': the other prompt folders hold %d images each", dir,
+                          pd[i], w[i], K, K);
+    }
+    free(cnt);
+    free(w);
+    return rc;
 }
 
 int parm_geneval_scan(const char *dir, parm_grade_item **items, int *n) {
@@ -153,9 +208,18 @@ int parm_geneval_scan(const char *dir, parm_grade_item **items, int *n) {
         return PARM_ERR("'%s' holds no prompt folders (expected GenEval layout: DIR/00000/metadata.jsonl, "
                         "DIR/00000/samples/0000.png)", dir);
     }
+    for (int i = 0; i < np; i++) /* folders 0..np-1, none missing */
+        if (strtol(pd[i], NULL, 10) != i) {
+            PARM_ERR("missing prompt folder '%s/%05d' (found '%s' in its place; GenEval layout numbers them from 0)",
+                     dir, i, pd[i]);
+            free_names(pd, np);
+            return -1;
+        }
     int cap = np * 4, m = 0;
     parm_grade_item *v = parm_malloc(sizeof *v * cap);
-    if (!v) { free_names(pd, np); return -1; }
+    int *fold = parm_malloc(sizeof *fold * cap), *width = parm_malloc(sizeof *width * cap);
+    long *idx = parm_malloc(sizeof *idx * cap);
+    if (!v || !fold || !width || !idx) { free(v); free(fold); free(width); free(idx); free_names(pd, np); return -1; }
     for (int i = 0; i < np; i++) {
         char path[1024];
         snprintf(path, sizeof path, "%s/%s/metadata.jsonl", dir, pd[i]);
@@ -170,7 +234,7 @@ int parm_geneval_scan(const char *dir, parm_grade_item **items, int *n) {
         snprintf(path, sizeof path, "%s/%s/samples", dir, pd[i]);
         char **sn;
         int ns;
-        if (list_dir(path, is_png, cmp_str, &sn, &ns)) { free(ps); goto fail; }
+        if (list_dir(path, not_hidden, cmp_num, &sn, &ns)) { free(ps); goto fail; }
         if (ns == 0) {
             free(ps);
             free_names(sn, ns);
@@ -180,10 +244,24 @@ int parm_geneval_scan(const char *dir, parm_grade_item **items, int *n) {
         for (int j = 0; j < ns; j++) {
             if (m == cap) {
                 parm_grade_item *nv = parm_realloc(v, sizeof *v * cap * 2);
-                if (!nv) { free(ps); free_names(sn, ns); goto fail; }
-                v = nv;
+                if (nv) v = nv;
+                int *nf = nv ? parm_realloc(fold, sizeof *fold * cap * 2) : NULL;
+                if (nf) fold = nf;
+                int *nw = nf ? parm_realloc(width, sizeof *width * cap * 2) : NULL;
+                if (nw) width = nw;
+                long *ni = nw ? parm_realloc(idx, sizeof *idx * cap * 2) : NULL;
+                if (ni) idx = ni;
+                if (!ni) { free(ps); free_names(sn, ns); goto fail; }
                 cap *= 2;
             }
+            if ((idx[m] = sample_index(sn[j])) < 0) {
+                PARM_ERR("extra file '%s/%s': a samples folder holds only images named <number>.png", path, sn[j]);
+                free(ps);
+                free_names(sn, ns);
+                goto fail;
+            }
+            fold[m] = i;
+            width[m] = (int)strlen(sn[j]) - 4;
             if ((size_t)snprintf(v[m].path, sizeof v[m].path, "%s/%s", path, sn[j]) >= sizeof v[m].path) {
                 free(ps);
                 free_names(sn, ns);
@@ -196,13 +274,15 @@ int parm_geneval_scan(const char *dir, parm_grade_item **items, int *n) {
         free(ps);
         free_names(sn, ns);
     }
+    if (check_complete(dir, pd, np, v, fold, idx, width, m)) goto fail;
     free_names(pd, np);
+    free(fold); free(width); free(idx);
     *items = v;
     *n = m;
     return 0;
 fail:
     free_names(pd, np);
-    free(v);
+    free(v); free(fold); free(width); free(idx);
     return -1;
 }
 

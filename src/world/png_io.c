@@ -30,24 +30,6 @@ int parm_png_write(const char *path, const uint8_t *rgb, int w, int h) {
     return parm_atomic_commit_nosync(&af);
 }
 
-int parm_atomic_commit_nosync(parm_atomic_file *af) {
-    if (!af->f) return PARM_ERR("atomic file '%s' is not open", af->path);
-    int bad = fflush(af->f) != 0 || ferror(af->f);
-    bad |= fclose(af->f) != 0;
-    af->f = NULL;
-    if (bad) {
-        int e = errno;
-        unlink(af->tmp);
-        return PARM_ERR("write to '%s' failed: %s (hint: disk full?)", af->path, strerror(e));
-    }
-    if (rename(af->tmp, af->path) != 0) {
-        int e = errno;
-        unlink(af->tmp);
-        return PARM_ERR("cannot rename '%s' to '%s': %s", af->tmp, af->path, strerror(e));
-    }
-    return 0;
-}
-
 int parm_png_read(const char *path, uint8_t **rgb, int *w, int *h) {
     *rgb = NULL;
     FILE *f = parm_fopen(path, "rb");

@@ -414,7 +414,8 @@ static int json_item(const cJSON *o, parm_item *it, const char *where) {
     if (!cJSON_IsString(cl)) return PARM_ERR("%s: missing string \"class\"", where);
     if ((it->shape = parm_shape_index(cl->valuestring)) < 0)
         return PARM_ERR("%s: unknown class '%s'; valid classes: %s", where, cl->valuestring, VALID_SHAPES);
-    if (!cJSON_IsNumber(cn) || cn->valuedouble != (int)cn->valuedouble || cn->valueint < 1 || cn->valueint > PARM_MAX_OBJECTS)
+    if (!cJSON_IsNumber(cn) || !(cn->valuedouble >= 1 && cn->valuedouble <= PARM_MAX_OBJECTS) ||
+        cn->valuedouble != (int)cn->valuedouble) /* range first: (int) of a huge double is undefined */
         return PARM_ERR("%s: \"count\" must be an integer in [1, %d]", where, PARM_MAX_OBJECTS);
     it->count = cn->valueint;
     if (co && !cJSON_IsNull(co)) {

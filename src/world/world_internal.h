@@ -16,11 +16,6 @@ typedef struct {
     uint64_t row[PARM_TMAX];
 } parm_template;
 
-/* Commit an atomic file by flush + close + rename, without fsync: readers
- * never see a partial file, but a crash may lose it. For the many small
- * sample PNGs and metadata files of a GenEval folder (fsync each costs ms). */
-int parm_atomic_commit_nosync(parm_atomic_file *af);
-
 /* Template for shape at side s in [PARM_TMIN, PARM_TMAX] (built once, thread-safe). */
 const parm_template *parm_template_get(int shape, int s);
 #endif

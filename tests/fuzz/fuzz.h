@@ -1,0 +1,47 @@
+/* fuzz.h — shared by the fuzz harnesses (tests/fuzz/fuzz_*.c).
+ * Each harness defines `int fuzz_NAME(const uint8_t *data, size_t size)`:
+ * feed the bytes to one parser of untrusted input, which must return 0 or -1
+ * (never crash, hang, leak or read out of bounds). Built with
+ * -DPARM_LIBFUZZER it is also LLVMFuzzerTestOneInput (make fuzz); without it,
+ * tests/test_fuzz_replay.c calls every harness on the committed seed/ and
+ * regress/ inputs (make test). Parsers that read a file get the bytes through
+ * fuzz_file(): a per-process file under /dev/shm (or /tmp).
+ * Harnesses: safetensors, checkpoint, pathset, png, metadata (GenEval JSONL),
+ * prompt (the grammar), plot (bench --json rows). To add: the DPO preference
+ * pairs file once it exists (issue 17 lists it) — one fuzz_pairs.c on its
+ * loader, seeds from make_seeds.c, and a line in test_fuzz_replay.c. */
+#ifndef PARM_FUZZ_H
+#define PARM_FUZZ_H
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "parm.h"
+
+#define FUZZ_ENTRY(name)                                                            \
+    int LLVMFuzzerTestOneInput(const uint8_t *d, size_t n);                         \
+    int LLVMFuzzerTestOneInput(const uint8_t *d, size_t n) { fuzz_##name(d, n); return 0; }
+
+/* The bytes written to a file (the same path every call of this process);
+ * its path, or NULL if it could not be written. */
+static inline const char *fuzz_file(const char *tag, const uint8_t *d, size_t n) {
+    static char path[256];
+    const char *dir = access("/dev/shm", W_OK) == 0 ? "/dev/shm" : "/tmp";
+    snprintf(path, sizeof path, "%s/parm-fuzz-%s.%d", dir, tag, (int)getpid());
+    FILE *f = fopen(path, "wb");
+    if (!f) return NULL;
+    size_t w = n ? fwrite(d, 1, n, f) : 0;
+    if (fclose(f) != 0 || w != n) return NULL;
+    return path;
+}
+/* The bytes as a NUL-terminated malloc'd string (stops at an embedded NUL). */
+static inline char *fuzz_str(const uint8_t *d, size_t n) {
+    char *s = malloc(n + 1);
+    if (!s) return NULL;
+    memcpy(s, d, n);
+    s[n] = 0;
+    return s;
+}
+#endif
