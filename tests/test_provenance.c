@@ -32,6 +32,20 @@ static cJSON *load_json(const char *fmt, const char *dir) {
 static const cJSON *get(const cJSON *o, const char *k) { return cJSON_GetObjectItemCaseSensitive(o, k); }
 static double num(const cJSON *o, const char *k) { const cJSON *v = get(o, k); return cJSON_IsNumber(v) ? v->valuedouble : -999; }
 
+static void test_help(void) {
+    const char *cmds[] = {"report", "compare"};
+    for (int i = 0; i < 2; i++) {
+        CHECK(sh("./parm %s --help", cmds[i]) == 0, "parm %s --help", cmds[i]);
+        char *o = slurp("out");
+        CHECK(strstr(o, "usage: parm ") && strstr(o, cmds[i]), "%s help: %s", cmds[i], o);
+        free(o);
+        CHECK(sh("./parm %s --bogus x", cmds[i]) == 2, "%s: unknown option exits 2", cmds[i]);
+        char *e = slurp("err");
+        CHECK(strstr(e, "--bogus") != NULL, "%s", e);
+        free(e);
+    }
+}
+
 static void test_version(void) {
     CHECK(sh("./parm --version") == 0, "parm --version");
     char *o = slurp("out");
@@ -242,6 +256,7 @@ int main(void) {
     if (!mkdtemp(T)) { perror("mkdtemp"); printf("0 passed, 1 failed\n"); return 1; }
     test_shell_dir = T;
     if (access("./parm", X_OK)) { fprintf(stderr, "./parm is not built (run make test)\n"); printf("0 passed, 1 failed\n"); return 1; }
+    RUN(test_help);
     RUN(test_version);
     RUN(test_run_json);
     RUN(test_compare);
