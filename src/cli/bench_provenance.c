@@ -265,3 +265,31 @@ void cli_print_score_ci(const parm_score *sc, const parm_score_ci *ci, FILE *f) 
             parm_score_overall(sc), ci->overall_lo, ci->overall_hi, parm_score_images(sc));
     fprintf(f, "95%% intervals: %s (%d resamples, seed %d)\n", CLI_CI_METHOD, PARM_CI_REPS, PARM_CI_SEED);
 }
+
+/* ---- per-image details kept for --resume ---- */
+
+static void details_path(char *buf, size_t n, const char *out, int i, int j) {
+    snprintf(buf, n, "%s/%05d/%04d.details.json", out, i, j);
+}
+
+int bench_details_write(const char *out, int i, int j, const char *frag) {
+    char p[1200];
+    details_path(p, sizeof p, out, i, j);
+    parm_atomic_file af;
+    if (parm_atomic_open(&af, p)) return -1;
+    fprintf(af.f, "%s\n", frag);
+    return parm_atomic_commit(&af);
+}
+
+char *bench_details_read(const char *out, int i, int j, uint64_t seed) {
+    char p[1200], *d = NULL;
+    size_t n = 0;
+    details_path(p, sizeof p, out, i, j);
+    if (parm_read_file(p, &d, &n) || !n) { /* a run from before details were kept: the seed only */
+        free(d);
+        parm_clear_error();
+        return bench_image_json(NULL, seed);
+    }
+    if (d[n - 1] == '\n') d[n - 1] = 0;
+    return d;
+}

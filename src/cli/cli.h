@@ -180,6 +180,11 @@ void bench_prov_free(bench_prov *p);
  * selection score, forwards, judge calls, survivors, fallback and "paths":
  * every path's seed, forwards, judge calls, stop/clear step, potential, score. */
 char *bench_image_json(const parm_search_result *r, uint64_t seed);
+/* The fragment of image j of prompt i kept as DIR/<NNNNN>/<jjjj>.details.json
+ * (atomic), so a --resume run ends with the same results.jsonl; read returns
+ * it (malloc'd), or the seed-only fragment when the file is missing. */
+int bench_details_write(const char *out, int i, int j, const char *frag);
+char *bench_details_read(const char *out, int i, int j, uint64_t seed);
 /* Read back results.jsonl of n graded images (prompt-major, per images per
  * prompt) into out[n] (prompt = k / per, tag, correct) and, with extra, rewrite
  * it atomically with extra[k] added to row k. */

@@ -421,8 +421,7 @@ static int bench_generate(const bench_method *m, void *ctx, const parm_prompt *p
         int i = (int)(k0 / per), rc = !rgb || !seeds || !res;
         bench_cost c = {0, 0, res};
         for (long q = 0; q < per_unit && !rc; q++) res[q].method = -1; /* not a search method's image */
-        /* --resume: a unit already on disk is kept (its images and recorded costs; its per-path details are not
-         * recorded again: results.jsonl then holds only its seed) */
+        /* --resume: a unit already on disk is kept (its images, recorded costs and per-image details) */
         int skip = resume && bench_unit_done(out, i, k0 % per, per_unit, m->generate_prompt != NULL, &c.forwards,
                                              &c.judge_calls);
         for (long q = 0; q < per_unit && !rc; q++) seeds[q] = parm_seed_of(seed, (uint64_t)((k0 + q) % per), 0);
@@ -433,7 +432,11 @@ static int bench_generate(const bench_method *m, void *ctx, const parm_prompt *p
             it->prompt = ps[i];
             rc = parm_geneval_sample_path(it->path, sizeof it->path, out, i, (int)((k0 + q) % per)) ||
                  (!skip && parm_png_write(it->path, rgb + SZ * q, PARM_IMG, PARM_IMG));
-            if (!rc) rc = !(extra[k0 + q] = bench_image_json(res[q].method >= 0 ? &res[q] : NULL, seeds[q]));
+            const int j = (int)((k0 + q) % per);
+            if (!rc && skip) rc = !(extra[k0 + q] = bench_details_read(out, i, j, seeds[q]));
+            else if (!rc)
+                rc = !(extra[k0 + q] = bench_image_json(res[q].method >= 0 ? &res[q] : NULL, seeds[q])) ||
+                     bench_details_write(out, i, j, extra[k0 + q]);
         }
         if (!rc && !skip && m->generate_prompt) rc = bench_unit_cost_write(out, i, c.forwards, c.judge_calls);
         free(rgb);
