@@ -7,11 +7,17 @@
 #                   in build-san/, then the suite run against them
 #   make fuzz       libFuzzer harnesses (tests/fuzz/) built with clang in build-fuzz/,
 #                   each run FUZZ_RUNS executions or FUZZ_TIME seconds, niced, one at a time
+#   make test-browser  headless Chromium opens a `parm report` page (installs chromium if missing)
+#   make install PREFIX=/usr/local   parm, libparm.a/.so, headers, parm.pc, shipped weights + benchmark
 CC      ?= gcc
 OPT     ?= -O3 -march=native
-CFLAGS  += -std=c11 $(OPT) -g -Wall -Wextra -fopenmp -Iinclude -D_GNU_SOURCE
+CFLAGS  += -std=c11 $(OPT) -g -Wall -Wextra -fopenmp -fPIC -Iinclude -D_GNU_SOURCE
 LDLIBS  += -ldnnl -lopenblas -lpng -lcjson -lm -fopenmp
+CLI_LIBS := -lcrypto
 BUILD   := build
+PREFIX  ?= /usr/local
+# `git describe` of the checkout, baked into parm (parm --version, run.json)
+PARM_VERSION := $(shell git describe --always --dirty --tags 2>/dev/null || echo unknown)
 
 LIB_SRC  := $(wildcard src/engine/*.c src/world/*.c src/models/*.c src/methods/*.c)
 CLI_SRC  := $(wildcard src/cli/*.c)
@@ -31,7 +37,11 @@ $(DEPS_STAMP): tools/install-deps.sh
 	@bash tools/install-deps.sh
 	@mkdir -p $(BUILD) && touch $@
 
-$(BUILD)/%.o: %.c $(DEPS_STAMP)
+# objects are rebuilt when the compiler flags change (e.g. -fPIC for libparm.so)
+$(BUILD)/cflags.txt: FORCE
+	@mkdir -p $(BUILD); [ "$$(cat $@ 2>/dev/null)" = "$(CC) $(CFLAGS)" ] || echo "$(CC) $(CFLAGS)" > $@
+
+$(BUILD)/%.o: %.c $(DEPS_STAMP) $(BUILD)/cflags.txt
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -MMD -MP -c $< -o $@
 
@@ -39,8 +49,18 @@ $(BUILD)/libparm.a: $(LIB_OBJ)
 	@rm -f $@
 	ar rcs $@ $^
 
+$(BUILD)/libparm.so: $(LIB_OBJ)
+	$(CC) -shared -o $@ $^ $(LDLIBS)
+
+# version.o is rebuilt whenever the describe string changes
+$(BUILD)/version.txt: FORCE
+	@mkdir -p $(BUILD); [ "$$(cat $@ 2>/dev/null)" = "$(PARM_VERSION)" ] || echo "$(PARM_VERSION)" > $@
+$(BUILD)/src/cli/version.o: src/cli/version.c $(BUILD)/version.txt $(DEPS_STAMP)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -DPARM_VERSION='"$(PARM_VERSION)"' -c $< -o $@
+
 parm: $(CLI_OBJ) $(BUILD)/libparm.a
-	$(CC) $(CFLAGS) -o $@ $(CLI_OBJ) $(BUILD)/libparm.a $(LDLIBS)
+	$(CC) $(CFLAGS) -o $@ $(CLI_OBJ) $(BUILD)/libparm.a $(LDLIBS) $(CLI_LIBS)
 
 $(BUILD)/tests/%: tests/%.c tests/test.h $(BUILD)/libparm.a
 	@mkdir -p $(dir $@)
@@ -64,11 +84,29 @@ FUZZ_SRC := $(wildcard tests/fuzz/fuzz_*.c)
 CLI_LIB_OBJ := $(filter-out $(BUILD)/src/cli/main.o,$(CLI_OBJ))
 $(BUILD)/tests/test_fuzz_replay: tests/test_fuzz_replay.c tests/test.h tests/fuzz/fuzz.h $(FUZZ_SRC) $(CLI_LIB_OBJ) $(BUILD)/libparm.a
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -Itests -o $@ $< $(CLI_LIB_OBJ) $(BUILD)/libparm.a $(LDLIBS)
+	$(CC) $(CFLAGS) -Itests -o $@ $< $(CLI_LIB_OBJ) $(BUILD)/libparm.a $(LDLIBS) $(CLI_LIBS)
 
-test: parm $(TEST_BIN) $(EX_BIN)
+test: parm $(TEST_BIN) $(EX_BIN) $(BUILD)/libparm.so
 	@bash tests/run.sh $(TEST_BIN) $(foreach p,f32 bf16,$(foreach t,$(GEMM_TESTS),PARM_PRECISION=$p:$t)) \
-	  tests/check_symbols.sh tests/check_example.sh
+	  tests/check_symbols.sh tests/check_example.sh tests/check_install.sh
+
+# headless Chromium renders `parm report` of a small bench run; the DOM is checked
+test-browser: parm
+	@bash tools/install-deps.sh browser
+	@bash tests/run.sh tests/check_browser.sh
+
+# PREFIX/bin/parm finds PREFIX/share/parm/{weights,bench} (cli_home)
+install: parm $(BUILD)/libparm.a $(BUILD)/libparm.so
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib/pkgconfig $(DESTDIR)$(PREFIX)/include/parm \
+	    $(DESTDIR)$(PREFIX)/share/parm/weights $(DESTDIR)$(PREFIX)/share/parm/bench
+	install -m 755 parm $(DESTDIR)$(PREFIX)/bin/parm
+	install -m 644 $(BUILD)/libparm.a $(DESTDIR)$(PREFIX)/lib/libparm.a
+	install -m 755 $(BUILD)/libparm.so $(DESTDIR)$(PREFIX)/lib/libparm.so
+	install -m 644 include/parm.h $(DESTDIR)$(PREFIX)/include/parm.h
+	install -m 644 include/parm/*.h $(DESTDIR)$(PREFIX)/include/parm/
+	install -m 644 weights/*.safetensors $(DESTDIR)$(PREFIX)/share/parm/weights/
+	install -m 644 bench/geneval-shapes.jsonl $(DESTDIR)$(PREFIX)/share/parm/bench/
+	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@VERSION@|$(PARM_VERSION)|' tools/parm.pc.in > $(DESTDIR)$(PREFIX)/lib/pkgconfig/parm.pc
 
 # ---- sanitizers: a second build of everything in build-san/ (make -C . BUILD=build-san) ----
 SAN_FLAGS := -O1 -march=native -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=all
@@ -78,7 +116,7 @@ test-sanitize:
 SAN_TESTS = $(filter-out $(SAN_SKIP:%=build/tests/%),$(TEST_SRC:tests/%.c=build/tests/%))
 SAN_SKIP ?=
 build-san/parm: $(CLI_OBJ) $(BUILD)/libparm.a
-	$(CC) $(CFLAGS) -o $@ $(CLI_OBJ) $(BUILD)/libparm.a $(LDLIBS)
+	$(CC) $(CFLAGS) -o $@ $(CLI_OBJ) $(BUILD)/libparm.a $(LDLIBS) $(CLI_LIBS)
 
 # ---- fuzzing (clang + libFuzzer: tools/install-deps.sh fuzz) ----
 FUZZ_CC    ?= clang
@@ -97,7 +135,7 @@ $(FUZZ_BUILD)/%.o: %.c $(FUZZ_BUILD)/.deps-ok
 	@mkdir -p $(dir $@)
 	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -MMD -MP -c $< -o $@
 $(FUZZ_BUILD)/fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/fuzz.h $(FUZZ_LIB_OBJ)
-	$(FUZZ_CC) $(FUZZ_CFLAGS) -DPARM_LIBFUZZER -fsanitize=fuzzer -o $@ $< $(FUZZ_LIB_OBJ) $(LDLIBS)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -DPARM_LIBFUZZER -fsanitize=fuzzer -o $@ $< $(FUZZ_LIB_OBJ) $(LDLIBS) $(CLI_LIBS)
 .SECONDARY: $(FUZZ_LIB_OBJ)
 fuzz-build: $(FUZZ_BIN)
 fuzz: $(FUZZ_BIN)
@@ -115,6 +153,7 @@ demo: parm
 clean:
 	rm -rf $(BUILD) build-san $(FUZZ_BUILD) parm
 
-.PHONY: all test demo clean test-sanitize fuzz fuzz-build fuzz-seeds
+.PHONY: all test test-browser install demo clean test-sanitize fuzz fuzz-build fuzz-seeds FORCE
+FORCE:
 -include $(LIB_OBJ:.o=.d) $(CLI_OBJ:.o=.d)
 -include $(wildcard bench/*.mk)

@@ -30,4 +30,5 @@
 #include "parm/judge.h"
 #include "parm/search.h"
 #include "parm/plot.h"
+#include "parm/stats.h"
 #endif

@@ -441,7 +441,8 @@ static void test_cli(void) {
     int w = 0, h = 0, w2 = 0, h2 = 0;
     char pa[700], pb[700];
     snprintf(pa, sizeof pa, "%s/t.png", dir);
-    CHECK(parm_png_read(pa, &a, &w, &h) == 0 && w == 4 * 64 && h == 3 * 64, "trace %dx%d", w, h);
+    /* 4 steps x 3 paths, 4 px apart, step numbers above (11 px), path labels left (24 px) */
+    CHECK(parm_png_read(pa, &a, &w, &h) == 0 && w == 24 + 4 * 68 + 4 && h == 11 + 3 * 68 + 4, "trace %dx%d", w, h);
     free(a);
     snprintf(cmd, sizeof cmd, "./parm generate --prompt 'a photo of a red star' --method baseline --steps 4 -o %s/a.png "
              "&& ./parm generate --prompt 'a photo of a red star' --steps 4 -o %s/b.png", dir, dir);

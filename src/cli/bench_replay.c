@@ -26,11 +26,14 @@ typedef struct {
     parm_score score;
     long forwards, judge_calls;
     double seconds;
+    signed char *ok; /* [nimg] each image's verdict (for the intervals) */
 } cell;
 
-/* one image's outcome into a (method, n) cell */
-static void cell_add(cell *x, const parm_prompt *p, const uint8_t *rgb, const parm_search_result *res) {
-    parm_score_add(&x->score, p->tag, parm_grade(rgb, p, NULL, 0) == 1);
+/* image k's outcome into a (method, n) cell */
+static void cell_add(cell *x, const parm_prompt *p, const uint8_t *rgb, const parm_search_result *res, long k) {
+    const int ok = parm_grade(rgb, p, NULL, 0) == 1;
+    x->ok[k] = (signed char)ok;
+    parm_score_add(&x->score, p->tag, ok);
     x->forwards += res->gen_forwards;
     x->judge_calls += res->judge_calls;
 }
@@ -39,7 +42,7 @@ static void cell_add(cell *x, const parm_prompt *p, const uint8_t *rgb, const pa
  * the curve, into cells[w][c]. Keep and the potential threshold re-gate the
  * cached verdicts; another clarity threshold re-judges (freed after). */
 static int sweep_image(parm_searcher *s, parm_search_record *rec, const bench_replay_opts *o, int nsw,
-                       cell (*cells)[PARM_SEARCH_MAX_PATHS]) {
+                       cell (*cells)[PARM_SEARCH_MAX_PATHS], long k) {
     const parm_search_opts saved = s->o;
     parm_search_path *cached = rec->verdict[PARM_SEARCH_PARM];
     int rc = 0;
@@ -51,7 +54,7 @@ static int sweep_image(parm_searcher *s, parm_search_record *rec, const bench_re
         for (int c = 0; c < o->ncurve && !rc; c++) {
             parm_search_result res;
             uint8_t rgb[SZ];
-            if (!(rc = parm_search_replay(s, rec, o->curve[c], rgb, &res))) cell_add(&cells[w][c], &rec->prompt, rgb, &res);
+            if (!(rc = parm_search_replay(s, rec, o->curve[c], rgb, &res))) cell_add(&cells[w][c], &rec->prompt, rgb, &res, k);
         }
         if (rec->verdict[PARM_SEARCH_PARM] != cached) free(rec->verdict[PARM_SEARCH_PARM]);
         rec->verdict[PARM_SEARCH_PARM] = cached;
@@ -62,8 +65,8 @@ static int sweep_image(parm_searcher *s, parm_search_record *rec, const bench_re
 
 /* compact table: one line per (method, n) */
 static void print_table(const bench_row *rows, int nrows) {
-    printf("%-9s %4s %7s %7s %7s %7s %7s %7s %8s %9s %8s %8s\n", "method", "n", "single", "two", "count", "colors",
-           "pos", "c_attr", "overall", "fwd/img", "judge/img", "s/img");
+    printf("%-9s %4s %7s %7s %7s %7s %7s %7s %8s %15s %9s %8s %8s\n", "method", "n", "single", "two", "count", "colors",
+           "pos", "c_attr", "overall", "95% interval", "fwd/img", "judge/img", "s/img");
     for (int r = 0; r < nrows; r++) {
         const bench_row *b = &rows[r];
         printf("%-9s %4d", b->method, b->n);
@@ -72,18 +75,27 @@ static void print_table(const bench_row *rows, int nrows) {
             if (a < 0) printf(" %7s", "-");
             else printf(" %7.3f", a);
         }
-        printf(" %8.3f %9.1f %9.1f %8.3f%s\n", parm_score_overall(&b->score), b->forwards, b->judge_calls, b->seconds,
-               b->upper_bound ? "  (upper bound)" : "");
+        printf(" %8.3f  [%.3f, %.3f] %9.1f %9.1f %8.3f%s\n", parm_score_overall(&b->score), b->ci->overall_lo,
+               b->ci->overall_hi, b->forwards, b->judge_calls, b->seconds, b->upper_bound ? "  (upper bound)" : "");
     }
+    printf("95%% intervals of overall (of every category in --json and run.json): %s, %d resamples\n", CLI_CI_METHOD,
+           PARM_CI_REPS);
     printf("fwd: generator forward passes (one per path and step, fallback completions included); judge: images "
            "judged;\ns/img estimated from this run's measured seconds per forward and per judge call; oracle: the "
            "grader picks (not a method)\n");
 }
 
+/* a cell's 95 % intervals from its per-image verdicts (prompt-major) */
+static int row_ci(const cell *x, const parm_prompt *ps, long nimg, int per, parm_outcome *tmp, parm_score_ci *ci) {
+    for (long k = 0; k < nimg; k++)
+        tmp[k] = (parm_outcome){.prompt = k / per, .tag = ps[k / per].tag, .correct = x->ok[k]};
+    return bench_ci_of(tmp, nimg, ci);
+}
+
 int bench_replay(const bench_replay_opts *o) {
     parm_prompt *ps = NULL;
     int np, rc = 1, ready[NM] = {0};
-    if (parm_prompts_load(o->meta, &ps, &np)) return cli_fail();
+    if (cli_load_prompts(o->meta, o->prompts_file, &ps, &np)) return cli_fail();
     cli_subset_prompts(ps, &np, o->limit, o->every);
     const long nimg = (long)np * o->per;
     const int nmax = o->curve[o->ncurve - 1];
@@ -94,11 +106,17 @@ int bench_replay(const bench_replay_opts *o) {
     const int nsw = o->nsweep; /* ≤ BENCH_MAX_SWEEP: parse_sweep's bound */
     char swname[BENCH_MAX_SWEEP][64];
     cell(*cells)[PARM_SEARCH_MAX_PATHS] = parm_calloc(NM + nsw, sizeof *cells);
+    signed char *okv = parm_calloc((size_t)(NM + nsw) * o->ncurve * nimg, 1);
+    parm_outcome *outc = parm_malloc(sizeof *outc * nimg);
+    parm_score_ci *cis = NULL;
+    char **extra[NM] = {0};
     parm_grade_item *items[NM] = {0};
     parm_search_record rec;
     memset(&rec, 0, sizeof rec);
     char dir[NM][1024], err[1024] = "";
-    if (!cells) goto done;
+    if (!cells || !okv || !outc) goto done;
+    for (int m = 0; m < NM + nsw; m++)
+        for (int c = 0; c < o->ncurve; c++) cells[m][c].ok = okv + ((size_t)m * o->ncurve + c) * nimg;
     /* the methods, their judges (missing weights: skipped), their folders */
     for (int m = 0; m < NM; m++) {
         parm_search_opts so = parm_search_defaults(m);
@@ -119,6 +137,8 @@ int bench_replay(const bench_replay_opts *o) {
         }
         if (parm_search_open(&s[m], NULL, NULL, &so)) goto fail;
         ready[m] = 1;
+        if (mi->variant && bench_prov_file(o->prov, mi->name, s[m].judge_path)) goto fail;
+        if (!(extra[m] = parm_calloc(nimg, sizeof *extra[m]))) goto fail;
         if ((size_t)snprintf(dir[m], sizeof dir[m], "%s/%s", o->out, mi->name) >= sizeof dir[m]) {
             PARM_ERR("output folder '%s' too long", o->out);
             goto fail;
@@ -149,14 +169,15 @@ int bench_replay(const bench_replay_opts *o) {
                 for (int c = 0; c < nc; c++) {
                     parm_search_result res;
                     if (parm_search_replay(&s[m], &rec, o->curve[c], rgb, &res)) goto fail;
-                    cell_add(&cells[m][c], &ps[i], rgb, &res);
-                    if (c == nc - 1 && m == PARM_SEARCH_PARM && sweep_image(&s[m], &rec, o, nsw, cells + NM))
+                    cell_add(&cells[m][c], &ps[i], rgb, &res, k);
+                    if (c == nc - 1 && m == PARM_SEARCH_PARM && sweep_image(&s[m], &rec, o, nsw, cells + NM, k))
                         goto fail;
                     if (c == nc - 1) { /* the folder: the largest n */
                         parm_grade_item *it = &items[m][k];
                         it->prompt = ps[i];
                         if (parm_geneval_sample_path(it->path, sizeof it->path, dir[m], i, j) ||
-                            parm_png_write(it->path, rgb, PARM_IMG, PARM_IMG))
+                            parm_png_write(it->path, rgb, PARM_IMG, PARM_IMG) ||
+                            !(extra[m][k] = bench_image_json(&res, seed)))
                             goto fail;
                     }
                 }
@@ -170,15 +191,17 @@ int bench_replay(const bench_replay_opts *o) {
     /* seconds: the unit costs measured over the whole run (see parm_search_replay) */
     const double per_fwd = gen_forwards ? gen_seconds / gen_forwards : 0;
     bench_row *rows = parm_malloc(sizeof *rows * (NM + nsw) * o->ncurve);
+    cis = parm_malloc(sizeof *cis * (NM + nsw) * o->ncurve);
     int nrows = 0;
-    if (!rows) goto fail;
+    if (!rows || !cis) { free(rows); goto fail; }
     for (int m = 0; m < NM; m++) {
         if (!ready[m]) continue;
         char results[1100];
         snprintf(results, sizeof results, "%s/results.jsonl", dir[m]);
         const int nc = m == PARM_SEARCH_BASELINE ? 1 : o->ncurve;
         parm_score chk;
-        if (parm_grade_items(items[m], (int)nimg, results, &chk)) { free(rows); goto fail; }
+        if (parm_grade_items(items[m], (int)nimg, results, &chk) ||
+            bench_results_finish(results, extra[m], nimg, o->per, outc)) { free(rows); goto fail; }
         if (memcmp(&chk, &cells[m][nc - 1].score, sizeof chk))
             fprintf(stderr, "parm bench: warning: %s: the written PNGs grade differently from the images in memory\n",
                     parm_search_methods[m].name);
@@ -191,6 +214,8 @@ int bench_replay(const bench_replay_opts *o) {
                              .judge_calls = (double)x->judge_calls / nimg, .upper_bound = parm_search_methods[m].upper_bound,
                              .seconds_estimated = 1};
             b->seconds = b->forwards * per_fwd + b->judge_calls * per_call;
+            if (row_ci(x, ps, nimg, o->per, outc, &cis[nrows - 1])) { free(rows); goto fail; }
+            b->ci = &cis[nrows - 1];
         }
         if (m == PARM_SEARCH_PARM)
             for (int w = 0; w < nsw; w++) {
@@ -203,9 +228,14 @@ int bench_replay(const bench_replay_opts *o) {
                                      .forwards = (double)x->forwards / nimg, .judge_calls = (double)x->judge_calls / nimg,
                                      .seconds_estimated = 1};
                     b->seconds = b->forwards * per_fwd + b->judge_calls * per_call;
+                    if (row_ci(x, ps, nimg, o->per, outc, &cis[nrows - 1])) { free(rows); goto fail; }
+                    b->ci = &cis[nrows - 1];
                 }
             }
     }
+    for (int r = 0; r < nrows; r++)
+        if (bench_prov_row(o->prov, &rows[r])) { free(rows); goto fail; }
+    if (bench_prov_write(o->prov, o->out, "METHOD/results.jsonl (n = the largest of the curve)")) { free(rows); goto fail; }
     if (o->json) {
         for (int r = 0; r < nrows; r++)
             if (bench_print_row(&rows[r], 1)) { free(rows); goto done; }
@@ -217,7 +247,7 @@ int bench_replay(const bench_replay_opts *o) {
     if (o->plot) { /* through the --json lines, so `parm plot` of them draws the same PNG */
         plot_row *pr = parm_malloc(sizeof *pr * nrows);
         int prc = !pr;
-        char line[1024];
+        char line[2048];
         for (int r = 0; r < nrows && !prc; r++)
             prc = bench_row_json(&rows[r], line, sizeof line) || plot_row_parse(line, rows[r].method, &pr[r]);
         if (!prc) prc = plot_rows_png(pr, nrows, NULL, o->plot, 0, 0);
@@ -236,7 +266,12 @@ done:
     for (int m = 0; m < NM; m++) {
         if (ready[m]) parm_search_close(&s[m]);
         free(items[m]);
+        for (long k = 0; extra[m] && k < nimg; k++) free(extra[m][k]);
+        free(extra[m]);
     }
+    free(okv);
+    free(outc);
+    free(cis);
     if (have_g) parm_gen_free(&g);
     if (have_vq) parm_vq_free(&vq);
     free(cells);

@@ -74,11 +74,13 @@ typedef struct {
     double forwards, judge_calls, seconds; /* per image */
     int upper_bound;            /* oracle: not a method */
     int seconds_estimated;      /* replay: seconds from measured unit costs */
+    const parm_score_ci *ci;    /* 95 % intervals (bench_provenance.c), or NULL */
 } bench_row;
 /* json: one line, parm_score_json's object plus "method", "n",
  * "gen_forwards_per_image", "judge_calls_per_image", "seconds_per_image"
- * (and "seconds_estimated", "upper_bound"); else the summary table and a
- * cost line. Returns 0, or cli_fail()'s exit code. */
+ * (and "seconds_estimated", "upper_bound", and with ci "ci": {category:
+ * [lo, hi], …, "overall": [lo, hi]}); else the summary table (with ci its
+ * intervals) and a cost line. Returns 0, or cli_fail()'s exit code. */
 int bench_print_row(const bench_row *r, int json);
 /* The JSON line of a row (no newline) into buf: what bench_print_row prints. */
 int bench_row_json(const bench_row *r, char *buf, size_t n);
@@ -103,6 +105,7 @@ int bench_unit_cost_write(const char *dir, int i, long forwards, long judge_call
 #define BENCH_MAX_SWEEP 32 /* --sweep items at most */
 typedef struct {
     const char *meta, *out, *judge_dir, *gen, *vq;
+    const char *prompts_file; /* plain-text prompts instead of meta (NULL: meta) */
     int per, N, steps, limit, every, json;
     uint64_t seed;
     const int *curve;
@@ -111,6 +114,7 @@ typedef struct {
     parm_search_opts gate; /* PARM's gate: clarity_thresh, potential_thresh, keep */
     int nsweep;            /* ≤ BENCH_MAX_SWEEP extra PARM rows "parm@K/P/C", one per (keep, potential, clarity) */
     const float *sweep_keep, *sweep_pot, *sweep_clar; /* (for tuning the gate on train prompts) */
+    struct bench_prov *prov; /* run.json in the making: the replay adds judge files and rows, writes it */
 } bench_replay_opts;
 int bench_replay(const bench_replay_opts *o);
 
@@ -122,6 +126,7 @@ typedef struct {
     double overall;
     long images;     /* -1 if absent */
     int upper_bound;
+    double forwards; /* gen_forwards_per_image; 0 if absent */
 } plot_row;
 /* Parse one JSON line (needs "method", "n", "overall"; reads "images",
  * "upper_bound"); `where` (e.g. "FILE:LINE") prefixes the error. */
@@ -132,6 +137,9 @@ int plot_row_parse(const char *line, const char *where, plot_row *r);
  * bound)". title NULL: "overall score vs N (K images)". A method with the
  * same n twice is an error. */
 int plot_rows_png(const plot_row *rows, int nrows, const char *title, const char *path, int width, int height);
+/* The same with by_forwards: x = generator forward passes per image (log2 axis) instead of n. */
+int plot_rows_png_x(const plot_row *rows, int nrows, const char *title, const char *path, int width, int height,
+                    int by_forwards);
 
 /* Shipped files (weights/, bench/) are CLI policy, not the library's: they are
  * found under cli_home() — $PARM_HOME if set, else the folder of the parm
@@ -149,6 +157,67 @@ const char *cli_shipped(const char *rel);
  * (parm_gen_check_vq); -1 with the library error set (nothing left loaded). */
 int cli_load_gen_vq(parm_gen *g, parm_vq *vq, const char *genp, const char *vqp);
 
+/* ---- provenance and intervals (bench_provenance.c, version.c) ---- */
+const char *cli_version(void);   /* git describe at build time */
+extern int cli_argc;             /* main's argc/argv, for run.json */
+extern char **cli_argv;
+#define CLI_CI_METHOD "percentile bootstrap over prompts, stratified by category"
+/* sha256 of a file as 64 hex digits (and its size); -1 naming the file */
+int cli_sha256_file(const char *path, char hex[65], long *bytes);
+/* DIR/run.json in the making: begin (start time, command line, version),
+ * options, files (sha256 each, once), summary rows, write (end time; atomic). */
+typedef struct bench_prov bench_prov;
+bench_prov *bench_prov_begin(const char *method);
+void bench_prov_num(bench_prov *p, const char *key, double v);
+void bench_prov_str(bench_prov *p, const char *key, const char *v);
+void bench_prov_sample(bench_prov *p, const parm_sample_opts *o);
+int bench_prov_file(bench_prov *p, const char *role, const char *path);
+int bench_prov_row(bench_prov *p, const bench_row *r);
+int bench_prov_write(bench_prov *p, const char *dir, const char *results_rel);
+void bench_prov_free(bench_prov *p);
+/* One image's search details as a JSON fragment (no braces; malloc'd): its
+ * seed and, with r, the method, n, the chosen path and its seed, the
+ * selection score, forwards, judge calls, survivors, fallback and "paths":
+ * every path's seed, forwards, judge calls, stop/clear step, potential, score. */
+char *bench_image_json(const parm_search_result *r, uint64_t seed);
+/* The fragment of image j of prompt i kept as DIR/<NNNNN>/<jjjj>.details.json
+ * (atomic), so a --resume run ends with the same results.jsonl; read returns
+ * it (malloc'd), or the seed-only fragment when the file is missing. */
+int bench_details_write(const char *out, int i, int j, const char *frag);
+char *bench_details_read(const char *out, int i, int j, uint64_t seed);
+/* Read back results.jsonl of n graded images (prompt-major, per images per
+ * prompt) into out[n] (prompt = k / per, tag, correct) and, with extra, rewrite
+ * it atomically with extra[k] added to row k. */
+int bench_results_finish(const char *path, char *const *extra, long n, int per, parm_outcome *out);
+int bench_ci_of(const parm_outcome *o, long n, parm_score_ci *ci);  /* PARM_CI_REPS, PARM_CI_SEED */
+int bench_ci_json(const parm_score_ci *ci, char *buf, size_t n);
+/* parm_score_print's table with a 95 % interval column and the method line */
+void cli_print_score_ci(const parm_score *sc, const parm_score_ci *ci, FILE *f);
+
+/* bench's prompts (bench_prompts.c): prompts_file (one prompt per line) if
+ * given, else the GenEval metadata JSONL meta; *ps malloc'd. -1 naming FILE:LINE. */
+int cli_load_prompts(const char *meta, const char *prompts_file, parm_prompt **ps, int *np);
+
+/* ---- images a person can see (cli_image.c) ---- */
+/* parm_png_write of rgb (w×h) enlarged scale× nearest-neighbour (scale ≤ 1: as is) */
+int cli_png_write_scaled(const char *path, const uint8_t *rgb, int w, int h, int scale);
+/* --scale K (1..16): 1 consumed, -1 bad value (message printed), 0 not it */
+int cli_scale_opt(const char *a, const char *val, long *scale);
+/* A grid of 64×64 tiles on white, CLI_GRID_GAP px between them, an optional
+ * top margin (column labels, e.g. step numbers) and left margin (row labels). */
+#define CLI_GRID_GAP 4
+typedef struct {
+    int cols, rows, top, left, w, h;
+    uint8_t *rgb;
+} cli_grid;
+int cli_grid_init(cli_grid *g, int cols, int rows, int top, int left);
+void cli_grid_put(cli_grid *g, int col, int row, const uint8_t *img);
+void cli_grid_frame(cli_grid *g, int col, int row, const uint8_t color[3]); /* a 2 px frame in the gap */
+void cli_grid_col_labels(cli_grid *g, int first);                          /* first, first+1, … over the columns */
+void cli_grid_row_label(cli_grid *g, int row, const char *s, const uint8_t *color);
+int cli_grid_write(cli_grid *g, const char *path, int scale);              /* writes and frees */
+void cli_grid_free(cli_grid *g);
+
 /* subcommands: int cmd_NAME(int argc, char **argv), argv[0] = NAME */
 int cmd_render(int argc, char **argv);
 int cmd_prompts(int argc, char **argv);
@@ -162,4 +231,6 @@ int cmd_generate(int argc, char **argv);
 int cmd_export(int argc, char **argv);
 int cmd_paths(int argc, char **argv);
 int cmd_plot(int argc, char **argv);
+int cmd_report(int argc, char **argv);
+int cmd_compare(int argc, char **argv);
 #endif

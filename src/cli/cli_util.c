@@ -151,13 +151,14 @@ int cli_print_score(const parm_score *sc, int json) {
 
 int bench_print_row(const bench_row *r, int json) {
     if (!json) {
-        parm_score_print(&r->score, stdout);
+        if (r->ci) cli_print_score_ci(&r->score, r->ci, stdout);
+        else parm_score_print(&r->score, stdout);
         printf("cost per image (%d path%s): %.1f generator forward passes, %.1f judge calls, %.3f s%s%s\n", r->n,
                r->n == 1 ? "" : "s", r->forwards, r->judge_calls, r->seconds, r->seconds_estimated ? " (estimated)" : "",
                r->upper_bound ? "  [upper bound: the grader picks, not a method]" : "");
         return 0;
     }
-    char buf[1024];
+    char buf[2048];
     if (bench_row_json(r, buf, sizeof buf)) return cli_fail();
     printf("%s\n", buf);
     return 0;
@@ -168,12 +169,17 @@ int bench_row_json(const bench_row *r, char *out, size_t n) {
     if (parm_score_json(&r->score, buf, sizeof buf)) return -1;
     size_t k = strlen(buf);
     if (k && buf[k - 1] == '}') buf[k - 1] = 0;
+    char ci[640] = "";
+    if (r->ci) {
+        memcpy(ci, ", \"ci\": ", 8);
+        if (bench_ci_json(r->ci, ci + 8, sizeof ci - 8)) return -1;
+    }
     int w = snprintf(out, n,
                      "%s, \"method\": \"%s\", \"n\": %d, \"gen_forwards_per_image\": %.4f, "
                      "\"judge_calls_per_image\": %.4f, \"seconds_per_image\": %.5f, \"seconds_estimated\": %s, "
-                     "\"upper_bound\": %s}",
+                     "\"upper_bound\": %s%s}",
                      buf, r->method, r->n, r->forwards, r->judge_calls, r->seconds,
-                     r->seconds_estimated ? "true" : "false", r->upper_bound ? "true" : "false");
+                     r->seconds_estimated ? "true" : "false", r->upper_bound ? "true" : "false", ci);
     if (w < 0 || (size_t)w >= n) return PARM_ERR("row JSON of method '%s' does not fit %zu bytes", r->method, n);
     return 0;
 }

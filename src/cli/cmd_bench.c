@@ -16,6 +16,8 @@
 /* everything `parm bench` was asked for (parsed by bench_parse) */
 typedef struct {
     const char *method, *out, *meta, *curve_s, *plot, *judge, *judge_dir, *sweep_s, *gen, *vq;
+    const char *prompts_file; /* --prompts-file: one prompt per line, instead of --metadata */
+    int meta_given;
     long per, seed, npaths, steps, limit, every;
     int json, overwrite, resume;
     parm_search_opts gate; /* PARM's gate options as given */
@@ -27,9 +29,11 @@ typedef struct {
     const char *gen, *vq;
 } bench_setup;
 
-/* what a method spent, summed over images */
+/* what a method spent, summed over images; res (when not NULL) [n] gets a
+ * search method's per-image results (run.json / results.jsonl details) */
 typedef struct {
     long forwards, judge_calls;
+    parm_search_result *res;
 } bench_cost;
 
 /* A generation method: a row of this table. open()/close() (optional) make
@@ -128,6 +132,7 @@ static int search_generate_prompt(void *ctx, const parm_prompt *p, int pi, int n
         cost->forwards += c->res[j].gen_forwards;
         cost->judge_calls += c->res[j].judge_calls;
     }
+    if (cost->res) memcpy(cost->res, c->res, sizeof *c->res * n);
     return 0;
 }
 
@@ -186,6 +191,8 @@ static void usage(FILE *f) {
                "  --out DIR              output folder (default out/bench-NAME; all: one folder per method\n"
                "                         under it, images at the largest n)\n"
                "  --metadata FILE        prompts, GenEval metadata JSONL (default %s)\n"
+               "  --prompts-file FILE    prompts as plain text instead, one per line (e.g. \"a photo of a red\n"
+               "                         star\"; blank lines and '#' comments skipped)\n"
                "  --prompts K            only the first K prompts (quick checks; not the benchmark)\n"
                "  --every K              only every K-th prompt (a stratified subset: the file is in\n"
                "                         category blocks; not the full benchmark)\n"
@@ -275,7 +282,9 @@ static int bench_parse(int argc, char **argv, bench_args *a, int *done) {
                            : !strcmp(o, "--judge-dir") ? &a->judge_dir
                            : !strcmp(o, "--gen") ? &a->gen
                            : !strcmp(o, "--vq") ? &a->vq
+                           : !strcmp(o, "--prompts-file") ? &a->prompts_file
                                                 : NULL;
+        if (!strcmp(o, "--metadata")) a->meta_given = 1;
         if (!strcmp(o, "--help") || !strcmp(o, "-h")) { usage(stdout); *done = 1; return 0; }
         else if (!strcmp(o, "--json")) a->json = 1;
         else if (!strcmp(o, "--overwrite")) a->overwrite = 1;
@@ -298,6 +307,10 @@ static int bench_parse(int argc, char **argv, bench_args *a, int *done) {
         } else return cli_unknown("bench", o);
     }
     if (!a->judge_dir) a->judge_dir = cli_shipped(CLI_JUDGE_DIR);
+    if (a->prompts_file && a->meta_given) {
+        fprintf(stderr, "parm bench: error: give --metadata FILE or --prompts-file FILE, not both\n");
+        return 2;
+    }
     return 0;
 }
 
@@ -331,16 +344,20 @@ static int bench_pick(const bench_args *a, bench_method *m, int *search) {
     return 0;
 }
 
+static int bench_provenance(bench_prov *p, const bench_args *a, const bench_method *m, int search,
+                            const bench_setup *o);
+
 /* The run's options as one line (DIR/bench-run.json; --resume needs the same) */
 static void bench_manifest(const bench_args *a, const char *method, char *buf, size_t n) {
     snprintf(buf, n,
              "{\"method\": \"%s\", \"n\": %ld, \"steps\": %ld, \"images_per_prompt\": %ld, \"seed\": %ld, "
-             "\"prompts\": %ld, \"every\": %ld, \"metadata\": \"%s\", \"gen\": \"%s\", \"vq\": \"%s\", "
-             "\"judge\": \"%s\", \"judge_dir\": \"%s\", \"keep\": %g, \"potential_thresh\": %g, "
+             "\"prompts\": %ld, \"every\": %ld, \"metadata\": \"%s\", \"prompts_file\": \"%s\", \"gen\": \"%s\", "
+             "\"vq\": \"%s\", \"judge\": \"%s\", \"judge_dir\": \"%s\", \"keep\": %g, \"potential_thresh\": %g, "
              "\"clarity_thresh\": %g, \"curve\": \"%s\", \"sweep\": \"%s\"}",
-             method, a->npaths, a->steps, a->per, a->seed, a->limit, a->every, a->meta, a->gen, a->vq,
-             a->judge ? a->judge : "", a->judge_dir ? a->judge_dir : "", a->gate.keep, a->gate.potential_thresh,
-             a->gate.clarity_thresh, a->curve_s ? a->curve_s : "", a->sweep_s ? a->sweep_s : "");
+             method, a->npaths, a->steps, a->per, a->seed, a->limit, a->every, a->meta,
+             a->prompts_file ? a->prompts_file : "", a->gen, a->vq, a->judge ? a->judge : "",
+             a->judge_dir ? a->judge_dir : "", a->gate.keep, a->gate.potential_thresh, a->gate.clarity_thresh,
+             a->curve_s ? a->curve_s : "", a->sweep_s ? a->sweep_s : "");
 }
 
 /* --method all: the replay (bench_replay.c) */
@@ -364,19 +381,25 @@ static int bench_all(const bench_args *a) {
     bench_manifest(a, "all", manifest, sizeof manifest);
     int prc = bench_out_prepare(a->out ? a->out : "out/bench-all", manifest, a->overwrite, 0, 1);
     if (prc) return prc;
-    bench_replay_opts ro = {.meta = a->meta, .out = a->out ? a->out : "out/bench-all", .per = (int)a->per,
+    bench_replay_opts ro = {.meta = a->meta, .prompts_file = a->prompts_file, .out = a->out ? a->out : "out/bench-all",
+                            .per = (int)a->per,
                             .seed = (uint64_t)a->seed, .N = N, .curve = curve, .ncurve = ncurve,
                             .judge_dir = a->judge_dir, .gen = a->gen, .vq = a->vq, .steps = (int)a->steps,
                             .limit = (int)a->limit, .every = (int)a->every, .json = a->json, .plot = a->plot,
                             .gate = a->gate, .nsweep = nsweep, .sweep_keep = sweep_keep, .sweep_pot = sweep_pot,
                             .sweep_clar = sweep_clar};
-    return bench_replay(&ro);
+    ro.prov = bench_prov_begin("all");
+    if (!ro.prov || bench_provenance(ro.prov, a, NULL, -1, NULL)) { bench_prov_free(ro.prov); return cli_fail(); }
+    int rc = bench_replay(&ro);
+    bench_prov_free(ro.prov);
+    return rc;
 }
 
 /* Generate every image of ps[0..np) with method m into out (GenEval layout),
  * filling items (path + prompt per image) and cost. 0, or -1 with err set. */
 static int bench_generate(const bench_method *m, void *ctx, const parm_prompt *ps, int np, long per, uint64_t seed,
-                          const char *out, int resume, parm_grade_item *items, bench_cost *cost, char *err,
+                          const char *out, int resume, parm_grade_item *items, char **extra, bench_cost *cost,
+                          char *err,
                           size_t nerr) {
     int failed = 0;
     for (int i = 0; i < np && !failed; i++)
@@ -393,10 +416,12 @@ static int bench_generate(const bench_method *m, void *ctx, const parm_prompt *p
         if (failed) continue;
         uint8_t *rgb = parm_malloc(SZ * per_unit);
         uint64_t *seeds = parm_malloc(sizeof *seeds * per_unit);
+        parm_search_result *res = parm_malloc(sizeof *res * per_unit);
         long k0 = u * per_unit;
-        int i = (int)(k0 / per), rc = !rgb || !seeds;
-        bench_cost c = {0, 0};
-        /* --resume: a unit already on disk is kept (its images and recorded costs) */
+        int i = (int)(k0 / per), rc = !rgb || !seeds || !res;
+        bench_cost c = {0, 0, res};
+        for (long q = 0; q < per_unit && !rc; q++) res[q].method = -1; /* not a search method's image */
+        /* --resume: a unit already on disk is kept (its images, recorded costs and per-image details) */
         int skip = resume && bench_unit_done(out, i, k0 % per, per_unit, m->generate_prompt != NULL, &c.forwards,
                                              &c.judge_calls);
         for (long q = 0; q < per_unit && !rc; q++) seeds[q] = parm_seed_of(seed, (uint64_t)((k0 + q) % per), 0);
@@ -407,10 +432,16 @@ static int bench_generate(const bench_method *m, void *ctx, const parm_prompt *p
             it->prompt = ps[i];
             rc = parm_geneval_sample_path(it->path, sizeof it->path, out, i, (int)((k0 + q) % per)) ||
                  (!skip && parm_png_write(it->path, rgb + SZ * q, PARM_IMG, PARM_IMG));
+            const int j = (int)((k0 + q) % per);
+            if (!rc && skip) rc = !(extra[k0 + q] = bench_details_read(out, i, j, seeds[q]));
+            else if (!rc)
+                rc = !(extra[k0 + q] = bench_image_json(res[q].method >= 0 ? &res[q] : NULL, seeds[q])) ||
+                     bench_details_write(out, i, j, extra[k0 + q]);
         }
         if (!rc && !skip && m->generate_prompt) rc = bench_unit_cost_write(out, i, c.forwards, c.judge_calls);
         free(rgb);
         free(seeds);
+        free(res);
 #pragma omp critical(bench_progress)
         {
             if (rc && !failed) { failed = 1; snprintf(err, nerr, "%s", parm_last_error()); }
@@ -422,6 +453,45 @@ static int bench_generate(const bench_method *m, void *ctx, const parm_prompt *p
     }
     if (!failed) parm_progress_end(&prog, done, NULL);
     return failed ? -1 : 0;
+}
+
+/* run.json's options and files of this run (bench_provenance.c); o: the
+ * search options a single method runs with, NULL for --method all */
+static int bench_provenance(bench_prov *p, const bench_args *a, const bench_method *m, int search,
+                            const bench_setup *o) {
+    bench_prov_num(p, "images_per_prompt", (double)a->per);
+    bench_prov_num(p, "seed", (double)a->seed);
+    bench_prov_str(p, "image_seed", "seed + j for image j of a prompt");
+    bench_prov_str(p, "path_seed", "image seed + 4096 k for path k");
+    bench_prov_num(p, "prompts_limit", (double)a->limit);
+    bench_prov_num(p, "every", (double)a->every);
+    bench_prov_str(p, "metadata", a->prompts_file ? NULL : a->meta);
+    bench_prov_str(p, "prompts_file", a->prompts_file);
+    bench_prov_str(p, "judge_dir", a->judge_dir);
+    parm_sample_opts so = o ? o->so.sample : parm_sample_defaults();
+    so.steps = (int)a->steps;
+    bench_prov_sample(p, &so);
+    const parm_search_opts *g = o ? &o->so : &a->gate;
+    bench_prov_num(p, "clarity_thresh", g->clarity_thresh);
+    bench_prov_num(p, "potential_thresh", g->potential_thresh);
+    bench_prov_num(p, "keep", g->keep);
+    if (o) bench_prov_num(p, "n", search >= 0 ? (search == PARM_SEARCH_BASELINE ? 1 : o->so.n) : 1);
+    else {
+        bench_prov_num(p, "n", a->npaths > 0 ? (double)a->npaths : 16);
+        bench_prov_str(p, "curve", a->curve_s ? a->curve_s : "default");
+        bench_prov_str(p, "sweep", a->sweep_s);
+    }
+    int rc = a->prompts_file ? bench_prov_file(p, "prompts_file", a->prompts_file) : bench_prov_file(p, "metadata", a->meta);
+    const int models = !o || search >= 0 || !strcmp(m->name, "vq-recon");
+    if (!rc && models && (!o || search >= 0)) rc = bench_prov_file(p, "gen", a->gen);
+    if (!rc && models) rc = bench_prov_file(p, "vq", a->vq);
+    if (!rc && o && search >= 0 && parm_search_methods[search].variant) {
+        char jp[1024];
+        if (a->judge) snprintf(jp, sizeof jp, "%s", a->judge);
+        else rc = parm_search_judge_path(search, a->judge_dir, jp, sizeof jp);
+        if (!rc) rc = bench_prov_file(p, "judge", jp);
+    }
+    return rc;
 }
 
 /* one method: generate, grade (DIR/results.jsonl), print the row */
@@ -448,7 +518,7 @@ static int bench_one(const bench_args *a, const bench_method *m, int search) {
     if (prc) return prc;
     parm_prompt *ps;
     int np;
-    if (parm_prompts_load(a->meta, &ps, &np)) return cli_fail();
+    if (cli_load_prompts(a->meta, a->prompts_file, &ps, &np)) return cli_fail();
     cli_subset_prompts(ps, &np, a->limit, a->every);
     void *ctx = NULL;
     if (m->open && m->open(&ctx, &setup)) { free(ps); return cli_fail(); }
@@ -459,19 +529,37 @@ static int bench_one(const bench_args *a, const bench_method *m, int search) {
     }
     const long nimg = (long)np * a->per;
     parm_grade_item *items = parm_malloc(sizeof *items * nimg);
-    if (!items || parm_mkdirs(out)) { free(ps); free(items); if (m->close) m->close(ctx); return cli_fail(); }
-    bench_cost cost = {0, 0};
+    char **extra = parm_calloc(nimg, sizeof *extra);
+    parm_outcome *outc = parm_malloc(sizeof *outc * nimg);
+    bench_prov *prov = bench_prov_begin(m->name);
+    if (!items || !extra || !outc || !prov || parm_mkdirs(out) || bench_provenance(prov, a, m, search, &setup)) {
+        free(ps); free(items); free(extra); free(outc); bench_prov_free(prov);
+        if (m->close) m->close(ctx);
+        return cli_fail();
+    }
+    bench_cost cost = {0, 0, NULL};
     char err[1024] = "";
     const double t0 = parm_now();
-    int failed = bench_generate(m, ctx, ps, np, a->per, (uint64_t)a->seed, out, a->resume, items, &cost, err, sizeof err);
+    int failed = bench_generate(m, ctx, ps, np, a->per, (uint64_t)a->seed, out, a->resume, items, extra, &cost, err,
+                                sizeof err);
     const double secs = parm_now() - t0;
     if (m->close) m->close(ctx);
     free(ps);
-    if (failed) { free(items); fprintf(stderr, "\nparm bench: error: %s\n", err); return 1; }
+    if (failed) {
+        for (long k = 0; k < nimg; k++) free(extra[k]);
+        free(items); free(extra); free(outc); bench_prov_free(prov);
+        fprintf(stderr, "\nparm bench: error: %s\n", err);
+        return 1;
+    }
     char results[1024];
     snprintf(results, sizeof results, "%s/results.jsonl", out);
     parm_score sc;
+    parm_score_ci ci;
     int rc = parm_grade_items(items, (int)nimg, results, &sc);
+    if (!rc) rc = bench_results_finish(results, extra, nimg, (int)a->per, outc) || bench_ci_of(outc, nimg, &ci);
+    for (long k = 0; k < nimg; k++) free(extra[k]);
+    free(extra);
+    free(outc);
     free(items);
     parm_grade_item *allitems;
     int nall;
@@ -481,11 +569,16 @@ static int bench_one(const bench_args *a, const bench_method *m, int search) {
                             "run (graded here: only this run's; `parm grade %s` would grade all)\n", out, nall, nimg, out);
         free(allitems);
     }
-    if (rc) return cli_fail();
+    if (rc) { bench_prov_free(prov); return cli_fail(); }
     bench_row row = {.method = m->name, .n = search >= 0 ? (search == PARM_SEARCH_BASELINE ? 1 : so->n) : 1,
                      .score = sc, .forwards = (double)cost.forwards / nimg, .judge_calls = (double)cost.judge_calls / nimg,
-                     .seconds = secs / nimg, .upper_bound = search >= 0 && parm_search_methods[search].upper_bound};
-    if (!a->json) printf("method %s, %d prompts x %ld images, graded into %s\n", m->name, np, a->per, results);
+                     .seconds = secs / nimg, .upper_bound = search >= 0 && parm_search_methods[search].upper_bound,
+                     .ci = &ci};
+    rc = bench_prov_row(prov, &row) || bench_prov_write(prov, out, "results.jsonl");
+    bench_prov_free(prov);
+    if (rc) return cli_fail();
+    if (!a->json) printf("method %s, %d prompts x %ld images, graded into %s (provenance: %s/run.json)\n", m->name, np,
+                         a->per, results, out);
     return bench_print_row(&row, a->json);
 }
 

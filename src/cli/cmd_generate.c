@@ -17,12 +17,15 @@ static void usage(FILE *f) {
             "usage: parm generate --prompt TEXT -o OUT.png [options]\n"
             "Generate images for a prompt of the shapes world (see `parm prompts`).\n\n"
             "  --prompt TEXT      e.g. \"a photo of a red star and a blue circle\"\n"
-            "  -o, --out PATH     output PNG (N images side by side; - for stdout, without --method)\n"
+            "  -o, --out PATH     output PNG (N images side by side, 4 px apart; - for stdout, without\n"
+            "                     --method); the grader's verdict of each image is printed\n"
             "  -n N               number of images (paths), default 1; image i uses seed S+i\n");
     cli_sample_usage(f);
     fprintf(f,
             "  --seed S           base seed (default 0)\n"
-            "  --trace PATH       PNG strip of every step's image (rows = images, columns = steps)\n"
+            "  --trace PATH       PNG grid of every step's image (rows = images, columns = step numbers)\n"
+            "  --scale K          write the PNGs enlarged K x (nearest-neighbour, 1..16; default 1)\n"
+            "  --json             print one JSON object (per image: seed, the grader's verdict and reason)\n"
             "  --gen PATH         generator weights (default weights/gen.safetensors)\n"
             "  --vq PATH          tokenizer weights (default weights/vq.safetensors)\n\n"
             "Test-time verification: one image, chosen among N paths (path k uses seed S+%d*k)\n"
@@ -36,31 +39,46 @@ static void usage(FILE *f) {
                "  --judge PATH       judge weights (default DIR/judge_<method>.safetensors)\n"
                "  --judge-dir DIR    folder of the default judge weights (default weights)\n");
     cli_parm_gate_usage(f, "  ");
-    fprintf(f, "  -o writes the chosen image; --trace every path's step images (rows = paths;\n"
-               "  steps a terminated path never ran stay black). Prints the winner and the costs:\n"
-               "  generator forward passes (one per path and step), judge calls, seconds.\n");
+    fprintf(f, "  -o writes the chosen image; --trace every path's step images (rows = paths, labelled\n"
+               "  k, 'x' when terminated; the chosen path framed green; steps a terminated path never ran\n"
+               "  stay black). Prints the winner, the grader's verdict on it and the costs: generator\n"
+               "  forward passes (one per path and step), judge calls, seconds.\n");
 }
 
-/* Copy a 64×64 tile into a strip image of width W tiles at (col,row). */
-static void put_tile(uint8_t *strip, int wtiles, int col, int row, const uint8_t *img) {
-    for (int y = 0; y < PARM_IMG; y++)
-        memcpy(strip + (((size_t)row * PARM_IMG + y) * wtiles * PARM_IMG + (size_t)col * PARM_IMG) * 3,
-               img + (size_t)y * PARM_IMG * 3, PARM_IMG * 3);
+static const uint8_t GREEN[3] = {30, 160, 60}, GREY[3] = {150, 150, 150};
+/* trace grid margins: step numbers above, row labels on the left */
+#define TRACE_TOP 11
+#define TRACE_LEFT 24
+
+/* the grader's verdict of image i: a line of text ("chosen image: path i" when last), or a
+ * JSON object (", " before all but the first; "]" after the last) */
+static void print_verdict(FILE *f, const uint8_t *img, const parm_prompt *p, int i, uint64_t seed, int json, int last) {
+    char reason[256] = "";
+    const int ok = parm_grade(img, p, reason, sizeof reason) == 1;
+    if (json) {
+        fprintf(f, "%s{\"index\": %d, \"seed\": %llu, \"correct\": %s, \"reason\": \"", i ? ", " : "", i,
+               (unsigned long long)seed, ok ? "true" : "false");
+        for (const char *c = reason; *c; c++) fprintf(f, *c == '"' || *c == '\\' ? "\\%c" : "%c", *c);
+        fprintf(f, "\"}%s", last ? "]" : "");
+    } else fprintf(f, "%s %d (seed %llu): grader says %s%s%s%s\n", last ? "chosen image: path" : "image", i,
+                  (unsigned long long)seed, ok ? "correct" : "incorrect",
+                  *reason ? " (" : "", reason, *reason ? ")" : "");
 }
 
 static int run_search(const parm_prompt *p, parm_gen *g, parm_vq *vq, const parm_search_opts *o, uint64_t seed,
-                      const char *out, const char *trace);
+                      const char *out, const char *trace, int scale, int json);
 
 int cmd_generate(int argc, char **argv) {
     const char *text = NULL, *out = NULL, *trace = NULL, *genp = cli_shipped(CLI_GEN),
                *vqp = cli_shipped(CLI_VQ), *judge = NULL, *judge_dir = NULL;
-    long n = 1, seed = 0;
-    int method = -1, n_given = 0;
+    long n = 1, seed = 0, scale = 1;
+    int method = -1, n_given = 0, json = 0;
     parm_search_opts gate = parm_search_defaults(PARM_SEARCH_PARM);
     parm_sample_opts so = parm_sample_defaults();
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i], *val;
         if (!strcmp(a, "--help") || !strcmp(a, "-h")) { usage(stdout); return 0; }
+        if (!strcmp(a, "--json")) { json = 1; continue; }
         if (!(val = cli_value(argc, argv, i))) return 2;
         i++;
         if (!strcmp(a, "--prompt")) text = val;
@@ -77,6 +95,7 @@ int cmd_generate(int argc, char **argv) {
             }
         } else if (!strcmp(a, "-n")) { if (cli_int(a, val, 1, 256, &n)) return 2; n_given = 1; }
         else if (!strcmp(a, "--seed")) { if (cli_int(a, val, 0, 0x7fffffffL, &seed)) return 2; }
+        else if (!strcmp(a, "--scale")) { if (cli_scale_opt(a, val, &scale) < 0) return 2; }
         else {
             int k = cli_sample_opt(a, val, &so);
             if (!k) k = cli_parm_gate_opt(a, val, &gate);
@@ -109,7 +128,7 @@ int cmd_generate(int argc, char **argv) {
         o.clarity_thresh = gate.clarity_thresh;
         o.potential_thresh = gate.potential_thresh;
         o.keep = gate.keep;
-        int rc = run_search(&p, &g, &vq, &o, (uint64_t)seed, out, trace);
+        int rc = run_search(&p, &g, &vq, &o, (uint64_t)seed, out, trace, (int)scale, json);
         parm_gen_free(&g);
         parm_vq_free(&vq);
         return rc;
@@ -121,12 +140,18 @@ int cmd_generate(int argc, char **argv) {
         return cli_output_done(&oo, 2);
     }
     uint64_t *seeds = parm_malloc(sizeof(uint64_t) * n);
-    uint8_t *strip = parm_calloc((size_t)n * SZ, 1), *tr = NULL;
-    int rc = !seeds || !strip;
+    static uint8_t one[SZ];
+    cli_grid strip = {0}, tr = {0};
+    int rc = !seeds || cli_grid_init(&strip, (int)n, 1, 0, 0);
     if (trace && !rc) {
         so.step_images = 1;
-        tr = parm_calloc((size_t)n * so.steps * SZ, 1);
-        rc = !tr;
+        rc = cli_grid_init(&tr, so.steps, (int)n, TRACE_TOP, TRACE_LEFT);
+        cli_grid_col_labels(&tr, 1);
+        for (long i = 0; i < n && !rc; i++) {
+            char lab[16];
+            snprintf(lab, sizeof lab, "%d", (int)i);
+            cli_grid_row_label(&tr, (int)i, lab, NULL);
+        }
     }
     parm_sample_run r;
     if (!rc) {
@@ -136,43 +161,75 @@ int cmd_generate(int argc, char **argv) {
     if (!rc) {
         int st;
         while ((st = parm_sample_step(&g, &vq, &r)) >= 0) {
-            if (tr)
-                for (long i = 0; i < n; i++) put_tile(tr, so.steps, r.step - 1, (int)i, r.images + i * SZ);
+            if (trace)
+                for (long i = 0; i < n; i++) cli_grid_put(&tr, r.step - 1, (int)i, r.images + i * SZ);
             if (st == 1) break;
         }
         rc = st < 0;
-        for (long i = 0; i < n && !rc; i++) put_tile(strip, (int)n, (int)i, 0, r.images + i * SZ);
-        if (!rc) fprintf(stderr, "generated %ld image(s) in %d steps, %ld generator forward passes\n", n, so.steps,
-                         r.total_forwards);
+        for (long i = 0; i < n && !rc; i++) cli_grid_put(&strip, (int)i, 0, r.images + i * SZ);
+        if (!rc) memcpy(one, r.images, SZ);
+        if (!rc) {
+            fprintf(stderr, "generated %ld image(s) in %d steps, %ld generator forward passes\n", n, so.steps,
+                    r.total_forwards);
+            FILE *msg = cli_output_msg(&oo); /* stderr when the PNG goes to stdout (-o -) */
+            if (json) {
+                fprintf(msg, "{\"prompt\": \"%s\", \"tag\": \"%s\", \"out\": \"%s\", \"steps\": %d, \"gen_forwards\": %ld, "
+                        "\"images\": [", p.text, parm_tag_names[p.tag], out, so.steps, r.total_forwards);
+                for (long i = 0; i < n; i++) print_verdict(msg, r.images + i * SZ, &p, (int)i, seeds[i], 1, i == n - 1);
+                fprintf(msg, "}\n");
+            } else
+                for (long i = 0; i < n; i++) print_verdict(msg, r.images + i * SZ, &p, (int)i, seeds[i], 0, 0);
+        }
         parm_sample_end(&r);
     }
-    if (!rc) rc = parm_png_write(out, strip, (int)n * PARM_IMG, PARM_IMG);
-    if (!rc && tr) rc = parm_png_write(trace, tr, so.steps * PARM_IMG, (int)n * PARM_IMG);
-    free(seeds); free(strip); free(tr);
+    /* a single image: exactly 64x64 (times scale), no border */
+    if (!rc && n == 1) rc = cli_png_write_scaled(out, one, PARM_IMG, PARM_IMG, (int)scale);
+    else if (!rc) rc = cli_grid_write(&strip, out, (int)scale);
+    if (!rc && trace) rc = cli_grid_write(&tr, trace, (int)scale);
+    free(seeds);
+    cli_grid_free(&strip);
+    cli_grid_free(&tr);
     parm_gen_free(&g);
     parm_vq_free(&vq);
     return cli_output_done(&oo, rc ? cli_fail() : 0);
 }
 
-/* --method: one image chosen among o->n paths; per-path verdicts and costs on stdout */
+/* --method: one image chosen among o->n paths; per-path verdicts, the grader's verdict and costs on stdout */
 static int run_search(const parm_prompt *p, parm_gen *g, parm_vq *vq, const parm_search_opts *o, uint64_t seed,
-                      const char *out, const char *trace) {
+                      const char *out, const char *trace, int scale, int json) {
     parm_searcher s;
     if (parm_search_open(&s, g, vq, o)) return cli_fail();
     const int n = o->method == PARM_SEARCH_BASELINE ? 1 : o->n, T = o->sample.steps;
     parm_search_result *r = parm_malloc(sizeof *r);
-    uint8_t img[SZ], *tr = trace ? parm_calloc((size_t)n * T * SZ, 1) : NULL, *strip = NULL;
+    uint8_t img[SZ], *tr = trace ? parm_calloc((size_t)n * T * SZ, 1) : NULL;
     int rc = !r || (trace && !tr);
     if (!rc) rc = parm_search_run(&s, p, 1, &seed, img, r, tr);
-    if (!rc) rc = parm_png_write(out, img, PARM_IMG, PARM_IMG);
-    if (!rc && tr) { /* rows = paths, columns = steps */
-        rc = !(strip = parm_malloc((size_t)n * T * SZ));
-        for (int k = 0; k < n && !rc; k++)
-            for (int t = 0; t < T; t++) put_tile(strip, T, t, k, tr + SZ * ((size_t)k * T + t));
-        if (!rc) rc = parm_png_write(trace, strip, T * PARM_IMG, n * PARM_IMG);
+    if (!rc) rc = cli_png_write_scaled(out, img, PARM_IMG, PARM_IMG, scale);
+    if (!rc && tr) { /* rows = paths (k, 'x' = terminated), columns = steps; the chosen path framed */
+        cli_grid grid;
+        rc = cli_grid_init(&grid, T, n, TRACE_TOP, TRACE_LEFT);
+        if (!rc) {
+            cli_grid_col_labels(&grid, 1);
+            for (int k = 0; k < n; k++) {
+                char lab[16];
+                const int stopped = r->path[k].stop_step >= 0;
+                snprintf(lab, sizeof lab, "%d%s", k, stopped ? "x" : "");
+                cli_grid_row_label(&grid, k, lab, k == r->chosen ? GREEN : stopped ? GREY : NULL);
+                for (int t = 0; t < T; t++) cli_grid_put(&grid, t, k, tr + SZ * ((size_t)k * T + t));
+            }
+            for (int t = 0; t < T; t++) cli_grid_frame(&grid, t, r->chosen, GREEN);
+            rc = cli_grid_write(&grid, trace, scale);
+        }
     }
-    if (!rc) {
-        const char *m = parm_search_methods[o->method].name;
+    const char *m = parm_search_methods[o->method].name;
+    if (!rc && json) {
+        char *frag = bench_image_json(r, seed);
+        printf("{\"prompt\": \"%s\", \"tag\": \"%s\", \"out\": \"%s\", %s, \"grader\": ", p->text,
+               parm_tag_names[p->tag], out, frag ? frag : "\"seed\": null");
+        free(frag);
+        print_verdict(stdout, img, p, 0, parm_seed_of(seed, 0, r->chosen), 1, 0);
+        printf("}\n");
+    } else if (!rc) {
         printf("method %s, %d path(s) x %d steps, seed %llu%s\n", m, n, T, (unsigned long long)seed,
                parm_search_methods[o->method].upper_bound ? " (upper bound: the grader picks)" : "");
         if (s.has_judge) printf("judge %s (trained as '%s')\n", s.judge_path, s.judge.variant[0] ? s.judge.variant : "?");
@@ -198,10 +255,10 @@ static int run_search(const parm_prompt *p, parm_gen *g, parm_vq *vq, const parm
                "%ld judge calls, %.2f s\n", r->chosen,
                (unsigned long long)parm_seed_of((uint64_t)seed, 0, r->chosen), r->gen_forwards, n * T,
                r->judge_calls, r->seconds);
+        print_verdict(stdout, img, p, r->chosen, parm_seed_of(seed, 0, r->chosen), 0, 1);
     }
     free(r);
     free(tr);
-    free(strip);
     parm_search_close(&s);
     return rc ? cli_fail() : 0;
 }

@@ -43,6 +43,8 @@ int plot_row_parse(const char *line, const char *where, plot_row *r) {
         r->n = (int)n->valuedouble;
         r->overall = ov->valuedouble;
         if (cJSON_IsNumber(im)) r->images = (long)im->valuedouble;
+        const cJSON *fw = cJSON_GetObjectItemCaseSensitive(o, "gen_forwards_per_image");
+        if (cJSON_IsNumber(fw) && fw->valuedouble > 0) r->forwards = fw->valuedouble;
         r->upper_bound = cJSON_IsTrue(ub);
     }
     cJSON_Delete(o);
@@ -57,6 +59,10 @@ static int by_n(const void *a, const void *b) {
 }
 
 int plot_rows_png(const plot_row *rows, int nrows, const char *title, const char *path, int width, int height) {
+    return plot_rows_png_x(rows, nrows, title, path, width, height, 0);
+}
+int plot_rows_png_x(const plot_row *rows, int nrows, const char *title, const char *path, int width, int height,
+                    int by_forwards) {
     if (nrows <= 0) return PARM_ERR("no rows to plot (expected the JSON lines of `parm bench --method all --json`)");
     /* methods in order of first appearance; each one's rows sorted by n */
     plot_row *sorted = parm_malloc(sizeof *sorted * nrows);
@@ -81,7 +87,11 @@ int plot_rows_png(const plot_row *rows, int nrows, const char *title, const char
         parm_plot_series *s = &ser[ns];
         double *x = xy + 2 * k0, *y = x + (k - k0);
         for (int j = k0; j < k; j++) {
-            x[j - k0] = sorted[j].n;
+            if (by_forwards && !(sorted[j].forwards > 0)) {
+                PARM_ERR("method '%s' n = %d has no gen_forwards_per_image to plot against", rows[i].method, sorted[j].n);
+                goto done;
+            }
+            x[j - k0] = by_forwards ? sorted[j].forwards : sorted[j].n;
             y[j - k0] = sorted[j].overall;
         }
         s->x = x;
@@ -116,7 +126,7 @@ int plot_rows_png(const plot_row *rows, int nrows, const char *title, const char
     if (width > 0) po.width = width;
     if (height > 0) po.height = height;
     po.title = title;
-    po.xlabel = "N (paths per image)";
+    po.xlabel = by_forwards ? "generator forward passes per image" : "N (paths per image)";
     po.ylabel = "overall score";
     po.xlog2 = 1;
     rc = parm_plot_png(path, &po, ser, ns);

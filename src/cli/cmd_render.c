@@ -11,20 +11,23 @@ static void usage(FILE *f) {
                "  --prompt TEXT   a prompt of the grammar, e.g. \"a photo of a red circle\"\n"
                "  --seed S        scene seed (sizes, positions, free colours); default 0\n"
                "  -o, --out FILE  output PNG (64x64 RGB), written atomically; - for stdout\n"
-               "  --print         also print the scene objects (shape colour x0 y0 s)\n");
+               "  --print         also print the scene objects (shape colour x0 y0 s)\n"
+               "  --scale K       write the PNG enlarged K x (nearest-neighbour, 1..16; default 1)\n");
 }
 
 int cmd_render(int argc, char **argv) {
     const char *prompt = NULL, *out = NULL;
-    long seed = 0;
-    int print = 0;
+    long seed = 0, scale = 1;
+    int print = 0, k;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i], *v;
         if (!strcmp(a, "--help") || !strcmp(a, "-h")) { usage(stdout); return 0; }
         else if (!strcmp(a, "--print")) print = 1;
         else if (!strcmp(a, "--prompt")) { if (!(v = cli_value(argc, argv, i++))) return 2; prompt = v; }
         else if (!strcmp(a, "-o") || !strcmp(a, "--out")) { if (!(v = cli_value(argc, argv, i++))) return 2; out = v; }
-        else if (!strcmp(a, "--seed")) {
+        else if (!strcmp(a, "--scale")) {
+            if (!(v = cli_value(argc, argv, i++)) || (k = cli_scale_opt(a, v, &scale)) < 0) return 2;
+        } else if (!strcmp(a, "--seed")) {
             if (!(v = cli_value(argc, argv, i++)) || cli_int("--seed", v, 0, 0x7fffffffffffffffL, &seed)) return 2;
         } else return cli_unknown("render", a);
     }
@@ -38,7 +41,7 @@ int cmd_render(int argc, char **argv) {
     if (parm_prompt_parse(prompt, &p) || parm_scene_for_seed(&p, (uint64_t)seed, &sc))
         return cli_output_done(&o, cli_fail());
     parm_render(&sc, rgb);
-    if (parm_png_write(o.path, rgb, PARM_IMG, PARM_IMG)) return cli_output_done(&o, cli_fail());
+    if (cli_png_write_scaled(o.path, rgb, PARM_IMG, PARM_IMG, (int)scale)) return cli_output_done(&o, cli_fail());
     if (cli_output_done(&o, 0)) return 1;
     if (print)
         for (int k = 0; k < sc.n; k++)

@@ -22,6 +22,7 @@ static int load_image(const char *path, uint8_t **rgb) {
     return 0;
 }
 
+static long scale = 1; /* reconstruct --scale */
 static int parse(int argc, char **argv, const char *cmd, int need_out, const char **img, const char **out,
                  const char **vq, void (*usage)(FILE *)) {
     for (int i = 1; i < argc; i++) {
@@ -31,6 +32,9 @@ static int parse(int argc, char **argv, const char *cmd, int need_out, const cha
             const char *v = cli_value(argc, argv, i++);
             if (!v) return 2;
             if (!strcmp(a, "--vq")) *vq = v; else *out = v;
+        } else if (need_out && !strcmp(a, "--scale")) {
+            const char *v = cli_value(argc, argv, i++);
+            if (!v || cli_scale_opt(a, v, &scale) < 0) return 2;
         } else if (a[0] == '-') return cli_unknown(cmd, a);
         else if (!*img) *img = a;
         else { fprintf(stderr, "parm %s: one image at a time (got '%s' and '%s')\n", cmd, *img, a); return 2; }
@@ -44,8 +48,9 @@ static void tokenize_usage(FILE *f) {
                "Print the image's 16x16 grid of VQ codebook indices (default weights %s).\n", DEFAULT_VQ);
 }
 static void reconstruct_usage(FILE *f) {
-    fprintf(f, "usage: parm reconstruct IMG.png -o OUT.png [--vq WEIGHTS]\n"
-               "Encode the image to tokens and decode it back (default weights %s).\n", DEFAULT_VQ);
+    fprintf(f, "usage: parm reconstruct IMG.png -o OUT.png [--vq WEIGHTS] [--scale K]\n"
+               "Encode the image to tokens and decode it back (default weights %s).\n"
+               "  --scale K   write OUT.png enlarged K x (nearest-neighbour, 1..16)\n", DEFAULT_VQ);
 }
 
 int cmd_tokenize(int argc, char **argv) {
@@ -80,6 +85,6 @@ int cmd_reconstruct(int argc, char **argv) {
     int bad = parm_vq_encode(&m, rgb, 1, tok) || parm_vq_decode(&m, tok, 1, rec, NULL);
     free(rgb);
     parm_vq_free(&m);
-    if (bad || parm_png_write(co.path, rec, PARM_IMG, PARM_IMG)) return cli_output_done(&co, cli_fail());
+    if (bad || cli_png_write_scaled(co.path, rec, PARM_IMG, PARM_IMG, (int)scale)) return cli_output_done(&co, cli_fail());
     return cli_output_done(&co, 0);
 }

@@ -36,6 +36,8 @@ static const command commands[] = {
     {"bench", cmd_bench, "generate the benchmark with a method and grade it"},
     {"generate", cmd_generate, "generate images for a prompt (MaskGIT step-by-step decoding)"},
     {"paths", cmd_paths, "sample generator paths with step images, labeled by the grader (judge data)"},
+    {"report", cmd_report, "one self-contained HTML page of a bench folder: table, intervals, curves, gallery"},
+    {"compare", cmd_compare, "paired difference of two methods graded on the same images, with its 95% interval"},
     {"plot", cmd_plot, "draw the scaling curve (overall score vs N) from bench --method all --json lines"},
     {"train", cmd_train, "train a model (vq, gen, judge)"},
     {"eval", cmd_eval, "evaluate a trained model on held-out data (gen, judge)"},
@@ -62,7 +64,8 @@ static void global_usage(FILE *f) {
 
 static void usage(FILE *f) {
     fprintf(f, "parm — verify and reinforce image generation step by step (arXiv 2501.13926), in C\n\n"
-               "usage: parm [global options] COMMAND [options]    (parm COMMAND --help for its options)\n\ncommands:\n");
+               "usage: parm [global options] COMMAND [options]    (parm COMMAND --help for its options;\n"
+               "       parm --version)\n\ncommands:\n");
     for (int i = 0; i < ncommands; i++) fprintf(f, "  %-12s %s\n", commands[i].name, commands[i].summary);
     fprintf(f, "\n");
     global_usage(f);
@@ -115,6 +118,15 @@ int main(int argc, char **argv) {
     if (!getenv("OMP_WAIT_POLICY") && !getenv("GOMP_SPINCOUNT") && setenv("OMP_WAIT_POLICY", "passive", 1) == 0) {
         execv("/proc/self/exe", argv);
         /* exec failed (no /proc): carry on with libgomp's default policy */
+    }
+    /* the whole command line as given (take_globals compacts argv), for run.json */
+    static char *argv0[512];
+    cli_argc = argc < 511 ? argc : 511;
+    for (int i = 0; i < cli_argc; i++) argv0[i] = argv[i];
+    cli_argv = argv0;
+    if (argc == 2 && !strcmp(argv[1], "--version")) {
+        printf("parm %s\n", cli_version());
+        return 0;
     }
     const char *threads = NULL, *precision = DEFAULT_PRECISION, *backend = DEFAULT_BACKEND;
     argc = take_globals(argc, argv, &threads, &precision, &backend);
