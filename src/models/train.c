@@ -60,15 +60,47 @@ static FILE *open_log(const parm_train_opts *o, const parm_trainer *t, long step
     if (parm_mkdirs_for(o->log)) return NULL;
     FILE *f = fopen(o->log, step ? "a" : "w");
     if (!f) { PARM_ERR("cannot write learning curve '%s': %s", o->log, strerror(errno)); return NULL; }
-    if (!step)
-        fprintf(f, "step,%s,loss%s%s,seconds\n", t->unit, t->log_columns ? "," : "",
-                t->log_columns ? t->log_columns : "");
+    if (!step &&
+        (fprintf(f, "step,%s,loss%s%s,seconds\n", t->unit, t->log_columns ? "," : "",
+                 t->log_columns ? t->log_columns : "") < 0 ||
+         fflush(f))) { /* the header is on disk before the first step (a kill then loses no header) */
+        PARM_ERR("cannot write learning curve '%s': %s", o->log, strerror(errno));
+        fclose(f);
+        return NULL;
+    }
     return f;
 }
 
-static int checkpoint(const parm_train_opts *o, const parm_trainer *t, long step, const parm_rng *rng) {
+/* The checkpoint also carries the logged loss's moving average (key
+ * EMA_KEY, exact as %.17g), so a resumed run logs the same CSV as an
+ * uninterrupted one. */
+#define EMA_KEY "train_loss_ema"
+static int checkpoint(const parm_train_opts *o, const parm_trainer *t, long step, const parm_rng *rng,
+                      double loss_ema) {
     if (parm_mkdirs_for(o->ckpt)) return -1;
-    return parm_ckpt_save(t->params, o->ckpt, step, rng, t->ckpt_meta, t->nmeta);
+    enum { MAXMETA = 32 };
+    if (t->nmeta > MAXMETA - 1) return PARM_ERR("trainer '%s' has %d checkpoint metadata pairs (at most %d)", t->label,
+                                                t->nmeta, MAXMETA - 1);
+    const char *kv[2 * MAXMETA];
+    char ema[40];
+    snprintf(ema, sizeof ema, "%.17g", loss_ema);
+    for (int i = 0; i < 2 * t->nmeta; i++) kv[i] = t->ckpt_meta[i];
+    kv[2 * t->nmeta] = EMA_KEY;
+    kv[2 * t->nmeta + 1] = ema;
+    return parm_ckpt_save(t->params, o->ckpt, step, rng, kv, t->nmeta + 1);
+}
+
+/* the moving average a checkpoint recorded (0 and *have = 0 if none) */
+static double resumed_ema(const char *path, int *have) {
+    parm_st_file f;
+    *have = 0;
+    if (parm_st_open(&f, path)) { parm_clear_error(); return 0; }
+    const char *v = parm_st_meta(&f, EMA_KEY);
+    char *end = NULL;
+    double x = v ? strtod(v, &end) : 0;
+    *have = v && end != v && !*end && isfinite(x);
+    parm_st_close(&f);
+    return *have ? x : 0;
 }
 
 int parm_train(const parm_train_opts *o, const parm_trainer *t, parm_train_stats *st) {
@@ -76,8 +108,11 @@ int parm_train(const parm_train_opts *o, const parm_trainer *t, parm_train_stats
     parm_rng rng;
     parm_rng_seed(&rng, o->seed, PARM_STREAM_TRAIN);
     long step = 0;
+    double loss_ema = 0;
+    int have_ema = 0;
     if (given(o->resume)) {
         if (parm_ckpt_load(t->params, o->resume, &step, &rng)) return -1;
+        loss_ema = resumed_ema(o->resume, &have_ema);
         if (!o->quiet) fprintf(stderr, "resumed from %s at step %ld\n", o->resume, step);
     }
     if (t->begin && t->begin(t->ctx, &rng, step)) return -1;
@@ -89,7 +124,7 @@ int parm_train(const parm_train_opts *o, const parm_trainer *t, parm_train_stats
     parm_progress_start(&prog, t->label, "step", o->steps);
     const double t0 = parm_now();
     const long step0 = step;
-    double loss_ema = 0, first = 0, ring[STAT_STEPS] = {0};
+    double first = 0, ring[STAT_STEPS] = {0};
     int rc = -1;
     while (step < o->steps) {
         parm_slab_zero_grad(t->params);
@@ -102,7 +137,7 @@ int parm_train(const parm_train_opts *o, const parm_trainer *t, parm_train_stats
         if (parm_adamw_step(t->params, &opt, lr, step)) goto done;
         if (t->after_step && t->after_step(t->ctx, &rng, step, o->quiet)) goto done;
         const long ran = step - step0;
-        loss_ema = ran == 1 ? loss : 0.98 * loss_ema + 0.02 * loss; /* progress and CSV loss */
+        loss_ema = ran == 1 && !have_ema ? loss : 0.98 * loss_ema + 0.02 * loss; /* progress and CSV loss */
         if (ran <= STAT_STEPS) first += loss;
         ring[ran % STAT_STEPS] = loss;
         const double el = parm_now() - t0;
@@ -124,7 +159,7 @@ int parm_train(const parm_train_opts *o, const parm_trainer *t, parm_train_stats
             if (fflush(logf)) { PARM_ERR("cannot write learning curve '%s': %s", o->log, strerror(errno)); goto done; }
         }
         if (given(o->ckpt) && ((o->ckpt_every > 0 && step % o->ckpt_every == 0) || step == o->steps) &&
-            checkpoint(o, t, step, &rng))
+            checkpoint(o, t, step, &rng, loss_ema))
             goto done;
     }
     if (!o->quiet) parm_progress_end(&prog, step, NULL);
