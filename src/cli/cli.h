@@ -218,6 +218,14 @@ void cli_grid_row_label(cli_grid *g, int row, const char *s, const uint8_t *colo
 int cli_grid_write(cli_grid *g, const char *path, int scale);              /* writes and frees */
 void cli_grid_free(cli_grid *g);
 
+/* The rows of a results.jsonl (`parm grade`/`parm bench`), each a JSON
+ * object with a string "filename" and a bool "correct" (else an error naming
+ * PATH:LINE; an empty file is an error too). *rows malloc'd: free with
+ * cli_results_free. */
+typedef struct cJSON cJSON;
+int cli_results_load(const char *path, cJSON ***rows, int *n);
+void cli_results_free(cJSON **rows, int n);
+
 /* subcommands: int cmd_NAME(int argc, char **argv), argv[0] = NAME */
 int cmd_render(int argc, char **argv);
 int cmd_prompts(int argc, char **argv);

@@ -3,6 +3,7 @@
  * before the work (cli_output) and temp files removed on SIGINT/SIGTERM;
  * the score / methods-table printers shared by grade and bench
  * (and the row JSON that `parm plot` reads back). */
+#include <cjson/cJSON.h>
 #include <errno.h>
 #include <signal.h>
 #include <stdio.h>
@@ -306,4 +307,41 @@ int cli_load_gen_vq(parm_gen *g, parm_vq *vq, const char *genp, const char *vqp)
     if (parm_vq_load(vq, vqp)) { parm_gen_free(g); return -1; }
     if (parm_gen_check_vq(g, vq, genp, vqp)) { parm_gen_free(g); parm_vq_free(vq); return -1; }
     return 0;
+}
+
+int cli_results_load(const char *path, cJSON ***rows, int *n) {
+    char *data = NULL;
+    *rows = NULL;
+    *n = 0;
+    if (parm_read_file(path, &data, NULL)) return -1;
+    int cap = 0, rc = 0, line = 0;
+    for (char *l = data, *nl; *l && !rc; l = nl ? nl + 1 : l + strlen(l)) {
+        nl = strchr(l, '\n');
+        if (nl) *nl = 0;
+        line++;
+        if (!*l) continue;
+        cJSON *o = cJSON_Parse(l);
+        if (!cJSON_IsObject(o) || !cJSON_IsString(cJSON_GetObjectItemCaseSensitive(o, "filename")) ||
+            !cJSON_IsBool(cJSON_GetObjectItemCaseSensitive(o, "correct"))) {
+            cJSON_Delete(o);
+            rc = PARM_ERR("%s:%d: not a results row of `parm bench`/`parm grade`", path, line);
+            break;
+        }
+        if (*n == cap) {
+            cap = cap ? cap * 2 : 256;
+            cJSON **r = realloc(*rows, sizeof *r * cap);
+            if (!r) { cJSON_Delete(o); rc = PARM_ERR("out of memory"); break; }
+            *rows = r;
+        }
+        (*rows)[(*n)++] = o;
+    }
+    free(data);
+    if (!rc && !*n) rc = PARM_ERR("%s has no rows", path);
+    if (rc) cli_results_free(*rows, *n), *rows = NULL, *n = 0;
+    return rc;
+}
+
+void cli_results_free(cJSON **rows, int n) {
+    for (int i = 0; i < n; i++) cJSON_Delete(rows[i]);
+    free(rows);
 }

@@ -30,43 +30,33 @@ static int load(const char *arg, crow **out, int *n) {
     struct stat st;
     if (!stat(arg, &st) && S_ISDIR(st.st_mode)) snprintf(path, sizeof path, "%s/results.jsonl", arg);
     else snprintf(path, sizeof path, "%s", arg);
-    char *data = NULL;
-    if (parm_read_file(path, &data, NULL)) return -1;
-    int cap = 0, line = 0, rc = 0;
-    *out = NULL;
+    cJSON **rows;
+    int nrows, rc = 0;
+    if (cli_results_load(path, &rows, &nrows)) return -1;
+    *out = parm_malloc(sizeof **out * nrows);
     *n = 0;
-    for (char *l = data, *nl; *l && !rc; l = nl ? nl + 1 : l + strlen(l)) {
-        nl = strchr(l, '\n');
-        if (nl) *nl = 0;
-        line++;
-        if (!*l) continue;
-        cJSON *o = cJSON_Parse(l);
-        const cJSON *f = cJSON_GetObjectItemCaseSensitive(o, "filename"), *c = cJSON_GetObjectItemCaseSensitive(o, "correct"),
-                    *t = cJSON_GetObjectItemCaseSensitive(o, "tag"), *p = cJSON_GetObjectItemCaseSensitive(o, "prompt");
+    if (!*out) rc = -1;
+    for (int i = 0; i < nrows && !rc; i++) {
+        const cJSON *o = rows[i], *f = cJSON_GetObjectItemCaseSensitive(o, "filename"),
+                    *c = cJSON_GetObjectItemCaseSensitive(o, "correct"), *t = cJSON_GetObjectItemCaseSensitive(o, "tag"),
+                    *p = cJSON_GetObjectItemCaseSensitive(o, "prompt");
         crow r = {.tag = -1};
         for (int q = 0; q < PARM_NTAGS && cJSON_IsString(t); q++)
             if (!strcmp(t->valuestring, parm_tag_names[q])) r.tag = q;
-        const char *s = cJSON_IsString(f) ? strstr(f->valuestring, "/samples/") : NULL, *k = s;
+        const char *s = strstr(f->valuestring, "/samples/"), *k = s;
         while (k && k > f->valuestring && k[-1] != '/') k--;
-        if (!k || !cJSON_IsBool(c) || r.tag < 0 || !cJSON_IsString(p) || k == s) {
-            rc = PARM_ERR("%s:%d: not a results row (needs filename .../<prompt folder>/samples/<name>.png, tag, prompt, "
-                          "correct)", path, line);
+        if (!k || r.tag < 0 || !cJSON_IsString(p) || k == s) {
+            rc = PARM_ERR("%s: row %d: not a results row (needs filename .../<prompt folder>/samples/<name>.png, tag, "
+                          "prompt, correct)", path, i + 1);
         } else {
             snprintf(r.key, sizeof r.key, "%s", k);
             r.prompt = strtol(k, NULL, 10);
             r.correct = cJSON_IsTrue(c);
             snprintf(r.text, sizeof r.text, "%s", p->valuestring);
-            if (*n == cap) {
-                cap = cap ? 2 * cap : 1024;
-                crow *q = realloc(*out, sizeof *q * cap);
-                if (!q) rc = PARM_ERR("out of memory");
-                else *out = q;
-            }
-            if (!rc) (*out)[(*n)++] = r;
+            (*out)[(*n)++] = r;
         }
-        cJSON_Delete(o);
     }
-    free(data);
+    cli_results_free(rows, nrows);
     if (!rc && !*n) rc = PARM_ERR("%s has no rows", path);
     if (!rc) {
         qsort(*out, *n, sizeof **out, by_key);

@@ -99,34 +99,7 @@ typedef struct {
     int n;
 } rmethod;
 
-static int load_results(const char *path, rmethod *m) {
-    char *data = NULL;
-    if (parm_read_file(path, &data, NULL)) return -1;
-    int cap = 0, rc = 0, line = 0;
-    for (char *l = data, *nl; *l && !rc; l = nl ? nl + 1 : l + strlen(l)) {
-        nl = strchr(l, '\n');
-        if (nl) *nl = 0;
-        line++;
-        if (!*l) continue;
-        cJSON *o = cJSON_Parse(l);
-        if (!cJSON_IsObject(o) || !cJSON_IsString(cJSON_GetObjectItemCaseSensitive(o, "filename")) ||
-            !cJSON_IsBool(cJSON_GetObjectItemCaseSensitive(o, "correct"))) {
-            cJSON_Delete(o);
-            rc = PARM_ERR("%s:%d: not a results row of `parm bench`/`parm grade`", path, line);
-            break;
-        }
-        if (m->n == cap) {
-            cap = cap ? cap * 2 : 256;
-            cJSON **r = realloc(m->rows, sizeof *r * cap);
-            if (!r) { cJSON_Delete(o); rc = PARM_ERR("out of memory"); break; }
-            m->rows = r;
-        }
-        m->rows[m->n++] = o;
-    }
-    free(data);
-    if (!rc && !m->n) rc = PARM_ERR("%s has no rows", path);
-    return rc;
-}
+static int load_results(const char *path, rmethod *m) { return cli_results_load(path, &m->rows, &m->n); }
 
 static const char *jstr(const cJSON *o, const char *k) {
     const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, k);
@@ -574,10 +547,7 @@ int cmd_report(int argc, char **argv) {
         printf("report: %s (%.1f MB: %d distinct images, %.1f MB of PNG; %d method%s; %.2f s)\n", out, b.n / 1e6, is.count,
                is.bytes / 1e6, nm, nm == 1 ? "" : "s", parm_now() - t0);
     if (have_tmp) rmdir(tmpdir);
-    for (int m = 0; m < nm; m++) {
-        for (int i = 0; i < ms[m].n; i++) cJSON_Delete(ms[m].rows[i]);
-        free(ms[m].rows);
-    }
+    for (int m = 0; m < nm; m++) cli_results_free(ms[m].rows, ms[m].n);
     free(is.hash);
     free(is.slot);
     free(is.js.s);
