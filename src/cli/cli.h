@@ -122,4 +122,5 @@ int cmd_generate(int argc, char **argv);
 int cmd_export(int argc, char **argv);
 int cmd_paths(int argc, char **argv);
 int cmd_plot(int argc, char **argv);
+int cmd_pairs(int argc, char **argv);
 #endif
