@@ -392,6 +392,9 @@ static void test_dpo_trainer_learns_and_resumes(void) {
     CHECK(parm_read_file(tmp("dpo.csv"), &csv, &len) == 0 &&
               strstr(csv, "step,pairs,loss,dpo,sft,reward_acc,margin,drift_chosen,drift_rejected,eval_acc,seconds"),
           "CSV header");
+    int rows = 0;
+    for (char *c = csv; c && *c; c++) rows += *c == '\n';
+    CHECK(rows == 4 && strstr(csv, "\n10,20,") && strstr(csv, "\n30,60,"), "CSV rows every 10 steps: %s", csv);
     free(csv);
     parm_gen a;
     CHECK(parm_gen_load(&a, tmp("dpo.safetensors")) == 0 && a.vq_fingerprint != 0, "%s", parm_last_error());

@@ -49,6 +49,7 @@ static int common_opt(const train_common *c, const char *a, const char *v) {
     INT_OPT("--warmup", &t->warmup, 0, 100000000, long)
     INT_OPT("--ckpt-every", &t->ckpt_every, 0, 100000000, long)
     INT_OPT("--eval-every", &t->eval_every, 0, 100000000, long)
+    INT_OPT("--log-every", &t->log_every, 0, 100000000, long)
     INT_OPT("--batch", &t->batch, 1, 4096, int)
     INT_OPT("--seed", &t->seed, 0, 0x7fffffffL, uint64_t)
     INT_OPT("--layers", c->L, 1, 64, int)
@@ -105,10 +106,11 @@ static void common_usage(FILE *f, const parm_train_opts *d, const char *what) {
             "  --seed S           seed for init and data (default %llu)\n"
             "  --ckpt-every N     checkpoint period in steps (default %ld; 0 = only at the end)\n"
             "  --eval-every N     %s eval period (default %ld; 0 = off)\n"
+            "  --log-every N      learning-curve row period (default %ld; 0 = 100; eval steps and the last always)\n"
             "  --resume CKPT      continue from a checkpoint (bit-exact)\n"
             "  --quiet            no progress output\n",
             d->steps, d->batch, d->lr, d->lr_min, d->warmup, d->clip, d->weight_decay, (unsigned long long)d->seed,
-            d->ckpt_every, what, d->eval_every);
+            d->ckpt_every, what, d->eval_every, d->log_every);
 }
 
 /* --out / --ckpt / --log lines: defaults under runs/<name>… */

@@ -29,6 +29,7 @@ parm_dpo_train_opts parm_dpo_train_defaults(void) {
     o.train.weight_decay = 0.0f;
     o.train.ckpt_every = 100;
     o.train.eval_every = 0;
+    o.train.log_every = 10;
     o.beta = 0.1f;
     o.sft = 0.0f;
     o.epochs = 1.0f;
