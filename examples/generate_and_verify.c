@@ -28,6 +28,7 @@ int main(int argc, char **argv) {
     snprintf(genp, sizeof genp, "%s/gen.safetensors", dir);
     snprintf(vqp, sizeof vqp, "%s/vq.safetensors", dir);
 
+    if (parm_init()) return fail("init"); /* threads and matmul backend; optional (lazy), but explicit is clearer */
     parm_prompt p;
     if (parm_prompt_parse(text, &p)) return fail("prompt");
     parm_gen g;

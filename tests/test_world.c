@@ -391,6 +391,75 @@ static void test_png_io(void) {
     rmdir(dir);
 }
 
+/* atoms: every prompt of the grammar round-trips through its atoms' question
+ * texts (judge vocabulary only); the atoms' grader verdicts multiply to the
+ * prompt's verdict on matching and mismatched ground-truth images; object
+ * atoms are never test prompts, a relation atom's prompt is its parent's */
+static void test_atoms(void) {
+    parm_prompt *all;
+    int n = parm_prompts_all(&all);
+    CHECK(n == PARM_NPROMPTS_ALL, "%d prompts", n);
+    if (n <= 0) return;
+    int per_tag[PARM_NTAGS][PARM_MAX_ATOMS + 1] = {{0}}, bad_rt = 0, bad_vocab = 0, bad_prompt = 0, bad_split = 0;
+    int mismatch = 0, graded = 0, wrong_images = 0;
+    parm_rng rng;
+    parm_rng_seed(&rng, 11, PARM_STREAM_TRAIN);
+    uint8_t rgb[PARM_IMG * PARM_IMG * 3];
+    for (int i = 0; i < n; i++) {
+        parm_atom at[PARM_MAX_ATOMS];
+        int na = parm_prompt_atoms(&all[i], at);
+        if (na < 1 || na > PARM_MAX_ATOMS) { bad_rt++; continue; }
+        per_tag[all[i].tag][na]++;
+        for (int k = 0; k < na; k++) {
+            char text[128];
+            parm_atom back;
+            int ids[32];
+            parm_prompt ap;
+            if (parm_atom_text(&at[k], text, sizeof text) || parm_atom_parse(text, &back) ||
+                memcmp(&back, &at[k], sizeof back))
+                bad_rt++;
+            if (parm_text_encode(text, ids, 32) < 0) bad_vocab++;
+            if (parm_atom_prompt(&at[k], &ap)) { bad_prompt++; continue; }
+            if (at[k].kind == PARM_ATOM_OBJECT && parm_prompt_is_test(&ap)) bad_split++;
+            if (at[k].kind == PARM_ATOM_RELATION && strcmp(ap.text, all[i].text)) bad_split++;
+        }
+        if (i % 7) continue; /* verdicts on every 7th prompt: its own render and another prompt's */
+        for (int img = 0; img < 2; img++) {
+            const parm_prompt *src = img ? &all[parm_rng_int(&rng, 0, n - 1)] : &all[i];
+            parm_scene sc;
+            if (parm_scene_sample(src, &rng, &sc)) { mismatch++; continue; }
+            parm_render(&sc, rgb);
+            char reason[256];
+            int whole = parm_grade(rgb, &all[i], reason, sizeof reason), prod = 1;
+            for (int k = 0; k < na; k++) {
+                parm_prompt ap;
+                parm_atom_prompt(&at[k], &ap);
+                prod &= parm_grade(rgb, &ap, reason, sizeof reason) == 1;
+            }
+            mismatch += (whole == 1) != prod;
+            wrong_images += whole != 1;
+            graded++;
+        }
+    }
+    CHECK(!bad_rt && !bad_vocab && !bad_prompt, "round trip %d, vocabulary %d, atom prompt %d failures", bad_rt,
+          bad_vocab, bad_prompt);
+    CHECK(!bad_split, "%d atoms break the held-out rule", bad_split);
+    CHECK(mismatch == 0, "%d of %d images: atoms' product != the prompt's verdict", mismatch, graded);
+    CHECK(wrong_images > graded / 4, "only %d of %d images are wrong for their prompt: the product check is weak",
+          wrong_images, graded);
+    const int want[PARM_NTAGS] = {1, 2, 1, 1, 3, 2};
+    for (int t = 0; t < PARM_NTAGS; t++)
+        CHECK(per_tag[t][want[t]] > 0 && per_tag[t][want[t]] ==
+                  (t == 0 ? 12 : t == 1 ? 66 : t == 2 ? 36 : t == 3 ? 120 : t == 4 ? 528 : 11880),
+              "tag %s: atoms per prompt", parm_tag_names[t]);
+    parm_atom a;
+    CHECK(parm_atom_parse("is there a mauve star", &a) < 0 && strstr(parm_last_error(), "mauve"), "bad atom: %s",
+          parm_last_error());
+    printf("    %d prompts, %d images graded: atoms' product == verdict (%d wrong for their prompt)\n", n, graded,
+           wrong_images);
+    free(all);
+}
+
 int main(void) {
     RUN(test_palette_and_names);
     RUN(test_inside_spots);
@@ -404,5 +473,6 @@ int main(void) {
     RUN(test_scene_contract);
     RUN(test_scene_layouts);
     RUN(test_png_io);
+    RUN(test_atoms);
     return TEST_SUMMARY();
 }

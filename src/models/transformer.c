@@ -249,7 +249,7 @@ int parm_tf_backward(parm_transformer *tf, float *dx, const float *dy) {
         parm_linear_backward(NULL, GW(p->projw), GW(p->projb), dres, a->atty, parm_w(s, p->projw), N, C, C);
         linear_dinp(dC, dres, parm_w(s, p->projw), N, C, C);
         memset(dqkv, 0, (size_t)N * 3 * C * sizeof(float));
-        parm_attention_backward(dqkv, dC, a->qkv, a->att, tf->mask, B, T, C, NH);
+        if (parm_attention_backward(dqkv, dC, a->qkv, a->att, tf->mask, B, T, C, NH)) return -1;
         parm_linear_backward(NULL, GW(p->qkvw), GW(p->qkvb), dqkv, a->ln1, parm_w(s, p->qkvw), N, C, 3 * C);
         linear_dinp(dC, dqkv, parm_w(s, p->qkvw), N, C, 3 * C);
         parm_layernorm_backward(dres, GW(p->ln1w), GW(p->ln1b), dC, a->res, parm_w(s, p->ln1w), a->ln1_mean,

@@ -159,26 +159,30 @@ static void d2s_backward(float *dout, const float *dlogits, int B) {
 #define W_(i) parm_w(&m->p, (i))
 #define G_(i) parm_g(&m->p, (i))
 
-static void encoder_forward(parm_vq *m, vq_acts *a, int B) {
+static int encoder_forward(parm_vq *m, vq_acts *a, int B) {
+    int rc = 0; /* a conv that cannot get scratch memory returns -1 */
     int W = m->cfg.width, D = m->cfg.dim;
-    parm_conv2d_forward(a->h1, a->x, W_(m->enc0_w), W_(m->enc0_b), B, NC, PARM_IMG, PARM_IMG, W, PARM_VQ_PATCH,
+    rc |= parm_conv2d_forward(a->h1, a->x, W_(m->enc0_w), W_(m->enc0_b), B, NC, PARM_IMG, PARM_IMG, W, PARM_VQ_PATCH,
                    PARM_VQ_PATCH, 0);
     parm_gelu_forward(a->a1, a->h1, (long)B * W * S);
-    parm_conv2d_forward(a->h2, a->a1, W_(m->enc1_w), W_(m->enc1_b), B, W, PARM_VQ_GRID, PARM_VQ_GRID, W, 1, 1, 0);
+    rc |= parm_conv2d_forward(a->h2, a->a1, W_(m->enc1_w), W_(m->enc1_b), B, W, PARM_VQ_GRID, PARM_VQ_GRID, W, 1, 1, 0);
     parm_gelu_forward(a->a2, a->h2, (long)B * W * S);
-    parm_conv2d_forward(a->z, a->a2, W_(m->enc2_w), W_(m->enc2_b), B, W, PARM_VQ_GRID, PARM_VQ_GRID, D, 1, 1, 0);
+    rc |= parm_conv2d_forward(a->z, a->a2, W_(m->enc2_w), W_(m->enc2_b), B, W, PARM_VQ_GRID, PARM_VQ_GRID, D, 1, 1, 0);
+    return rc ? -1 : 0;
 }
 
-static void decoder_forward(parm_vq *m, vq_acts *a, int B) {
+static int decoder_forward(parm_vq *m, vq_acts *a, int B) {
+    int rc = 0; /* a conv that cannot get scratch memory returns -1 */
     int W = m->cfg.width, D = m->cfg.dim, G = PARM_VQ_GRID;
-    parm_conv2d_forward(a->d0, a->zq, W_(m->dec0_w), W_(m->dec0_b), B, D, G, G, W, 1, 1, 0);
+    rc |= parm_conv2d_forward(a->d0, a->zq, W_(m->dec0_w), W_(m->dec0_b), B, D, G, G, W, 1, 1, 0);
     parm_gelu_forward(a->e0, a->d0, (long)B * W * S);
-    parm_conv2d_forward(a->d1, a->e0, W_(m->dec1_w), W_(m->dec1_b), B, W, G, G, W, 3, 1, 1);
+    rc |= parm_conv2d_forward(a->d1, a->e0, W_(m->dec1_w), W_(m->dec1_b), B, W, G, G, W, 3, 1, 1);
     parm_gelu_forward(a->e1, a->d1, (long)B * W * S);
-    parm_conv2d_forward(a->d2, a->e1, W_(m->dec2_w), W_(m->dec2_b), B, W, G, G, W, 3, 1, 1);
+    rc |= parm_conv2d_forward(a->d2, a->e1, W_(m->dec2_w), W_(m->dec2_b), B, W, G, G, W, 3, 1, 1);
     parm_gelu_forward(a->e2, a->d2, (long)B * W * S);
-    parm_conv2d_forward(a->o, a->e2, W_(m->dec3_w), W_(m->dec3_b), B, W, G, G, OUTC, 1, 1, 0);
+    rc |= parm_conv2d_forward(a->o, a->e2, W_(m->dec3_w), W_(m->dec3_b), B, W, G, G, OUTC, 1, 1, 0);
     d2s_forward(a->logits, a->o, B);
+    return rc ? -1 : 0;
 }
 
 /* codes → zq [B,D,256] (codebook lookup in channel-first layout) */
@@ -209,8 +213,9 @@ int parm_vq_encode(parm_vq *m, const uint8_t *rgb, int B, int *tokens) {
     vq_acts a;
     acts_layout(&m->cfg, B, m->act, &a);
     onehot_input(a.x, NULL, rgb, B);
-    encoder_forward(m, &a, B);
-    parm_vq_forward(a.zq, tokens, a.z, W_(m->codebook), B, m->cfg.dim, S, m->cfg.ncodes);
+    if (encoder_forward(m, &a, B) ||
+        parm_vq_forward(a.zq, tokens, a.z, W_(m->codebook), B, m->cfg.dim, S, m->cfg.ncodes))
+        return -1;
     return 0;
 }
 
@@ -224,7 +229,7 @@ int parm_vq_decode(parm_vq *m, const int *tokens, int B, uint8_t *rgb, uint8_t *
     vq_acts a;
     acts_layout(&m->cfg, B, m->act, &a);
     lookup_codes(m, tokens, a.zq, B);
-    decoder_forward(m, &a, B);
+    if (decoder_forward(m, &a, B)) return -1;
     logits_to_image(a.logits, B, rgb, classes);
     return 0;
 }
@@ -237,10 +242,9 @@ float parm_vq_forward_backward(parm_vq *m, const uint8_t *rgb, int B) {
     acts_layout(&m->cfg, B, m->dact, &d);
     /* forward */
     onehot_input(a.x, m->targets, rgb, B);
-    encoder_forward(m, &a, B);
-    parm_vq_forward(a.zq, m->idx, a.z, W_(m->codebook), B, D, S, K);
+    if (encoder_forward(m, &a, B) || parm_vq_forward(a.zq, m->idx, a.z, W_(m->codebook), B, D, S, K)) return NAN;
     float qloss = parm_vq_loss(a.z, a.zq, B, D, S, m->cfg.beta);
-    decoder_forward(m, &a, B);
+    if (decoder_forward(m, &a, B)) return NAN;
     float recon = parm_crossentropy_forward(a.probs, a.logits, m->targets, NULL, B * NPIX, NC, -1);
     m->last_recon_loss = recon;
     m->last_codebook_loss = qloss; /* combined codebook + β·commit */
@@ -248,21 +252,22 @@ float parm_vq_forward_backward(parm_vq *m, const uint8_t *rgb, int B) {
     memset(m->dact, 0, m->act_numel * sizeof(float));
     parm_crossentropy_backward(d.logits, 1.0f, a.probs, m->targets, NULL, B * NPIX, NC, -1);
     d2s_backward(d.o, d.logits, B);
-    parm_conv2d_backward(d.e2, G_(m->dec3_w), G_(m->dec3_b), d.o, a.e2, W_(m->dec3_w), B, W, G, G, OUTC, 1, 1, 0);
+    int bad = 0;
+    bad |= parm_conv2d_backward(d.e2, G_(m->dec3_w), G_(m->dec3_b), d.o, a.e2, W_(m->dec3_w), B, W, G, G, OUTC, 1, 1, 0);
     parm_gelu_backward(d.d2, d.e2, a.d2, (long)B * W * S);
-    parm_conv2d_backward(d.e1, G_(m->dec2_w), G_(m->dec2_b), d.d2, a.e1, W_(m->dec2_w), B, W, G, G, W, 3, 1, 1);
+    bad |= parm_conv2d_backward(d.e1, G_(m->dec2_w), G_(m->dec2_b), d.d2, a.e1, W_(m->dec2_w), B, W, G, G, W, 3, 1, 1);
     parm_gelu_backward(d.d1, d.e1, a.d1, (long)B * W * S);
-    parm_conv2d_backward(d.e0, G_(m->dec1_w), G_(m->dec1_b), d.d1, a.e0, W_(m->dec1_w), B, W, G, G, W, 3, 1, 1);
+    bad |= parm_conv2d_backward(d.e0, G_(m->dec1_w), G_(m->dec1_b), d.d1, a.e0, W_(m->dec1_w), B, W, G, G, W, 3, 1, 1);
     parm_gelu_backward(d.d0, d.e0, a.d0, (long)B * W * S);
-    parm_conv2d_backward(d.zq, G_(m->dec0_w), G_(m->dec0_b), d.d0, a.zq, W_(m->dec0_w), B, D, G, G, W, 1, 1, 0);
+    bad |= parm_conv2d_backward(d.zq, G_(m->dec0_w), G_(m->dec0_b), d.d0, a.zq, W_(m->dec0_w), B, D, G, G, W, 1, 1, 0);
     parm_vq_backward(d.z, G_(m->codebook), d.zq, 1.0f, a.z, a.zq, m->idx, B, D, S, K, m->cfg.beta);
-    parm_conv2d_backward(d.a2, G_(m->enc2_w), G_(m->enc2_b), d.z, a.a2, W_(m->enc2_w), B, W, G, G, D, 1, 1, 0);
+    bad |= parm_conv2d_backward(d.a2, G_(m->enc2_w), G_(m->enc2_b), d.z, a.a2, W_(m->enc2_w), B, W, G, G, D, 1, 1, 0);
     parm_gelu_backward(d.h2, d.a2, a.h2, (long)B * W * S);
-    parm_conv2d_backward(d.a1, G_(m->enc1_w), G_(m->enc1_b), d.h2, a.a1, W_(m->enc1_w), B, W, G, G, W, 1, 1, 0);
+    bad |= parm_conv2d_backward(d.a1, G_(m->enc1_w), G_(m->enc1_b), d.h2, a.a1, W_(m->enc1_w), B, W, G, G, W, 1, 1, 0);
     parm_gelu_backward(d.h1, d.a1, a.h1, (long)B * W * S);
-    parm_conv2d_backward(NULL, G_(m->enc0_w), G_(m->enc0_b), d.h1, a.x, W_(m->enc0_w), B, NC, PARM_IMG, PARM_IMG, W,
-                    PARM_VQ_PATCH, PARM_VQ_PATCH, 0);
-    return recon + qloss;
+    bad |= parm_conv2d_backward(NULL, G_(m->enc0_w), G_(m->enc0_b), d.h1, a.x, W_(m->enc0_w), B, NC, PARM_IMG,
+                                PARM_IMG, W, PARM_VQ_PATCH, PARM_VQ_PATCH, 0);
+    return bad ? NAN : recon + qloss;
 }
 
 int parm_vq_restart_dead(parm_vq *m, const int *usage, int B, parm_rng *rng) {

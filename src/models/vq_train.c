@@ -96,8 +96,9 @@ static int vq_step(void *ctx, parm_rng *rng, long step, float *loss) {
     vq_trainer *t = ctx;
     const int B = t->o->train.batch;
     if (parm_render_train_scenes(rng, B, t->rgb, NULL)) return -1;
+    parm_clear_error();
     *loss = parm_vq_forward_backward(&t->m, t->rgb, B);
-    return 0;
+    return isnan(*loss) && parm_last_error()[0] ? -1 : 0; /* NAN with an error set: out of memory */
 }
 
 static int vq_after_step(void *ctx, parm_rng *rng, long step, int quiet) {
