@@ -8,11 +8,13 @@
  *   parm/vq.h     the VQ image tokenizer
  *   parm/gen.h    the Show-o-style generator; parm/sample.h its MaskGIT decoding loop
  *   parm/pathset.h generator paths with step images, grader-labeled (judge data)
+ *   parm/prefset.h generator samples' final tokens + grader verdicts (DPO pairs)
+ *   parm/dpo.h    DPO of the generator on preference pairs (loss, trainer)
  *   parm/judge.h  the yes/no judge (ORM, PRM, PARM questions)
  *   parm/search.h test-time verification (baseline, ORM, PRM, PARM, oracle; live
  *                 and replay) over the sampler and the judge
  * Layers point one way: engine (base, ops, nn) -> world -> models (text, vq,
- * gen, sample, pathset, judge) -> methods (search).
+ * gen, sample, pathset, prefset, judge) -> methods (search).
  *   parm/plot.h   line charts to RGB / PNG with a built-in 5x7 font (scaling curves)
  */
 #ifndef PARM_H
@@ -27,6 +29,8 @@
 #include "parm/gen.h"
 #include "parm/sample.h"
 #include "parm/pathset.h"
+#include "parm/prefset.h"
+#include "parm/dpo.h"
 #include "parm/judge.h"
 #include "parm/search.h"
 #include "parm/plot.h"

@@ -263,6 +263,39 @@ static void test_judge_cli(void) {
     free(e);
 }
 
+/* `parm pairs` and `parm train dpo`: help, refusals before any work, a bad
+ * file's clear error, and a tiny real set (tokens and verdicts) read back */
+static void test_dpo_cli(void) {
+    const char *cmds[] = {"pairs", "train dpo"};
+    for (int i = 0; i < 2; i++) {
+        CHECK(sh("./parm %s --help", cmds[i]) == 0, "parm %s --help", cmds[i]);
+        char *o = slurp("out");
+        CHECK(strstr(o, "usage: parm") && strstr(o, "--seed"), "%s help text", cmds[i]);
+        free(o);
+        CHECK(sh("./parm %s --bogus 1", cmds[i]) == 2, "unknown option exits 2");
+    }
+    CHECK(sh("./parm pairs --n-prompts 2") == 2, "pairs without -o exits 2");
+    CHECK(sh("./parm train dpo --data x.pref") == 2, "train dpo without --init exits 2");
+    char *e = slurp("err");
+    CHECK(strstr(e, "--init") != NULL, "names the missing flag: %s", e);
+    free(e);
+    CHECK(sh("./parm train dpo --init weights/gen.safetensors --data x.pref --beta -1") == 2, "--beta -1 exits 2");
+    e = slurp("err");
+    CHECK(strstr(e, "'-1'") != NULL, "quotes the bad value: %s", e);
+    free(e);
+    CHECK(sh("printf 'not a set' > %s/bad.pref && ./parm pairs --info %s/bad.pref", T, T) == 1, "a bad set exits 1");
+    e = slurp("err");
+    CHECK(strstr(e, "bad.pref") && strstr(e, "not a preference set"), "clear error: %s", e);
+    free(e);
+    CHECK(sh("./parm train dpo --init weights/gen.safetensors --data %s/bad.pref --out %s/d.safetensors --quiet", T, T) == 1 &&
+              !exists("%s/d.safetensors", T), "train dpo on a bad set exits 1 and writes nothing");
+    CHECK(sh("OMP_WAIT_POLICY=passive ./parm pairs -o %s/p.pref --n-prompts 1 --paths 2 --steps 2 --seed 3 --quiet && "
+             "./parm pairs --info %s/p.pref", T, T) == 0, "tiny set: %s", slurp("err"));
+    char *o = slurp("out");
+    CHECK(strstr(o, "1 train prompts x 2 paths (seed 3, 2 steps)") != NULL, "info: %s", o);
+    free(o);
+}
+
 /* `parm train vq|gen|judge` with default paths write under runs/ (ignored),
  * never over the shipped weights/: run in a temp git repo holding the built
  * parm, the shipped weights and the project's .gitignore (so a developer's
@@ -300,6 +333,7 @@ int main(void) {
     RUN(test_bench_and_grade);
     RUN(test_grade_bad_input);
     RUN(test_judge_cli);
+    RUN(test_dpo_cli);
     RUN(test_other_working_directory);
     RUN(test_wrong_tokenizer);
     RUN(test_train_leaves_repo_clean);

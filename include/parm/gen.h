@@ -89,6 +89,11 @@ int parm_gen_forward(parm_gen *g, const int *text_ids, const int *img_tokens, in
 /* Cross-entropy over rows whose target (grid order, [B,256], -1 = skip) is set;
  * weights per row optional. Then full backward into g->p.g. Returns the loss. */
 float parm_gen_loss_backward(parm_gen *g, const int *targets, const float *weights, int B);
+/* The backward of the last parm_gen_forward(…, B, train = 1) from given logit
+ * gradients dlogits [B·256,K] ((b,p,s) row order, as g->logits; may be
+ * g->logits or g->probs themselves), ACCUMULATING into g->p.g. Any loss on the
+ * logits (CE above, DPO in parm/dpo.h) ends here. */
+int parm_gen_backward(parm_gen *g, const float *dlogits, int B);
 
 /* ---- training (src/models/gen_train.c, with the loop of parm/train.h) ---- */
 typedef struct {

@@ -14,7 +14,7 @@
  *       after_step(ctx, rng, step)             optional (e.g. dead-code restarts)
  *       progress line: loss EMA, describe(), rate, ETA
  *       evaluate(ctx, step)                    every eval_every steps and at the end
- *       CSV row: step, samples, loss EMA, log_row(), seconds   (eval steps, every 100)
+ *       CSV row: step, samples, loss EMA, log_row(), seconds   (eval steps, every log_every: 100)
  *       checkpoint (atomic)                    every ckpt_every steps and at the end
  *   save(ctx, o->out)                          final export (atomic)
  *
@@ -56,6 +56,7 @@ typedef struct {
     uint64_t seed;         /* init and data */
     long ckpt_every;       /* checkpoint period (0 = only at the end) */
     long eval_every;       /* eval period (0 = never) */
+    long log_every;        /* CSV row period besides eval steps (0 = every 100 steps) */
     const char *out;       /* final weights, or NULL */
     const char *ckpt;      /* checkpoint for exact resume, or NULL */
     const char *log;       /* learning-curve CSV, or NULL */

@@ -241,4 +241,5 @@ int cmd_paths(int argc, char **argv);
 int cmd_plot(int argc, char **argv);
 int cmd_report(int argc, char **argv);
 int cmd_compare(int argc, char **argv);
+int cmd_pairs(int argc, char **argv);
 #endif

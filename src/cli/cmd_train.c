@@ -2,13 +2,15 @@
  * library's training loop (parm/train.h). Models: vq (the image tokenizer),
  * gen (the generator), judge (the yes/no vision-language judge; --variant
  * picks its training data, --data the path set the generator-backed variants
- * read). The CLI owns the default paths: everything a run writes goes under
+ * read), dpo (DPO of a generator on a preference set, `parm pairs`). The
+ * CLI owns the default paths: everything a run writes goes under
  * runs/ unless --out / --ckpt / --log say otherwise. */
 #include <stdio.h>
 #include <string.h>
 
 #include "cli.h"
 #include "parm.h"
+#include "parm/dpo.h"
 #include "parm/gen.h"
 #include "parm/judge.h"
 #include "parm/vq.h"
@@ -47,6 +49,7 @@ static int common_opt(const train_common *c, const char *a, const char *v) {
     INT_OPT("--warmup", &t->warmup, 0, 100000000, long)
     INT_OPT("--ckpt-every", &t->ckpt_every, 0, 100000000, long)
     INT_OPT("--eval-every", &t->eval_every, 0, 100000000, long)
+    INT_OPT("--log-every", &t->log_every, 0, 100000000, long)
     INT_OPT("--batch", &t->batch, 1, 4096, int)
     INT_OPT("--seed", &t->seed, 0, 0x7fffffffL, uint64_t)
     INT_OPT("--layers", c->L, 1, 64, int)
@@ -113,10 +116,11 @@ static void common_usage(FILE *f, const parm_train_opts *d, const char *what) {
             "  --seed S           seed for init and data (default %llu)\n"
             "  --ckpt-every N     checkpoint period in steps (default %ld; 0 = only at the end)\n"
             "  --eval-every N     %s eval period (default %ld; 0 = off)\n"
+            "  --log-every N      learning-curve row period (default %ld; 0 = 100; eval steps and the last always)\n"
             "  --resume CKPT      continue from a checkpoint (bit-exact)\n"
             "  --quiet            no progress output\n",
             d->steps, d->batch, d->lr, d->lr_min, d->warmup, d->clip, d->weight_decay, (unsigned long long)d->seed,
-            d->ckpt_every, what, d->eval_every);
+            d->ckpt_every, what, d->eval_every, d->log_every);
 }
 
 /* --out / --ckpt / --log lines: defaults under runs/<name>… */
@@ -301,17 +305,78 @@ static int train_judge(int argc, char **argv) {
     return 0;
 }
 
+static void train_dpo_usage(FILE *f) {
+    parm_dpo_train_opts d = parm_dpo_train_defaults();
+    fprintf(f,
+            "usage: parm train dpo --init W --data PAIRS [--ref W] [--beta B] [--sft L] [options]\n"
+            "DPO of the generator on a preference set of its own samples of train prompts (`parm pairs`):\n"
+            "per pair one MaskGIT-ratio mask; sequence log-likelihood = sum of log-softmax at the true token\n"
+            "over the masked positions; L = -log sigmoid(beta*((pi_c-pi_r)-(ref_c-ref_r))) + sft*CE(chosen).\n\n"
+            "  --init W           the generator to align (required; e.g. " CLI_GEN ")\n"
+            "  --data PAIRS       the preference set (required; a test prompt in it is refused)\n"
+            "  --ref W            the frozen reference (default: --init)\n"
+            "  --beta B           DPO temperature (default %g)\n"
+            "  --sft L            weight of the chosen grids' cross-entropy (default %g)\n"
+            "  --epochs E         passes over the pairs when --steps is not given (default %g)\n"
+            "  --max-pairs N      at most N pairs per prompt (default 0 = every correct x incorrect pair)\n"
+            "  --vq PATH          tokenizer weights (default the shipped " CLI_VQ ")\n"
+            "  --eval-prompts N   train prompts generated at each eval (default %d; --eval-every 0 = no eval)\n"
+            "  (--steps defaults to one epoch of the pairs; --batch counts pairs)\n",
+            d.beta, d.sft, d.epochs, d.eval_prompts);
+    common_usage(f, &d.train, "generation");
+    paths_usage(f, "gen_dpo");
+}
+
+static int dpo_opt(void *ctx, const char *a, const char *v) {
+    parm_dpo_train_opts *o = ctx;
+    double x;
+    long n;
+    if (!strcmp(a, "--beta")) { if (cli_float(a, v, 1e-6, 1000, &x)) return -1; o->beta = (float)x; return 1; }
+    if (!strcmp(a, "--sft")) { if (cli_float(a, v, 0, 1000, &x)) return -1; o->sft = (float)x; return 1; }
+    if (!strcmp(a, "--epochs")) { if (cli_float(a, v, 1e-6, 1000, &x)) return -1; o->epochs = (float)x; return 1; }
+    if (!strcmp(a, "--max-pairs")) { if (cli_int(a, v, 0, 100000, &n)) return -1; o->max_pairs_per_prompt = (int)n; return 1; }
+    if (!strcmp(a, "--eval-prompts")) { if (cli_int(a, v, 1, 100000, &n)) return -1; o->eval_prompts = (int)n; return 1; }
+    if (!strcmp(a, "--data")) { o->data = v; return 1; }
+    if (!strcmp(a, "--ref")) { o->ref = v; return 1; }
+    if (!strcmp(a, "--vq")) { o->vq_path = v; return 1; }
+    return 0;
+}
+
+static int train_dpo(int argc, char **argv) {
+    parm_dpo_train_opts o = parm_dpo_train_defaults();
+    o.vq_path = cli_shipped(CLI_VQ);
+    train_common c = {.t = &o.train, .has_init = 1};
+    int r = parse_train_args(argc, argv, "train dpo", &c, dpo_opt, &o, train_dpo_usage);
+    if (r) return r == 1 ? 0 : r;
+    if (!o.train.init || !o.data) {
+        fprintf(stderr, "parm: error: train dpo needs --init W and --data PAIRS (see parm train dpo --help)\n");
+        return 2;
+    }
+    char out[256], ckpt[256], log[256];
+    default_paths(&o.train, "gen_dpo", out, ckpt, log);
+    parm_dpo_result res;
+    if (parm_dpo_train(&o, &res)) return cli_fail();
+    if (!o.train.quiet)
+        fprintf(stderr, "train dpo: %d pairs, %ld steps, %.1f s; last rows: reward accuracy %.3f, drift chosen %+.2f "
+                "rejected %+.2f\n", res.pairs, res.steps, res.seconds, res.last_acc, res.last_drift_c,
+                res.last_drift_r);
+    wrote(&o.train);
+    return 0;
+}
+
 int cmd_train(int argc, char **argv) {
     if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
-        fprintf(argc < 2 ? stderr : stdout, "usage: parm train MODEL [options]   (MODEL: vq, gen, judge)\n"
+        fprintf(argc < 2 ? stderr : stdout, "usage: parm train MODEL [options]   (MODEL: vq, gen, judge, dpo)\n"
                                             "  parm train vq --help      options of the tokenizer training\n"
                                             "  parm train gen --help     options of the generator training\n"
-                                            "  parm train judge --help   options of the judge training (--variant)\n");
+                                            "  parm train judge --help   options of the judge training (--variant)\n"
+                                            "  parm train dpo --help     options of DPO on a preference set\n");
         return argc < 2 ? 2 : 0;
     }
     if (!strcmp(argv[1], "vq")) return train_vq(argc - 1, argv + 1);
     if (!strcmp(argv[1], "gen")) return train_gen(argc - 1, argv + 1);
     if (!strcmp(argv[1], "judge")) return train_judge(argc - 1, argv + 1);
-    fprintf(stderr, "parm train: unknown model '%s'; valid models: vq, gen, judge\n", argv[1]);
+    if (!strcmp(argv[1], "dpo")) return train_dpo(argc - 1, argv + 1);
+    fprintf(stderr, "parm train: unknown model '%s'; valid models: vq, gen, judge, dpo\n", argv[1]);
     return 2;
 }

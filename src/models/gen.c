@@ -1,6 +1,7 @@
 /* gen.c — the Show-o-style generator model (see include/parm/gen.h):
  * parameters, the omni-attention mask, forward over [text][image groups],
- * masked-token cross-entropy and the full backward, weights I/O. */
+ * masked-token cross-entropy, the full backward (from any logit gradient:
+ * the CE's, or DPO's in gen_dpo.c), weights I/O. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -151,7 +152,7 @@ int parm_gen_forward(parm_gen *g, const int *text_ids, const int *img_tokens, in
 }
 
 float parm_gen_loss_backward(parm_gen *g, const int *targets, const float *weights, int B) {
-    const int C = g->cfg.C, T = g->T, Tt = g->cfg.text_len, K = g->cfg.ncodes;
+    const int K = g->cfg.ncodes;
     const long N = (long)B * NTOK;
     float *w = NULL;
     /* grid order → (b,p,s) row order */
@@ -168,15 +169,22 @@ float parm_gen_loss_backward(parm_gen *g, const int *targets, const float *weigh
     /* logits are dead now: reuse them as dlogits */
     memset(g->logits, 0, sizeof(float) * N * K);
     parm_crossentropy_backward(g->logits, 1.0f, g->probs, g->targets, w, (int)N, K, -1);
+    return parm_gen_backward(g, g->logits, B) ? NAN : loss;
+}
+
+int parm_gen_backward(parm_gen *g, const float *dlogits, int B) {
+    const int C = g->cfg.C, T = g->T, Tt = g->cfg.text_len, K = g->cfg.ncodes;
+    const long N = (long)B * NTOK;
+    if (B < 1 || B > g->maxB) return PARM_ERR("generator backward batch %d outside [1, %d]", B, g->maxB);
     memset(g->dhid, 0, sizeof(float) * B * PARM_GEN_POS * C);
-    parm_linear_backward(g->dhid, parm_g(&g->p, g->head_w), parm_g(&g->p, g->head_b), g->logits, g->hid,
+    parm_linear_backward(g->dhid, parm_g(&g->p, g->head_w), parm_g(&g->p, g->head_b), dlogits, g->hid,
                     parm_w(&g->p, g->head_w), B * PARM_GEN_POS, C, PARM_GEN_SLOTS * K);
     float *dx = g->dx, *dy = g->dx + (size_t)B * T * C;
     memset(dy, 0, sizeof(float) * B * T * C);
     for (int b = 0; b < B; b++)
         memcpy(dy + ((size_t)b * T + Tt) * C, g->dhid + (size_t)b * PARM_GEN_POS * C, sizeof(float) * PARM_GEN_POS * C);
     memset(dx, 0, sizeof(float) * B * T * C);
-    if (parm_tf_backward(&g->tf, dx, dy)) return NAN;
+    if (parm_tf_backward(&g->tf, dx, dy)) return -1;
     float *dte = parm_g(&g->p, g->tok_emb), *dpe = parm_g(&g->p, g->pos_emb);
     for (int b = 0; b < B; b++)
         for (int t = 0; t < T; t++) {
@@ -192,7 +200,7 @@ float parm_gen_loss_backward(parm_gen *g, const int *targets, const float *weigh
             }
         }
     parm_embedding_backward(parm_g(&g->p, g->img_emb), g->dtmp, g->img_ids, (int)N, C);
-    return loss;
+    return 0;
 }
 
 /* ---- weights I/O (config in metadata) ---- */

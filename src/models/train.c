@@ -10,7 +10,7 @@
 
 #include "parm/train.h"
 
-#define LOG_PERIOD 100 /* CSV rows: every eval step and every LOG_PERIOD steps */
+#define LOG_PERIOD 100 /* CSV rows: every eval step, every log_every (default LOG_PERIOD) steps and the last */
 #define STAT_STEPS 10  /* parm_train_stats: mean over the first / last this many steps */
 
 parm_train_opts parm_train_defaults(void) {
@@ -41,9 +41,10 @@ int parm_mkdirs_for(const char *path) {
 static int given(const char *p) { return p && p[0]; }
 
 static int check(const parm_train_opts *o, const parm_trainer *t) {
-    if (o->steps < 1 || o->batch < 1 || o->warmup < 0 || o->ckpt_every < 0 || o->eval_every < 0)
-        return PARM_ERR("bad training options: steps %ld batch %d warmup %ld ckpt_every %ld eval_every %ld (steps, "
-                        "batch ≥ 1; the others ≥ 0)", o->steps, o->batch, o->warmup, o->ckpt_every, o->eval_every);
+    if (o->steps < 1 || o->batch < 1 || o->warmup < 0 || o->ckpt_every < 0 || o->eval_every < 0 || o->log_every < 0)
+        return PARM_ERR("bad training options: steps %ld batch %d warmup %ld ckpt_every %ld eval_every %ld log_every "
+                        "%ld (steps, batch ≥ 1; the others ≥ 0)", o->steps, o->batch, o->warmup, o->ckpt_every,
+                        o->eval_every, o->log_every);
     if (!(o->lr >= 0) || !(o->lr_min >= 0) || !(o->clip >= 0) || !(o->weight_decay >= 0))
         return PARM_ERR("bad training options: lr %g lr_min %g clip %g weight_decay %g (all must be ≥ 0)", o->lr,
                         o->lr_min, o->clip, o->weight_decay);
@@ -151,7 +152,7 @@ int parm_train(const parm_train_opts *o, const parm_trainer *t, parm_train_stats
             if (!o->quiet) fprintf(stderr, "\nstep %ld eval (%s)\n", step, status);
             if (t->evaluate(t->ctx, step, o->quiet)) goto done;
         }
-        if (logf && (do_eval || step % LOG_PERIOD == 0)) {
+        if (logf && (do_eval || step % (o->log_every > 0 ? o->log_every : LOG_PERIOD) == 0 || step == o->steps)) {
             char cols[512] = "";
             if (t->log_row) t->log_row(t->ctx, do_eval, cols, sizeof cols);
             fprintf(logf, "%ld,%ld,%.5f%s%s,%.1f\n", step, step * (long)o->batch, loss_ema, t->log_columns ? "," : "",

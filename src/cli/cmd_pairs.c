@@ -1,0 +1,113 @@
+/* cmd_pairs.c — `parm pairs`: DPO preference data (include/parm/prefset.h).
+ * Sample K paths per TRAIN prompt with the default sampler, keep each final
+ * image's tokens and the grader's verdict, write a preference set; or
+ * (--relabel) regrade an existing set after a grader change (decode tokens,
+ * grade, rewrite atomically); or (--info) print its counts. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+#include "parm.h"
+#include "parm/prefset.h"
+
+static void usage(FILE *f) {
+    parm_prefset_gen_opts d = parm_prefset_gen_defaults();
+    fprintf(f,
+            "usage: parm pairs -o FILE [options]        sample and label a preference set\n"
+            "       parm pairs --relabel FILE [--vq V]  regrade a set's images (after a grader change)\n"
+            "       parm pairs --info FILE              prompts, paths, accuracy and pair count\n"
+            "Sample K generator paths for each of P TRAIN prompts, grade each final image and keep its\n"
+            "tokens: the data of `parm train dpo` (pairs = correct x incorrect paths of one prompt).\n\n"
+            "  -o, --out FILE     the set (written atomically; a valid partial set every --save-every prompts)\n"
+            "  --n-prompts P      train prompts (default %d)\n"
+            "  --paths K          paths per prompt (default %d, at most 256)\n"
+            "  --seed S           prompt draw and path seeds (default 0)\n"
+            "  --save-every N     rewrite the partial set every N prompts (default %ld; 0 = at the end only)\n"
+            "  --resume           continue the partial set at -o (same seed, paths, steps)\n"
+            "  --gen W            generator weights (default " CLI_GEN ")\n"
+            "  --vq V             tokenizer weights (default " CLI_VQ ")\n"
+            "  --quiet            no progress output\n",
+            d.n_prompts, d.paths, d.save_every);
+    cli_sample_usage(f);
+}
+
+static int info(const char *path, int relabel, const char *vqp, int quiet) {
+    parm_prefset s;
+    if (parm_prefset_load(&s, path)) return cli_fail();
+    int changed = 0;
+    if (relabel) {
+        parm_vq vq;
+        if (parm_vq_load(&vq, vqp)) { parm_prefset_free(&s); return cli_fail(); }
+        changed = parm_prefset_relabel(&s, &vq);
+        parm_vq_free(&vq);
+        if (changed < 0 || parm_prefset_save(&s, path)) { parm_prefset_free(&s); return cli_fail(); }
+    }
+    long c = 0;
+    for (int i = 0; i < s.n; i++) c += s.verdict[i];
+    parm_pref_pair *pairs;
+    int np = parm_prefset_pairs(&s, 0, &pairs), mixed = 0;
+    for (int p = 0; p < s.n_prompts; p++) {
+        int k = 0;
+        for (int j = 0; j < s.paths_per_prompt; j++) k += s.verdict[p * s.paths_per_prompt + j];
+        mixed += k > 0 && k < s.paths_per_prompt;
+    }
+    if (np >= 0 && !quiet)
+        printf("%s: %d train prompts x %d paths (seed %llu, %d steps); correct %.3f; %d prompts with both verdicts; "
+               "%d pairs\n", path, s.n_prompts, s.paths_per_prompt, (unsigned long long)s.seed, s.steps,
+               (double)c / s.n, mixed, np);
+    if (relabel && !quiet) printf("relabeled: %d verdicts changed\n", changed);
+    free(pairs);
+    parm_prefset_free(&s);
+    return np < 0 ? cli_fail() : 0;
+}
+
+int cmd_pairs(int argc, char **argv) {
+    const char *out = NULL, *genp = cli_shipped(CLI_GEN), *vqp = cli_shipped(CLI_VQ), *relabel = NULL, *inf = NULL;
+    parm_prefset_gen_opts o = parm_prefset_gen_defaults();
+    long v;
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i], *val;
+        if (!strcmp(a, "--help") || !strcmp(a, "-h")) { usage(stdout); return 0; }
+        if (!strcmp(a, "--quiet")) { o.quiet = 1; continue; }
+        if (!strcmp(a, "--resume")) { o.resume = 1; continue; }
+        if (!(val = cli_value(argc, argv, i))) return 2;
+        i++;
+        if (!strcmp(a, "-o") || !strcmp(a, "--out")) out = val;
+        else if (!strcmp(a, "--gen")) genp = val;
+        else if (!strcmp(a, "--vq")) vqp = val;
+        else if (!strcmp(a, "--relabel")) relabel = val;
+        else if (!strcmp(a, "--info")) inf = val;
+        else if (!strcmp(a, "--n-prompts")) { if (cli_int(a, val, 1, PARM_PREFSET_MAX_PATHS, &v)) return 2; o.n_prompts = (int)v; }
+        else if (!strcmp(a, "--paths")) { if (cli_int(a, val, 1, 256, &v)) return 2; o.paths = (int)v; }
+        else if (!strcmp(a, "--seed")) { if (cli_int(a, val, 0, 0x7fffffffL, &v)) return 2; o.seed = (uint64_t)v; }
+        else if (!strcmp(a, "--save-every")) { if (cli_int(a, val, 0, 100000000, &v)) return 2; o.save_every = v; }
+        else {
+            int k = cli_sample_opt(a, val, &o.sample);
+            if (k < 0) return 2;
+            if (!k) return cli_unknown("pairs", a);
+        }
+    }
+    if (relabel || inf) return info(relabel ? relabel : inf, relabel != NULL, vqp, o.quiet);
+    if (!out) {
+        fprintf(stderr, "parm: error: parm pairs needs -o FILE, --relabel FILE or --info FILE (see parm pairs --help)\n");
+        return 2;
+    }
+    if ((long long)o.n_prompts * o.paths > PARM_PREFSET_MAX_PATHS) {
+        fprintf(stderr, "parm: error: --n-prompts %d x --paths %d is more than %d paths\n", o.n_prompts, o.paths,
+                PARM_PREFSET_MAX_PATHS);
+        return 2;
+    }
+    parm_gen g;
+    parm_vq vq;
+    if (cli_load_gen_vq(&g, &vq, genp, vqp)) return cli_fail();
+    double acc = 0, t0 = parm_now();
+    int rc = parm_prefset_generate(&g, &vq, &o, out, &acc);
+    parm_gen_free(&g);
+    parm_vq_free(&vq);
+    if (rc) return cli_fail();
+    if (!o.quiet)
+        fprintf(stderr, "wrote %s: %d train prompts x %d paths; correct %.3f; %.1f s\n", out, o.n_prompts, o.paths, acc,
+                parm_now() - t0);
+    return info(out, 0, vqp, o.quiet);
+}

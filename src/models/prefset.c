@@ -1,0 +1,390 @@
+/* prefset.c — preference sets (include/parm/prefset.h): sample K generator
+ * paths per TRAIN prompt, keep each final image's tokens and grader verdict,
+ * write the binary file atomically (a valid partial file every save_every
+ * prompts, so a long run can resume); load it back trusting no byte;
+ * enumerate (correct, incorrect) pairs; relabel by decoding and regrading. */
+#include "parm/prefset.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#define HDR 64
+#define TEXT 160
+#define REC_FIXED 176
+#define NTOK PARM_VQ_TOKENS
+#define REC (REC_FIXED + 2 * NTOK)
+#define NPIX (PARM_IMG * PARM_IMG)
+static const char MAGIC[8] = {'P', 'A', 'R', 'M', 'P', 'R', 'E', 'F'};
+
+static void put32(uint8_t *b, uint32_t v) {
+    for (int i = 0; i < 4; i++) b[i] = (uint8_t)(v >> (8 * i));
+}
+static void put64(uint8_t *b, uint64_t v) {
+    for (int i = 0; i < 8; i++) b[i] = (uint8_t)(v >> (8 * i));
+}
+static uint32_t get32(const uint8_t *b) {
+    return (uint32_t)b[0] | (uint32_t)b[1] << 8 | (uint32_t)b[2] << 16 | (uint32_t)b[3] << 24;
+}
+static uint64_t get64(const uint8_t *b) { return (uint64_t)get32(b) | (uint64_t)get32(b + 4) << 32; }
+static uint32_t fnv(uint32_t h, const uint8_t *p, size_t n) {
+    for (size_t i = 0; i < n; i++) { h ^= p[i]; h *= 16777619u; }
+    return h;
+}
+#define FNV0 2166136261u
+static uint32_t record_sum(const uint8_t *rec) { return fnv(fnv(FNV0, rec, 172), rec + 176, REC - 176); }
+
+int parm_prefset_alloc(parm_prefset *s, int n_prompts, int paths, int ncodes) {
+    memset(s, 0, sizeof *s);
+    if (n_prompts < 1 || paths < 1 || (long long)n_prompts * paths > PARM_PREFSET_MAX_PATHS)
+        return PARM_ERR("preference set of %d prompts x %d paths: need >= 1 of each and at most %d paths", n_prompts,
+                        paths, PARM_PREFSET_MAX_PATHS);
+    if (ncodes < 2 || ncodes > 65536) return PARM_ERR("preference set codebook size %d outside [2, 65536]", ncodes);
+    const size_t n = (size_t)n_prompts * paths;
+    s->n_prompts = n_prompts;
+    s->paths_per_prompt = paths;
+    s->n = (int)n;
+    s->ncodes = ncodes;
+    s->prompt = parm_calloc(n, sizeof *s->prompt);
+    s->path_seed = parm_calloc(n, sizeof *s->path_seed);
+    s->verdict = parm_calloc(n, 1);
+    s->tokens = parm_calloc(n * NTOK, sizeof *s->tokens);
+    if (!s->prompt || !s->path_seed || !s->verdict || !s->tokens) {
+        parm_prefset_free(s);
+        return -1;
+    }
+    return 0;
+}
+
+void parm_prefset_free(parm_prefset *s) {
+    free(s->prompt); free(s->path_seed); free(s->verdict); free(s->tokens);
+    memset(s, 0, sizeof *s);
+}
+
+static void header_encode(uint8_t *h, const parm_prefset *s) {
+    memset(h, 0, HDR);
+    memcpy(h, MAGIC, 8);
+    put32(h + 8, PARM_PREFSET_VERSION);
+    put32(h + 12, HDR);
+    put32(h + 16, (uint32_t)s->n_prompts);
+    put32(h + 20, (uint32_t)s->paths_per_prompt);
+    put32(h + 24, NTOK);
+    put32(h + 28, (uint32_t)s->ncodes);
+    put32(h + 32, REC);
+    put32(h + 36, (uint32_t)s->steps);
+    put64(h + 40, s->seed);
+    put64(h + 48, s->vq_fingerprint);
+    put32(h + 60, fnv(FNV0, h, 60));
+}
+
+/* Path i of s into rec[REC], checked as a loader would check it. */
+static int record_encode(uint8_t *rec, const parm_prefset *s, int i) {
+    const char *text = s->prompt[i].text;
+    size_t len = strlen(text);
+    if (len >= TEXT) return PARM_ERR("path %d: prompt '%s' is longer than %d bytes", i, text, TEXT - 1);
+    parm_prompt parsed;
+    if (parm_prompt_parse(text, &parsed)) return -1;
+    if (parm_prompt_is_test(&parsed))
+        return PARM_ERR("path %d: prompt '%s' is a TEST prompt (preference sets hold train prompts only)", i, text);
+    if (i % s->paths_per_prompt && strcmp(text, s->prompt[i - i % s->paths_per_prompt].text))
+        return PARM_ERR("path %d: prompt '%s' differs from its prompt's first path", i, text);
+    if (s->verdict[i] > 1) return PARM_ERR("path %d: verdict %d is not 0 or 1", i, s->verdict[i]);
+    memset(rec, 0, REC_FIXED);
+    memcpy(rec, text, len);
+    put64(rec + 160, s->path_seed[i]);
+    rec[168] = s->verdict[i];
+    for (int k = 0; k < NTOK; k++) {
+        uint16_t t = s->tokens[(size_t)i * NTOK + k];
+        if (t >= s->ncodes) return PARM_ERR("path %d: token %d at %d outside the codebook [0, %d)", i, t, k, s->ncodes);
+        rec[REC_FIXED + 2 * k] = (uint8_t)t;
+        rec[REC_FIXED + 2 * k + 1] = (uint8_t)(t >> 8);
+    }
+    put32(rec + 172, record_sum(rec));
+    return 0;
+}
+
+static int record_decode(const uint8_t *rec, parm_prefset *s, int i, const char *file) {
+    if (get32(rec + 172) != record_sum(rec))
+        return PARM_ERR("'%s': path %d: checksum mismatch (corrupted file; hint: make it again with `parm pairs`)", file, i);
+    if (!memchr(rec, 0, TEXT)) return PARM_ERR("'%s': path %d: prompt text is not NUL-terminated", file, i);
+    char text[TEXT];
+    memcpy(text, rec, TEXT);
+    for (int k = 0; text[k]; k++)
+        if ((unsigned char)text[k] < 32 || (unsigned char)text[k] > 126)
+            return PARM_ERR("'%s': path %d: prompt text has a byte 0x%02x outside printable ASCII", file, i,
+                            (unsigned char)text[k]);
+    if (parm_prompt_parse(text, &s->prompt[i])) {
+        char why[512];
+        snprintf(why, sizeof why, "%s", parm_last_error());
+        return PARM_ERR("'%s': path %d: prompt '%s' is not a prompt of the world: %s", file, i, text, why);
+    }
+    if (parm_prompt_is_test(&s->prompt[i]))
+        return PARM_ERR("'%s': path %d: prompt '%s' is a TEST prompt; preference sets hold train prompts only "
+                        "(refusing the file)", file, i, text);
+    const int K = s->paths_per_prompt;
+    if (i % K && strcmp(text, s->prompt[i - i % K].text))
+        return PARM_ERR("'%s': path %d: prompt '%s' differs from its prompt's first path '%s'", file, i, text,
+                        s->prompt[i - i % K].text);
+    if (rec[168] > 1 || rec[169] || rec[170] || rec[171])
+        return PARM_ERR("'%s': path %d: verdict byte %d is not 0 or 1 (or reserved bytes set)", file, i, rec[168]);
+    s->path_seed[i] = get64(rec + 160);
+    s->verdict[i] = rec[168];
+    for (int k = 0; k < NTOK; k++) {
+        uint16_t t = (uint16_t)(rec[REC_FIXED + 2 * k] | rec[REC_FIXED + 2 * k + 1] << 8);
+        if (t >= s->ncodes)
+            return PARM_ERR("'%s': path %d: token %d at %d outside the codebook [0, %d)", file, i, t, k, s->ncodes);
+        s->tokens[(size_t)i * NTOK + k] = t;
+    }
+    return 0;
+}
+
+int parm_prefset_load(parm_prefset *s, const char *path) {
+    memset(s, 0, sizeof *s);
+    FILE *f = parm_fopen(path, "rb");
+    if (!f) return -1;
+    struct stat st;
+    uint8_t h[HDR], rec[REC];
+    int rc = -1;
+    if (fstat(fileno(f), &st) != 0) { PARM_ERR("cannot stat '%s': %s", path, strerror(errno)); goto done; }
+    if (!S_ISREG(st.st_mode)) { PARM_ERR("'%s' is not a preference set: not a regular file", path); goto done; }
+    const long long size = (long long)st.st_size;
+    if (size < HDR || fread(h, 1, HDR, f) != HDR) {
+        PARM_ERR("'%s' is not a preference set: %lld bytes, shorter than the %d-byte header (hint: make one with "
+                 "`parm pairs`)", path, size, HDR);
+        goto done;
+    }
+    if (memcmp(h, MAGIC, 8)) {
+        PARM_ERR("'%s' is not a preference set (bad magic; hint: make one with `parm pairs`)", path);
+        goto done;
+    }
+    uint32_t version = get32(h + 8);
+    if (version != PARM_PREFSET_VERSION) {
+        PARM_ERR("'%s': preference set version %u, this build reads version %d", path, version, PARM_PREFSET_VERSION);
+        goto done;
+    }
+    if (get32(h + 60) != fnv(FNV0, h, 60)) {
+        PARM_ERR("'%s': preference set header checksum mismatch (corrupted file)", path);
+        goto done;
+    }
+    uint32_t hs = get32(h + 12), P = get32(h + 16), K = get32(h + 20), nt = get32(h + 24), nc = get32(h + 28);
+    uint32_t R = get32(h + 32), steps = get32(h + 36);
+    if (hs != HDR || nt != NTOK || R != REC || P < 1 || K < 1 || (unsigned long long)P * K > PARM_PREFSET_MAX_PATHS ||
+        nc < 2 || nc > 65536 || steps > NTOK || get32(h + 56)) {
+        PARM_ERR("'%s': bad preference set header (header %u, %u prompts x %u paths, %u tokens, %u codes, record %u, "
+                 "steps %u)", path, hs, P, K, nt, nc, R, steps);
+        goto done;
+    }
+    const long long want = HDR + (long long)P * K * R;
+    if (size != want) {
+        PARM_ERR("'%s': preference set is %lld bytes, its header (%u prompts x %u paths) promises %lld (truncated or "
+                 "corrupted)", path, size, P, K, want);
+        goto done;
+    }
+    if (parm_prefset_alloc(s, (int)P, (int)K, (int)nc)) goto done;
+    s->steps = (int)steps;
+    s->seed = get64(h + 40);
+    s->vq_fingerprint = get64(h + 48);
+    for (int i = 0; i < s->n; i++) {
+        if (fread(rec, 1, REC, f) != REC) { PARM_ERR("'%s': read failed at path %d", path, i); goto done; }
+        if (record_decode(rec, s, i, path)) goto done;
+    }
+    rc = 0;
+done:
+    fclose(f);
+    if (rc && s->n) parm_prefset_free(s); /* keeps the error message */
+    return rc;
+}
+
+int parm_prefset_save(const parm_prefset *s, const char *path) {
+    if (s->n < 1 || s->n != s->n_prompts * s->paths_per_prompt || s->ncodes < 2 || s->ncodes > 65536 || s->steps < 0 ||
+        s->steps > NTOK)
+        return PARM_ERR("preference set to save is malformed (%d paths, %d x %d, %d codes)", s->n, s->n_prompts,
+                        s->paths_per_prompt, s->ncodes);
+    uint8_t h[HDR], rec[REC];
+    parm_atomic_file af;
+    if (parm_atomic_open(&af, path)) return -1;
+    header_encode(h, s);
+    int bad = fwrite(h, 1, HDR, af.f) != HDR;
+    for (int i = 0; i < s->n && !bad; i++) {
+        if (record_encode(rec, s, i)) {
+            char msg[512];
+            snprintf(msg, sizeof msg, "%s", parm_last_error());
+            parm_atomic_abort(&af);
+            return PARM_ERR("preference set '%s': %s", path, msg);
+        }
+        bad = fwrite(rec, 1, REC, af.f) != REC;
+    }
+    if (bad) {
+        parm_atomic_abort(&af);
+        return PARM_ERR("write to '%s' failed (hint: disk full?)", path);
+    }
+    return parm_atomic_commit(&af);
+}
+
+int parm_prefset_pairs(const parm_prefset *s, int max_per_prompt, parm_pref_pair **pairs) {
+    *pairs = NULL;
+    const int K = s->paths_per_prompt;
+    long total = 0;
+    for (int p = 0; p < s->n_prompts; p++) {
+        int c = 0;
+        for (int k = 0; k < K; k++) c += s->verdict[p * K + k];
+        long m = (long)c * (K - c);
+        total += max_per_prompt > 0 && m > max_per_prompt ? max_per_prompt : m;
+    }
+    if (total == 0) return 0;
+    if (total > 0x7fffffffL) return PARM_ERR("%ld preference pairs: too many", total);
+    parm_pref_pair *out = parm_malloc(sizeof *out * total);
+    if (!out) return -1;
+    int n = 0, good[256], bad[256];
+    for (int p = 0; p < s->n_prompts; p++) {
+        int c = 0, w = 0;
+        for (int k = 0; k < K && k < 256; k++) {
+            if (s->verdict[p * K + k]) good[c++] = p * K + k;
+            else bad[w++] = p * K + k;
+        }
+        long m = (long)c * w, take = max_per_prompt > 0 && m > max_per_prompt ? max_per_prompt : m;
+        /* pairing r: chosen good[r % c], rejected bad[(r / c + r) % w] — each correct path once before any twice */
+        for (long r = 0; r < take; r++) {
+            out[n].chosen = good[r % c];
+            out[n].rejected = bad[(r / c + r) % w];
+            n++;
+        }
+    }
+    *pairs = out;
+    return n;
+}
+
+int parm_prefset_relabel(parm_prefset *s, parm_vq *vq) {
+    if (parm_vq_fingerprint(vq) != s->vq_fingerprint)
+        return PARM_ERR("relabel: the tokenizer's fingerprint %016llx is not the set's %016llx (decode with the VQ "
+                        "the set was sampled with)", (unsigned long long)parm_vq_fingerprint(vq),
+                        (unsigned long long)s->vq_fingerprint);
+    if (vq->cfg.ncodes != s->ncodes) return PARM_ERR("relabel: VQ has %d codes, the set %d", vq->cfg.ncodes, s->ncodes);
+    enum { CH = 32 };
+    int *tok = parm_malloc(sizeof(int) * CH * NTOK);
+    uint8_t *img = parm_malloc((size_t)CH * NPIX * 3);
+    int changed = 0, rc = -1;
+    if (!tok || !img) goto done;
+    for (int i0 = 0; i0 < s->n; i0 += CH) {
+        int nb = s->n - i0 < CH ? s->n - i0 : CH;
+        for (int k = 0; k < nb * NTOK; k++) tok[k] = s->tokens[(size_t)i0 * NTOK + k];
+        if (parm_vq_decode(vq, tok, nb, img, NULL)) goto done;
+        for (int b = 0; b < nb; b++) {
+            char why[256];
+            int v = parm_grade(img + (size_t)b * NPIX * 3, &s->prompt[i0 + b], why, sizeof why) == 1;
+            changed += v != s->verdict[i0 + b];
+            s->verdict[i0 + b] = (uint8_t)v;
+        }
+    }
+    rc = changed;
+done:
+    free(tok);
+    free(img);
+    return rc;
+}
+
+/* ---- generation ---- */
+parm_prefset_gen_opts parm_prefset_gen_defaults(void) {
+    parm_prefset_gen_opts o = {.n_prompts = 64, .paths = 8, .seed = 0, .save_every = 64};
+    o.sample = parm_sample_defaults();
+    return o;
+}
+
+/* A partial set: the first `done` prompts of s, saved as a valid file. */
+static int save_prefix(parm_prefset *s, int done, const char *path) {
+    const int P = s->n_prompts, n = s->n;
+    s->n_prompts = done;
+    s->n = done * s->paths_per_prompt;
+    int rc = parm_prefset_save(s, path);
+    s->n_prompts = P;
+    s->n = n;
+    return rc;
+}
+
+/* resume: the set at path must be a prefix of this run (same seed, K, codes, steps, prompts) */
+static int resume_from(parm_prefset *s, const char *path, int *done) {
+    parm_prefset old;
+    if (parm_prefset_load(&old, path)) return -1;
+    int rc = -1;
+    if (old.seed != s->seed || old.paths_per_prompt != s->paths_per_prompt || old.ncodes != s->ncodes ||
+        old.steps != s->steps || old.vq_fingerprint != s->vq_fingerprint || old.n_prompts > s->n_prompts) {
+        PARM_ERR("--resume: '%s' was drawn with seed %llu, %d paths, %d steps, %d prompts (this run: seed %llu, %d "
+                 "paths, %d steps, %d prompts) or another tokenizer", path, (unsigned long long)old.seed,
+                 old.paths_per_prompt, old.steps, old.n_prompts, (unsigned long long)s->seed, s->paths_per_prompt,
+                 s->steps, s->n_prompts);
+        goto done;
+    }
+    for (int i = 0; i < old.n; i++)
+        if (strcmp(old.prompt[i].text, s->prompt[i].text)) {
+            PARM_ERR("--resume: '%s' path %d has prompt '%s', this run draws '%s'", path, i, old.prompt[i].text,
+                     s->prompt[i].text);
+            goto done;
+        }
+    memcpy(s->path_seed, old.path_seed, sizeof *old.path_seed * old.n);
+    memcpy(s->verdict, old.verdict, old.n);
+    memcpy(s->tokens, old.tokens, sizeof *old.tokens * old.n * NTOK);
+    *done = old.n_prompts;
+    rc = 0;
+done:
+    parm_prefset_free(&old);
+    return rc;
+}
+
+int parm_prefset_generate(parm_gen *g, parm_vq *vq, const parm_prefset_gen_opts *o, const char *path, double *acc) {
+    const int P = o->n_prompts, K = o->paths;
+    if (K > 256) return PARM_ERR("preference set: %d paths per prompt, at most 256", K);
+    parm_prefset s;
+    if (parm_prefset_alloc(&s, P, K, g->cfg.ncodes)) return -1;
+    s.seed = o->seed;
+    s.steps = o->sample.steps;
+    s.vq_fingerprint = parm_vq_fingerprint(vq);
+    uint64_t seeds[256];
+    int rc = -1, done = 0;
+    parm_rng rng;
+    parm_rng_seed(&rng, o->seed, PARM_STREAM_PROMPT);
+    for (int i = 0; i < P; i++) {
+        parm_prompt p;
+        parm_prompt_sample_train(&rng, &p);
+        for (int k = 0; k < K; k++) s.prompt[i * K + k] = p;
+    }
+    if (o->resume && resume_from(&s, path, &done)) goto out;
+    parm_progress prog;
+    parm_progress_start(&prog, "pairs (train prompts)", "path", (long)P * K);
+    for (int i = done; i < P; i++) {
+        for (int k = 0; k < K; k++) seeds[k] = parm_seed_of(o->seed << 32, (uint64_t)i * K + k, 0);
+        parm_sample_run r;
+        if (parm_sample_begin(g, &r, &s.prompt[i * K], K, seeds, &o->sample)) goto out;
+        int st;
+        while ((st = parm_sample_step(g, vq, &r)) == 0) {}
+        if (st > 0)
+            for (int k = 0; k < K; k++) {
+                const int j = i * K + k;
+                char why[256];
+                s.path_seed[j] = seeds[k];
+                s.verdict[j] = parm_grade(r.images + (size_t)k * NPIX * 3, &s.prompt[j], why, sizeof why) == 1;
+                for (int t = 0; t < NTOK; t++) s.tokens[(size_t)j * NTOK + t] = (uint16_t)r.tokens[k * NTOK + t];
+            }
+        parm_sample_end(&r);
+        if (st < 0) goto out;
+        if (o->save_every > 0 && (i + 1) % o->save_every == 0 && i + 1 < P && save_prefix(&s, i + 1, path)) goto out;
+        if (!o->quiet) {
+            long c = 0;
+            for (int j = 0; j < (i + 1) * K; j++) c += s.verdict[j];
+            char extra[96];
+            snprintf(extra, sizeof extra, "correct %.3f", (double)c / ((long)(i + 1) * K));
+            parm_progress_update(&prog, (long)(i + 1) * K, extra);
+        }
+    }
+    if (!o->quiet) parm_progress_end(&prog, (long)P * K, NULL);
+    if (parm_prefset_save(&s, path)) goto out;
+    if (acc) {
+        long c = 0;
+        for (int j = 0; j < s.n; j++) c += s.verdict[j];
+        *acc = (double)c / s.n;
+    }
+    rc = 0;
+out:
+    parm_prefset_free(&s);
+    return rc;
+}
