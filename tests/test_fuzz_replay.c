@@ -14,6 +14,7 @@
 #include "fuzz/fuzz_checkpoint.c"
 #include "fuzz/fuzz_metadata.c"
 #include "fuzz/fuzz_pathset.c"
+#include "fuzz/fuzz_prefset.c"
 #include "fuzz/fuzz_plot.c"
 #include "fuzz/fuzz_png.c"
 #include "fuzz/fuzz_prompt.c"
@@ -63,6 +64,7 @@ static void replay(const char *name, int (*fn)(const uint8_t *, size_t)) {
 static void test_replay_safetensors(void) { replay("safetensors", fuzz_safetensors); }
 static void test_replay_checkpoint(void) { replay("checkpoint", fuzz_checkpoint); }
 static void test_replay_pathset(void) { replay("pathset", fuzz_pathset); }
+static void test_replay_prefset(void) { replay("prefset", fuzz_prefset); }
 static void test_replay_png(void) { replay("png", fuzz_png); }
 static void test_replay_metadata(void) { replay("metadata", fuzz_metadata); }
 static void test_replay_prompt(void) { replay("prompt", fuzz_prompt); }
@@ -72,6 +74,7 @@ int main(void) {
     RUN(test_replay_safetensors);
     RUN(test_replay_checkpoint);
     RUN(test_replay_pathset);
+    RUN(test_replay_prefset);
     RUN(test_replay_png);
     RUN(test_replay_metadata);
     RUN(test_replay_prompt);

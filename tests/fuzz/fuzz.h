@@ -24,6 +24,19 @@
     int LLVMFuzzerTestOneInput(const uint8_t *d, size_t n);                         \
     int LLVMFuzzerTestOneInput(const uint8_t *d, size_t n) { fuzz_##name(d, n); return 0; }
 
+/* Little-endian u32 and FNV-1a 32 (the path set's and preference set's
+ * checksums), so harnesses can fix checksums up and reach the checks behind. */
+static inline uint32_t fz_get32(const uint8_t *b) {
+    return (uint32_t)b[0] | (uint32_t)b[1] << 8 | (uint32_t)b[2] << 16 | (uint32_t)b[3] << 24;
+}
+static inline void fz_put32(uint8_t *b, uint32_t v) {
+    for (int i = 0; i < 4; i++) b[i] = (uint8_t)(v >> (8 * i));
+}
+static inline uint32_t fz_fnv(uint32_t h, const uint8_t *p, size_t n) {
+    for (size_t i = 0; i < n; i++) { h ^= p[i]; h *= 16777619u; }
+    return h;
+}
+
 /* The bytes written to a file (the same path every call of this process);
  * its path, or NULL if it could not be written. */
 static inline const char *fuzz_file(const char *tag, const uint8_t *d, size_t n) {

@@ -4,17 +4,6 @@
 #include "fuzz.h"
 #include "parm/pathset.h"
 
-static uint32_t fz_get32(const uint8_t *b) {
-    return (uint32_t)b[0] | (uint32_t)b[1] << 8 | (uint32_t)b[2] << 16 | (uint32_t)b[3] << 24;
-}
-static void fz_put32(uint8_t *b, uint32_t v) {
-    for (int i = 0; i < 4; i++) b[i] = (uint8_t)(v >> (8 * i));
-}
-static uint32_t fz_fnv(uint32_t h, const uint8_t *p, size_t n) {
-    for (size_t i = 0; i < n; i++) { h ^= p[i]; h *= 16777619u; }
-    return h;
-}
-
 static int load_one(const uint8_t *d, size_t n) {
     const char *p = fuzz_file("pset", d, n);
     if (!p) return -1;

@@ -12,6 +12,7 @@
 
 #include "parm.h"
 #include "parm/pathset.h"
+#include "parm/prefset.h"
 
 static int put(const char *name, const char *file, const void *d, size_t n) {
     char p[512];
@@ -172,14 +173,36 @@ static int plot_seeds(void) {
                : 0;
 }
 
+/* a preference set of P train prompts x K paths, verdicts alternating (so it has pairs) */
+static int prefset_seed(const char *file, int P, int K) {
+    parm_prefset s;
+    if (parm_prefset_alloc(&s, P, K, 1024)) return -1;
+    parm_prompt *all;
+    int n = parm_prompts_all(&all);
+    if (n < 0) { parm_prefset_free(&s); return -1; }
+    for (int i = 0; i < s.n; i++) {
+        s.prompt[i] = all[(i / K) % 12]; /* single_object prompts: train */
+        s.path_seed[i] = (uint64_t)i;
+        s.verdict[i] = (uint8_t)(i % 2);
+        for (int k = 0; k < 256; k++) s.tokens[(size_t)i * 256 + k] = (uint16_t)((i * 7 + k) % 1024);
+    }
+    s.vq_fingerprint = 1;
+    free(all);
+    int rc = parm_prefset_save(&s, "/tmp/parm-seed.pref") || put_file("prefset", file, "/tmp/parm-seed.pref");
+    parm_prefset_free(&s);
+    return rc;
+}
+
 int main(void) {
     if (safetensors_seeds() || checkpoint_seeds() || pathset_seed("p1n1t1.pset", 1, 1, 1) ||
-        pathset_seed("p1n2t2.pset", 1, 2, 2) || png_seeds() || text_seeds() || plot_seeds()) {
+        pathset_seed("p1n2t2.pset", 1, 2, 2) ||
+        prefset_seed("p1k2.pref", 1, 2) || prefset_seed("p2k3.pref", 2, 3) || png_seeds() || text_seeds() || plot_seeds()) {
         fprintf(stderr, "make_seeds: %s\n", parm_last_error_where());
         return 1;
     }
     remove("/tmp/parm-seed.st");
     remove("/tmp/parm-seed.pset");
+    remove("/tmp/parm-seed.pref");
     remove("/tmp/parm-seed.png");
     return 0;
 }
