@@ -40,6 +40,7 @@ static int gt_pair(const parm_prompt *p, const parm_layout *layout, int allow_te
     pos->prompt = neg->prompt = pos->caption = *p;
     pos->label = 1.0f;
     pos->kind = -1;
+    pos->atom[0] = neg->atom[0] = '\0';
     neg->label = 0.0f;
     neg->kind = kind;
     memcpy(neg->rgb, pos->rgb, sizeof pos->rgb);
@@ -85,6 +86,144 @@ int parm_judge_next_orm_zs(void *ctx, parm_rng *rng, parm_judge_example *ex, int
                             keep_pos ? &spare : &ex[n - 1]))
             return -1;
     }
+    return 0;
+}
+
+const char *parm_judge_example_text(const parm_judge_example *e) { return e->atom[0] ? e->atom : e->caption.text; }
+
+/* ---- the atoms source ---- */
+/* Atom a asked of image rgb (made for src) as example e: label = the grader's
+ * verdict of the atom's prompt. 1 = dropped (its prompt is a test prompt, or
+ * the atom is malformed: the caller draws another), 0 = filled. dets: parm_detect(rgb). */
+static int atom_example(const parm_atom *a, int kind, const parm_prompt *src, const uint8_t *rgb,
+                        const parm_detection *dets, int ndets, parm_judge_example *e) {
+    parm_prompt ap;
+    if (parm_atom_prompt(a, &ap) || parm_atom_text(a, e->atom, sizeof e->atom)) { parm_clear_error(); return 1; }
+    if (parm_prompt_is_test(&ap)) return 1;
+    int v = parm_grade_dets(dets, ndets, &ap, NULL, 0) == 1; /* = parm_grade(rgb, &ap) (tested), detected once */
+    e->question = PARM_Q_MATCH;
+    e->caption = ap;
+    e->prompt = *src;
+    memcpy(e->rgb, rgb, sizeof e->rgb);
+    e->label = (float)v;
+    e->kind = v ? -1 : kind;
+    return 0;
+}
+
+static int other_than(parm_rng *rng, int n, int a, int b) { /* uniform in [0, n) \ {a, b} */
+    int v;
+    do v = parm_rng_int(rng, 0, n - 1);
+    while (v == a || v == b);
+    return v;
+}
+
+/* Hard negatives for prompt p (atoms at[0..na)), by kind. */
+enum { HN_SWAP, HN_RELATION, HN_SHAPE, HN_COLOR, HN_COUNT, HN_ABSENT, HN_N };
+static const int hn_corrupt[HN_N] = {PARM_CORRUPT_SWAP, PARM_CORRUPT_RELATION, PARM_CORRUPT_SHAPE, PARM_CORRUPT_COLOR,
+                                     PARM_CORRUPT_COUNT, PARM_CORRUPT_SHAPE};
+static int hn_applies(const parm_prompt *p, int k) {
+    int two = p->ninclude == 2; /* two_object, position, color_attr: two objects of distinct shapes */
+    switch (k) {
+    case HN_SWAP: return p->tag == PARM_TAG_COLOR_ATTR;
+    case HN_RELATION: return two;
+    case HN_COLOR: return p->tag == PARM_TAG_COLORS || p->tag == PARM_TAG_COLOR_ATTR;
+    default: return 1; /* shape, count, absent */
+    }
+}
+static parm_atom obj_atom(int shape, int color) {
+    return (parm_atom){.kind = PARM_ATOM_OBJECT, .shape = shape, .color = color, .count = 1, .rel = PARM_REL_NONE,
+                       .ref_shape = -1};
+}
+static void hard_negative(const parm_prompt *p, const parm_atom *at, int na, int k, parm_rng *rng, parm_atom *out) {
+    const parm_item *a = &p->include[0], *b = &p->include[p->ninclude - 1];
+    const parm_atom *o = &at[parm_rng_int(rng, 0, na - 1)]; /* one of the prompt's atoms */
+    while (o->kind == PARM_ATOM_RELATION) o = &at[parm_rng_int(rng, 0, na - 1)];
+    switch (k) {
+    case HN_SWAP: /* the other object's colour */
+        *out = parm_rng_uniform(rng) < 0.5 ? obj_atom(a->shape, b->color) : obj_atom(b->shape, a->color);
+        return;
+    case HN_RELATION: {
+        int x = a->shape, y = b->shape, rel = parm_rng_int(rng, 0, 3);
+        if (p->tag == PARM_TAG_POSITION) { /* "B rel A": flipped, or subject and reference swapped */
+            x = b->shape; y = a->shape; rel = b->rel;
+            if (parm_rng_uniform(rng) < 0.5) rel ^= 1;
+            else { int t = x; x = y; y = t; }
+        } else if (parm_rng_uniform(rng) < 0.5) { int t = x; x = y; y = t; }
+        *out = (parm_atom){.kind = PARM_ATOM_RELATION, .shape = x, .color = -1, .count = 1, .rel = rel, .ref_shape = y};
+        return;
+    }
+    case HN_SHAPE: /* the same colour on another shape (not the prompt's other shape) */
+        *out = *o;
+        out->shape = other_than(rng, PARM_NSHAPES, a->shape, b->shape);
+        return;
+    case HN_COLOR:
+        *out = *o;
+        out->color = other_than(rng, PARM_NCOLORS, a->color, b->color);
+        return;
+    case HN_COUNT: { /* counting: N +- 1 within 2..4; else "only two" of a single object */
+        int n = o->kind == PARM_ATOM_COUNT ? o->count : 1, m = n + (parm_rng_uniform(rng) < 0.5 ? -1 : 1);
+        if (m < 2) m = n + 1;
+        if (m > 4) m = n - 1;
+        *out = (parm_atom){.kind = PARM_ATOM_COUNT, .shape = o->shape, .color = -1, .count = m, .rel = PARM_REL_NONE,
+                           .ref_shape = -1};
+        return;
+    }
+    default: /* absent: any object, coloured half the time */
+        *out = obj_atom(parm_rng_int(rng, 0, PARM_NSHAPES - 1),
+                        parm_rng_uniform(rng) < 0.5 ? parm_rng_int(rng, 0, PARM_NCOLORS - 1) : -1);
+        return;
+    }
+}
+
+#define ATOM_GROUP 4 /* examples per image: 2 of its own atoms, 2 hard negatives */
+/* One image's group ex[0..m) (m <= ATOM_GROUP; slot s < 2: own atoms, else
+ * hard negatives). Returns 0, or -1 on error. */
+static int atom_group(const parm_layout *layout, parm_rng *rng, parm_judge_example *ex, int m) {
+    for (int tries = 0; tries < 1000; tries++) {
+        parm_prompt p; /* a train prompt; one-shape tags (single, counting, colors) redrawn once half the time */
+        parm_prompt_sample_train(rng, &p);
+        if (p.ninclude == 1 && parm_rng_uniform(rng) < 0.5) parm_prompt_sample_train(rng, &p);
+        parm_atom at[PARM_MAX_ATOMS];
+        int na = parm_prompt_atoms(&p, at);
+        if (na < 1) return -1;
+        parm_scene sc;
+        if (parm_scene_sample_layout(&p, layout, rng, &sc)) return -1;
+        uint8_t rgb[NPIX * 3];
+        parm_render(&sc, rgb);
+        parm_detection dets[64];
+        int ndets = parm_detect(rgb, dets, 64);
+        int kinds[3 * HN_N], nk = 0, ok = 1, first = -1;
+        for (int k = 0; k < HN_N; k++) /* the binding errors (swap, relation) weighted 3 */
+            for (int w = 0; w < (k <= HN_RELATION ? 3 : 1); w++)
+                if (hn_applies(&p, k)) kinds[nk++] = k;
+        for (int s = 0; s < m && ok; s++) {
+            int filled = 0;
+            for (int t = 0; t < 16 && !filled; t++) {
+                parm_atom a;
+                int kind = -1;
+                if (s < 2) { /* own atoms, two different ones when there are several */
+                    int i = parm_rng_int(rng, 0, na - 1);
+                    if (na > 1 && i == first) i = (i + 1) % na;
+                    first = i;
+                    a = at[i];
+                } else {
+                    int k = kinds[parm_rng_int(rng, 0, nk - 1)];
+                    hard_negative(&p, at, na, k, rng, &a);
+                    kind = hn_corrupt[k];
+                }
+                filled = !atom_example(&a, kind, &p, rgb, dets, ndets, &ex[s]);
+            }
+            ok = filled;
+        }
+        if (ok) return 0; /* else (every draw a test prompt): another prompt */
+    }
+    return PARM_ERR("atoms source: no usable image in 1000 tries");
+}
+
+int parm_judge_next_atoms(void *ctx, parm_rng *rng, parm_judge_example *ex, int n) {
+    const parm_layout *layout = ctx ? &((const src_ctx *)ctx)->layout : &parm_layout_canonical;
+    for (int i = 0; i < n; i += ATOM_GROUP)
+        if (atom_group(layout, rng, ex + i, n - i < ATOM_GROUP ? n - i : ATOM_GROUP)) return -1;
     return 0;
 }
 
@@ -134,6 +273,7 @@ static int src_open(void **ctx, const parm_judge_train_opts *o, const char *vari
 }
 
 static int open_zs(void **ctx, const parm_judge_train_opts *o) { return src_open(ctx, o, "orm-zs", 0); }
+static int open_atoms(void **ctx, const parm_judge_train_opts *o) { return src_open(ctx, o, "atoms", 0); }
 static int open_orm(void **ctx, const parm_judge_train_opts *o) { return src_open(ctx, o, "orm", 1); }
 static int open_prm(void **ctx, const parm_judge_train_opts *o) { return src_open(ctx, o, "prm", 1); }
 static int open_parm(void **ctx, const parm_judge_train_opts *o) { return src_open(ctx, o, "parm", 1); }
@@ -145,6 +285,7 @@ static void path_example(const parm_pathset *ps, int i, int t, int question, flo
     parm_pathset_rgb(ps, i, t, e->rgb);
     e->label = label;
     e->kind = -1;
+    e->atom[0] = '\0';
 }
 
 /* the final image of a path, positives and negatives alternating (k-th
@@ -207,6 +348,10 @@ static int next_parm(void *ctx, parm_rng *rng, parm_judge_example *ex, int n) {
 const parm_judge_source parm_judge_sources[] = {
     {"orm-zs", "zero-shot ORM: GT renders of train prompts; own caption = yes, one change = no",
      PARM_Q_MATCH, 0, open_zs, parm_judge_next_orm_zs, src_close},
+    {"atoms", "zero-shot atomic judge: GT renders of train prompts asked their atoms (is there a red star, is the "
+              "star left of the circle, ...) and hard negatives (colour swap, relation flip, shape, count +-1, "
+              "absent); label = grader verdict of the atom's prompt", PARM_Q_MATCH, 0, open_atoms,
+     parm_judge_next_atoms, src_close},
     {"orm", "fine-tuned ORM: final images of --data paths, label = grader verdict (balanced), plus a --zs-frac "
             "share of orm-zs pairs", PARM_Q_MATCH, 1, open_orm, next_orm, src_close},
     {"prm", "PRM: step images of --data paths (uniform over paths and steps), label = the step's grader verdict",
