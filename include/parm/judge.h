@@ -158,7 +158,8 @@ struct parm_judge_train_opts;
  * of o->data) and checks it, close() frees it.
  * Rows: orm-zs (GT renders, matching vs corrupted captions), orm (final
  * images of generator paths labeled by the grader, plus a share of orm-zs
- * pairs), prm (step images, step verdicts), parm (clarity, potential and
+ * pairs), orm-atoms (the atoms source on final images of paths, augmented), prm
+ * (step images, step verdicts), parm (clarity, potential and
  * match in one judge). The data variants refuse a path set holding any TEST
  * prompt (every path's prompt is checked). */
 typedef struct {
@@ -197,6 +198,17 @@ int parm_judge_next_orm_zs(void *ctx, parm_rng *rng, parm_judge_example *ex, int
  * nearest parm_corrupt kind. Drops every atom whose prompt is a test prompt
  * (relation atoms are position prompts). ctx as parm_judge_next_orm_zs. */
 int parm_judge_next_atoms(void *ctx, parm_rng *rng, parm_judge_example *ex, int n);
+/* Consistent augmentation: image rgb and its prompt p changed together into
+ * rgb_out / pout (formatted): PARM_AUG_MIRROR_X mirrors left <-> right and
+ * swaps "left of" / "right of", PARM_AUG_MIRROR_Y mirrors up <-> down and
+ * swaps "above" / "below", PARM_AUG_PALETTE maps every pixel to its palette
+ * class (parm_pixel_class) recoloured perm[colour] and the prompt's colours
+ * likewise (perm: a permutation of the 10 colours). The caller checks the
+ * split (pout may be a test prompt) and regrades: a mirrored shape need not
+ * read as the same shape. 0 / -1. */
+enum { PARM_AUG_MIRROR_X = 1, PARM_AUG_MIRROR_Y = 2, PARM_AUG_PALETTE = 4 };
+int parm_judge_augment(const parm_prompt *p, const uint8_t *rgb, int flags, const int *perm, parm_prompt *pout,
+                       uint8_t *rgb_out);
 /* The text example e shows the judge: e->atom if set, else e->caption.text. */
 const char *parm_judge_example_text(const parm_judge_example *e);
 /* The generator-backed sources, directly (tests, tools): open with o->data

@@ -176,46 +176,55 @@ static void hard_negative(const parm_prompt *p, const parm_atom *at, int na, int
 }
 
 #define ATOM_GROUP 4 /* examples per image: 2 of its own atoms, 2 hard negatives */
-/* One image's group ex[0..m) (m <= ATOM_GROUP; slot s < 2: own atoms, else
- * hard negatives). Returns 0, or -1 on error. */
+/* Image rgb, made for prompt p, asked m <= ATOM_GROUP atoms into ex[0..m)
+ * (slot s < 2: own atoms, else hard negatives). Returns 0, 1 when a slot
+ * could not be filled (every draw a test prompt: the caller draws another
+ * image), or -1 on error. */
+static int atom_examples(const parm_prompt *p, const uint8_t *rgb, parm_rng *rng, parm_judge_example *ex, int m) {
+    parm_atom at[PARM_MAX_ATOMS];
+    int na = parm_prompt_atoms(p, at);
+    if (na < 1) return -1;
+    parm_detection dets[64];
+    int ndets = parm_detect(rgb, dets, 64);
+    int kinds[3 * HN_N], nk = 0, first = -1;
+    for (int k = 0; k < HN_N; k++) /* the binding errors (swap, relation) weighted 3 */
+        for (int w = 0; w < (k <= HN_RELATION ? 3 : 1); w++)
+            if (hn_applies(p, k)) kinds[nk++] = k;
+    for (int s = 0; s < m; s++) {
+        int filled = 0;
+        for (int t = 0; t < 16 && !filled; t++) {
+            parm_atom a;
+            int kind = -1;
+            if (s < 2) { /* own atoms, two different ones when there are several */
+                int i = parm_rng_int(rng, 0, na - 1);
+                if (na > 1 && i == first) i = (i + 1) % na;
+                first = i;
+                a = at[i];
+            } else {
+                int k = kinds[parm_rng_int(rng, 0, nk - 1)];
+                hard_negative(p, at, na, k, rng, &a);
+                kind = hn_corrupt[k];
+            }
+            filled = !atom_example(&a, kind, p, rgb, dets, ndets, &ex[s]);
+        }
+        if (!filled) return 1;
+    }
+    return 0;
+}
+
+/* One GT image's group: a train prompt (one-shape tags redrawn once half
+ * the time), a scene in layout, its atoms. */
 static int atom_group(const parm_layout *layout, parm_rng *rng, parm_judge_example *ex, int m) {
     for (int tries = 0; tries < 1000; tries++) {
-        parm_prompt p; /* a train prompt; one-shape tags (single, counting, colors) redrawn once half the time */
+        parm_prompt p;
         parm_prompt_sample_train(rng, &p);
         if (p.ninclude == 1 && parm_rng_uniform(rng) < 0.5) parm_prompt_sample_train(rng, &p);
-        parm_atom at[PARM_MAX_ATOMS];
-        int na = parm_prompt_atoms(&p, at);
-        if (na < 1) return -1;
         parm_scene sc;
         if (parm_scene_sample_layout(&p, layout, rng, &sc)) return -1;
         uint8_t rgb[NPIX * 3];
         parm_render(&sc, rgb);
-        parm_detection dets[64];
-        int ndets = parm_detect(rgb, dets, 64);
-        int kinds[3 * HN_N], nk = 0, ok = 1, first = -1;
-        for (int k = 0; k < HN_N; k++) /* the binding errors (swap, relation) weighted 3 */
-            for (int w = 0; w < (k <= HN_RELATION ? 3 : 1); w++)
-                if (hn_applies(&p, k)) kinds[nk++] = k;
-        for (int s = 0; s < m && ok; s++) {
-            int filled = 0;
-            for (int t = 0; t < 16 && !filled; t++) {
-                parm_atom a;
-                int kind = -1;
-                if (s < 2) { /* own atoms, two different ones when there are several */
-                    int i = parm_rng_int(rng, 0, na - 1);
-                    if (na > 1 && i == first) i = (i + 1) % na;
-                    first = i;
-                    a = at[i];
-                } else {
-                    int k = kinds[parm_rng_int(rng, 0, nk - 1)];
-                    hard_negative(&p, at, na, k, rng, &a);
-                    kind = hn_corrupt[k];
-                }
-                filled = !atom_example(&a, kind, &p, rgb, dets, ndets, &ex[s]);
-            }
-            ok = filled;
-        }
-        if (ok) return 0; /* else (every draw a test prompt): another prompt */
+        int rc = atom_examples(&p, rgb, rng, ex, m);
+        if (rc <= 0) return rc;
     }
     return PARM_ERR("atoms source: no usable image in 1000 tries");
 }
@@ -224,6 +233,32 @@ int parm_judge_next_atoms(void *ctx, parm_rng *rng, parm_judge_example *ex, int 
     const parm_layout *layout = ctx ? &((const src_ctx *)ctx)->layout : &parm_layout_canonical;
     for (int i = 0; i < n; i += ATOM_GROUP)
         if (atom_group(layout, rng, ex + i, n - i < ATOM_GROUP ? n - i : ATOM_GROUP)) return -1;
+    return 0;
+}
+
+/* ---- consistent augmentation (image and prompt changed together) ---- */
+int parm_judge_augment(const parm_prompt *p, const uint8_t *rgb, int flags, const int *perm, parm_prompt *pout,
+                       uint8_t *rgb_out) {
+    parm_prompt q = *p;
+    for (int k = 0; k < q.ninclude; k++) {
+        parm_item *it = &q.include[k];
+        if ((flags & PARM_AUG_MIRROR_X) && (it->rel == PARM_REL_LEFT || it->rel == PARM_REL_RIGHT)) it->rel ^= 1;
+        if ((flags & PARM_AUG_MIRROR_Y) && (it->rel == PARM_REL_ABOVE || it->rel == PARM_REL_BELOW)) it->rel ^= 1;
+        if ((flags & PARM_AUG_PALETTE) && it->color >= 0) it->color = perm[it->color];
+    }
+    for (int k = 0; k < q.nexclude; k++)
+        if ((flags & PARM_AUG_PALETTE) && q.exclude[k].color >= 0) q.exclude[k].color = perm[q.exclude[k].color];
+    if (parm_prompt_format(&q)) return -1;
+    for (int y = 0; y < PARM_IMG; y++)
+        for (int x = 0; x < PARM_IMG; x++) {
+            int sx = flags & PARM_AUG_MIRROR_X ? PARM_IMG - 1 - x : x, sy = flags & PARM_AUG_MIRROR_Y ? PARM_IMG - 1 - y : y;
+            const uint8_t *src = rgb + 3 * (sy * PARM_IMG + sx);
+            uint8_t *dst = rgb_out + 3 * (y * PARM_IMG + x);
+            int c = flags & PARM_AUG_PALETTE ? parm_pixel_class(src) : 0;
+            memcpy(dst, c ? parm_palette[perm[c - 1]] : src, 3); /* palette: pixels become their (permuted) class */
+            if ((flags & PARM_AUG_PALETTE) && !c) memcpy(dst, parm_background, 3);
+        }
+    *pout = q;
     return 0;
 }
 
@@ -275,6 +310,7 @@ static int src_open(void **ctx, const parm_judge_train_opts *o, const char *vari
 static int open_zs(void **ctx, const parm_judge_train_opts *o) { return src_open(ctx, o, "orm-zs", 0); }
 static int open_atoms(void **ctx, const parm_judge_train_opts *o) { return src_open(ctx, o, "atoms", 0); }
 static int open_orm(void **ctx, const parm_judge_train_opts *o) { return src_open(ctx, o, "orm", 1); }
+static int open_orm_atoms(void **ctx, const parm_judge_train_opts *o) { return src_open(ctx, o, "orm-atoms", 1); }
 static int open_prm(void **ctx, const parm_judge_train_opts *o) { return src_open(ctx, o, "prm", 1); }
 static int open_parm(void **ctx, const parm_judge_train_opts *o) { return src_open(ctx, o, "parm", 1); }
 
@@ -308,6 +344,44 @@ static int next_orm(void *ctx, parm_rng *rng, parm_judge_example *ex, int n) {
     int k = (int)(c->zs_frac * n + 0.5f), m = n - k;
     for (int b = 0; b < m; b++) balanced_final(c, rng, b, PARM_Q_MATCH, &ex[b]);
     return k ? parm_judge_next_orm_zs(ctx, rng, ex + m, k) : 0;
+}
+
+/* orm-atoms: groups of ATOM_GROUP atom examples on the final image of a path
+ * (correct and incorrect paths alternating), the image and prompt augmented
+ * (each half the time: mirror left-right, mirror up-down, palette
+ * permutation; dropped back to the original when the augmented prompt is a
+ * test prompt), relabeled per atom by the grader; then a zs_frac share of
+ * GT atom groups. */
+static int next_orm_atoms(void *ctx, parm_rng *rng, parm_judge_example *ex, int n) {
+    const src_ctx *c = ctx;
+    if (check_ctx(c)) return -1;
+    int k = (int)(c->zs_frac * n + 0.5f), m = n - k;
+    k = n - (m -= m % ATOM_GROUP); /* whole groups of path images */
+    uint8_t rgb[NPIX * 3], aug[NPIX * 3];
+    for (int b = 0; b < m; b += ATOM_GROUP) {
+        int rc = 1;
+        for (int tries = 0; rc == 1 && tries < 100; tries++) {
+            int want_pos = c->npos && (!c->nneg || (b / ATOM_GROUP) % 2 == 0);
+            int i = want_pos ? c->pos[parm_rng_int(rng, 0, c->npos - 1)] : c->neg[parm_rng_int(rng, 0, c->nneg - 1)];
+            parm_pathset_rgb(&c->ps, i, c->ps.T - 1, rgb);
+            int flags = 0, perm[PARM_NCOLORS];
+            for (int f = 0; f < 3; f++)
+                if (parm_rng_uniform(rng) < 0.5) flags |= 1 << f;
+            for (int q = 0; q < PARM_NCOLORS; q++) perm[q] = q;
+            for (int q = PARM_NCOLORS - 1; q > 0; q--) { /* Fisher-Yates */
+                int r = parm_rng_int(rng, 0, q), t = perm[q];
+                perm[q] = perm[r];
+                perm[r] = t;
+            }
+            parm_prompt p;
+            if (parm_judge_augment(&c->ps.prompt[i], rgb, flags, perm, &p, aug)) return -1;
+            if (parm_prompt_is_test(&p)) { p = c->ps.prompt[i]; memcpy(aug, rgb, sizeof aug); }
+            rc = atom_examples(&p, aug, rng, ex + b, ATOM_GROUP);
+            if (rc < 0) return -1;
+        }
+        if (rc) return PARM_ERR("orm-atoms source: no usable path image in 100 tries");
+    }
+    return k ? parm_judge_next_atoms(ctx, rng, ex + m, k) : 0;
 }
 
 /* prm: step images uniform over paths and steps, label = the step's verdict */
@@ -354,6 +428,10 @@ const parm_judge_source parm_judge_sources[] = {
      parm_judge_next_atoms, src_close},
     {"orm", "fine-tuned ORM: final images of --data paths, label = grader verdict (balanced), plus a --zs-frac "
             "share of orm-zs pairs", PARM_Q_MATCH, 1, open_orm, next_orm, src_close},
+    {"orm-atoms", "fine-tuned atomic ORM: final images of --data paths (correct / incorrect alternating; mirrored "
+                  "and palette-permuted with their prompt, never into a test prompt) asked their atoms and hard "
+                  "negatives as atoms, label = grader per atom; plus a --zs-frac share of atoms groups",
+     PARM_Q_MATCH, 1, open_orm_atoms, next_orm_atoms, src_close},
     {"prm", "PRM: step images of --data paths (uniform over paths and steps), label = the step's grader verdict",
      PARM_Q_STEP, 1, open_prm, next_prm, src_close},
     {"parm", "PARM: one judge, 1/3 each: clarity (step reads as the final image), potential (final verdict) on "
