@@ -301,6 +301,13 @@ static void test_prob_atoms(void) {
     float want_p = pa[0] * pa[1] * pa[2], want_m = fminf(pa[0], fminf(pa[1], pa[2]));
     CHECK(fabsf(pp[1] - want_p) < 1e-5f * (1 + want_p) && fabsf(pm[1] - want_m) < 1e-6f, "product %g (want %g), min %g (want %g)",
           pp[1], want_p, pm[1], want_m);
+    /* asked as the atoms' grammar prompts */
+    const char *as_prompts[3] = {"a photo of a circle", "a photo of a star", "a photo of a star left of a circle"};
+    float pq[3], pqm[2];
+    for (int k = 0; k < 3; k++)
+        CHECK(parm_judge_prob(&j, PARM_Q_MATCH, as_prompts + k, 1, rgb + SZ, 1, pq + k) == 0, "%s", parm_last_error());
+    CHECK(parm_judge_prob_atoms(&j, PARM_ATOMS_PROMPT_MIN, pos1, 1, rgb, 2, pqm) == 0 &&
+              fabsf(pqm[1] - fminf(pq[0], fminf(pq[1], pq[2]))) < 1e-6f, "prompt-min %g", pqm[1]);
     j.atoms = PARM_ATOMS_PRODUCT; /* parm_judge_prob's MATCH follows the judge's rule */
     CHECK(parm_judge_prob(&j, PARM_Q_MATCH, pos1, 1, rgb, 2, pd) == 0 && pd[0] == pp[0] && pd[1] == pp[1], "%s",
           parm_last_error());

@@ -84,10 +84,13 @@ typedef struct {
     const float *y;        /* [B,T,C] the last forward's final hidden states (owned by tf) */
     int atoms;             /* how a MATCH question about a prompt is answered (parm_judge_prob, the evaluations):
                               PARM_ATOMS_OFF (default) the prompt's text as is; PARM_ATOMS_PRODUCT / PARM_ATOMS_MIN
-                              its atoms (world.h) asked one by one, their P(yes) multiplied / the least of them */
+                              its atoms (world.h) asked one by one, their P(yes) multiplied / the least of them;
+                              PARM_ATOMS_PROMPT_*: the same, each atom asked as its grammar prompt
+                              (parm_atom_prompt: "a photo of a red star", the captions an orm-zs judge reads) */
 } parm_judge;
-enum { PARM_ATOMS_OFF = 0, PARM_ATOMS_PRODUCT = 1, PARM_ATOMS_MIN = 2, PARM_NATOMS_RULES = 3 };
-extern const char *const parm_atoms_rule_names[PARM_NATOMS_RULES]; /* "off", "product", "min" */
+enum { PARM_ATOMS_OFF = 0, PARM_ATOMS_PRODUCT = 1, PARM_ATOMS_MIN = 2, PARM_ATOMS_PROMPT_PRODUCT = 3,
+       PARM_ATOMS_PROMPT_MIN = 4, PARM_NATOMS_RULES = 5 };
+extern const char *const parm_atoms_rule_names[PARM_NATOMS_RULES]; /* "off", "product", "min", "prompt-product", "prompt-min" */
 int parm_atoms_rule_index(const char *name);                       /* -1 if unknown */
 
 int parm_judge_init(parm_judge *j, const parm_judge_config *cfg, uint64_t seed);
@@ -127,7 +130,8 @@ int parm_judge_prob(parm_judge *j, int question, const char *const *prompts, int
 
 /* P(yes) of "does image i match prompts[i]" scored by the prompt's atoms:
  * each atom's question text (parm_atom_text) asked with PARM_Q_MATCH, then
- * combined by rule (PARM_ATOMS_PRODUCT: Π P(atom); PARM_ATOMS_MIN: min). The
+ * combined by rule (PARM_ATOMS_PRODUCT: Π P(atom); PARM_ATOMS_MIN: min;
+ * PARM_ATOMS_PROMPT_*: each atom asked as its grammar prompt instead). The
  * prompts must parse (parm_prompt_parse). nprompts as parm_judge_prob; probs [n]. */
 int parm_judge_prob_atoms(parm_judge *j, int rule, const char *const *prompts, int nprompts, const uint8_t *rgb, int n,
                           float *probs);

@@ -82,7 +82,9 @@ static void eval_judge_usage(FILE *f) {
             "                training distribution) or free (the contract's full one)\n"
             "  --atoms R     score each prompt by its atoms (\"is there a red star\", \"is the star left of\n"
             "                the circle\"; asked one by one): product (P = product of their P(yes)) or\n"
-            "                min; off (default) asks the prompt as is. Also with --data (question match)\n"
+            "                min; prompt-product / prompt-min ask each atom as its grammar prompt instead\n"
+            "                (\"a photo of a red star\"); off (default) asks the prompt as is. Also with --data\n"
+            "                (question match)\n"
             "  --json        print the summary as one JSON object\n\n"
             "With --data, the judge is scored against the grader's labels on a path set\n"
             "(`parm paths`; the held-out set is `parm paths --prompts test`): accuracy, AUC,\n"
@@ -167,7 +169,7 @@ static int eval_judge(int argc, char **argv) {
         else if (!strcmp(a, "--data")) data = v;
         else if (!strcmp(a, "--atoms")) {
             if ((atoms = parm_atoms_rule_index(v)) < 0) {
-                fprintf(stderr, "parm: error: --atoms '%s' is not one of: off, product, min\n", v);
+                fprintf(stderr, "parm: error: --atoms '%s' is not one of: off, product, min, prompt-product, prompt-min\n", v);
                 return 2;
             }
         } else if (!strcmp(a, "--question")) {

@@ -300,7 +300,7 @@ static int check_prob_args(const char *const *prompts, int nprompts, const uint8
     return 0;
 }
 
-const char *const parm_atoms_rule_names[PARM_NATOMS_RULES] = {"off", "product", "min"};
+const char *const parm_atoms_rule_names[PARM_NATOMS_RULES] = {"off", "product", "min", "prompt-product", "prompt-min"};
 int parm_atoms_rule_index(const char *name) {
     for (int r = 0; name && r < PARM_NATOMS_RULES; r++)
         if (!strcmp(name, parm_atoms_rule_names[r])) return r;
@@ -309,11 +309,13 @@ int parm_atoms_rule_index(const char *name) {
 
 int parm_judge_logit_atoms(parm_judge *j, int rule, const char *const *prompts, int nprompts, const uint8_t *rgb, int n,
                            float *logits) {
-    if (rule != PARM_ATOMS_PRODUCT && rule != PARM_ATOMS_MIN)
-        return PARM_ERR("judge: atoms rule %d is not product (%d) or min (%d)", rule, PARM_ATOMS_PRODUCT, PARM_ATOMS_MIN);
+    if (rule <= PARM_ATOMS_OFF || rule >= PARM_NATOMS_RULES)
+        return PARM_ERR("judge: atoms rule %d is not product (%d), min (%d), prompt-product (%d) or prompt-min (%d)", rule,
+                        PARM_ATOMS_PRODUCT, PARM_ATOMS_MIN, PARM_ATOMS_PROMPT_PRODUCT, PARM_ATOMS_PROMPT_MIN);
+    const int as_prompt = rule >= PARM_ATOMS_PROMPT_PRODUCT, use_min = rule == PARM_ATOMS_MIN || rule == PARM_ATOMS_PROMPT_MIN;
     if (check_prob_args(prompts, nprompts, rgb, n)) return -1;
     enum { CH = 32, NPX = PARM_IMG * PARM_IMG * 3 }; /* images per chunk: CH·3 atom sequences */
-    char (*txt)[64] = parm_malloc(sizeof *txt * CH * PARM_MAX_ATOMS);
+    char (*txt)[160] = parm_malloc(sizeof *txt * CH * PARM_MAX_ATOMS);
     const char **ptr = parm_malloc(sizeof *ptr * CH * PARM_MAX_ATOMS);
     uint8_t *img = parm_malloc((size_t)CH * PARM_MAX_ATOMS * NPX);
     int *owner = parm_malloc(sizeof(int) * CH * PARM_MAX_ATOMS), rc = -1;
@@ -330,7 +332,9 @@ int parm_judge_logit_atoms(parm_judge *j, int rule, const char *const *prompts, 
             int na = parm_prompt_parse(text, &p) ? -1 : parm_prompt_atoms(&p, at);
             if (na < 1) { PARM_ERR("judge: cannot score '%s' by its atoms: %s", text, parm_last_error()); goto done; }
             for (int k = 0; k < na; k++, m++) {
-                if (parm_atom_text(&at[k], txt[m], sizeof txt[m])) goto done;
+                parm_prompt ap;
+                if (as_prompt ? parm_atom_prompt(&at[k], &ap) : parm_atom_text(&at[k], txt[m], sizeof txt[m])) goto done;
+                if (as_prompt) snprintf(txt[m], sizeof txt[m], "%s", ap.text);
                 ptr[m] = txt[m];
                 memcpy(img + (size_t)m * NPX, rgb + (size_t)i * NPX, NPX);
                 owner[m] = b;
@@ -338,15 +342,15 @@ int parm_judge_logit_atoms(parm_judge *j, int rule, const char *const *prompts, 
         }
         if (logits_raw(j, PARM_Q_MATCH, ptr, m, img, m, al)) goto done;
         double acc[CH];
-        for (int b = 0; b < B; b++) acc[b] = rule == PARM_ATOMS_MIN ? INFINITY : 0;
+        for (int b = 0; b < B; b++) acc[b] = use_min ? INFINITY : 0;
         for (int k = 0; k < m; k++) {
             double x = al[k];
-            if (rule == PARM_ATOMS_MIN) acc[owner[k]] = fmin(acc[owner[k]], x);
+            if (use_min) acc[owner[k]] = fmin(acc[owner[k]], x);
             else acc[owner[k]] += x >= 0 ? -log1p(exp(-x)) : x - log1p(exp(x)); /* log sigma(x) */
         }
         for (int b = 0; b < B; b++) {
             double x = acc[b];
-            if (rule == PARM_ATOMS_PRODUCT) x = x - log(-expm1(x)); /* log P - log(1 - P) */
+            if (!use_min) x = x - log(-expm1(x)); /* log P - log(1 - P) */
             logits[i0 + b] = (float)(x > 80 ? 80 : x < -80 ? -80 : x);
         }
     }
