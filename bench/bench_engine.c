@@ -7,8 +7,12 @@
  * last 3 positions of odd batch rows are padding), no LM head; training step =
  * zero-grad, forward, backward of a fixed output gradient, AdamW. The PyTorch
  * twin is tools/bench_engine_torch.py, run with the same thread count.
- * Prints numbers only; never fails on speed. Last line:
- *   speedup_train X.XX speedup_infer X.XX sgemm_fraction 0.XX */
+ * Every C row is measured once per matmul backend (OpenBLAS — today's default
+ * path —, oneDNN f32, and oneDNN bf16 where the CPU has it), in this run,
+ * after a GFLOPS table of the engine's matmul shapes per backend.
+ * Prints numbers only; never fails on speed. Last lines:
+ *   speedup_train X.XX speedup_infer X.XX sgemm_fraction 0.XX   (OpenBLAS path vs PyTorch)
+ *   backend_train_x X.XX backend_infer_x X.XX                   (auto backend vs OpenBLAS) */
 #include <cblas.h>
 #include <omp.h>
 #include <stdio.h>
@@ -45,6 +49,24 @@ static double sgemm_gflops(int threads, double *blas_own, double *engine) {
     free(a); free(b); free(c);
     return *blas_own > *engine ? *blas_own : *engine;
 }
+
+/* best-of-reps GFLOPS of one parm_sgemm shape on the current backend */
+static double shape_gflops(int ta, int tb, int M, int N, int K, int reps) {
+    float *a = malloc(sizeof(float) * M * K), *b = malloc(sizeof(float) * K * N), *c = calloc((size_t)M * N, 4);
+    for (long i = 0; i < (long)M * K; i++) a[i] = (float)(i % 13) * 0.01f;
+    for (long i = 0; i < (long)K * N; i++) b[i] = (float)(i % 7) * 0.01f;
+    double best = 1e30;
+    for (int r = 0; r < reps + 1; r++) {
+        double t = parm_now();
+        parm_sgemm(ta, tb, M, N, K, 1.0f, a, ta ? M : K, b, tb ? K : N, 1.0f, c, N);
+        t = parm_now() - t;
+        if (r > 0 && t < best) best = t;
+    }
+    free(a); free(b); free(c);
+    return 2.0 * M * N * K / best * 1e-9;
+}
+
+typedef struct { double f16, f1, tr; } engine_times;
 
 static void omni_mask(uint8_t *m, int B, int T) {
     int nt = T / 4;
@@ -83,41 +105,77 @@ int main(int argc, char **argv) {
 
     printf("bench-engine: pre-norm transformer L=%d C=%d heads=%d MLP=%d T=%d batch=%d, %zu params, %d threads\n",
            cfg.L, cfg.C, cfg.NH, cfg.F, T, B, s.numel, threads);
+    parm_init();
+    parm_gemm_backend bes[3] = {PARM_GEMM_OPENBLAS, PARM_GEMM_ONEDNN_F32, PARM_GEMM_ONEDNN_BF16};
+    int nbe = 0;
+    for (int i = 0; i < 3; i++)
+        if (parm_gemm_available(bes[i])) bes[nbe++] = bes[i];
+    parm_gemm_backend autob = parm_gemm_auto();
+    printf("matmul backends: openblas (kernels %s)%s%s; auto = %s\n", parm_blas_core(),
+           nbe > 1 ? ", onednn-f32" : "", nbe > 2 ? ", onednn-bf16" : " (no bf16 on this CPU)",
+           parm_gemm_backend_name(autob));
+    static const struct { const char *name; int ta, tb, M, N, K; } shapes[] = {
+        {"QKV fwd (B=32 T=80)", 0, 1, 2560, 768, 256}, {"MLP down fwd", 0, 1, 2560, 256, 1024},
+        {"batch 1 fwd", 0, 1, 80, 1024, 256},          {"dX = dY.W", 0, 0, 2560, 256, 1024},
+        {"dW = dYT.X", 1, 0, 256, 1024, 2560},         {"attn T=80 hs=32 (openblas)", 0, 1, 80, 80, 32},
+        {"1024^3", 0, 1, 1024, 1024, 1024}};
+    printf("%-26s %16s", "matmul GFLOPS", "M x N x K");
+    for (int b = 0; b < nbe; b++) printf(" %12s", parm_gemm_backend_name(bes[b]));
+    printf("\n");
+    for (size_t i = 0; i < sizeof shapes / sizeof shapes[0]; i++) {
+        char dims[32];
+        snprintf(dims, sizeof dims, "%dx%dx%d", shapes[i].M, shapes[i].N, shapes[i].K);
+        printf("%-26s %16s", shapes[i].name, dims);
+        for (int b = 0; b < nbe; b++) {
+            parm_gemm_set_backend(bes[b]);
+            printf(" %12.1f", shape_gflops(shapes[i].ta, shapes[i].tb, shapes[i].M, shapes[i].N, shapes[i].K,
+                                           shapes[i].M < 128 ? 40 : 8));
+        }
+        printf("\n");
+    }
+    parm_gemm_set_backend(PARM_GEMM_OPENBLAS);
     double sg_blas, sg_engine, sg = sgemm_gflops(threads, &sg_blas, &sg_engine);
     double *t = malloc(sizeof(double) * 4 * (reps + 2));
     long step = 0;
-    /* warm up every path */
-    for (int i = 0; i < 2; i++) {
-        parm_tf_forward(&tf, x, mask, B, T, 0);
-        parm_tf_forward(&tf, x, mask1, 1, T, 0);
-        parm_slab_zero_grad(&s);
-        parm_tf_forward(&tf, x, mask, B, T, 1);
-        parm_tf_backward(&tf, NULL, dy);
-        parm_adamw_step(&s, &opt, opt.lr, ++step);
-    }
-    for (int i = 0; i < reps; i++) {
-        double t0 = parm_now();
-        parm_tf_forward(&tf, x, mask, B, T, 0);
-        t[i] = parm_now() - t0;
-    }
-    double f16 = median(t, reps) * 1e3;
-    for (int i = 0; i < 4 * reps; i++) {
-        double t0 = parm_now();
-        parm_tf_forward(&tf, x, mask1, 1, T, 0);
-        t[i] = parm_now() - t0;
-    }
-    double f1 = median(t, 4 * reps) * 1e3;
-    for (int i = 0; i < reps; i++) {
-        double t0 = parm_now();
-        parm_slab_zero_grad(&s);
-        if (!parm_tf_forward(&tf, x, mask, B, T, 1) || parm_tf_backward(&tf, NULL, dy) ||
-            parm_adamw_step(&s, &opt, opt.lr, ++step)) {
-            fprintf(stderr, "bench-engine: %s\n", parm_last_error());
-            return 1;
+    engine_times et[3];
+    for (int be = 0; be < nbe; be++) {
+        parm_gemm_set_backend(bes[be]);
+        /* warm up every path */
+        for (int i = 0; i < 2; i++) {
+            parm_tf_forward(&tf, x, mask, B, T, 0);
+            parm_tf_forward(&tf, x, mask1, 1, T, 0);
+            parm_slab_zero_grad(&s);
+            parm_tf_forward(&tf, x, mask, B, T, 1);
+            parm_tf_backward(&tf, NULL, dy);
+            parm_adamw_step(&s, &opt, opt.lr, ++step);
         }
-        t[i] = parm_now() - t0;
+        for (int i = 0; i < reps; i++) {
+            double t0 = parm_now();
+            parm_tf_forward(&tf, x, mask, B, T, 0);
+            t[i] = parm_now() - t0;
+        }
+        double f16 = median(t, reps) * 1e3;
+        for (int i = 0; i < 4 * reps; i++) {
+            double t0 = parm_now();
+            parm_tf_forward(&tf, x, mask1, 1, T, 0);
+            t[i] = parm_now() - t0;
+        }
+        double f1 = median(t, 4 * reps) * 1e3;
+        for (int i = 0; i < reps; i++) {
+            double t0 = parm_now();
+            parm_slab_zero_grad(&s);
+            if (!parm_tf_forward(&tf, x, mask, B, T, 1) || parm_tf_backward(&tf, NULL, dy) ||
+                parm_adamw_step(&s, &opt, opt.lr, ++step)) {
+                fprintf(stderr, "bench-engine: %s\n", parm_last_error());
+                return 1;
+            }
+            t[i] = parm_now() - t0;
+        }
+        double tr = median(t, reps) * 1e3;
+        et[be] = (engine_times){f16, f1, tr};
     }
-    double tr = median(t, reps) * 1e3;
+    parm_gemm_set_backend(PARM_GEMM_OPENBLAS);
+    double f16 = et[0].f16, f1 = et[0].f1, tr = et[0].tr;
 
     char cmd[256], line[256];
     snprintf(cmd, sizeof cmd, "/usr/bin/python3 tools/bench_engine_torch.py %d %d %d %d %d %d %d %d", cfg.L, cfg.C,
@@ -131,14 +189,25 @@ int main(int argc, char **argv) {
 
     double ff16 = parm_tf_forward_flops(&cfg, B, T), ff1 = parm_tf_forward_flops(&cfg, 1, T);
     printf("%-34s %10s %10s %9s %12s\n", "", "C ms", "torch ms", "speedup", "C GFLOPS");
-    printf("%-34s %10.2f %10.2f %8.2fx %12.1f\n", "forward, batch 16", f16, pf16, pf16 / f16, ff16 / f16 * 1e-6);
-    printf("%-34s %10.2f %10.2f %8.2fx %12.1f\n", "forward, batch 1", f1, pf1, pf1 / f1, ff1 / f1 * 1e-6);
-    printf("%-34s %10.2f %10.2f %8.2fx %12.1f\n", "train step (fwd+bwd+AdamW), b 16", tr, ptr, ptr / tr,
-           3 * ff16 / tr * 1e-6);
+    int ai = 0;
+    for (int be = 0; be < nbe; be++) {
+        const char *bn = parm_gemm_backend_name(bes[be]);
+        char r1[64], r2[64], r3[64];
+        snprintf(r1, sizeof r1, "forward, batch 16 [%s]", bn);
+        snprintf(r2, sizeof r2, "forward, batch 1 [%s]", bn);
+        snprintf(r3, sizeof r3, "train step, b 16 [%s]", bn);
+        const engine_times *e = &et[be];
+        printf("%-34s %10.2f %10.2f %8.2fx %12.1f\n", r1, e->f16, pf16, pf16 / e->f16, ff16 / e->f16 * 1e-6);
+        printf("%-34s %10.2f %10.2f %8.2fx %12.1f\n", r2, e->f1, pf1, pf1 / e->f1, ff1 / e->f1 * 1e-6);
+        printf("%-34s %10.2f %10.2f %8.2fx %12.1f\n", r3, e->tr, ptr, ptr / e->tr, 3 * ff16 / e->tr * 1e-6);
+        if (bes[be] == autob) ai = be;
+    }
     printf("sgemm 1024^3 (this run, %d threads): cblas_sgemm %.1f GFLOPS, parm_sgemm %.1f GFLOPS; peak = %.1f\n",
            threads, sg_blas, sg_engine, sg);
     double si = pf16 / f16 < pf1 / f1 ? pf16 / f16 : pf1 / f1;
     printf("speedup_train %.2f speedup_infer %.2f sgemm_fraction %.2f\n", ptr / tr, si, 3 * ff16 / tr * 1e-6 / sg);
+    double xi16 = f16 / et[ai].f16, xi1 = f1 / et[ai].f1;
+    printf("backend_train_x %.2f backend_infer_x %.2f\n", tr / et[ai].tr, xi16 < xi1 ? xi16 : xi1);
     free(x); free(dy); free(mask); free(mask1); free(t);
     parm_tf_free(&tf);
     parm_slab_free(&s);

@@ -16,8 +16,13 @@
  *                     weights/vq.safetensors: images/s, C only
  * Every number is the median of REPS timed calls after warm-up. REPS: argv[1],
  * else $PARM_BENCH_REPS, else 10. `bench_gen REPS notorch` skips PyTorch.
- * Prints numbers only; never fails on speed. Last line:
+ * The C side is measured once per matmul backend (OpenBLAS — today's default
+ * path —, oneDNN f32, oneDNN bf16 where the CPU has it) in this run; the
+ * torch column and the summary line are for OpenBLAS.
+ * Prints numbers only; never fails on speed. Last lines:
  *   gen_forward_speedup X gen_train_speedup Y train_tokens_per_s Z sample_images_per_s W
+ *   backend_train_x X.XX backend_infer_x X.XX   (auto backend vs OpenBLAS: train
+ *     step, and the smallest of the three sampler-forward ratios)
  * (gen_forward_speedup = the smallest of the three forward ratios). */
 #include <math.h>
 #include <omp.h>
@@ -110,54 +115,70 @@ int main(int argc, char **argv) {
     double *t = malloc(sizeof(double) * (reps + 1));
     if (!text || !img || !tg || !w || !t) die("out of memory");
 
+    parm_init();
+    parm_gemm_backend bes[3] = {PARM_GEMM_OPENBLAS, PARM_GEMM_ONEDNN_F32, PARM_GEMM_ONEDNN_BF16};
+    int nbe = 0;
+    for (int i = 0; i < 3; i++)
+        if (parm_gemm_available(bes[i])) bes[nbe++] = bes[i];
+    int ai = 0;
+    for (int i = 0; i < nbe; i++)
+        if (bes[i] == parm_gemm_auto()) ai = i;
     printf("bench-gen: generator L=%d C=%d heads=%d MLP=%d text_len=%d T=%d codes=%d (%s), %zu params, "
            "%d threads, median of %d\n",
            cfg.L, C, cfg.NH, cfg.F, Tt, T, K, loaded ? GEN_PATH : "default config, random", g.p.numel, threads, reps);
     fflush(stdout);
 
-    /* ---- sampler-step forwards ---- */
-    double fwd_ms[NFWD];
-    for (int j = 0; j < NFWD; j++) {
-        int B = fwd_b[j];
-        sampler_inputs(text, img, B, cond, Tt, K, &rng);
-        for (int i = 0; i < warm; i++)
-            if (parm_gen_forward(&g, text, img, B, 0)) die("forward");
-        for (int i = 0; i < reps; i++) {
-            double t0 = parm_now();
-            parm_gen_forward(&g, text, img, B, 0);
-            t[i] = parm_now() - t0;
-        }
-        fwd_ms[j] = median(t, reps) * 1e3;
-    }
-
-    /* ---- end to end: parm_sample (before training, which changes the weights) ---- */
-    double e2e_s = 0;
+    printf("matmul backends:");
+    for (int b = 0; b < nbe; b++) printf(" %s", parm_gemm_backend_name(bes[b]));
+    printf("; auto = %s\n", parm_gemm_backend_name(bes[ai]));
+    double fwd_all[3][NFWD], e2e_all[3] = {0}, train_all[3];
     long e2e_fwd = 0;
-    parm_vq vq;
-    int have_vq = parm_vq_load(&vq, VQ_PATH) == 0;
-    if (!have_vq) fprintf(stderr, "bench-gen: %s (end-to-end sampling skipped)\n", parm_last_error());
-    else if (vq.cfg.ncodes != K) {
-        fprintf(stderr, "bench-gen: %s has %d codes, the generator %d (end-to-end sampling skipped)\n", VQ_PATH,
-                vq.cfg.ncodes, K);
-        parm_vq_free(&vq);
-        have_vq = 0;
-    }
-    if (have_vq) {
-        parm_sample_opts so = parm_sample_defaults();
-        so.steps = STEPS;
-        so.cfg = CFG;
-        uint8_t *images = malloc((size_t)PATHS * PARM_IMG * PARM_IMG * 3);
-        if (!images) die("out of memory");
-        for (int i = -1; i < reps; i++) { /* call -1 warms up */
-            uint64_t seeds[PATHS];
-            for (int k = 0; k < PATHS; k++) seeds[k] = (uint64_t)((i + 1) * PATHS + k);
-            double t0 = parm_now();
-            if (parm_sample(&g, &vq, &prompt, PATHS, seeds, &so, images, &e2e_fwd)) die("parm_sample");
-            if (i >= 0) t[i] = parm_now() - t0;
+    for (int be = 0; be < nbe; be++) {
+        parm_gemm_set_backend(bes[be]);
+        /* ---- sampler-step forwards ---- */
+        double *fwd_ms = fwd_all[be];
+        for (int j = 0; j < NFWD; j++) {
+            int B = fwd_b[j];
+            sampler_inputs(text, img, B, cond, Tt, K, &rng);
+            for (int i = 0; i < warm; i++)
+                if (parm_gen_forward(&g, text, img, B, 0)) die("forward");
+            for (int i = 0; i < reps; i++) {
+                double t0 = parm_now();
+                parm_gen_forward(&g, text, img, B, 0);
+                t[i] = parm_now() - t0;
+            }
+            fwd_ms[j] = median(t, reps) * 1e3;
         }
-        e2e_s = median(t, reps);
-        free(images);
-        parm_vq_free(&vq);
+
+        /* ---- end to end: parm_sample (before training, which changes the weights) ---- */
+        double e2e_s = 0;
+        parm_vq vq;
+        int have_vq = parm_vq_load(&vq, VQ_PATH) == 0;
+        if (!have_vq) fprintf(stderr, "bench-gen: %s (end-to-end sampling skipped)\n", parm_last_error());
+        else if (vq.cfg.ncodes != K) {
+            fprintf(stderr, "bench-gen: %s has %d codes, the generator %d (end-to-end sampling skipped)\n", VQ_PATH,
+                    vq.cfg.ncodes, K);
+            parm_vq_free(&vq);
+            have_vq = 0;
+        }
+        if (have_vq) {
+            parm_sample_opts so = parm_sample_defaults();
+            so.steps = STEPS;
+            so.cfg = CFG;
+            uint8_t *images = malloc((size_t)PATHS * PARM_IMG * PARM_IMG * 3);
+            if (!images) die("out of memory");
+            for (int i = -1; i < reps; i++) { /* call -1 warms up */
+                uint64_t seeds[PATHS];
+                for (int k = 0; k < PATHS; k++) seeds[k] = (uint64_t)((i + 1) * PATHS + k);
+                double t0 = parm_now();
+                if (parm_sample(&g, &vq, &prompt, PATHS, seeds, &so, images, &e2e_fwd)) die("parm_sample");
+                if (i >= 0) t[i] = parm_now() - t0;
+            }
+            e2e_s = median(t, reps);
+            free(images);
+            parm_vq_free(&vq);
+        }
+        e2e_all[be] = e2e_s;
     }
 
     /* ---- training step ---- */
@@ -165,17 +186,22 @@ int main(int argc, char **argv) {
     opt.lr = 1e-4f;
     long step = 0;
     train_inputs(text, img, tg, w, TRAIN_B, cond, Tt, K, &rng);
-    for (int i = -warm; i < reps; i++) {
-        double t0 = parm_now();
-        parm_slab_zero_grad(&g.p);
-        if (parm_gen_forward(&g, text, img, TRAIN_B, 1)) die("train forward");
-        float loss = parm_gen_loss_backward(&g, tg, w, TRAIN_B);
-        if (!isfinite(loss)) die("train backward");
-        parm_clip_grad_norm(&g.p, 1.0f);
-        if (parm_adamw_step(&g.p, &opt, opt.lr, ++step)) die("AdamW");
-        if (i >= 0) t[i] = parm_now() - t0;
+    for (int be = 0; be < nbe; be++) {
+        parm_gemm_set_backend(bes[be]);
+        for (int i = -warm; i < reps; i++) {
+            double t0 = parm_now();
+            parm_slab_zero_grad(&g.p);
+            if (parm_gen_forward(&g, text, img, TRAIN_B, 1)) die("train forward");
+            float loss = parm_gen_loss_backward(&g, tg, w, TRAIN_B);
+            if (!isfinite(loss)) die("train backward");
+            parm_clip_grad_norm(&g.p, 1.0f);
+            if (parm_adamw_step(&g.p, &opt, opt.lr, ++step)) die("AdamW");
+            if (i >= 0) t[i] = parm_now() - t0;
+        }
+        train_all[be] = median(t, reps) * 1e3;
     }
-    double train_ms = median(t, reps) * 1e3;
+    parm_gemm_set_backend(PARM_GEMM_OPENBLAS);
+    const double *fwd_ms = fwd_all[0], train_ms = train_all[0], e2e_s = e2e_all[0];
 
     /* ---- the PyTorch twin ---- */
     double pf[NFWD] = {0}, ptr = 0;
@@ -225,8 +251,24 @@ int main(int argc, char **argv) {
                "%d batched forwards at B=%d, ~%.0f%% of the time)\n",
                PATHS, STEPS, CFG, img_s, e2e_s * 1e3, e2e_fwd, STEPS, fwd_b[1],
                100.0 * STEPS * fwd_ms[1] * 1e-3 / e2e_s); /* fwd_b[1] = 2·PATHS */
+    for (int be = 1; be < nbe; be++) { /* the other backends' C rows */
+        const char *bn = parm_gemm_backend_name(bes[be]);
+        for (int j = 0; j < NFWD; j++) {
+            snprintf(row, sizeof row, "sampler forward, B=%d [%s]", fwd_b[j], bn);
+            print_row(row, fwd_all[be][j], pf[j], GEN_FLOPS(fwd_b[j]) / fwd_all[be][j] * 1e-6);
+        }
+        snprintf(row, sizeof row, "train step, B=%d [%s]", TRAIN_B, bn);
+        print_row(row, train_all[be], ptr, 3 * GEN_FLOPS(TRAIN_B) / train_all[be] * 1e-6);
+        if (e2e_all[be] > 0) printf("parm_sample [%s]: %.2f images/s\n", bn, PATHS / e2e_all[be]);
+    }
     printf("gen_forward_speedup %.2f gen_train_speedup %.2f train_tokens_per_s %.0f sample_images_per_s %.2f\n", fmin,
            rtr, tok_s, img_s);
+    double xinf = 0;
+    for (int j = 0; j < NFWD; j++) {
+        double x = fwd_all[0][j] / fwd_all[ai][j];
+        if (j == 0 || x < xinf) xinf = x;
+    }
+    printf("backend_train_x %.2f backend_infer_x %.2f\n", train_all[0] / train_all[ai], xinf);
     free(text); free(img); free(tg); free(w); free(t);
     parm_gen_free(&g);
     return 0;

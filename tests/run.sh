@@ -4,9 +4,13 @@
 set -u
 cd "$(dirname "$0")/.." || exit 1
 P=0; F=0
-for t in "$@"; do
-  echo "== $t"
-  out=$("$t" 2>&1); rc=$?
+# An argument VAR=VALUE:path runs path with VAR=VALUE in its environment
+# (e.g. PARM_PRECISION=bf16:build/tests/test_ops: see tests/test.h).
+for arg in "$@"; do
+  envs=(); t=$arg
+  if [[ $arg == *=*:* ]]; then envs=("${arg%%:*}"); t=${arg#*:}; fi
+  echo "== $arg"
+  out=$(env "${envs[@]}" "$t" 2>&1); rc=$?
   echo "$out"
   line=$(echo "$out" | grep -E '^[0-9]+ passed, [0-9]+ failed$' | tail -1)
   if [ -z "$line" ]; then

@@ -321,9 +321,10 @@ static void test_prob_atoms(void) {
 static void test_overfit_batch(void) {
     parm_judge j;
     parm_judge_config c = {.L = 1, .C = 32, .NH = 2, .F = 64, .text_len = 16};
-    /* 100 steps: at 50 the loss sat at ~0.37 on one host and ~0.30 on another
-     * (float rounding differs across CPUs), too close to the bound to be a test */
-    enum { B = 16, STEPS = 100 };
+    /* 200 steps: at 100 the loss ended at 0.03 with OpenBLAS's Prescott
+     * kernels and 0.30-0.33 with its Haswell/SkylakeX ones on one host (the
+     * trajectory is sensitive to rounding); at 200 all three end below 0.005 */
+    enum { B = 16, STEPS = 200 };
     CHECK(parm_judge_init(&j, &c, 2) == 0 && parm_judge_alloc(&j, B) == 0, "%s", parm_last_error());
     if (test_checks_failed_) return;
     static parm_judge_example ex[B];
@@ -416,7 +417,7 @@ int main(void) {
     RUN(test_orm_zs_source);
     RUN(test_atoms_source);
     RUN(test_prob_atoms);
-    RUN(test_overfit_batch);
+    TEST_IN_F32(RUN(test_overfit_batch)); /* bound set in f32; bf16 result in docs/RESULTS.md */
     RUN(test_train_smoke_and_resume);
     return TEST_SUMMARY();
 }

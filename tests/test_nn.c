@@ -457,7 +457,7 @@ static void test_block_vs_torch(void) {
         }
         double rel = m / fmax(scale, 1e-3);
         if (rel > worst || rel != rel) { worst = rel; worst_name = v->name; }
-        CHECK(rel < 2e-5, "grad %s: max_abs_err %.3g (max |grad| %.3g)", v->name, m, scale);
+        CHECK(rel < (test_bf16_ ? TEST_BF16_TOL : 2e-5), "grad %s: max_abs_err %.3g (max |grad| %.3g)", v->name, m, scale);
     }
     printf("    all %d parameter grads: worst max_abs_err / max|grad| = %.3g (%s)\n", s.n, worst, worst_name);
     /* accumulation: a second backward doubles the parameter grads */
@@ -651,7 +651,7 @@ int main(void) {
     RUN(test_corrupt_files);
     RUN(test_slab_ckpt_io);
     RUN(test_block_vs_torch);
-    RUN(test_train_vs_torch);
+    TEST_IN_F32(RUN(test_train_vs_torch)); /* 10 AdamW steps: sign-sensitive, checked in f32 */
     RUN(test_exact_resume);
     char cmd[300];
     snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmpdir);

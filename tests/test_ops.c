@@ -41,7 +41,11 @@ typedef struct {
 
 /* Central differences on up to 48 random elements of each input.
  * err = |num − ana| / max(|num| + |ana|, 1e-2); fails over tol. */
+static void gradcheck_eps_f32(const char *op, gcop o, gct *ts, int nt, double tol, float eps);
 static void gradcheck_eps(const char *op, gcop o, gct *ts, int nt, double tol, float eps) {
+    TEST_IN_F32(gradcheck_eps_f32(op, o, ts, nt, tol, eps)); /* finite differences need f32 products */
+}
+static void gradcheck_eps_f32(const char *op, gcop o, gct *ts, int nt, double tol, float eps) {
     const float pre = 0.5f;
     for (int t = 0; t < nt; t++)
         for (long i = 0; i < ts[t].n; i++) ts[t].g[i] = pre;
@@ -379,7 +383,8 @@ static void test_conv_odd_configs(void) {
         parm_conv2d_backward(dx, NULL, NULL, g, x, w, B, IC, H, W, OC, K, s, p);
         conv_ref(yr, x, w, NULL, B, IC, H, W, OC, K, s, p);
         double lhs = dot(yr, g, no), rhs = dot(x, dx, ni);
-        CHECK(fabs(lhs - rhs) <= 1e-4 * (1 + fabs(lhs)), "conv adjoint %s: %g vs %g", what, lhs, rhs);
+        double tol = test_bf16_ ? TEST_BF16_TOL : 1e-4; /* conv_ref is f32, dx a bf16 product */
+        CHECK(fabs(lhs - rhs) <= tol * (1 + fabs(lhs)), "conv adjoint %s: %g vs %g", what, lhs, rhs);
     }
 }
 

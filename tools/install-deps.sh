@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
 # install-deps.sh — idempotently install parm's Debian dependencies.
-#   tools/install-deps.sh          build + test deps (compiler, OpenBLAS, libpng, cJSON)
+#   tools/install-deps.sh          build + test deps (compiler, OpenBLAS, oneDNN, libpng, cJSON)
 #   tools/install-deps.sh bench    also PyTorch (peer baselines and fixture regeneration)
 # Does nothing (and needs no root) when everything is already installed.
 set -euo pipefail
-pkgs=(gcc make pkg-config libopenblas-dev libpng-dev libcjson-dev)
+pkgs=(gcc make pkg-config libopenblas-dev libdnnl-dev libpng-dev libcjson-dev)
 if [ "${1:-}" = bench ]; then pkgs+=(python3 python3-torch python3-numpy); fi
 missing=()
 for p in "${pkgs[@]}"; do

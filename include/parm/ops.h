@@ -8,12 +8,16 @@
  *    means "not needed" and is skipped.
  *  - Weight layouts follow PyTorch (linear w[OC,C], conv w[OC,IC,K,K]) so
  *    safetensors files interoperate and golden fixtures compare directly.
- *  - Matmuls go through OpenBLAS sgemm (via parm_sgemm); other loops are
- *    OpenMP-parallel and SIMD-vectorised.
+ *  - Matmuls go through parm_sgemm, on the backend chosen with
+ *    parm_gemm_set_backend (OpenBLAS f32 by default; oneDNN f32 or bf16);
+ *    other loops are OpenMP-parallel and SIMD-vectorised.
  *  - Ops never allocate per call beyond parm_scratch() buffers; they use
- *    scratch slots 5..7 only (slots 0..4 are free for callers).
- *  - Threading: one pool. OpenBLAS is set to 1 thread when libparm loads and
- *    all parallelism is OpenMP (OMP_NUM_THREADS); big matmuls are split over
+ *    scratch slots 5..7 only (slots 0..4 are free for callers). Ops that
+ *    need scratch return int: 0, or -1 with parm_last_error() when it could
+ *    not be allocated (their outputs are then unspecified).
+ *  - Threading: one pool. OpenBLAS is set to 1 thread by parm_init (called
+ *    by the first parm_sgemm if the host did not) and all parallelism is
+ *    OpenMP (OMP_NUM_THREADS or parm_set_threads); big matmuls are split over
  *    the threads by parm_sgemm. Code outside the ops should call parm_sgemm,
  *    not cblas_sgemm, to get a multi-threaded matmul. (Two pools — OpenMP
  *    workers spinning while OpenBLAS threads want the same cores — cut
@@ -26,7 +30,10 @@
  *  - Determinism: for a fixed thread count every op is bit-reproducible.
  *    Across thread counts every op except those whose matmul parm_sgemm
  *    splits into panels (linear; conv with B = 1) is bit-identical too;
- *    those differ at float rounding level (OpenBLAS edge kernels).
+ *    those differ at float rounding level (OpenBLAS edge kernels). The
+ *    oneDNN backends are bit-reproducible for a fixed thread count; across
+ *    thread counts they may differ at rounding level (oneDNN picks its
+ *    blocking from the thread count).
  */
 #ifndef PARM_OPS_H
 #define PARM_OPS_H
@@ -42,6 +49,40 @@ void parm_sgemm(int transA, int transB, int M, int N, int K, float alpha, const 
  * C = bias + alpha·op(A)·op(B), in the same pass. bias NULL = parm_sgemm. */
 void parm_sgemm_bias(int transA, int transB, int M, int N, int K, float alpha, const float *A, int lda,
                      const float *B, int ldb, float beta, float *C, int ldc, const float *bias);
+/* parm_init: one-time process set-up of the engine (OpenBLAS kernel pick and
+ * OpenBLAS → 1 thread). Idempotent and thread-safe; nothing happens when
+ * libparm is loaded, and parm_sgemm calls it lazily if the host did not.
+ * Returns 0. */
+int parm_init(void);
+/* The OpenMP thread count for parallel ops called from this thread (n ≥ 1;
+ * -1 with parm_last_error otherwise). parm_get_threads: the current count. */
+int parm_set_threads(int n);
+int parm_get_threads(void);
+
+/* Matmul backend behind parm_sgemm. Process-wide; set it before starting
+ * work (changing it while another thread is in parm_sgemm is safe, but that
+ * call may run on either backend). */
+typedef enum {
+    PARM_GEMM_AUTO = 0,    /* resolve with parm_gemm_auto() */
+    PARM_GEMM_OPENBLAS,    /* cblas_sgemm, f32 (the reference; default) */
+    PARM_GEMM_ONEDNN_F32,  /* oneDNN matmul, f32 */
+    PARM_GEMM_ONEDNN_BF16, /* oneDNN matmul, bf16 operands, f32 accumulation and output */
+} parm_gemm_backend;
+/* -1 (parm_last_error names it) when b is not available on this CPU */
+int parm_gemm_set_backend(parm_gemm_backend b);
+parm_gemm_backend parm_gemm_get_backend(void); /* never AUTO */
+int parm_gemm_available(parm_gemm_backend b);
+/* oneDNN bf16 where the CPU has bf16 dot products AND they are faster than
+ * f32 (AMX, or avx512_bf16 on AMD), else OpenBLAS (as fast as oneDNN f32 on
+ * the engine's shapes: see ops_blas.c) */
+parm_gemm_backend parm_gemm_auto(void);
+const char *parm_gemm_backend_name(parm_gemm_backend b); /* "openblas", "onednn-f32", ... */
+/* Set the backend from the CLI words: backend auto|openblas|onednn and
+ * precision auto|f32|bf16 (NULL = auto). auto+auto = parm_gemm_auto();
+ * f32 = OpenBLAS, or oneDNN f32 with backend onednn; bf16 = oneDNN bf16;
+ * onednn+auto = bf16 where auto picks it, else oneDNN f32. -1 with a message quoting the bad word and the valid ones. */
+int parm_gemm_select(const char *backend, const char *precision);
+
 /* The OpenBLAS kernel set in use (e.g. "SkylakeX"; see ops_blas.c: on AVX-512
  * CPUs that OpenBLAS 0.3.21 does not know, libparm selects SkylakeX kernels
  * unless OPENBLAS_CORETYPE is set). For benchmark reports. */
@@ -94,7 +135,7 @@ void parm_residual_backward(float *da, float *db, const float *dout, long n);
  * backward: mask is implied by att (disallowed entries are exactly 0) and is
  * not read; it is kept in the signature for symmetry. */
 void parm_attention_forward(float *out, float *att, const float *qkv, const uint8_t *mask, int B, int T, int C, int NH);
-void parm_attention_backward(float *dqkv, const float *dout, const float *qkv, const float *att, const uint8_t *mask,
+int parm_attention_backward(float *dqkv, const float *dout, const float *qkv, const float *att, const uint8_t *mask,
                         int B, int T, int C, int NH);
 
 /* softmax cross-entropy with ignore-index and per-row weights.
@@ -102,7 +143,8 @@ void parm_attention_backward(float *dqkv, const float *dout, const float *qkv, c
  * weights [N] or NULL (all 1). Saves probs [N,V] (rows of ignored targets are
  * NOT written — callers must not read them).
  * loss = Σ_i w_i · (−log softmax(logits_i)[t_i]) / Σ_i w_i over kept rows
- *   (0 if no row is kept). backward: dlogits += dloss · ∂loss/∂logits. */
+ *   (0 if no row is kept; NaN with parm_last_error when its scratch cannot
+ *   be allocated). backward: dlogits += dloss · ∂loss/∂logits. */
 float parm_crossentropy_forward(float *probs, const float *logits, const int *targets, const float *weights, int N, int V,
                            int ignore_index);
 void parm_crossentropy_backward(float *dlogits, float dloss, const float *probs, const int *targets, const float *weights,
@@ -125,9 +167,9 @@ void parm_bce_logits_backward(float *dx, float dloss, const float *x, const floa
  * HO = (H + 2·pad − K)/stride + 1 (same for WO). Any K, stride, pad ≥ 0
  * (used: K = 1, 3, 4; stride 1, 2). */
 static inline int conv2d_out_size(int H, int K, int stride, int pad) { return (H + 2 * pad - K) / stride + 1; }
-void parm_conv2d_forward(float *out, const float *inp, const float *w, const float *b, int B, int IC, int H, int W, int OC,
+int parm_conv2d_forward(float *out, const float *inp, const float *w, const float *b, int B, int IC, int H, int W, int OC,
                     int K, int stride, int pad);
-void parm_conv2d_backward(float *dinp, float *dw, float *db, const float *dout, const float *inp, const float *w, int B,
+int parm_conv2d_backward(float *dinp, float *dw, float *db, const float *dout, const float *inp, const float *w, int B,
                      int IC, int H, int W, int OC, int K, int stride, int pad);
 
 /* nearest upsample ×2: inp [B,C,H,W] → out [B,C,2H,2W] */
@@ -149,7 +191,7 @@ void parm_groupnorm_backward(float *dinp, float *dw, float *db, const float *dou
  *   both means over B·D·S; total = codebook + beta·commit.
  * backward: straight-through dz += dzq; plus dloss·(∂total/∂z) into dz and
  *   dloss·(∂total/∂codebook) into dcodebook. */
-void parm_vq_forward(float *zq, int *idx, const float *z, const float *codebook, int B, int D, int S, int K);
+int parm_vq_forward(float *zq, int *idx, const float *z, const float *codebook, int B, int D, int S, int K);
 float parm_vq_loss(const float *z, const float *zq, int B, int D, int S, float beta);
 void parm_vq_backward(float *dz, float *dcodebook, const float *dzq, float dloss, const float *z, const float *zq,
                  const int *idx, int B, int D, int S, int K, float beta);

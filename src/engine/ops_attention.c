@@ -8,11 +8,11 @@
  *     dP = dO·Vᵀ;  dV += Pᵀ·dO;  dS = P ⊙ (dP − rowsum(P ⊙ dP));
  *     dQ += dS·K/√hs;  dK += dSᵀ·Q/√hs
  *
- * The matmuls (2 forward, 4 backward per (b,h)) are cblas_sgemm calls on strided
- * views (no copies). (b,h) pairs are independent and write disjoint slices of
- * out / dqkv, so they run OpenMP-parallel, each thread calling the
- * single-threaded OpenBLAS (see ops_blas.c for the threading policy). */
-#include <cblas.h>
+ * The matmuls (2 forward, 4 backward per (b,h)) are parm_sgemm calls on
+ * strided views (no copies), through the matmul entry point (products this
+ * small stay on OpenBLAS under every backend: see DNNL_MIN_NK). (b,h)
+ * pairs are independent and write disjoint slices of out / dqkv, so they run
+ * OpenMP-parallel, each parm_sgemm serial in its thread (see ops_blas.c). */
 #include <math.h>
 #include <string.h>
 
@@ -61,17 +61,17 @@ void parm_attention_forward(float *out, float *att, const float *qkv, const uint
         const float *q = qkv + (size_t)b * T * C3 + h * hs, *k = q + C, *v = q + 2 * C;
         float *a = att + (size_t)bh * T * T;
         const uint8_t *mb = mask ? mask + (size_t)b * T * T : NULL;
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, T, T, hs, scale, q, C3, k, C3, 0.0f, a, T);
+        parm_sgemm(0, 1, T, T, hs, scale, q, C3, k, C3, 0.0f, a, T);
         for (int t = 0; t < T; t++) softmax_row(a + (size_t)t * T, mb ? mb + (size_t)t * T : NULL, T);
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, T, hs, T, 1.0f, a, T, v, C3, 0.0f,
-                    out + (size_t)b * T * C + h * hs, C);
+        parm_sgemm(0, 0, T, hs, T, 1.0f, a, T, v, C3, 0.0f, out + (size_t)b * T * C + h * hs, C);
     }
 }
 
-void parm_attention_backward(float *dqkv, const float *dout, const float *qkv, const float *att, const uint8_t *mask,
+int parm_attention_backward(float *dqkv, const float *dout, const float *qkv, const float *att, const uint8_t *mask,
                         int B, int T, int C, int NH) {
     (void)mask; /* masked entries have P = 0, hence dS = 0: the mask is implicit in att */
-    if (!dqkv) return;
+    if (!dqkv) return 0;
+    int oom = 0;
     int hs = C / NH, C3 = 3 * C;
     float scale = 1.0f / sqrtf((float)hs);
 #pragma omp parallel for schedule(dynamic, 1)
@@ -82,10 +82,14 @@ void parm_attention_backward(float *dqkv, const float *dout, const float *qkv, c
         const float *a = att + (size_t)bh * T * T;
         const float *dO = dout + (size_t)b * T * C + h * hs;
         float *dS = parm_scratch(OPS_SCRATCH_A, (size_t)T * T);
+        if (!dS) {
+            oom = 1;
+            continue;
+        }
         /* dP = dO·Vᵀ  [T,T] */
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, T, T, hs, 1.0f, dO, C, v, C3, 0.0f, dS, T);
+        parm_sgemm(0, 1, T, T, hs, 1.0f, dO, C, v, C3, 0.0f, dS, T);
         /* dV += Pᵀ·dO */
-        cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, T, hs, T, 1.0f, a, T, dO, C, 1.0f, dv, C3);
+        parm_sgemm(1, 0, T, hs, T, 1.0f, a, T, dO, C, 1.0f, dv, C3);
         /* dS = P ⊙ (dP − Σ_s P·dP) */
         for (int t = 0; t < T; t++) {
             const float *p = a + (size_t)t * T;
@@ -97,7 +101,8 @@ void parm_attention_backward(float *dqkv, const float *dout, const float *qkv, c
             for (int s = 0; s < T; s++) d[s] = p[s] * (d[s] - dot);
         }
         /* dQ += dS·K·scale;  dK += dSᵀ·Q·scale */
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, T, hs, T, scale, dS, T, k, C3, 1.0f, dq, C3);
-        cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, T, hs, T, scale, dS, T, q, C3, 1.0f, dk, C3);
+        parm_sgemm(0, 0, T, hs, T, scale, dS, T, k, C3, 1.0f, dq, C3);
+        parm_sgemm(1, 0, T, hs, T, scale, dS, T, q, C3, 1.0f, dk, C3);
     }
+    return oom ? PARM_ERR("attention backward: out of memory for %d x %d scratch", T, T) : 0;
 }

@@ -87,11 +87,12 @@ static void col2im_add(float *dinp, const float *dcol, int IC, int H, int W, int
     }
 }
 
-void parm_conv2d_forward(float *out, const float *inp, const float *w, const float *b, int B, int IC, int H, int W, int OC,
+int parm_conv2d_forward(float *out, const float *inp, const float *w, const float *b, int B, int IC, int H, int W, int OC,
                     int K, int stride, int pad) {
     int HO = conv2d_out_size(H, K, stride, pad), WO = conv2d_out_size(W, K, stride, pad);
     int P = HO * WO, KK = IC * K * K;
     int direct = (K == 1 && stride == 1 && pad == 0);
+    int oom = 0;
 #pragma omp parallel for schedule(dynamic, 1) if (B > 1)
     for (int bi = 0; bi < B; bi++) {
         const float *x = inp + (size_t)bi * IC * H * W;
@@ -105,17 +106,22 @@ void parm_conv2d_forward(float *out, const float *inp, const float *w, const flo
         const float *cm = x;
         if (!direct) {
             float *col = parm_scratch(OPS_SCRATCH_A, (size_t)KK * P); /* this thread's */
+            if (!col) {
+                oom = 1;
+                continue;
+            }
             im2col(col, x, IC, H, W, K, stride, pad, HO, WO);
             cm = col;
         }
         parm_sgemm(0, 0, OC, P, KK, 1.0f, w, KK, cm, P, beta, o, P);
     }
+    return oom ? PARM_ERR("conv2d forward: out of memory for a %d x %d im2col buffer", KK, P) : 0;
 }
 
 /* Images are split into NG ≤ 8 fixed, contiguous groups (independent of the
  * thread count); each group accumulates its own dw partial in image order and
  * the partials are summed in group order — deterministic for any thread count. */
-void parm_conv2d_backward(float *dinp, float *dw, float *db, const float *dout, const float *inp, const float *w, int B,
+int parm_conv2d_backward(float *dinp, float *dw, float *db, const float *dout, const float *inp, const float *w, int B,
                      int IC, int H, int W, int OC, int K, int stride, int pad) {
     int HO = conv2d_out_size(H, K, stride, pad), WO = conv2d_out_size(W, K, stride, pad);
     int P = HO * WO, KK = IC * K * K;
@@ -132,10 +138,12 @@ void parm_conv2d_backward(float *dinp, float *dw, float *db, const float *dout, 
             db[oc] += a;
         }
     }
-    if (!dw && !dinp) return;
+    if (!dw && !dinp) return 0;
     int NG = B < 8 ? B : 8;
     size_t nw = (size_t)OC * KK;
     float *part = (dw && NG > 1) ? parm_scratch(OPS_SCRATCH_C, NG * nw) : NULL;
+    if (dw && NG > 1 && !part) return PARM_ERR("conv2d backward: out of memory for %d dW partials of %zu", NG, nw);
+    int oom = 0;
 #pragma omp parallel for schedule(dynamic, 1) if (B > 1)
     for (int g = 0; g < NG; g++) {
         int b0 = (int)((long)B * g / NG), b1 = (int)((long)B * (g + 1) / NG);
@@ -147,6 +155,10 @@ void parm_conv2d_backward(float *dinp, float *dw, float *db, const float *dout, 
                 const float *cm = x;
                 if (!direct) {
                     float *col = parm_scratch(OPS_SCRATCH_A, (size_t)KK * P);
+                    if (!col) {
+                        oom = 1;
+                        break;
+                    }
                     im2col(col, x, IC, H, W, K, stride, pad, HO, WO);
                     cm = col;
                 }
@@ -159,6 +171,10 @@ void parm_conv2d_backward(float *dinp, float *dw, float *db, const float *dout, 
                     parm_sgemm(1, 0, KK, P, OC, 1.0f, w, KK, d, P, 1.0f, dx, P);
                 } else {
                     float *dcol = parm_scratch(OPS_SCRATCH_B, (size_t)KK * P);
+                    if (!dcol) {
+                        oom = 1;
+                        break;
+                    }
                     parm_sgemm(1, 0, KK, P, OC, 1.0f, w, KK, d, P, 0.0f, dcol, P);
                     col2im_add(dx, dcol, IC, H, W, K, stride, pad, HO, WO);
                 }
@@ -173,6 +189,7 @@ void parm_conv2d_backward(float *dinp, float *dw, float *db, const float *dout, 
             dw[i] += a;
         }
     }
+    return oom ? PARM_ERR("conv2d backward: out of memory for a %d x %d im2col buffer", KK, P) : 0;
 }
 
 void parm_upsample2x_forward(float *out, const float *inp, int B, int C, int H, int W) {

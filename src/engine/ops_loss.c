@@ -25,6 +25,10 @@ static inline float row_max(const float *x, int V) {
 float parm_crossentropy_forward(float *probs, const float *logits, const int *targets, const float *weights, int N, int V,
                            int ignore_index) {
     float *rl = parm_scratch(OPS_SCRATCH_A, (size_t)N); /* per-row weighted loss */
+    if (!rl) {
+        PARM_ERR("cross-entropy: out of memory for %d row losses", N);
+        return NAN;
+    }
 #pragma omp parallel for if ((long)N * V > 32768)
     for (int i = 0; i < N; i++) {
         int t = targets[i];

@@ -15,9 +15,11 @@
 #include "parm/base.h"
 #include "parm/ops.h"
 
-void parm_vq_forward(float *zq, int *idx, const float *z, const float *codebook, int B, int D, int S, int K) {
+int parm_vq_forward(float *zq, int *idx, const float *z, const float *codebook, int B, int D, int S, int K) {
     /* codebook transposed to et[D,K] so the distance loop runs over k (contiguous, SIMD) */
     float *et = parm_scratch(OPS_SCRATCH_C, (size_t)D * K);
+    if (!et) return PARM_ERR("vq: out of memory for a %d x %d codebook copy", D, K);
+    int oom = 0;
     for (int k = 0; k < K; k++)
         for (int d = 0; d < D; d++) et[(size_t)d * K + k] = codebook[(size_t)k * D + d];
 #pragma omp parallel for schedule(dynamic, 16) if ((long)B * S * K * D > 65536)
@@ -25,6 +27,10 @@ void parm_vq_forward(float *zq, int *idx, const float *z, const float *codebook,
         long b = bs / S, s = bs % S;
         const float *zb = z + (size_t)b * D * S + s;
         float *dist = parm_scratch(OPS_SCRATCH_A, (size_t)K); /* this thread's */
+        if (!dist) {
+            oom = 1;
+            continue;
+        }
         for (int k = 0; k < K; k++) dist[k] = 0.0f;
         for (int d = 0; d < D; d++) { /* dist[k] = Σ_d (z_d − e_kd)², summed in d order */
             float v = zb[(size_t)d * S];
@@ -44,6 +50,7 @@ void parm_vq_forward(float *zq, int *idx, const float *z, const float *codebook,
         float *qb = zq + (size_t)b * D * S + s;
         for (int d = 0; d < D; d++) qb[(size_t)d * S] = e[d];
     }
+    return oom ? PARM_ERR("vq: out of memory for %d distances", K) : 0;
 }
 
 float parm_vq_loss(const float *z, const float *zq, int B, int D, int S, float beta) {

@@ -1,0 +1,172 @@
+/* test_grader_audit.c — issue 13's must-shows for the grader under
+ * optimization pressure:
+ *  - the perturbation family (parm_damage: eroded, dilated, notched, spurs,
+ *    merged, half-erased, same-area blob) and ragged blobs are rarely
+ *    "found" as any class, while the same objects undamaged always are;
+ *  - on the hand-labeled audit set (docs/grader-audit/labels.jsonl: generator
+ *    outputs of train prompts + the 25 oracle picks) the detector's
+ *    precision and recall per shape stay at the levels docs/GRADER.md reports.
+ * Rates print; the bounds sit just above (FA) or below (P/R) the measured
+ * figures so that a regression fails. */
+#include <stdlib.h>
+
+#include "parm.h"
+#include "test.h"
+
+#define NPIX (PARM_IMG * PARM_IMG)
+
+/* 1 if any detection of rgb is found (conf >= PARM_DET_THRESH) */
+static int any_found(const uint8_t *rgb) {
+    parm_detection d[16];
+    int n = parm_detect(rgb, d, 16);
+    for (int i = 0; i < n; i++)
+        if (d[i].conf >= PARM_DET_THRESH) return 1;
+    return 0;
+}
+
+/* Every shape × side 12..20 × 6 draws (colour, place) per kind: ~650 objects per kind. */
+static void test_damage_rejected(void) {
+    /* measured at this commit (docs/GRADER.md); the issue's target is 0.02 for every kind */
+    static const double bound[PARM_NDAMAGE] = {0.06, 0.03, 0.07, 0.03, 0.02, 0.05, 0.02};
+    long n[PARM_NDAMAGE] = {0}, fa[PARM_NDAMAGE] = {0}, ngt = 0, gt_found = 0;
+    for (int kind = 0; kind < PARM_NDAMAGE; kind++) {
+        parm_rng rng;
+        parm_rng_seed(&rng, 1300 + (uint64_t)kind, PARM_STREAM_NOISE);
+        for (int k = 0; k < PARM_NSHAPES; k++)
+            for (int s = PARM_SIZE_MIN; s <= PARM_SIZE_MAX; s++)
+                for (int r = 0; r < 6; r++) {
+                    parm_scene sc = {.n = 1};
+                    sc.obj[0] = (parm_object){k, parm_rng_int(&rng, 0, 9), parm_rng_int(&rng, 0, 64 - s), parm_rng_int(&rng, 0, 64 - s), s};
+                    uint8_t rgb[NPIX * 3];
+                    if (kind == 0) {
+                        parm_render(&sc, rgb);
+                        ngt++;
+                        gt_found += any_found(rgb);
+                    }
+                    if (parm_render_damaged(&sc, 0, kind, &rng, rgb)) continue; /* merge: no room at a corner */
+                    n[kind]++;
+                    fa[kind] += any_found(rgb);
+                }
+    }
+    CHECK(gt_found == ngt, "undamaged objects found %ld/%ld", gt_found, ngt);
+    printf("    found after damage (false accepts):");
+    for (int kind = 0; kind < PARM_NDAMAGE; kind++) {
+        double rate = (double)fa[kind] / (n[kind] ? n[kind] : 1);
+        printf(" %s %ld/%ld (%.3f)", parm_damage_names[kind], fa[kind], n[kind], rate);
+        CHECK(n[kind] >= 500, "%s: only %ld objects", parm_damage_names[kind], n[kind]);
+        CHECK(rate <= bound[kind], "%s false accepts %.3f > %.2f", parm_damage_names[kind], rate, bound[kind]);
+    }
+    printf("\n");
+}
+
+/* Single-colour ragged blobs of 110..260 px grown at random (the issue's probe). */
+static void test_ragged_blobs_rejected(void) {
+    parm_rng rng;
+    parm_rng_seed(&rng, 1399, PARM_STREAM_NOISE);
+    int found = 0, n = 1000;
+    for (int i = 0; i < n; i++) {
+        uint8_t rgb[NPIX * 3];
+        for (int p = 0; p < NPIX; p++) memcpy(rgb + 3 * p, parm_background, 3);
+        parm_image_blob(rgb, parm_rng_int(&rng, 20, 43), parm_rng_int(&rng, 20, 43), parm_rng_int(&rng, 110, 260),
+                        parm_rng_int(&rng, 0, 9), &rng);
+        found += any_found(rgb);
+    }
+    printf("    ragged blobs found as a shape: %d/%d (%.3f)\n", found, n, (double)found / n);
+    CHECK(found <= n / 50, "ragged blobs found %d/%d (> 2 %%; issue target 5 %%)", found, n);
+}
+
+/* ---- the audit set ---- */
+typedef struct {
+    char file[64];
+    int tile, box[4], label; /* label: class index, -1 = none */
+} audit_obj;
+
+static int load_labels(const char *path, audit_obj **out) {
+    FILE *f = fopen(path, "r");
+    if (!f) return -1;
+    int n = 0, cap = 1024;
+    audit_obj *a = malloc(sizeof *a * (size_t)cap);
+    char line[512];
+    while (fgets(line, sizeof line, f)) {
+        audit_obj o;
+        char lab[32];
+        const char *pf = strstr(line, "\"file\": \""), *pt = strstr(line, "\"tile\": "), *pb = strstr(line, "\"box\": ["),
+                   *pl = strstr(line, "\"label\": \"");
+        if (!pf || !pt || !pb || !pl || sscanf(pf + 9, "%63[^\"]", o.file) != 1 || sscanf(pt + 8, "%d", &o.tile) != 1 ||
+            sscanf(pb + 8, "%d, %d, %d, %d", &o.box[0], &o.box[1], &o.box[2], &o.box[3]) != 4 ||
+            sscanf(pl + 10, "%31[^\"]", lab) != 1)
+            continue;
+        o.label = strcmp(lab, "none") ? parm_shape_index(lab) : -1;
+        if (n == cap) a = realloc(a, sizeof *a * (size_t)(cap *= 2));
+        a[n++] = o;
+    }
+    fclose(f);
+    *out = a;
+    return n;
+}
+
+static void test_audit_set(void) {
+    audit_obj *a;
+    int n = load_labels("docs/grader-audit/labels.jsonl", &a);
+    CHECK(n >= 900, "labels: %d objects", n);
+    if (n <= 0) return;
+    long tp[PARM_NSHAPES] = {0}, fp[PARM_NSHAPES] = {0}, pos[PARM_NSHAPES] = {0};
+    int matched = 0;
+    char cur[64] = "";
+    uint8_t *rgb = NULL;
+    int w = 0, h = 0;
+    for (int i = 0; i < n; i++) {
+        if (strcmp(cur, a[i].file)) {
+            char path[128];
+            snprintf(path, sizeof path, "docs/grader-audit/%s", a[i].file);
+            free(rgb);
+            rgb = NULL;
+            CHECK(!parm_png_read(path, &rgb, &w, &h) && h == PARM_IMG, "%s: %s", path, parm_last_error());
+            if (!rgb) return;
+            snprintf(cur, sizeof cur, "%s", a[i].file);
+        }
+        uint8_t tile[NPIX * 3];
+        for (int y = 0; y < PARM_IMG; y++) memcpy(tile + 3 * y * PARM_IMG, rgb + 3 * (y * w + a[i].tile * PARM_IMG), 3 * PARM_IMG);
+        parm_detection d[64];
+        int nd = parm_detect(tile, d, 64);
+        const parm_detection *m = NULL; /* the detection the label was written for: same box */
+        for (int k = 0; k < nd && !m; k++)
+            if (d[k].x0 == a[i].box[0] && d[k].y0 == a[i].box[1] && d[k].x1 == a[i].box[2] && d[k].y1 == a[i].box[3]) m = &d[k];
+        if (!m) continue;
+        matched++;
+        if (a[i].label >= 0) pos[a[i].label]++;
+        if (m->conf >= PARM_DET_THRESH) {
+            if (m->shape == a[i].label) tp[m->shape]++;
+            else fp[m->shape]++;
+        }
+    }
+    free(rgb);
+    CHECK(matched == n, "%d of %d labeled objects not detected with the labeled box", n - matched, n);
+    long TP = 0, FP = 0, POS = 0;
+    double minp = 1, minr = 1;
+    printf("    audit set (%d objects), per shape P / R:", n);
+    for (int k = 0; k < PARM_NSHAPES; k++) {
+        double p = tp[k] + fp[k] ? (double)tp[k] / (tp[k] + fp[k]) : 1, r = pos[k] ? (double)tp[k] / pos[k] : 1;
+        printf(" %s %.3f/%.3f", parm_shape_names[k], p, r);
+        if (p < minp) minp = p;
+        if (r < minr) minr = r;
+        TP += tp[k];
+        FP += fp[k];
+        POS += pos[k];
+    }
+    printf("\n    audit set overall: precision %.4f (%ld/%ld), recall %.4f (%ld/%ld); worst shape P %.3f, R %.3f\n",
+           (double)TP / (TP + FP), TP, TP + FP, (double)TP / POS, TP, POS, minp, minr);
+    /* measured at this commit (docs/GRADER.md); the issue's target is P >= 0.97 per shape at R >= 0.95 */
+    CHECK((double)TP / (TP + FP) >= 0.98, "audit precision %.4f", (double)TP / (TP + FP));
+    CHECK((double)TP / POS >= 0.91, "audit recall %.4f", (double)TP / POS);
+    CHECK(minp >= 0.92, "worst per-shape precision %.3f", minp);
+    CHECK(minr >= 0.84, "worst per-shape recall %.3f", minr);
+    free(a);
+}
+
+int main(void) {
+    RUN(test_damage_rejected);
+    RUN(test_ragged_blobs_rejected);
+    RUN(test_audit_set);
+    return TEST_SUMMARY();
+}
