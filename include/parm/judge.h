@@ -191,11 +191,12 @@ int parm_judge_next_orm_zs(void *ctx, parm_rng *rng, parm_judge_example *ex, int
 /* The atoms source (zero-shot, question MATCH): a ground-truth render of a
  * train prompt asked atomic questions (world.h "atoms"), in groups of 4 per
  * image (prompts of the one-shape tags redrawn once half the time): 2 of the
- * prompt's own atoms and 2 hard negatives, a kind drawn among those that
- * apply, the binding errors weighted 3: colour swapped between the two
- * objects (3), relation flipped (left <-> right, above <-> below) or subject
- * and reference swapped (3; on two_object / color_attr scenes any relation
- * of the two shapes), another shape, count +-1, a colour the object does not
+ * prompt's own atoms (position: the relation first) and 2 hard negatives, a
+ * kind drawn among those that apply, the binding errors weighted: colour
+ * swapped between the two objects (3), relation flipped (left <-> right,
+ * above <-> below) or subject and reference swapped (4; on two_object /
+ * color_attr scenes a relation of the two shapes, true or false half the
+ * time each), another shape, count +-1, a colour the object does not
  * have, an object that is absent (1 each). Every
  * label is parm_grade of the atom's prompt on the image (so a "negative"
  * that happens to hold is labeled yes); kind = -1 for yes, else the

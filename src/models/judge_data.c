@@ -186,26 +186,28 @@ static int atom_examples(const parm_prompt *p, const uint8_t *rgb, parm_rng *rng
     if (na < 1) return -1;
     parm_detection dets[64];
     int ndets = parm_detect(rgb, dets, 64);
-    int kinds[3 * HN_N], nk = 0, first = -1;
-    for (int k = 0; k < HN_N; k++) /* the binding errors (swap, relation) weighted 3 */
-        for (int w = 0; w < (k <= HN_RELATION ? 3 : 1); w++)
+    int kinds[4 * HN_N], nk = 0, first = -1;
+    for (int k = 0; k < HN_N; k++) /* the binding errors weighted: swap 3, relation 4 */
+        for (int w = 0; w < (k == HN_SWAP ? 3 : k == HN_RELATION ? 4 : 1); w++)
             if (hn_applies(p, k)) kinds[nk++] = k;
     for (int s = 0; s < m; s++) {
-        int filled = 0;
+        int filled = 0, k = s < 2 ? -1 : kinds[parm_rng_int(rng, 0, nk - 1)];
+        /* a relation asked of a two_object / color_attr scene: true or false half the time each */
+        int rel_want = k == HN_RELATION && p->tag != PARM_TAG_POSITION ? parm_rng_uniform(rng) < 0.5 : -1;
         for (int t = 0; t < 16 && !filled; t++) {
             parm_atom a;
             int kind = -1;
-            if (s < 2) { /* own atoms, two different ones when there are several */
-                int i = parm_rng_int(rng, 0, na - 1);
+            if (s < 2) { /* own atoms, two different ones when there are several; position: the relation first */
+                int i = s == 0 && p->tag == PARM_TAG_POSITION ? na - 1 : parm_rng_int(rng, 0, na - 1);
                 if (na > 1 && i == first) i = (i + 1) % na;
                 first = i;
                 a = at[i];
             } else {
-                int k = kinds[parm_rng_int(rng, 0, nk - 1)];
                 hard_negative(p, at, na, k, rng, &a);
                 kind = hn_corrupt[k];
             }
             filled = !atom_example(&a, kind, p, rgb, dets, ndets, &ex[s]);
+            if (filled && rel_want >= 0 && (ex[s].label == 1.0f) != rel_want && t < 15) filled = 0;
         }
         if (!filled) return 1;
     }
