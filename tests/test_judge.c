@@ -3,6 +3,7 @@
  * P(yes) in [0, 1], clear errors on bad input, minimally corrupted captions,
  * the zero-shot ORM source (never a test prompt; labels true to the grader),
  * an overfit check, and the training loop (loss falls; exact resume). */
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -207,6 +208,114 @@ static void test_orm_zs_source(void) {
            pos, kinds[0], kinds[1], kinds[2], kinds[3], kinds[4]);
 }
 
+/* the atoms source: never a test prompt (an atom's prompt or the image's
+ * source prompt), every label the grader's verdict of the atom's prompt on
+ * the image (parm_grade itself, though the source detects once per image),
+ * the question text the atom's (round trip), groups of 4 on one image,
+ * every hard-negative kind present, both labels common; deterministic */
+static void test_atoms_source(void) {
+    parm_rng rng;
+    parm_rng_seed(&rng, 5, PARM_STREAM_TRAIN);
+    enum { BATCH = 32, NB = 40 };
+    static parm_judge_example ex[BATCH], ex2[BATCH];
+    int n = 0, pos = 0, test_caps = 0, test_src = 0, wrong = 0, bad_text = 0, ungrouped = 0, kinds[PARM_NCORRUPT] = {0};
+    int atom_kinds[PARM_NATOM_KINDS] = {0}, rel_neg = 0;
+    double t0 = parm_now();
+    for (int r = 0; r < NB; r++) {
+        int nb = r + 1 < NB ? BATCH : 7; /* and one batch that ends inside a group */
+        if (parm_judge_next_atoms(NULL, &rng, ex, nb)) { CHECK(0, "%s", parm_last_error()); return; }
+        for (int i = 0; i < nb; i++) {
+            const parm_judge_example *e = &ex[i];
+            parm_atom a;
+            char text[64];
+            test_caps += parm_prompt_is_test(&e->caption);
+            test_src += parm_prompt_is_test(&e->prompt);
+            pos += e->label == 1.0f;
+            if (e->label == 0.0f) kinds[e->kind]++;
+            wrong += parm_grade(e->rgb, &e->caption, NULL, 0) != (e->label == 1.0f) || e->question != PARM_Q_MATCH ||
+                     (e->label == 1.0f) != (e->kind == -1);
+            parm_prompt ap;
+            if (parm_atom_parse(e->atom, &a) || parm_atom_text(&a, text, sizeof text) || strcmp(text, e->atom) ||
+                parm_atom_prompt(&a, &ap) || strcmp(ap.text, e->caption.text) ||
+                strcmp(parm_judge_example_text(e), e->atom))
+                bad_text++;
+            else {
+                atom_kinds[a.kind]++;
+                rel_neg += a.kind == PARM_ATOM_RELATION && e->label == 0.0f;
+            }
+            if (i % 4) ungrouped += memcmp(e->rgb, ex[i - i % 4].rgb, SZ) || strcmp(e->prompt.text, ex[i - i % 4].prompt.text);
+        }
+        n += nb;
+    }
+    double sec = parm_now() - t0;
+    CHECK(test_caps == 0 && test_src == 0, "%d test atom prompts, %d test source prompts in %d examples", test_caps,
+          test_src, n);
+    CHECK(wrong == 0, "%d labels disagree with the grader", wrong);
+    CHECK(bad_text == 0, "%d examples' question text is not their atom's", bad_text);
+    CHECK(ungrouped == 0, "%d examples not on their group's image", ungrouped);
+    CHECK(pos > n / 4 && pos < 3 * n / 4, "%d of %d positive", pos, n);
+    for (int k = 0; k < PARM_NCORRUPT; k++) CHECK(kinds[k] > 10, "negative '%s' only %d times", parm_corrupt_names[k], kinds[k]);
+    for (int k = 0; k < PARM_NATOM_KINDS; k++) CHECK(atom_kinds[k] > 20, "atom kind %s only %d times", parm_atom_kind_names[k], atom_kinds[k]);
+    CHECK(rel_neg > 20, "only %d false relation atoms", rel_neg);
+    /* determinism: the same rng state, the same batch */
+    parm_rng r1, r2;
+    parm_rng_seed(&r1, 9, PARM_STREAM_TRAIN);
+    r2 = r1;
+    CHECK(parm_judge_next_atoms(NULL, &r1, ex, BATCH) == 0 && parm_judge_next_atoms(NULL, &r2, ex2, BATCH) == 0, "%s",
+          parm_last_error());
+    int same = 1;
+    for (int i = 0; i < BATCH; i++)
+        same &= !memcmp(ex[i].rgb, ex2[i].rgb, SZ) && !strcmp(ex[i].atom, ex2[i].atom) && ex[i].label == ex2[i].label;
+    CHECK(same, "same rng state, different batch");
+    printf("    %d atom examples (%.0f/s): %d positive; atoms object %d count %d relation %d (%d false); negatives "
+           "colour %d shape %d count %d relation %d swap %d\n", n, n / sec, pos, atom_kinds[0], atom_kinds[1],
+           atom_kinds[2], rel_neg, kinds[0], kinds[1], kinds[2], kinds[3], kinds[4]);
+}
+
+/* scoring a prompt by its atoms: product and min of the atoms' P(yes), as
+ * asked one by one; a prompt outside the grammar is a clear error */
+static void test_prob_atoms(void) {
+    parm_judge j;
+    parm_judge_config c = {.L = 1, .C = 32, .NH = 2, .F = 64, .text_len = 16};
+    CHECK(parm_judge_init(&j, &c, 3) == 0, "%s", parm_last_error());
+    if (test_checks_failed_) return;
+    static uint8_t rgb[2 * SZ];
+    parm_rng rng;
+    parm_rng_seed(&rng, 2, PARM_STREAM_TRAIN);
+    parm_prompt ps[2];
+    CHECK(parm_render_train_scenes(&rng, 2, rgb, ps) == 0, "%s", parm_last_error());
+    const char *prompts[2] = {"a photo of a red star left of a blue circle", "a photo of a star left of a circle"};
+    (void)ps;
+    /* by hand: the atoms of the position prompt, asked of image 1 */
+    const char *atoms[3] = {"is there a circle", "is there a star", "is the star left of the circle"};
+    float pa[3], pp[2], pm[2], pd[2];
+    CHECK(parm_judge_prob(&j, PARM_Q_MATCH, atoms, 1, rgb + SZ, 1, pa) == 0, "%s", parm_last_error());
+    CHECK(parm_judge_prob(&j, PARM_Q_MATCH, atoms + 1, 1, rgb + SZ, 1, pa + 1) == 0, "%s", parm_last_error());
+    CHECK(parm_judge_prob(&j, PARM_Q_MATCH, atoms + 2, 1, rgb + SZ, 1, pa + 2) == 0, "%s", parm_last_error());
+    const char *bad[2] = {"a photo of a red star", "a photo of two red stars"}; /* the second is not in the grammar */
+    CHECK(parm_judge_prob_atoms(&j, PARM_ATOMS_PRODUCT, bad, 2, rgb, 2, pp) < 0 &&
+              strstr(parm_last_error(), "two red stars"), "%s", parm_last_error());
+    const char *pos1[1] = {prompts[1]};
+    CHECK(parm_judge_prob_atoms(&j, PARM_ATOMS_PRODUCT, pos1, 1, rgb, 2, pp) == 0 &&
+              parm_judge_prob_atoms(&j, PARM_ATOMS_MIN, pos1, 1, rgb, 2, pm) == 0, "%s", parm_last_error());
+    float want_p = pa[0] * pa[1] * pa[2], want_m = fminf(pa[0], fminf(pa[1], pa[2]));
+    CHECK(fabsf(pp[1] - want_p) < 1e-5f * (1 + want_p) && fabsf(pm[1] - want_m) < 1e-6f, "product %g (want %g), min %g (want %g)",
+          pp[1], want_p, pm[1], want_m);
+    /* asked as the atoms' grammar prompts */
+    const char *as_prompts[3] = {"a photo of a circle", "a photo of a star", "a photo of a star left of a circle"};
+    float pq[3], pqm[2];
+    for (int k = 0; k < 3; k++)
+        CHECK(parm_judge_prob(&j, PARM_Q_MATCH, as_prompts + k, 1, rgb + SZ, 1, pq + k) == 0, "%s", parm_last_error());
+    CHECK(parm_judge_prob_atoms(&j, PARM_ATOMS_PROMPT_MIN, pos1, 1, rgb, 2, pqm) == 0 &&
+              fabsf(pqm[1] - fminf(pq[0], fminf(pq[1], pq[2]))) < 1e-6f, "prompt-min %g", pqm[1]);
+    j.atoms = PARM_ATOMS_PRODUCT; /* parm_judge_prob's MATCH follows the judge's rule */
+    CHECK(parm_judge_prob(&j, PARM_Q_MATCH, pos1, 1, rgb, 2, pd) == 0 && pd[0] == pp[0] && pd[1] == pp[1], "%s",
+          parm_last_error());
+    CHECK(parm_judge_prob_atoms(&j, 7, pos1, 1, rgb, 2, pp) < 0 && strstr(parm_last_error(), "rule"), "%s",
+          parm_last_error());
+    parm_judge_free(&j);
+}
+
 /* a fixed batch is learned (pairs: only the caption tells the labels apart):
  * forward/backward/AdamW fit together */
 static void test_overfit_batch(void) {
@@ -310,6 +419,8 @@ int main(void) {
     RUN(test_bad_input);
     RUN(test_corrupt);
     RUN(test_orm_zs_source);
+    RUN(test_atoms_source);
+    RUN(test_prob_atoms);
     TEST_IN_F32(RUN(test_overfit_batch)); /* bound set in f32; bf16 result in docs/RESULTS.md */
     RUN(test_train_smoke_and_resume);
     return TEST_SUMMARY();

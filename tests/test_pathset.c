@@ -400,6 +400,85 @@ static void test_sources(void) {
     parm_pathset_free(&s);
 }
 
+/* orm-atoms: atom examples on (augmented) final images of paths, never a
+ * test prompt (atom prompts, source prompts), labels the grader's on the
+ * example's own image, augmentation present, deterministic; the
+ * augmentation itself: mirrors are involutions that swap the relation
+ * words, a palette permutation keeps a GT render correct for the permuted prompt */
+static void test_orm_atoms(void) {
+    parm_pathset s;
+    enum { P = 12, N = 2, T = 2, B = 32, NB = 20 };
+    CHECK(gt_set(&s, P, N, T, 5, -1) == 0, "%s", parm_last_error());
+    const char *f = tmp("atoms.pset");
+    CHECK(parm_pathset_save(&s, f) == 0, "%s", parm_last_error());
+    const parm_judge_source *src = parm_judge_source_find("orm-atoms");
+    CHECK(src && src->needs_data && src->question == PARM_Q_MATCH, "orm-atoms source");
+    if (test_checks_failed_) { parm_pathset_free(&s); return; }
+    parm_judge_train_opts o = data_opts("orm-atoms", f);
+    void *ctx = NULL;
+    CHECK(src->open(&ctx, &o) == 0, "%s", parm_last_error());
+    if (test_checks_failed_) { parm_pathset_free(&s); return; }
+    static parm_judge_example ex[B], ex2[B];
+    parm_rng rng;
+    parm_rng_seed(&rng, 4, PARM_STREAM_TRAIN);
+    int tests = 0, wrong = 0, augmented = 0, n = 0, pos = 0;
+    for (int r = 0; r < NB; r++) {
+        parm_rng keep = rng;
+        if (src->next(ctx, &rng, ex, B)) { CHECK(0, "%s", parm_last_error()); break; }
+        if (r == 0) {
+            CHECK(src->next(ctx, &keep, ex2, B) == 0 && !memcmp(ex, ex2, sizeof ex), "same rng state, different batch");
+        }
+        for (int b = 0; b < B; b++) {
+            const parm_judge_example *e = &ex[b];
+            tests += parm_prompt_is_test(&e->caption) + parm_prompt_is_test(&e->prompt);
+            wrong += parm_grade(e->rgb, &e->caption, NULL, 0) != (e->label == 1.0f) || !e->atom[0];
+            pos += e->label == 1.0f;
+            n++;
+            if (b >= 24) continue; /* the last round(0.25 * 32) = 8: GT atom groups */
+            int from_path = 0;
+            static uint8_t rgb[SZ];
+            for (int i = 0; i < s.n && !from_path; i++) {
+                parm_pathset_rgb(&s, i, T - 1, rgb);
+                from_path = !memcmp(rgb, e->rgb, SZ);
+            }
+            augmented += !from_path;
+        }
+    }
+    src->close(ctx);
+    printf("    orm-atoms %d examples: %d yes, %d of %d path examples augmented\n", n, pos, augmented, NB * 24);
+    CHECK(tests == 0, "%d test prompts", tests);
+    CHECK(wrong == 0, "%d labels disagree with the grader", wrong);
+    CHECK(augmented > NB * 24 / 2 && augmented < NB * 24, "%d of %d augmented", augmented, NB * 24);
+    CHECK(pos > n / 4 && pos < 3 * n / 4, "%d of %d yes", pos, n);
+    /* augmentation */
+    parm_prompt p, q, q2;
+    CHECK(parm_prompt_parse("a photo of a star left of a circle", &p) == 0, "%s", parm_last_error());
+    static uint8_t a[SZ], m1[SZ], m2[SZ];
+    parm_scene sc;
+    CHECK(parm_scene_sample_layout(&p, &parm_layout_canonical, &rng, &sc) == 0, "%s", parm_last_error());
+    parm_render(&sc, a);
+    int id[PARM_NCOLORS], perm[PARM_NCOLORS];
+    for (int c = 0; c < PARM_NCOLORS; c++) { id[c] = c; perm[c] = (c + 3) % PARM_NCOLORS; }
+    CHECK(parm_judge_augment(&p, a, PARM_AUG_MIRROR_X, id, &q, m1) == 0 &&
+              parm_judge_augment(&q, m1, PARM_AUG_MIRROR_X, id, &q2, m2) == 0, "%s", parm_last_error());
+    CHECK(!strcmp(q.text, "a photo of a star right of a circle") && !strcmp(q2.text, p.text) && !memcmp(a, m2, SZ) &&
+              memcmp(a, m1, SZ) && parm_grade(m1, &q, NULL, 0) == 1, "mirror: '%s' / '%s'", q.text, q2.text);
+    CHECK(parm_prompt_parse("a photo of a star above a circle", &p) == 0 &&
+              parm_judge_augment(&p, a, PARM_AUG_MIRROR_Y | PARM_AUG_MIRROR_X, id, &q, m1) == 0 &&
+              !strcmp(q.text, "a photo of a star below a circle"), "mirror up-down: '%s'", q.text);
+    int bad = 0;
+    for (int k = 0; k < 50; k++) {
+        CHECK(parm_prompt_parse(k % 2 ? "a photo of a red star and a blue circle" : "a photo of a green cross", &p) == 0,
+              "%s", parm_last_error());
+        if (parm_scene_sample_layout(&p, &parm_layout_canonical, &rng, &sc)) { bad++; continue; }
+        parm_render(&sc, a);
+        if (parm_judge_augment(&p, a, PARM_AUG_PALETTE, perm, &q, m1)) { bad++; continue; }
+        bad += parm_grade(m1, &q, NULL, 0) != 1 || parm_grade(m1, &p, NULL, 0) != 0;
+    }
+    CHECK(bad == 0, "%d palette-permuted renders not correct for the permuted prompt (e.g. '%s')", bad, q.text);
+    parm_pathset_free(&s);
+}
+
 /* data with a test prompt, missing data, data for orm-zs: refused */
 static void test_refusals(void) {
     parm_pathset s;
@@ -409,8 +488,8 @@ static void test_refusals(void) {
     int first = -2;
     CHECK(parm_pathset_count_test(&s, &first) == 1 && first == 4, "count_test first %d", first);
     parm_pathset_free(&s);
-    const char *names[3] = {"orm", "prm", "parm"};
-    for (int v = 0; v < 3; v++) {
+    const char *names[4] = {"orm", "prm", "parm", "orm-atoms"};
+    for (int v = 0; v < 4; v++) {
         parm_judge_train_opts o = data_opts(names[v], f);
         o.train.steps = 1;
         o.train.quiet = 1;
@@ -616,6 +695,7 @@ int main(void) {
     RUN(test_generate_roundtrip);
     RUN(test_corrupt_files);
     RUN(test_sources);
+    RUN(test_orm_atoms);
     RUN(test_refusals);
     RUN(test_init_and_resume);
     RUN(test_evaluate_pathset);

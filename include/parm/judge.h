@@ -82,7 +82,16 @@ typedef struct {
     float *hid, *dhid;     /* [B,C] final hidden state of the question token */
     float *logits, *dlogits; /* [B] */
     const float *y;        /* [B,T,C] the last forward's final hidden states (owned by tf) */
+    int atoms;             /* how a MATCH question about a prompt is answered (parm_judge_prob, the evaluations):
+                              PARM_ATOMS_OFF (default) the prompt's text as is; PARM_ATOMS_PRODUCT / PARM_ATOMS_MIN
+                              its atoms (world.h) asked one by one, their P(yes) multiplied / the least of them;
+                              PARM_ATOMS_PROMPT_*: the same, each atom asked as its grammar prompt
+                              (parm_atom_prompt: "a photo of a red star", the captions an orm-zs judge reads) */
 } parm_judge;
+enum { PARM_ATOMS_OFF = 0, PARM_ATOMS_PRODUCT = 1, PARM_ATOMS_MIN = 2, PARM_ATOMS_PROMPT_PRODUCT = 3,
+       PARM_ATOMS_PROMPT_MIN = 4, PARM_NATOMS_RULES = 5 };
+extern const char *const parm_atoms_rule_names[PARM_NATOMS_RULES]; /* "off", "product", "min", "prompt-product", "prompt-min" */
+int parm_atoms_rule_index(const char *name);                       /* -1 if unknown */
 
 int parm_judge_init(parm_judge *j, const parm_judge_config *cfg, uint64_t seed);
 int parm_judge_alloc(parm_judge *j, int maxB);   /* buffers for batches up to maxB */
@@ -119,10 +128,25 @@ float parm_judge_loss_backward_aux(parm_judge *j, const float *labels, const flo
 int parm_judge_prob(parm_judge *j, int question, const char *const *prompts, int nprompts, const uint8_t *rgb, int n,
                     float *probs);
 
+/* P(yes) of "does image i match prompts[i]" scored by the prompt's atoms:
+ * each atom's question text (parm_atom_text) asked with PARM_Q_MATCH, then
+ * combined by rule (PARM_ATOMS_PRODUCT: Π P(atom); PARM_ATOMS_MIN: min;
+ * PARM_ATOMS_PROMPT_*: each atom asked as its grammar prompt instead). The
+ * prompts must parse (parm_prompt_parse). nprompts as parm_judge_prob; probs [n]. */
+int parm_judge_prob_atoms(parm_judge *j, int rule, const char *const *prompts, int nprompts, const uint8_t *rgb, int n,
+                          float *probs);
+/* The same as logits (log-odds of the combined P, computed in log space so a
+ * product of small P keeps its order; clamped to +-80): logits [n]. */
+int parm_judge_logit_atoms(parm_judge *j, int rule, const char *const *prompts, int nprompts, const uint8_t *rgb, int n,
+                           float *logits);
+
 /* ---- training data: examples and the sources that make them ---- */
 typedef struct {
     int question;                          /* PARM_Q_* */
-    parm_prompt caption;                   /* the text the judge reads */
+    parm_prompt caption;                   /* the text the judge reads (atom examples: the atom's grammar prompt,
+                                              parm_atom_prompt, whose verdict is the label) */
+    char atom[64];                         /* atom examples: the question text the judge reads instead of
+                                              caption.text (parm_atom_text); "" otherwise */
     parm_prompt prompt;                    /* what the image was made for (provenance; = caption when matching) */
     uint8_t rgb[PARM_IMG * PARM_IMG * 3];  /* the image */
     float label;                           /* 1 = yes, 0 = no (soft labels allowed) */
@@ -138,7 +162,8 @@ struct parm_judge_train_opts;
  * of o->data) and checks it, close() frees it.
  * Rows: orm-zs (GT renders, matching vs corrupted captions), orm (final
  * images of generator paths labeled by the grader, plus a share of orm-zs
- * pairs), prm (step images, step verdicts), parm (clarity, potential and
+ * pairs), orm-atoms (the atoms source on final images of paths, augmented), prm
+ * (step images, step verdicts), parm (clarity, potential and
  * match in one judge). The data variants refuse a path set holding any TEST
  * prompt (every path's prompt is checked). */
 typedef struct {
@@ -163,6 +188,34 @@ extern const int parm_judge_nsources;
  * source's open() context (its o->layout places the scenes), or NULL for
  * parm_layout_canonical. */
 int parm_judge_next_orm_zs(void *ctx, parm_rng *rng, parm_judge_example *ex, int n);
+/* The atoms source (zero-shot, question MATCH): a ground-truth render of a
+ * train prompt asked atomic questions (world.h "atoms"), in groups of 4 per
+ * image (prompts of the one-shape tags redrawn once half the time): 2 of the
+ * prompt's own atoms (position: the relation first) and 2 hard negatives, a
+ * kind drawn among those that apply, the binding errors weighted: colour
+ * swapped between the two objects (3), relation flipped (left <-> right,
+ * above <-> below) or subject and reference swapped (4; on two_object /
+ * color_attr scenes a relation of the two shapes, true or false half the
+ * time each), another shape, count +-1, a colour the object does not
+ * have, an object that is absent (1 each). Every
+ * label is parm_grade of the atom's prompt on the image (so a "negative"
+ * that happens to hold is labeled yes); kind = -1 for yes, else the
+ * nearest parm_corrupt kind. Drops every atom whose prompt is a test prompt
+ * (relation atoms are position prompts). ctx as parm_judge_next_orm_zs. */
+int parm_judge_next_atoms(void *ctx, parm_rng *rng, parm_judge_example *ex, int n);
+/* Consistent augmentation: image rgb and its prompt p changed together into
+ * rgb_out / pout (formatted): PARM_AUG_MIRROR_X mirrors left <-> right and
+ * swaps "left of" / "right of", PARM_AUG_MIRROR_Y mirrors up <-> down and
+ * swaps "above" / "below", PARM_AUG_PALETTE maps every pixel to its palette
+ * class (parm_pixel_class) recoloured perm[colour] and the prompt's colours
+ * likewise (perm: a permutation of the 10 colours). The caller checks the
+ * split (pout may be a test prompt) and regrades: a mirrored shape need not
+ * read as the same shape. 0 / -1. */
+enum { PARM_AUG_MIRROR_X = 1, PARM_AUG_MIRROR_Y = 2, PARM_AUG_PALETTE = 4 };
+int parm_judge_augment(const parm_prompt *p, const uint8_t *rgb, int flags, const int *perm, parm_prompt *pout,
+                       uint8_t *rgb_out);
+/* The text example e shows the judge: e->atom if set, else e->caption.text. */
+const char *parm_judge_example_text(const parm_judge_example *e);
 /* The generator-backed sources, directly (tests, tools): open with o->data
  * (and o->layout, o->zs_frac), next, close — the rows orm, prm and parm of
  * parm_judge_sources. Examples from a path set have kind -1 and caption =
@@ -227,6 +280,8 @@ typedef struct parm_judge_train_opts {
     float zs_frac;         /* orm: share of each batch that is zero-shot GT pairs (default 0.25) */
     float word_frac;       /* caption-completion rows added per batch, as a share of batch (default 0.5; 0 = off) */
     float word_weight;     /* weight of the caption-completion loss (default 1) */
+    int eval_atoms;        /* how the held-out evals score a prompt (PARM_ATOMS_*); -1 (default): product for the
+                              atoms variant, off otherwise */
 } parm_judge_train_opts;
 parm_judge_train_opts parm_judge_train_defaults(void);
 

@@ -80,6 +80,11 @@ static void eval_judge_usage(FILE *f) {
             "                train: fresh renders of train prompts\n"
             "  --layout L    scenes of the set: canonical (default; the generator's and the judges'\n"
             "                training distribution) or free (the contract's full one)\n"
+            "  --atoms R     score each prompt by its atoms (\"is there a red star\", \"is the star left of\n"
+            "                the circle\"; asked one by one): product (P = product of their P(yes)) or\n"
+            "                min; prompt-product / prompt-min ask each atom as its grammar prompt instead\n"
+            "                (\"a photo of a red star\"); off (default) asks the prompt as is. Also with --data\n"
+            "                (question match)\n"
             "  --json        print the summary as one JSON object\n\n"
             "With --data, the judge is scored against the grader's labels on a path set\n"
             "(`parm paths`; the held-out set is `parm paths --prompts test`): accuracy, AUC,\n"
@@ -93,10 +98,11 @@ static void eval_judge_usage(FILE *f) {
 }
 
 /* the judge against the grader on a path set; prints like the GT eval */
-static int eval_judge_pathset(const char *weights, const char *data, int question, int json) {
+static int eval_judge_pathset(const char *weights, const char *data, int question, int atoms, int json) {
     parm_judge j;
     parm_pathset ps;
     if (parm_judge_load(&j, weights)) return cli_fail();
+    j.atoms = atoms;
     if (parm_pathset_load(&ps, data)) { parm_judge_free(&j); return cli_fail(); }
     parm_judge_metrics m;
     parm_judge_bestofn bon;
@@ -109,10 +115,10 @@ static int eval_judge_pathset(const char *weights, const char *data, int questio
     if (rc) { parm_pathset_free(&ps); parm_judge_free(&j); return cli_fail(); }
     const char *qn = parm_judge_question_names[question];
     if (json) {
-        printf("{\"weights\": \"%s\", \"data\": \"%s\", \"question\": \"%s\", \"prompts\": %d, \"paths\": %d, "
+        printf("{\"weights\": \"%s\", \"atoms\": \"%s\", \"data\": \"%s\", \"question\": \"%s\", \"prompts\": %d, \"paths\": %d, "
                "\"steps\": %d, \"test_paths\": %d, \"n\": %d, \"loss\": %.6f, \"accuracy\": %.6f, \"auc\": %.6f, "
                "\"yes_rate\": %.6f, \"answered_yes_rate\": %.6f, \"accuracy_yes\": %.6f, \"accuracy_no\": %.6f",
-               weights, data, qn, ps.n_prompts, ps.n, ps.T, ntest, m.n, m.loss, m.acc, m.auc, m.yes_rate,
+               weights, parm_atoms_rule_names[atoms], data, qn, ps.n_prompts, ps.n, ps.T, ntest, m.n, m.loss, m.acc, m.auc, m.yes_rate,
                m.pred_yes_rate, m.acc_pos, m.acc_neg);
         if (question == PARM_Q_MATCH)
             printf(", \"best_of_n\": %.6f, \"one_path\": %.6f, \"oracle\": %.6f", bon.bestofn, bon.mean, bon.oracle);
@@ -125,8 +131,8 @@ static int eval_judge_pathset(const char *weights, const char *data, int questio
         }
         printf("}\n");
     } else {
-        printf("judge %s (variant '%s'), question '%s', on path set %s: %d prompts x %d paths, %d steps, %d of %d paths "
-               "of TEST prompts (%.1f s, %.0f examples/s):\n", weights, j.variant, qn, data, ps.n_prompts,
+        printf("judge %s (variant '%s', atoms %s), question '%s', on path set %s: %d prompts x %d paths, %d steps, %d of %d paths "
+               "of TEST prompts (%.1f s, %.0f examples/s):\n", weights, j.variant, parm_atoms_rule_names[atoms], qn, data, ps.n_prompts,
                ps.paths_per_prompt, ps.T, ntest, ps.n, sec, m.n / sec);
         printf("  examples %d   loss %.4f   accuracy %.4f   AUC %.4f\n", m.n, m.loss, m.acc, m.auc);
         printf("  labels yes %.4f   answered yes %.4f   accuracy on yes labels %.4f   on no labels %.4f\n", m.yes_rate,
@@ -152,7 +158,7 @@ static int eval_judge(int argc, char **argv) {
     const char *weights = cli_shipped("weights/judge_orm-zs.safetensors"), *set = "test", *data = NULL;
     parm_layout layout = parm_layout_canonical;
     long n = 1000, seed = 0;
-    int json = 0, question = PARM_Q_MATCH, gt_opts = 0;
+    int json = 0, question = PARM_Q_MATCH, gt_opts = 0, atoms = PARM_ATOMS_OFF;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i], *v;
         if (!strcmp(a, "--help") || !strcmp(a, "-h")) { eval_judge_usage(stdout); return 0; }
@@ -161,7 +167,12 @@ static int eval_judge(int argc, char **argv) {
         i++;
         if (!strcmp(a, "--weights") || !strcmp(a, "--judge")) weights = v;
         else if (!strcmp(a, "--data")) data = v;
-        else if (!strcmp(a, "--question")) {
+        else if (!strcmp(a, "--atoms")) {
+            if ((atoms = parm_atoms_rule_index(v)) < 0) {
+                fprintf(stderr, "parm: error: --atoms '%s' is not one of: off, product, min, prompt-product, prompt-min\n", v);
+                return 2;
+            }
+        } else if (!strcmp(a, "--question")) {
             if ((question = parm_judge_question_index(v)) < 0) {
                 fprintf(stderr, "parm: error: --question '%s' is not one of: match, clarity, potential, step\n", v);
                 return 2;
@@ -190,11 +201,17 @@ static int eval_judge(int argc, char **argv) {
                 parm_judge_question_names[question]);
         return 2;
     }
-    if (data) return eval_judge_pathset(weights, data, question, json);
+    if (atoms && question != PARM_Q_MATCH) {
+        fprintf(stderr, "parm: error: --atoms scores the question 'match' only (got --question '%s')\n",
+                parm_judge_question_names[question]);
+        return 2;
+    }
+    if (data) return eval_judge_pathset(weights, data, question, atoms, json);
     parm_judge j;
     parm_judge_evalset s;
     parm_judge_metrics m;
     if (parm_judge_load(&j, weights)) return cli_fail();
+    j.atoms = atoms;
     int test = !strcmp(set, "test");
     if (parm_judge_evalset_gt(&s, test, (int)n, (uint64_t)seed, &layout)) { parm_judge_free(&j); return cli_fail(); }
     double t0 = parm_now();
@@ -206,15 +223,15 @@ static int eval_judge(int argc, char **argv) {
     parm_judge_free(&j);
     if (rc) return cli_fail();
     if (json) {
-        printf("{\"weights\": \"%s\", \"set\": \"%s\", \"seed\": %ld, \"n\": %d, \"loss\": %.6f, \"accuracy\": %.6f, "
+        printf("{\"weights\": \"%s\", \"atoms\": \"%s\", \"set\": \"%s\", \"seed\": %ld, \"n\": %d, \"loss\": %.6f, \"accuracy\": %.6f, "
                "\"auc\": %.6f, \"paired\": %.6f, \"accuracy_matching\": %.6f, \"accuracy_corrupted\": %.6f",
-               weights, set, seed, m.n, m.loss, m.acc, m.auc, m.pair_acc, m.acc_pos, m.acc_neg);
+               weights, parm_atoms_rule_names[atoms], set, seed, m.n, m.loss, m.acc, m.auc, m.pair_acc, m.acc_pos, m.acc_neg);
         for (int t = 0; t < PARM_NTAGS; t++)
             if (m.n_tag[t]) printf(", \"%s\": %.6f", parm_tag_names[t], m.acc_tag[t]);
         printf("}\n");
     } else {
-        printf("judge %s (variant '%s') on held-out GT renders of %s prompts, seed %ld (%.1f s, %.0f examples/s):\n",
-               weights, j.variant, set, seed, sec, m.n / sec);
+        printf("judge %s (variant '%s', atoms %s) on held-out GT renders of %s prompts, seed %ld (%.1f s, %.0f "
+               "examples/s):\n", weights, j.variant, parm_atoms_rule_names[atoms], set, seed, sec, m.n / sec);
         parm_judge_metrics_print(&m, stdout);
     }
     return 0;

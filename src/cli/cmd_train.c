@@ -259,6 +259,8 @@ static void train_judge_usage(FILE *f) {
             "  --word-frac X      caption-completion rows per batch, as a share of --batch (default %g; 0 = off):\n"
             "                     matching examples with one content word masked, predicted from the image\n"
             "  --word-weight X    weight of that auxiliary loss (default %g)\n"
+            "  --eval-atoms R     score the held-out prompts by their atoms: off, product or min (default:\n"
+            "                     product for the atoms variant, off otherwise)\n"
             "  --layers N --width N --heads N --mlp N   model size (default %d / %d / %d / %d;\n"
             "                     a --resume checkpoint carries its own)\n",
             d.zs_frac, d.eval_n, d.word_frac, d.word_weight, d.cfg.L, d.cfg.C, d.cfg.NH, d.cfg.F);
@@ -286,6 +288,20 @@ static int judge_opt(void *ctx, const char *a, const char *v) {
         return 1;
     }
     if (!strcmp(a, "--layout")) return cli_layout(v, &o->layout) ? -1 : 1;
+    if (!strcmp(a, "--eval-atoms")) {
+        if ((o->eval_atoms = parm_atoms_rule_index(v)) < 0) {
+            fprintf(stderr, "parm: error: --eval-atoms '%s' is not one of: off, product, min, prompt-product, prompt-min\n", v);
+            return -1;
+        }
+        return 1;
+    }
+    if (!strcmp(a, "--eval-atoms")) {
+        if ((o->eval_atoms = parm_atoms_rule_index(v)) < 0) {
+            fprintf(stderr, "parm: error: --eval-atoms '%s' is not one of: off, product, min, prompt-product, prompt-min\n", v);
+            return -1;
+        }
+        return 1;
+    }
     return 0;
 }
 

@@ -263,12 +263,9 @@ float parm_judge_loss_backward_aux(parm_judge *j, const float *labels, const flo
     return loss;
 }
 
-int parm_judge_prob(parm_judge *j, int question, const char *const *prompts, int nprompts, const uint8_t *rgb, int n,
-                    float *probs) {
-    if (question < 0 || question >= PARM_JUDGE_NQ) return bad_question(question);
-    if (n < 0 || !prompts || (n > 0 && !rgb) || (nprompts != 1 && nprompts != n))
-        return PARM_ERR("judge: %d prompts for %d images (pass one prompt per image, or one for all)", nprompts, n);
-    if (n == 0) return 0;
+/* logits of n (question, text, image) sequences, batched through j's buffers */
+static int logits_raw(parm_judge *j, int question, const char *const *prompts, int nprompts, const uint8_t *rgb, int n,
+                      float *out) {
     if (j->maxB < 1 && parm_judge_alloc(j, n < 32 ? n : 32)) return -1;
     const int Tt = j->cfg.text_len, NB = j->maxB;
     int *q = parm_malloc(sizeof(int) * NB), *ids = parm_malloc(sizeof(int) * NB * Tt), rc = -1;
@@ -285,7 +282,7 @@ int parm_judge_prob(parm_judge *j, int question, const char *const *prompts, int
         for (int b = 0; b < B; b++) {
             float x = j->logits[b];
             if (!isfinite(x)) { PARM_ERR("judge: non-finite logit %g for image %d", x, i0 + b); goto done; }
-            probs[i0 + b] = x >= 0 ? 1.0f / (1.0f + expf(-x)) : expf(x) / (1.0f + expf(x));
+            out[i0 + b] = x;
         }
     }
     rc = 0;
@@ -293,6 +290,92 @@ done:
     free(q);
     free(ids);
     return rc;
+}
+
+static float sigmoid(float x) { return x >= 0 ? 1.0f / (1.0f + expf(-x)) : expf(x) / (1.0f + expf(x)); }
+
+static int check_prob_args(const char *const *prompts, int nprompts, const uint8_t *rgb, int n) {
+    if (n < 0 || !prompts || (n > 0 && !rgb) || (nprompts != 1 && nprompts != n))
+        return PARM_ERR("judge: %d prompts for %d images (pass one prompt per image, or one for all)", nprompts, n);
+    return 0;
+}
+
+const char *const parm_atoms_rule_names[PARM_NATOMS_RULES] = {"off", "product", "min", "prompt-product", "prompt-min"};
+int parm_atoms_rule_index(const char *name) {
+    for (int r = 0; name && r < PARM_NATOMS_RULES; r++)
+        if (!strcmp(name, parm_atoms_rule_names[r])) return r;
+    return -1;
+}
+
+int parm_judge_logit_atoms(parm_judge *j, int rule, const char *const *prompts, int nprompts, const uint8_t *rgb, int n,
+                           float *logits) {
+    if (rule <= PARM_ATOMS_OFF || rule >= PARM_NATOMS_RULES)
+        return PARM_ERR("judge: atoms rule %d is not product (%d), min (%d), prompt-product (%d) or prompt-min (%d)", rule,
+                        PARM_ATOMS_PRODUCT, PARM_ATOMS_MIN, PARM_ATOMS_PROMPT_PRODUCT, PARM_ATOMS_PROMPT_MIN);
+    const int as_prompt = rule >= PARM_ATOMS_PROMPT_PRODUCT, use_min = rule == PARM_ATOMS_MIN || rule == PARM_ATOMS_PROMPT_MIN;
+    if (check_prob_args(prompts, nprompts, rgb, n)) return -1;
+    enum { CH = 32, NPX = PARM_IMG * PARM_IMG * 3 }; /* images per chunk: CH·3 atom sequences */
+    char (*txt)[160] = parm_malloc(sizeof *txt * CH * PARM_MAX_ATOMS);
+    const char **ptr = parm_malloc(sizeof *ptr * CH * PARM_MAX_ATOMS);
+    uint8_t *img = parm_malloc((size_t)CH * PARM_MAX_ATOMS * NPX);
+    int *owner = parm_malloc(sizeof(int) * CH * PARM_MAX_ATOMS), rc = -1;
+    float *al = parm_malloc(sizeof(float) * CH * PARM_MAX_ATOMS);
+    if (!txt || !ptr || !img || !owner || !al) goto done;
+    for (int i0 = 0; i0 < n; i0 += CH) {
+        int m = 0, B = n - i0 < CH ? n - i0 : CH;
+        for (int b = 0; b < B; b++) {
+            const int i = i0 + b;
+            const char *text = prompts[nprompts == 1 ? 0 : i];
+            parm_prompt p;
+            parm_atom at[PARM_MAX_ATOMS];
+            if (!text) { PARM_ERR("judge: prompt %d is NULL", nprompts == 1 ? 0 : i); goto done; }
+            int na = parm_prompt_parse(text, &p) ? -1 : parm_prompt_atoms(&p, at);
+            if (na < 1) { PARM_ERR("judge: cannot score '%s' by its atoms: %s", text, parm_last_error()); goto done; }
+            for (int k = 0; k < na; k++, m++) {
+                parm_prompt ap;
+                if (as_prompt ? parm_atom_prompt(&at[k], &ap) : parm_atom_text(&at[k], txt[m], sizeof txt[m])) goto done;
+                if (as_prompt) snprintf(txt[m], sizeof txt[m], "%s", ap.text);
+                ptr[m] = txt[m];
+                memcpy(img + (size_t)m * NPX, rgb + (size_t)i * NPX, NPX);
+                owner[m] = b;
+            }
+        }
+        if (logits_raw(j, PARM_Q_MATCH, ptr, m, img, m, al)) goto done;
+        double acc[CH];
+        for (int b = 0; b < B; b++) acc[b] = use_min ? INFINITY : 0;
+        for (int k = 0; k < m; k++) {
+            double x = al[k];
+            if (use_min) acc[owner[k]] = fmin(acc[owner[k]], x);
+            else acc[owner[k]] += x >= 0 ? -log1p(exp(-x)) : x - log1p(exp(x)); /* log sigma(x) */
+        }
+        for (int b = 0; b < B; b++) {
+            double x = acc[b];
+            if (!use_min) x = x - log(-expm1(x)); /* log P - log(1 - P) */
+            logits[i0 + b] = (float)(x > 80 ? 80 : x < -80 ? -80 : x);
+        }
+    }
+    rc = 0;
+done:
+    free(txt); free(ptr); free(img); free(owner); free(al);
+    return rc;
+}
+
+int parm_judge_prob_atoms(parm_judge *j, int rule, const char *const *prompts, int nprompts, const uint8_t *rgb, int n,
+                          float *probs) {
+    if (parm_judge_logit_atoms(j, rule, prompts, nprompts, rgb, n, probs)) return -1;
+    for (int i = 0; i < n; i++) probs[i] = sigmoid(probs[i]);
+    return 0;
+}
+
+int parm_judge_prob(parm_judge *j, int question, const char *const *prompts, int nprompts, const uint8_t *rgb, int n,
+                    float *probs) {
+    if (question < 0 || question >= PARM_JUDGE_NQ) return bad_question(question);
+    if (check_prob_args(prompts, nprompts, rgb, n)) return -1;
+    if (n == 0) return 0;
+    if (question == PARM_Q_MATCH && j->atoms) return parm_judge_prob_atoms(j, j->atoms, prompts, nprompts, rgb, n, probs);
+    if (logits_raw(j, question, prompts, nprompts, rgb, n, probs)) return -1;
+    for (int i = 0; i < n; i++) probs[i] = sigmoid(probs[i]);
+    return 0;
 }
 
 /* ---- weights I/O (config in metadata) ---- */

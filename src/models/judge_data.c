@@ -40,6 +40,7 @@ static int gt_pair(const parm_prompt *p, const parm_layout *layout, int allow_te
     pos->prompt = neg->prompt = pos->caption = *p;
     pos->label = 1.0f;
     pos->kind = -1;
+    pos->atom[0] = neg->atom[0] = '\0';
     neg->label = 0.0f;
     neg->kind = kind;
     memcpy(neg->rgb, pos->rgb, sizeof pos->rgb);
@@ -85,6 +86,181 @@ int parm_judge_next_orm_zs(void *ctx, parm_rng *rng, parm_judge_example *ex, int
                             keep_pos ? &spare : &ex[n - 1]))
             return -1;
     }
+    return 0;
+}
+
+const char *parm_judge_example_text(const parm_judge_example *e) { return e->atom[0] ? e->atom : e->caption.text; }
+
+/* ---- the atoms source ---- */
+/* Atom a asked of image rgb (made for src) as example e: label = the grader's
+ * verdict of the atom's prompt. 1 = dropped (its prompt is a test prompt, or
+ * the atom is malformed: the caller draws another), 0 = filled. dets: parm_detect(rgb). */
+static int atom_example(const parm_atom *a, int kind, const parm_prompt *src, const uint8_t *rgb,
+                        const parm_detection *dets, int ndets, parm_judge_example *e) {
+    parm_prompt ap;
+    if (parm_atom_prompt(a, &ap) || parm_atom_text(a, e->atom, sizeof e->atom)) { parm_clear_error(); return 1; }
+    if (parm_prompt_is_test(&ap)) return 1;
+    int v = parm_grade_dets(dets, ndets, &ap, NULL, 0) == 1; /* = parm_grade(rgb, &ap) (tested), detected once */
+    e->question = PARM_Q_MATCH;
+    e->caption = ap;
+    e->prompt = *src;
+    memcpy(e->rgb, rgb, sizeof e->rgb);
+    e->label = (float)v;
+    e->kind = v ? -1 : kind;
+    return 0;
+}
+
+static int other_than(parm_rng *rng, int n, int a, int b) { /* uniform in [0, n) \ {a, b} */
+    int v;
+    do v = parm_rng_int(rng, 0, n - 1);
+    while (v == a || v == b);
+    return v;
+}
+
+/* Hard negatives for prompt p (atoms at[0..na)), by kind. */
+enum { HN_SWAP, HN_RELATION, HN_SHAPE, HN_COLOR, HN_COUNT, HN_ABSENT, HN_N };
+static const int hn_corrupt[HN_N] = {PARM_CORRUPT_SWAP, PARM_CORRUPT_RELATION, PARM_CORRUPT_SHAPE, PARM_CORRUPT_COLOR,
+                                     PARM_CORRUPT_COUNT, PARM_CORRUPT_SHAPE};
+static int hn_applies(const parm_prompt *p, int k) {
+    int two = p->ninclude == 2; /* two_object, position, color_attr: two objects of distinct shapes */
+    switch (k) {
+    case HN_SWAP: return p->tag == PARM_TAG_COLOR_ATTR;
+    case HN_RELATION: return two;
+    case HN_COLOR: return p->tag == PARM_TAG_COLORS || p->tag == PARM_TAG_COLOR_ATTR;
+    default: return 1; /* shape, count, absent */
+    }
+}
+static parm_atom obj_atom(int shape, int color) {
+    return (parm_atom){.kind = PARM_ATOM_OBJECT, .shape = shape, .color = color, .count = 1, .rel = PARM_REL_NONE,
+                       .ref_shape = -1};
+}
+static void hard_negative(const parm_prompt *p, const parm_atom *at, int na, int k, parm_rng *rng, parm_atom *out) {
+    const parm_item *a = &p->include[0], *b = &p->include[p->ninclude - 1];
+    const parm_atom *o = &at[parm_rng_int(rng, 0, na - 1)]; /* one of the prompt's atoms */
+    while (o->kind == PARM_ATOM_RELATION) o = &at[parm_rng_int(rng, 0, na - 1)];
+    switch (k) {
+    case HN_SWAP: /* the other object's colour */
+        *out = parm_rng_uniform(rng) < 0.5 ? obj_atom(a->shape, b->color) : obj_atom(b->shape, a->color);
+        return;
+    case HN_RELATION: {
+        int x = a->shape, y = b->shape, rel = parm_rng_int(rng, 0, 3);
+        if (p->tag == PARM_TAG_POSITION) { /* "B rel A": flipped, or subject and reference swapped */
+            x = b->shape; y = a->shape; rel = b->rel;
+            if (parm_rng_uniform(rng) < 0.5) rel ^= 1;
+            else { int t = x; x = y; y = t; }
+        } else if (parm_rng_uniform(rng) < 0.5) { int t = x; x = y; y = t; }
+        *out = (parm_atom){.kind = PARM_ATOM_RELATION, .shape = x, .color = -1, .count = 1, .rel = rel, .ref_shape = y};
+        return;
+    }
+    case HN_SHAPE: /* the same colour on another shape (not the prompt's other shape) */
+        *out = *o;
+        out->shape = other_than(rng, PARM_NSHAPES, a->shape, b->shape);
+        return;
+    case HN_COLOR:
+        *out = *o;
+        out->color = other_than(rng, PARM_NCOLORS, a->color, b->color);
+        return;
+    case HN_COUNT: { /* counting: N +- 1 within 2..4; else "only two" of a single object */
+        int n = o->kind == PARM_ATOM_COUNT ? o->count : 1, m = n + (parm_rng_uniform(rng) < 0.5 ? -1 : 1);
+        if (m < 2) m = n + 1;
+        if (m > 4) m = n - 1;
+        *out = (parm_atom){.kind = PARM_ATOM_COUNT, .shape = o->shape, .color = -1, .count = m, .rel = PARM_REL_NONE,
+                           .ref_shape = -1};
+        return;
+    }
+    default: /* absent: any object, coloured half the time */
+        *out = obj_atom(parm_rng_int(rng, 0, PARM_NSHAPES - 1),
+                        parm_rng_uniform(rng) < 0.5 ? parm_rng_int(rng, 0, PARM_NCOLORS - 1) : -1);
+        return;
+    }
+}
+
+#define ATOM_GROUP 4 /* examples per image: 2 of its own atoms, 2 hard negatives */
+/* Image rgb, made for prompt p, asked m <= ATOM_GROUP atoms into ex[0..m)
+ * (slot s < 2: own atoms, else hard negatives). Returns 0, 1 when a slot
+ * could not be filled (every draw a test prompt: the caller draws another
+ * image), or -1 on error. */
+static int atom_examples(const parm_prompt *p, const uint8_t *rgb, parm_rng *rng, parm_judge_example *ex, int m) {
+    parm_atom at[PARM_MAX_ATOMS];
+    int na = parm_prompt_atoms(p, at);
+    if (na < 1) return -1;
+    parm_detection dets[64];
+    int ndets = parm_detect(rgb, dets, 64);
+    int kinds[4 * HN_N], nk = 0, first = -1;
+    for (int k = 0; k < HN_N; k++) /* the binding errors weighted: swap 3, relation 4 */
+        for (int w = 0; w < (k == HN_SWAP ? 3 : k == HN_RELATION ? 4 : 1); w++)
+            if (hn_applies(p, k)) kinds[nk++] = k;
+    for (int s = 0; s < m; s++) {
+        int filled = 0, k = s < 2 ? -1 : kinds[parm_rng_int(rng, 0, nk - 1)];
+        /* a relation asked of a two_object / color_attr scene: true or false half the time each */
+        int rel_want = k == HN_RELATION && p->tag != PARM_TAG_POSITION ? parm_rng_uniform(rng) < 0.5 : -1;
+        for (int t = 0; t < 16 && !filled; t++) {
+            parm_atom a;
+            int kind = -1;
+            if (s < 2) { /* own atoms, two different ones when there are several; position: the relation first */
+                int i = s == 0 && p->tag == PARM_TAG_POSITION ? na - 1 : parm_rng_int(rng, 0, na - 1);
+                if (na > 1 && i == first) i = (i + 1) % na;
+                first = i;
+                a = at[i];
+            } else {
+                hard_negative(p, at, na, k, rng, &a);
+                kind = hn_corrupt[k];
+            }
+            filled = !atom_example(&a, kind, p, rgb, dets, ndets, &ex[s]);
+            if (filled && rel_want >= 0 && (ex[s].label == 1.0f) != rel_want && t < 15) filled = 0;
+        }
+        if (!filled) return 1;
+    }
+    return 0;
+}
+
+/* One GT image's group: a train prompt (one-shape tags redrawn once half
+ * the time), a scene in layout, its atoms. */
+static int atom_group(const parm_layout *layout, parm_rng *rng, parm_judge_example *ex, int m) {
+    for (int tries = 0; tries < 1000; tries++) {
+        parm_prompt p;
+        parm_prompt_sample_train(rng, &p);
+        if (p.ninclude == 1 && parm_rng_uniform(rng) < 0.5) parm_prompt_sample_train(rng, &p);
+        parm_scene sc;
+        if (parm_scene_sample_layout(&p, layout, rng, &sc)) return -1;
+        uint8_t rgb[NPIX * 3];
+        parm_render(&sc, rgb);
+        int rc = atom_examples(&p, rgb, rng, ex, m);
+        if (rc <= 0) return rc;
+    }
+    return PARM_ERR("atoms source: no usable image in 1000 tries");
+}
+
+int parm_judge_next_atoms(void *ctx, parm_rng *rng, parm_judge_example *ex, int n) {
+    const parm_layout *layout = ctx ? &((const src_ctx *)ctx)->layout : &parm_layout_canonical;
+    for (int i = 0; i < n; i += ATOM_GROUP)
+        if (atom_group(layout, rng, ex + i, n - i < ATOM_GROUP ? n - i : ATOM_GROUP)) return -1;
+    return 0;
+}
+
+/* ---- consistent augmentation (image and prompt changed together) ---- */
+int parm_judge_augment(const parm_prompt *p, const uint8_t *rgb, int flags, const int *perm, parm_prompt *pout,
+                       uint8_t *rgb_out) {
+    parm_prompt q = *p;
+    for (int k = 0; k < q.ninclude; k++) {
+        parm_item *it = &q.include[k];
+        if ((flags & PARM_AUG_MIRROR_X) && (it->rel == PARM_REL_LEFT || it->rel == PARM_REL_RIGHT)) it->rel ^= 1;
+        if ((flags & PARM_AUG_MIRROR_Y) && (it->rel == PARM_REL_ABOVE || it->rel == PARM_REL_BELOW)) it->rel ^= 1;
+        if ((flags & PARM_AUG_PALETTE) && it->color >= 0) it->color = perm[it->color];
+    }
+    for (int k = 0; k < q.nexclude; k++)
+        if ((flags & PARM_AUG_PALETTE) && q.exclude[k].color >= 0) q.exclude[k].color = perm[q.exclude[k].color];
+    if (parm_prompt_format(&q)) return -1;
+    for (int y = 0; y < PARM_IMG; y++)
+        for (int x = 0; x < PARM_IMG; x++) {
+            int sx = flags & PARM_AUG_MIRROR_X ? PARM_IMG - 1 - x : x, sy = flags & PARM_AUG_MIRROR_Y ? PARM_IMG - 1 - y : y;
+            const uint8_t *src = rgb + 3 * (sy * PARM_IMG + sx);
+            uint8_t *dst = rgb_out + 3 * (y * PARM_IMG + x);
+            int c = flags & PARM_AUG_PALETTE ? parm_pixel_class(src) : 0;
+            memcpy(dst, c ? parm_palette[perm[c - 1]] : src, 3); /* palette: pixels become their (permuted) class */
+            if ((flags & PARM_AUG_PALETTE) && !c) memcpy(dst, parm_background, 3);
+        }
+    *pout = q;
     return 0;
 }
 
@@ -134,7 +310,9 @@ static int src_open(void **ctx, const parm_judge_train_opts *o, const char *vari
 }
 
 static int open_zs(void **ctx, const parm_judge_train_opts *o) { return src_open(ctx, o, "orm-zs", 0); }
+static int open_atoms(void **ctx, const parm_judge_train_opts *o) { return src_open(ctx, o, "atoms", 0); }
 static int open_orm(void **ctx, const parm_judge_train_opts *o) { return src_open(ctx, o, "orm", 1); }
+static int open_orm_atoms(void **ctx, const parm_judge_train_opts *o) { return src_open(ctx, o, "orm-atoms", 1); }
 static int open_prm(void **ctx, const parm_judge_train_opts *o) { return src_open(ctx, o, "prm", 1); }
 static int open_parm(void **ctx, const parm_judge_train_opts *o) { return src_open(ctx, o, "parm", 1); }
 
@@ -145,6 +323,7 @@ static void path_example(const parm_pathset *ps, int i, int t, int question, flo
     parm_pathset_rgb(ps, i, t, e->rgb);
     e->label = label;
     e->kind = -1;
+    e->atom[0] = '\0';
 }
 
 /* the final image of a path, positives and negatives alternating (k-th
@@ -167,6 +346,44 @@ static int next_orm(void *ctx, parm_rng *rng, parm_judge_example *ex, int n) {
     int k = (int)(c->zs_frac * n + 0.5f), m = n - k;
     for (int b = 0; b < m; b++) balanced_final(c, rng, b, PARM_Q_MATCH, &ex[b]);
     return k ? parm_judge_next_orm_zs(ctx, rng, ex + m, k) : 0;
+}
+
+/* orm-atoms: groups of ATOM_GROUP atom examples on the final image of a path
+ * (correct and incorrect paths alternating), the image and prompt augmented
+ * (each half the time: mirror left-right, mirror up-down, palette
+ * permutation; dropped back to the original when the augmented prompt is a
+ * test prompt), relabeled per atom by the grader; then a zs_frac share of
+ * GT atom groups. */
+static int next_orm_atoms(void *ctx, parm_rng *rng, parm_judge_example *ex, int n) {
+    const src_ctx *c = ctx;
+    if (check_ctx(c)) return -1;
+    int k = (int)(c->zs_frac * n + 0.5f), m = n - k;
+    k = n - (m -= m % ATOM_GROUP); /* whole groups of path images */
+    uint8_t rgb[NPIX * 3], aug[NPIX * 3];
+    for (int b = 0; b < m; b += ATOM_GROUP) {
+        int rc = 1;
+        for (int tries = 0; rc == 1 && tries < 100; tries++) {
+            int want_pos = c->npos && (!c->nneg || (b / ATOM_GROUP) % 2 == 0);
+            int i = want_pos ? c->pos[parm_rng_int(rng, 0, c->npos - 1)] : c->neg[parm_rng_int(rng, 0, c->nneg - 1)];
+            parm_pathset_rgb(&c->ps, i, c->ps.T - 1, rgb);
+            int flags = 0, perm[PARM_NCOLORS];
+            for (int f = 0; f < 3; f++)
+                if (parm_rng_uniform(rng) < 0.5) flags |= 1 << f;
+            for (int q = 0; q < PARM_NCOLORS; q++) perm[q] = q;
+            for (int q = PARM_NCOLORS - 1; q > 0; q--) { /* Fisher-Yates */
+                int r = parm_rng_int(rng, 0, q), t = perm[q];
+                perm[q] = perm[r];
+                perm[r] = t;
+            }
+            parm_prompt p;
+            if (parm_judge_augment(&c->ps.prompt[i], rgb, flags, perm, &p, aug)) return -1;
+            if (parm_prompt_is_test(&p)) { p = c->ps.prompt[i]; memcpy(aug, rgb, sizeof aug); }
+            rc = atom_examples(&p, aug, rng, ex + b, ATOM_GROUP);
+            if (rc < 0) return -1;
+        }
+        if (rc) return PARM_ERR("orm-atoms source: no usable path image in 100 tries");
+    }
+    return k ? parm_judge_next_atoms(ctx, rng, ex + m, k) : 0;
 }
 
 /* prm: step images uniform over paths and steps, label = the step's verdict */
@@ -207,8 +424,16 @@ static int next_parm(void *ctx, parm_rng *rng, parm_judge_example *ex, int n) {
 const parm_judge_source parm_judge_sources[] = {
     {"orm-zs", "zero-shot ORM: GT renders of train prompts; own caption = yes, one change = no",
      PARM_Q_MATCH, 0, open_zs, parm_judge_next_orm_zs, src_close},
+    {"atoms", "zero-shot atomic judge: GT renders of train prompts asked their atoms (is there a red star, is the "
+              "star left of the circle, ...) and hard negatives (colour swap, relation flip, shape, count +-1, "
+              "absent); label = grader verdict of the atom's prompt", PARM_Q_MATCH, 0, open_atoms,
+     parm_judge_next_atoms, src_close},
     {"orm", "fine-tuned ORM: final images of --data paths, label = grader verdict (balanced), plus a --zs-frac "
             "share of orm-zs pairs", PARM_Q_MATCH, 1, open_orm, next_orm, src_close},
+    {"orm-atoms", "fine-tuned atomic ORM: final images of --data paths (correct / incorrect alternating; mirrored "
+                  "and palette-permuted with their prompt, never into a test prompt) asked their atoms and hard "
+                  "negatives as atoms, label = grader per atom; plus a --zs-frac share of atoms groups",
+     PARM_Q_MATCH, 1, open_orm_atoms, next_orm_atoms, src_close},
     {"prm", "PRM: step images of --data paths (uniform over paths and steps), label = the step's grader verdict",
      PARM_Q_STEP, 1, open_prm, next_prm, src_close},
     {"parm", "PARM: one judge, 1/3 each: clarity (step reads as the final image), potential (final verdict) on "

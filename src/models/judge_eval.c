@@ -53,21 +53,28 @@ static int score_items(parm_judge *j, int n, item_fn item, const void *ctx, floa
     if (j->maxB < 1 && parm_judge_alloc(j, 32)) return -1;
     const int NB = j->maxB;
     int *q = parm_malloc(sizeof(int) * NB), *ids = parm_malloc(sizeof(int) * NB * Tt), rc = -1;
+    const char **texts = NULL;
     uint8_t *rgb = parm_malloc((size_t)NB * NPIX * 3);
     if (!q || !ids || !rgb) goto done;
+    if (!(texts = parm_malloc(sizeof(char *) * NB))) goto done;
     for (int i0 = 0; i0 < n; i0 += NB) {
-        int B = n - i0 < NB ? n - i0 : NB;
+        int B = n - i0 < NB ? n - i0 : NB, all_match = 1;
         for (int b = 0; b < B; b++) {
-            const char *text;
-            if (item(ctx, i0 + b, &q[b], &text, rgb + (size_t)b * NPIX * 3)) goto done;
-            if (parm_text_encode(text, ids + b * Tt, Tt) < 0) goto done;
+            if (item(ctx, i0 + b, &q[b], &texts[b], rgb + (size_t)b * NPIX * 3)) goto done;
+            all_match &= q[b] == PARM_Q_MATCH;
         }
+        if (j->atoms && all_match) { /* the prompts scored by their atoms (judge.h) */
+            if (parm_judge_logit_atoms(j, j->atoms, texts, B, rgb, B, logit + i0)) goto done;
+            continue;
+        }
+        for (int b = 0; b < B; b++)
+            if (parm_text_encode(texts[b], ids + b * Tt, Tt) < 0) goto done;
         if (parm_judge_forward(j, q, ids, rgb, B, 0)) goto done;
         memcpy(logit + i0, j->logits, sizeof(float) * B);
     }
     rc = 0;
 done:
-    free(q); free(ids); free(rgb);
+    free(q); free(ids); free(rgb); free(texts);
     return rc;
 }
 
@@ -111,7 +118,7 @@ static int metrics_fill(parm_judge_metrics *m, int n, const float *logit, const 
 static int evalset_item(const void *ctx, int i, int *question, const char **text, uint8_t *rgb) {
     const parm_judge_example *e = &((const parm_judge_evalset *)ctx)->ex[i];
     *question = e->question;
-    *text = e->caption.text;
+    *text = parm_judge_example_text(e);
     memcpy(rgb, e->rgb, NPIX * 3);
     return 0;
 }

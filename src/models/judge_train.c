@@ -29,6 +29,7 @@ parm_judge_train_opts parm_judge_train_defaults(void) {
     o.zs_frac = 0.25f;
     o.word_frac = 0.5f;
     o.word_weight = 1.0f;
+    o.eval_atoms = -1;
     return o;
 }
 
@@ -56,7 +57,7 @@ static int check_resume(const char *path, const char *variant, parm_judge_config
 /* A content word of a tokenized caption (colour, shape, number, relation:
  * everything but the template words), chosen with rng; -1 if none. */
 static int pick_content_word(const int *ids, int Tt, parm_rng *rng) {
-    static const char *const filler[] = {"a", "an", "photo", "of", "and"};
+    static const char *const filler[] = {"a", "an", "photo", "of", "and", "is", "are", "there", "the", "only"};
     int cand[64], n = 0;
     for (int t = 1; t < Tt && t < 64; t++) {
         if (ids[t] <= PARM_JUDGE_TOK_MASK) continue; /* PAD, BOS, EOS, SEP */
@@ -119,7 +120,7 @@ static int judge_step(void *ctx, parm_rng *rng, long step, float *loss) {
         t->q[b] = ex[b].question;
         t->labels[b] = ex[b].label;
         memcpy(t->rgb + (size_t)b * NPIX * 3, ex[b].rgb, NPIX * 3);
-        if (parm_text_encode(ex[b].caption.text, t->ids + b * Tt, Tt) < 0) return -1;
+        if (parm_text_encode(parm_judge_example_text(&ex[b]), t->ids + b * Tt, Tt) < 0) return -1;
     }
     for (int i = 0; i < BW * Tt; i++) t->words[i] = -1;
     int nb = B; /* rows in this step: B examples + completion rows */
@@ -195,6 +196,7 @@ static int judge_model(judge_trainer *t) {
         fprintf(stderr, "starting from %s (variant '%s'; L %d C %d NH %d F %d text_len %d)\n", init, t->j.variant,
                 t->j.cfg.L, t->j.cfg.C, t->j.cfg.NH, t->j.cfg.F, t->j.cfg.text_len);
     snprintf(t->j.variant, sizeof t->j.variant, "%s", t->src->name);
+    t->j.atoms = o->eval_atoms >= 0 ? o->eval_atoms : !strcmp(t->src->name, "atoms") ? PARM_ATOMS_PRODUCT : PARM_ATOMS_OFF;
     return 0;
 }
 

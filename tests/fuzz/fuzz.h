@@ -7,9 +7,9 @@
  * regress/ inputs (make test). Parsers that read a file get the bytes through
  * fuzz_file(): a per-process file under /dev/shm (or /tmp).
  * Harnesses: safetensors, checkpoint, pathset, png, metadata (GenEval JSONL),
- * prompt (the grammar), plot (bench --json rows). To add: the DPO preference
- * pairs file once it exists (issue 17 lists it) — one fuzz_pairs.c on its
- * loader, seeds from make_seeds.c, and a line in test_fuzz_replay.c. */
+ * prompt (the grammar), plot (bench --json rows), prefset (DPO preference
+ * sets). A new parser gets fuzz_NAME.c here, seeds from make_seeds.c and a
+ * line in test_fuzz_replay.c. */
 #ifndef PARM_FUZZ_H
 #define PARM_FUZZ_H
 #include <stdint.h>
