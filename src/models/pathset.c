@@ -4,6 +4,7 @@
  * atomically; load it back trusting no byte. The judges' generator-backed
  * training data (ORM / PRM / PARM) and their held-out evaluation read these. */
 #include "parm/pathset.h"
+#include "binfmt.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -15,24 +16,9 @@
 #define REC_FIXED 176
 static const char MAGIC[8] = {'P', 'A', 'R', 'M', 'P', 'S', 'E', 'T'};
 
-static void put32(uint8_t *b, uint32_t v) {
-    for (int i = 0; i < 4; i++) b[i] = (uint8_t)(v >> (8 * i));
-}
-static void put64(uint8_t *b, uint64_t v) {
-    for (int i = 0; i < 8; i++) b[i] = (uint8_t)(v >> (8 * i));
-}
-static uint32_t get32(const uint8_t *b) {
-    return (uint32_t)b[0] | (uint32_t)b[1] << 8 | (uint32_t)b[2] << 16 | (uint32_t)b[3] << 24;
-}
-static uint64_t get64(const uint8_t *b) { return (uint64_t)get32(b) | (uint64_t)get32(b + 4) << 32; }
-static uint32_t fnv(uint32_t h, const uint8_t *p, size_t n) {
-    for (size_t i = 0; i < n; i++) { h ^= p[i]; h *= 16777619u; }
-    return h;
-}
-#define FNV0 2166136261u
 
 static size_t record_size(int T) { return REC_FIXED + (size_t)T * (2 + PARM_PATHSET_PIX); }
-static uint32_t record_sum(const uint8_t *rec, size_t R) { return fnv(fnv(FNV0, rec, 172), rec + 176, R - 176); }
+static uint32_t record_sum(const uint8_t *rec, size_t R) { return record_checksum(rec, R); }
 
 /* ---- memory ---- */
 int parm_pathset_alloc(parm_pathset *s, int n_prompts, int paths, int T) {

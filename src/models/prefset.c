@@ -4,6 +4,7 @@
  * prompts, so a long run can resume); load it back trusting no byte;
  * enumerate (correct, incorrect) pairs; relabel by decoding and regrading. */
 #include "parm/prefset.h"
+#include "binfmt.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -18,22 +19,7 @@
 #define NPIX (PARM_IMG * PARM_IMG)
 static const char MAGIC[8] = {'P', 'A', 'R', 'M', 'P', 'R', 'E', 'F'};
 
-static void put32(uint8_t *b, uint32_t v) {
-    for (int i = 0; i < 4; i++) b[i] = (uint8_t)(v >> (8 * i));
-}
-static void put64(uint8_t *b, uint64_t v) {
-    for (int i = 0; i < 8; i++) b[i] = (uint8_t)(v >> (8 * i));
-}
-static uint32_t get32(const uint8_t *b) {
-    return (uint32_t)b[0] | (uint32_t)b[1] << 8 | (uint32_t)b[2] << 16 | (uint32_t)b[3] << 24;
-}
-static uint64_t get64(const uint8_t *b) { return (uint64_t)get32(b) | (uint64_t)get32(b + 4) << 32; }
-static uint32_t fnv(uint32_t h, const uint8_t *p, size_t n) {
-    for (size_t i = 0; i < n; i++) { h ^= p[i]; h *= 16777619u; }
-    return h;
-}
-#define FNV0 2166136261u
-static uint32_t record_sum(const uint8_t *rec) { return fnv(fnv(FNV0, rec, 172), rec + 176, REC - 176); }
+static uint32_t record_sum(const uint8_t *rec) { return record_checksum(rec, REC); }
 
 int parm_prefset_alloc(parm_prefset *s, int n_prompts, int paths, int ncodes) {
     memset(s, 0, sizeof *s);

@@ -37,6 +37,20 @@ static inline uint32_t fz_fnv(uint32_t h, const uint8_t *p, size_t n) {
     return h;
 }
 
+/* A copy of d[0..n) with the header checksum (bytes 60..63 over 0..59) and
+ * every record's (172..175 over the rest; record size at bytes 32..35)
+ * recomputed, as path sets and preference sets lay them out; malloc'd. */
+static inline uint8_t *fuzz_fix_checksums(const uint8_t *d, size_t n) {
+    uint8_t *c = malloc(n);
+    if (!c) return NULL;
+    memcpy(c, d, n);
+    fz_put32(c + 60, fz_fnv(2166136261u, c, 60));
+    size_t R = fz_get32(c + 32);
+    if (R > 176)
+        for (size_t off = 64; off + R <= n; off += R)
+            fz_put32(c + off + 172, fz_fnv(fz_fnv(2166136261u, c + off, 172), c + off + 176, R - 176));
+    return c;
+}
 /* The bytes written to a file (the same path every call of this process);
  * its path, or NULL if it could not be written. */
 static inline const char *fuzz_file(const char *tag, const uint8_t *d, size_t n) {

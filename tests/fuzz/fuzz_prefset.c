@@ -34,14 +34,8 @@ static int prefset_load_one(const uint8_t *d, size_t n) {
 int fuzz_prefset(const uint8_t *d, size_t n) {
     int rc = prefset_load_one(d, n);
     if (n < 64) return rc;
-    uint8_t *c = malloc(n);
+    uint8_t *c = fuzz_fix_checksums(d, n);
     if (!c) return -1;
-    memcpy(c, d, n);
-    fz_put32(c + 60, fz_fnv(2166136261u, c, 60));
-    size_t R = fz_get32(c + 32);
-    if (R > 176)
-        for (size_t off = 64; off + R <= n; off += R)
-            fz_put32(c + off + 172, fz_fnv(fz_fnv(2166136261u, c + off, 172), c + off + 176, R - 176));
     int rc2 = prefset_load_one(c, n);
     free(c);
     return rc || rc2 ? -1 : 0;
