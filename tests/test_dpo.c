@@ -269,6 +269,7 @@ static void test_prefset_roundtrip_pairs_refusals(void) {
     /* bad files */
     CHECK(parm_prefset_load(&l, tmp("missing.pref")) < 0 && strstr(parm_last_error(), "missing.pref"), "%s",
           parm_last_error());
+    free(data); /* read again: a fresh copy for the bad-file cases */
     CHECK(parm_read_file(p, &data, &len) == 0, "%s", parm_last_error());
     b = (uint8_t *)data;
     write_bytes(q, b, len - 1);
