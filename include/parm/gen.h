@@ -76,6 +76,12 @@ int parm_gen_save(const parm_gen *g, const char *path, parm_dtype dtype);
  * prints noise, so every loader of the pair checks it. */
 int parm_gen_check_vq(const parm_gen *g, const parm_vq *vq, const char *gen_path, const char *vq_path);
 
+/* MaskGIT's training mask ratio: nm = ceil(256·cos(π/2·u)) tokens (clamped
+ * to [1, 256]), u uniform; perm[0..nm) are the masked token indices (a
+ * partial Fisher–Yates over 0..255; perm[256]). One draw order, shared by
+ * generator training and DPO. Returns nm. */
+int parm_gen_draw_mask(parm_rng *rng, int *perm);
+
 /* token grid index (y·16+x) of image position p, slot s */
 static inline int parm_gen_token_index(int p, int s) {
     int gy = p / 8, gx = p % 8, sy = s / 2, sx = s % 2;

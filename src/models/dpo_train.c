@@ -77,16 +77,7 @@ static int dpo_step(void *ctx, parm_rng *rng, long step, float *loss) {
         if (parm_text_encode(t->set.prompt[pp->chosen].text, t->text + b * Tt, Tt) < 0) return -1;
         memcpy(t->text + (B + b) * Tt, t->text + b * Tt, sizeof(int) * Tt);
         /* one MaskGIT-ratio mask per pair (gen_train.c's draw) */
-        double r = cos(1.5707963267948966 * parm_rng_uniform(rng));
-        int nm = (int)ceil(r * NTOK);
-        nm = nm < 1 ? 1 : nm > NTOK ? NTOK : nm;
-        int perm[NTOK];
-        for (int i = 0; i < NTOK; i++) perm[i] = i;
-        for (int i = 0; i < nm; i++) {
-            int j = parm_rng_int(rng, i, NTOK - 1), tmp = perm[i];
-            perm[i] = perm[j];
-            perm[j] = tmp;
-        }
+        int perm[NTOK], nm = parm_gen_draw_mask(rng, perm);
         for (int side = 0; side < 2; side++) {
             const int row = side ? B + b : b, path = side ? pp->rejected : pp->chosen;
             const uint16_t *tk = t->set.tokens + (size_t)path * NTOK;

@@ -203,6 +203,20 @@ int parm_gen_backward(parm_gen *g, const float *dlogits, int B) {
     return 0;
 }
 
+int parm_gen_draw_mask(parm_rng *rng, int *perm) {
+    const int NT = PARM_VQ_TOKENS;
+    double r = cos(1.5707963267948966 * parm_rng_uniform(rng));
+    int nm = (int)ceil(r * NT);
+    nm = nm < 1 ? 1 : nm > NT ? NT : nm;
+    for (int i = 0; i < NT; i++) perm[i] = i;
+    for (int i = 0; i < nm; i++) {
+        int j = parm_rng_int(rng, i, NT - 1), tmp = perm[i];
+        perm[i] = perm[j];
+        perm[j] = tmp;
+    }
+    return nm;
+}
+
 /* ---- weights I/O (config in metadata) ---- */
 int parm_gen_save(const parm_gen *g, const char *path, parm_dtype dtype) {
     char v[6][16];

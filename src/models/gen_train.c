@@ -60,16 +60,7 @@ static int gen_step(void *ctx, parm_rng *rng, long step, float *loss) {
     }
     if (parm_vq_encode(&t->vq, t->rgb, B, t->tokens)) return -1;
     for (int b = 0; b < B; b++) {
-        double r = cos(1.5707963267948966 * parm_rng_uniform(rng));
-        int nm = (int)ceil(r * NTOK);
-        nm = nm < 1 ? 1 : nm > NTOK ? NTOK : nm;
-        int perm[NTOK];
-        for (int i = 0; i < NTOK; i++) perm[i] = i;
-        for (int i = 0; i < nm; i++) {
-            int j = parm_rng_int(rng, i, NTOK - 1), tmp = perm[i];
-            perm[i] = perm[j];
-            perm[j] = tmp;
-        }
+        int perm[NTOK], nm = parm_gen_draw_mask(rng, perm);
         int *in = t->input + b * NTOK, *tg = t->targets + b * NTOK;
         const int *tk = t->tokens + b * NTOK;
         for (int i = 0; i < NTOK; i++) { in[i] = tk[i]; tg[i] = -1; }

@@ -112,18 +112,8 @@ static int record_decode(const uint8_t *rec, parm_pathset *s, int i, const char 
     const size_t R = record_size(T);
     if (get32(rec + 172) != record_sum(rec, R))
         return PARM_ERR("'%s': path %d: checksum mismatch (corrupted file; hint: make it again with `parm paths`)", file, i);
-    if (!memchr(rec, 0, TEXT)) return PARM_ERR("'%s': path %d: prompt text is not NUL-terminated", file, i);
     char text[TEXT];
-    memcpy(text, rec, TEXT);
-    for (int k = 0; text[k]; k++)
-        if ((unsigned char)text[k] < 32 || (unsigned char)text[k] > 126)
-            return PARM_ERR("'%s': path %d: prompt text has a byte 0x%02x outside printable ASCII", file, i,
-                            (unsigned char)text[k]);
-    if (parm_prompt_parse(text, &s->prompt[i])) {
-        char why[512];
-        snprintf(why, sizeof why, "%s", parm_last_error());
-        return PARM_ERR("'%s': path %d: prompt '%s' is not a prompt of the world: %s", file, i, text, why);
-    }
+    if (record_prompt(rec, file, i, &s->prompt[i], text)) return -1;
     s->path_seed[i] = get64(rec + 160);
     s->forwards[i] = (long)get32(rec + 168);
     const uint8_t *v = rec + REC_FIXED, *eq = v + T, *cls = eq + T;

@@ -93,18 +93,8 @@ static int record_encode(uint8_t *rec, const parm_prefset *s, int i) {
 static int record_decode(const uint8_t *rec, parm_prefset *s, int i, const char *file) {
     if (get32(rec + 172) != record_sum(rec))
         return PARM_ERR("'%s': path %d: checksum mismatch (corrupted file; hint: make it again with `parm pairs`)", file, i);
-    if (!memchr(rec, 0, TEXT)) return PARM_ERR("'%s': path %d: prompt text is not NUL-terminated", file, i);
     char text[TEXT];
-    memcpy(text, rec, TEXT);
-    for (int k = 0; text[k]; k++)
-        if ((unsigned char)text[k] < 32 || (unsigned char)text[k] > 126)
-            return PARM_ERR("'%s': path %d: prompt text has a byte 0x%02x outside printable ASCII", file, i,
-                            (unsigned char)text[k]);
-    if (parm_prompt_parse(text, &s->prompt[i])) {
-        char why[512];
-        snprintf(why, sizeof why, "%s", parm_last_error());
-        return PARM_ERR("'%s': path %d: prompt '%s' is not a prompt of the world: %s", file, i, text, why);
-    }
+    if (record_prompt(rec, file, i, &s->prompt[i], text)) return -1;
     if (parm_prompt_is_test(&s->prompt[i]))
         return PARM_ERR("'%s': path %d: prompt '%s' is a TEST prompt; preference sets hold train prompts only "
                         "(refusing the file)", file, i, text);
