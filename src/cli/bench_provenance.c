@@ -83,6 +83,14 @@ bench_prov *bench_prov_begin(const char *method) {
     return p;
 }
 
+int bench_prov_key(bench_prov *p, const char *manifest) {
+    if (!p) return 0;
+    cJSON *k = cJSON_Parse(manifest);
+    if (!cJSON_IsObject(k)) { cJSON_Delete(k); return PARM_ERR("bench options line does not parse as JSON"); }
+    cJSON_AddItemToObject(p->root, "resume_key", k);
+    return 0;
+}
+
 /* options given as float (0.3f) are written as the number the user typed: 7 significant digits */
 void bench_prov_num(bench_prov *p, const char *key, double v) {
     if (!p) return;
@@ -140,6 +148,7 @@ int bench_prov_write(bench_prov *p, const char *dir, const char *results_rel) {
     if (!p) return 0;
     char now[32], path[1100];
     utc_now(now, sizeof now);
+    cJSON_AddStringToObject(p->root, "status", "complete");
     cJSON_AddStringToObject(p->root, "end", now);
     cJSON_AddNumberToObject(p->root, "seconds", parm_now() - p->t0);
     cJSON_AddStringToObject(p->root, "results", results_rel);

@@ -86,12 +86,14 @@ int bench_print_row(const bench_row *r, int json);
 int bench_row_json(const bench_row *r, char *buf, size_t n);
 
 /* bench's output folder (bench_out.c): refuse a non-empty DIR unless overwrite
- * (clears a folder parm bench made: it holds BENCH_MANIFEST) or resume (the
- * same run: its manifest line equals `manifest`; stale temp files removed).
- * commit 0: only the checks (before any work); commit 1: the checks again,
- * then clear / clean, create DIR and write the manifest (once the models are
- * loaded). 0, or exit code 2/1 after printing the error. */
-#define BENCH_MANIFEST "bench-run.json"
+ * (clears a folder parm bench made: its run.json has a resume_key) or resume
+ * (the same run: run.json's resume_key equals `manifest`, a JSON object;
+ * stale temp files removed). commit 0: only the checks (before any work);
+ * commit 1: the checks again, then clear / clean, create DIR and write
+ * run.json as {"status": "running", "resume_key": manifest} (once the models
+ * are loaded; bench_prov_write replaces it at the end, resume_key kept).
+ * 0, or exit code 2/1 after printing the error. */
+#define BENCH_MANIFEST "run.json"
 int bench_out_prepare(const char *dir, const char *manifest, int overwrite, int resume, int commit);
 /* 1 if work unit (prompt i, images j0..j0+n-1) is complete on disk: its PNGs
  * read back 64x64 and (batch) its DIR/<NNNNN>/cost.txt gives its costs. */
@@ -168,6 +170,8 @@ int cli_sha256_file(const char *path, char hex[65], long *bytes);
  * options, files (sha256 each, once), summary rows, write (end time; atomic). */
 typedef struct bench_prov bench_prov;
 bench_prov *bench_prov_begin(const char *method);
+/* run.json's resume_key: the options --resume compares (bench_out_prepare's manifest) */
+int bench_prov_key(bench_prov *p, const char *manifest);
 void bench_prov_num(bench_prov *p, const char *key, double v);
 void bench_prov_str(bench_prov *p, const char *key, const char *v);
 void bench_prov_sample(bench_prov *p, const parm_sample_opts *o);

@@ -202,7 +202,7 @@ static void usage(FILE *f) {
                "  --overwrite            clear DIR first (only a folder parm bench made); a non-empty DIR is\n"
                "                         refused without --overwrite or --resume\n"
                "  --resume               continue an interrupted run into DIR (same options, checked against\n"
-               "                         DIR/bench-run.json): complete images are kept, the rest generated;\n"
+               "                         DIR/run.json's resume_key): complete images are kept, the rest generated;\n"
                "                         ends with the same images, results and costs as one uninterrupted run\n",
             parm_sample_defaults().steps, CLI_BENCH);
 }
@@ -347,7 +347,7 @@ static int bench_pick(const bench_args *a, bench_method *m, int *search) {
 static int bench_provenance(bench_prov *p, const bench_args *a, const bench_method *m, int search,
                             const bench_setup *o);
 
-/* The run's options as one line (DIR/bench-run.json; --resume needs the same) */
+/* The run's options as one JSON object (run.json's resume_key; --resume needs the same) */
 static void bench_manifest(const bench_args *a, const char *method, char *buf, size_t n) {
     snprintf(buf, n,
              "{\"method\": \"%s\", \"n\": %ld, \"steps\": %ld, \"images_per_prompt\": %ld, \"seed\": %ld, "
@@ -389,7 +389,7 @@ static int bench_all(const bench_args *a) {
                             .gate = a->gate, .nsweep = nsweep, .sweep_keep = sweep_keep, .sweep_pot = sweep_pot,
                             .sweep_clar = sweep_clar};
     ro.prov = bench_prov_begin("all");
-    if (!ro.prov || bench_provenance(ro.prov, a, NULL, -1, NULL)) { bench_prov_free(ro.prov); return cli_fail(); }
+    if (!ro.prov || bench_prov_key(ro.prov, manifest) || bench_provenance(ro.prov, a, NULL, -1, NULL)) { bench_prov_free(ro.prov); return cli_fail(); }
     int rc = bench_replay(&ro);
     bench_prov_free(ro.prov);
     return rc;
@@ -532,7 +532,8 @@ static int bench_one(const bench_args *a, const bench_method *m, int search) {
     char **extra = parm_calloc(nimg, sizeof *extra);
     parm_outcome *outc = parm_malloc(sizeof *outc * nimg);
     bench_prov *prov = bench_prov_begin(m->name);
-    if (!items || !extra || !outc || !prov || parm_mkdirs(out) || bench_provenance(prov, a, m, search, &setup)) {
+    if (!items || !extra || !outc || !prov || parm_mkdirs(out) || bench_prov_key(prov, manifest) ||
+        bench_provenance(prov, a, m, search, &setup)) {
         free(ps); free(items); free(extra); free(outc); bench_prov_free(prov);
         if (m->close) m->close(ctx);
         return cli_fail();
