@@ -127,6 +127,15 @@ static void test_run_json(void) {
             j++;
         }
         CHECK(arg == chosen && best == num(o, "score"), "row %d: the chosen path has the best judge score", k);
+        /* the step strip: 3 paths x 12 steps of 32x32 tiles, its last column = each path's final image */
+        const cJSON *st = get(o, "strip");
+        char sp[700];
+        uint8_t *rgb = NULL;
+        int w = 0, h = 0;
+        snprintf(sp, sizeof sp, "%s/orm/%s", T, cJSON_IsString(st) ? st->valuestring : "?");
+        CHECK(cJSON_IsString(st) && parm_png_read(sp, &rgb, &w, &h) == 0 && w == 12 * 32 && h == 3 * 32,
+              "row %d: strip %s %dx%d", k, sp, w, h);
+        free(rgb);
         cJSON_Delete(o);
     }
     CHECK(k == 4, "4 rows, got %d", k);

@@ -53,7 +53,8 @@ void parm_sgemm_bias(int transA, int transB, int M, int N, int K, float alpha, c
  * the next parm_gemm_weights_changed(). On the oneDNN backends B is then
  * reordered once into oneDNN's preferred layout (bf16: converted once) and
  * reused by every product until the weights change (checked also by a
- * fingerprint of sampled elements); on OpenBLAS this is parm_sgemm_bias. */
+ * fingerprint of sampled elements); on OpenBLAS this is parm_sgemm_bias.
+ * PARM_WEIGHT_REORDER=0 in the environment: plain layout (for measuring). */
 void parm_sgemm_w(int transA, int transB, int M, int N, int K, float alpha, const float *A, int lda, const float *W,
                   int ldw, float beta, float *C, int ldc, const float *bias);
 /* Weights were written (optimizer step, load, init): reordered copies are

@@ -23,7 +23,8 @@
  * fingerprint of 16 sampled elements are unchanged: once per optimizer step
  * in training, once at load in inference. The reorder runs under the cache's
  * lock; a weight matrix serves one thread at a time (parm/search.h's rule).
- * When the cache is full, products fall back to the plain-layout primitive.
+ * When the cache is full, products fall back to the plain-layout primitive;
+ * PARM_WEIGHT_REORDER=0 in the environment turns the reorder off (measuring).
  *
  * Per call: three or four dnnl_memory wrappers (no data copies), the cached
  * primitive, a per-thread stream and scratchpad. Inside an OpenMP parallel
@@ -325,8 +326,18 @@ int parm_dnnl_gemm(int bf16, int ta, int tb, int M, int N, int K, float alpha, c
     return gemm(0, bf16, ta, tb, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc, bias);
 }
 
+/* PARM_WEIGHT_REORDER=0 in the environment: weights in their plain layout as
+ * before the cache (for measuring what the reorder brings) */
+static int reorder_off;
+static pthread_once_t reorder_once = PTHREAD_ONCE_INIT;
+static void reorder_env(void) {
+    const char *e = getenv("PARM_WEIGHT_REORDER");
+    reorder_off = e && !strcmp(e, "0");
+}
+
 int parm_dnnl_gemm_w(int bf16, int ta, int tb, int M, int N, int K, float alpha, const float *A, int lda,
                      const float *W, int ldw, float beta, float *C, int ldc, const float *bias) {
-    if (!gemm(1, bf16, ta, tb, M, N, K, alpha, A, lda, W, ldw, beta, C, ldc, bias)) return 0;
+    pthread_once(&reorder_once, reorder_env);
+    if (!reorder_off && !gemm(1, bf16, ta, tb, M, N, K, alpha, A, lda, W, ldw, beta, C, ldc, bias)) return 0;
     return gemm(0, bf16, ta, tb, M, N, K, alpha, A, lda, W, ldw, beta, C, ldc, bias); /* cache full: plain */
 }
