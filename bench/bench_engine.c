@@ -9,7 +9,9 @@
  * twin is tools/bench_engine_torch.py, run with the same thread count.
  * Every C row is measured once per matmul backend (OpenBLAS — today's default
  * path —, oneDNN f32, and oneDNN bf16 where the CPU has it), in this run,
- * after a GFLOPS table of the engine's matmul shapes per backend.
+ * after a GFLOPS table of the engine's matmul shapes per backend (oneDNN also
+ * with B pre-reordered where B is a weight matrix: "+pkW", parm_sgemm_w; the
+ * engine's own rows use it for every linear layer).
  * Prints numbers only; never fails on speed. Last lines:
  *   speedup_train X.XX speedup_infer X.XX sgemm_fraction 0.XX   (OpenBLAS path vs PyTorch)
  *   backend_train_x X.XX backend_infer_x X.XX                   (auto backend vs OpenBLAS) */
@@ -51,14 +53,16 @@ static double sgemm_gflops(int threads, double *blas_own, double *engine) {
 }
 
 /* best-of-reps GFLOPS of one parm_sgemm shape on the current backend */
-static double shape_gflops(int ta, int tb, int M, int N, int K, int reps) {
+/* weights: B through parm_sgemm_w (a weight matrix: on oneDNN reordered once, in the untimed first call) */
+static double shape_gflops(int ta, int tb, int M, int N, int K, int reps, int weights) {
     float *a = malloc(sizeof(float) * M * K), *b = malloc(sizeof(float) * K * N), *c = calloc((size_t)M * N, 4);
     for (long i = 0; i < (long)M * K; i++) a[i] = (float)(i % 13) * 0.01f;
     for (long i = 0; i < (long)K * N; i++) b[i] = (float)(i % 7) * 0.01f;
     double best = 1e30;
     for (int r = 0; r < reps + 1; r++) {
         double t = parm_now();
-        parm_sgemm(ta, tb, M, N, K, 1.0f, a, ta ? M : K, b, tb ? K : N, 1.0f, c, N);
+        if (weights) parm_sgemm_w(ta, tb, M, N, K, 1.0f, a, ta ? M : K, b, tb ? K : N, 1.0f, c, N, NULL);
+        else parm_sgemm(ta, tb, M, N, K, 1.0f, a, ta ? M : K, b, tb ? K : N, 1.0f, c, N);
         t = parm_now() - t;
         if (r > 0 && t < best) best = t;
     }
@@ -114,13 +118,15 @@ int main(int argc, char **argv) {
     printf("matmul backends: openblas (kernels %s)%s%s; auto = %s\n", parm_blas_core(),
            nbe > 1 ? ", onednn-f32" : "", nbe > 2 ? ", onednn-bf16" : " (no bf16 on this CPU)",
            parm_gemm_backend_name(autob));
-    static const struct { const char *name; int ta, tb, M, N, K; } shapes[] = {
-        {"QKV fwd (B=32 T=80)", 0, 1, 2560, 768, 256}, {"MLP down fwd", 0, 1, 2560, 256, 1024},
-        {"batch 1 fwd", 0, 1, 80, 1024, 256},          {"dX = dY.W", 0, 0, 2560, 256, 1024},
-        {"dW = dYT.X", 1, 0, 256, 1024, 2560},         {"attn T=80 hs=32 (openblas)", 0, 1, 80, 80, 32},
-        {"1024^3", 0, 1, 1024, 1024, 1024}};
+    /* w: B is a weight matrix (the engine passes it through parm_sgemm_w) */
+    static const struct { const char *name; int ta, tb, M, N, K, w; } shapes[] = {
+        {"QKV fwd (B=32 T=80)", 0, 1, 2560, 768, 256, 1}, {"MLP down fwd", 0, 1, 2560, 256, 1024, 1},
+        {"batch 1 fwd", 0, 1, 80, 1024, 256, 1},          {"dX = dY.W", 0, 0, 2560, 256, 1024, 1},
+        {"dW = dYT.X", 1, 0, 256, 1024, 2560, 0},         {"attn T=80 hs=32 (openblas)", 0, 1, 80, 80, 32, 0},
+        {"1024^3", 0, 1, 1024, 1024, 1024, 1}};
     printf("%-26s %16s", "matmul GFLOPS", "M x N x K");
     for (int b = 0; b < nbe; b++) printf(" %12s", parm_gemm_backend_name(bes[b]));
+    for (int b = 1; b < nbe; b++) printf(" %9s+pkW", parm_gemm_backend_name(bes[b]) + 7);
     printf("\n");
     for (size_t i = 0; i < sizeof shapes / sizeof shapes[0]; i++) {
         char dims[32];
@@ -129,7 +135,14 @@ int main(int argc, char **argv) {
         for (int b = 0; b < nbe; b++) {
             parm_gemm_set_backend(bes[b]);
             printf(" %12.1f", shape_gflops(shapes[i].ta, shapes[i].tb, shapes[i].M, shapes[i].N, shapes[i].K,
-                                           shapes[i].M < 128 ? 40 : 8));
+                                           shapes[i].M < 128 ? 40 : 8, 0));
+        }
+        for (int b = 1; b < nbe; b++) { /* oneDNN with B pre-reordered (weights only) */
+            parm_gemm_set_backend(bes[b]);
+            if (shapes[i].w)
+                printf(" %13.1f", shape_gflops(shapes[i].ta, shapes[i].tb, shapes[i].M, shapes[i].N, shapes[i].K,
+                                               shapes[i].M < 128 ? 40 : 8, 1));
+            else printf(" %13s", "-");
         }
         printf("\n");
     }

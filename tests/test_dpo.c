@@ -163,11 +163,14 @@ static void test_identity_at_reference(void) {
             if (fabsf(gv[j]) > fabsf(gv[best])) best = j;
         if (fabsf(gv[best]) < 1e-3f) continue; /* too small to resolve in float */
         const float w0 = wv[best];
-        wv[best] = w0 + eps;
+        wv[best] = w0 + eps; /* one weight written: reordered copies are stale */
+        parm_gemm_weights_changed();
         double up = logp_diff(&pol, text, img, tg);
         wv[best] = w0 - eps;
+        parm_gemm_weights_changed();
         double dn = logp_diff(&pol, text, img, tg);
         wv[best] = w0;
+        parm_gemm_weights_changed();
         double want = -(beta / 2) * (up - dn) / (2 * eps), err = fabs(gv[best] - want);
         if (err > 2e-4 + 0.03 * fabs(want)) {
             bad++;

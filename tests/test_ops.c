@@ -58,11 +58,14 @@ static void gradcheck_eps_f32(const char *op, gcop o, gct *ts, int nt, double to
         for (long j = 0; j < m; j++) {
             long i = ts[t].n <= 48 ? j : (long)(parm_rng_u64(&rng) % (uint64_t)ts[t].n);
             float x0 = ts[t].x[i];
-            ts[t].x[i] = x0 + eps;
+            ts[t].x[i] = x0 + eps; /* one element written: reordered weight copies are stale */
+            parm_gemm_weights_changed();
             double lp = o.loss(o.ctx);
             ts[t].x[i] = x0 - eps;
+            parm_gemm_weights_changed();
             double lm = o.loss(o.ctx);
             ts[t].x[i] = x0;
+            parm_gemm_weights_changed();
             double num = (lp - lm) / (2.0 * eps), ana = ts[t].g[i];
             double den = fabs(num) + fabs(ana);
             double err = fabs(num - ana) / (den > 1e-2 ? den : 1e-2);
@@ -842,6 +845,53 @@ static void test_thread_consistency(void) {
     }
 }
 
+/* The weight-reorder cache (parm_sgemm_w on oneDNN): a linear layer big enough
+ * for oneDNN (N·K ≥ 16384), run twice with the same weights — one reorder,
+ * the same output as OpenBLAS's — then after an optimizer-like change of
+ * every weight with parm_gemm_weights_changed(): reordered again, the new
+ * output; after a change WITHOUT the call (the whole matrix rewritten), the
+ * fingerprint still sees it. Forward (w as Wᵀ) and dinp (w as W). On
+ * OpenBLAS: nothing is cached (0 reorders). */
+static void test_weight_cache(void) {
+    const int N = 96, C = 256, OC = 192;
+    float *x = randn((long)N * C, 1), *w = randn((long)OC * C, 0.1f), *b = randn(OC, 0.1f);
+    float *y = zeros((long)N * OC), *ref = zeros((long)N * OC), *dy = randn((long)N * OC, 1);
+    float *dx = zeros((long)N * C), *dxref = zeros((long)N * C);
+    const parm_gemm_backend be = parm_gemm_get_backend();
+    long e0, r0, e1, r1;
+    size_t bytes;
+    for (int round = 0; round < 3; round++) {
+        if (round == 1) { /* an optimizer step */
+            for (long i = 0; i < (long)OC * C; i++) w[i] *= 0.9f;
+            parm_gemm_weights_changed();
+        }
+        if (round == 2) /* rewritten without telling: caught by the fingerprint */
+            for (long i = 0; i < (long)OC * C; i++) w[i] = -w[i];
+        parm_gemm_set_backend(PARM_GEMM_OPENBLAS);
+        parm_linear_forward(ref, x, w, b, N, C, OC);
+        memset(dxref, 0, sizeof(float) * N * C);
+        parm_linear_backward(dxref, NULL, NULL, dy, x, w, N, C, OC);
+        parm_gemm_set_backend(be);
+        parm_gemm_weight_cache_stats(&e0, &r0, &bytes);
+        for (int rep = 0; rep < 2; rep++) {
+            parm_linear_forward(y, x, w, b, N, C, OC);
+            memset(dx, 0, sizeof(float) * N * C);
+            parm_linear_backward(dx, NULL, NULL, dy, x, w, N, C, OC);
+            char what[64];
+            snprintf(what, sizeof what, "weight cache round %d call %d: forward", round, rep);
+            CHECK_CLOSE(what, y, ref, (long)N * OC, 1e-4, 1e-4);
+            snprintf(what, sizeof what, "weight cache round %d call %d: dinp", round, rep);
+            CHECK_CLOSE(what, dx, dxref, (long)N * C, 1e-4, 1e-4);
+        }
+        parm_gemm_weight_cache_stats(&e1, &r1, &bytes);
+        const long want = be == PARM_GEMM_OPENBLAS ? 0 : 2; /* forward's and dinp's layouts, once each */
+        printf("    round %d: %ld reorders for 2 x (forward + dinp); cache %ld matrices, %zu bytes\n", round, r1 - r0, e1,
+               bytes);
+        CHECK(r1 - r0 == want, "round %d: %ld reorders, want %ld", round, r1 - r0, want);
+    }
+    free(x); free(w); free(b); free(y); free(ref); free(dy); free(dx); free(dxref);
+}
+
 int main(int argc, char **argv) {
     (void)argc;
     /* On a shared, oversubscribed machine libgomp's default spin-waiting makes
@@ -866,5 +916,6 @@ int main(int argc, char **argv) {
     RUN(test_vq_definition);
     RUN(test_fixtures);
     RUN(test_thread_consistency);
+    RUN(test_weight_cache);
     return TEST_SUMMARY();
 }

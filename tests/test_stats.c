@@ -83,6 +83,49 @@ static void test_paired(void) {
     free(o);
 }
 
+/* parm_score_wilson (what bench shows): right on the known cases, never
+ * zero-width on a tiny unanimous set, the prompt as the unit */
+static void test_wilson(void) {
+    parm_score_ci ci;
+    parm_outcome *o = make(2, 2, PARM_TAG_SINGLE, 2); /* 2 prompts x 2 images, all correct */
+    CHECK(parm_score_wilson(o, 4, &ci) == 0, "%s", parm_last_error());
+    printf("    wilson 2 prompts x 2 images all correct: [%.4f, %.4f] (Wilson over 2 prompts: [0.3424, 1]; the "
+           "bootstrap says [1, 1])\n", ci.lo[PARM_TAG_SINGLE], ci.hi[PARM_TAG_SINGLE]);
+    CHECK(fabs(ci.lo[PARM_TAG_SINGLE] - 2 / (2 + 1.959963984540054 * 1.959963984540054)) < 1e-9 &&
+              ci.hi[PARM_TAG_SINGLE] == 1, "[%g, %g]", ci.lo[0], ci.hi[0]);
+    CHECK(ci.lo[PARM_TAG_TWO] == -1 && ci.overall_lo < 1 && ci.overall_hi == 1, "absent -1; overall [%g, %g]",
+          ci.overall_lo, ci.overall_hi);
+    free(o);
+    o = make(400, 1, PARM_TAG_COUNTING, 200); /* independent: Wilson over 400 */
+    CHECK(parm_score_wilson(o, 400, &ci) == 0, "%s", parm_last_error());
+    printf("    wilson 200/400: [%.4f, %.4f] (Wilson: [0.4512, 0.5488])\n", ci.lo[PARM_TAG_COUNTING], ci.hi[PARM_TAG_COUNTING]);
+    CHECK(fabs(ci.lo[PARM_TAG_COUNTING] - 0.4512) < 2e-4 && fabs(ci.hi[PARM_TAG_COUNTING] - 0.5488) < 2e-4, "[%g, %g]",
+          ci.lo[PARM_TAG_COUNTING], ci.hi[PARM_TAG_COUNTING]);
+    free(o);
+    o = make(100, 4, PARM_TAG_COUNTING, 50); /* 4 identical images per prompt: design effect 4, n_eff 100 */
+    CHECK(parm_score_wilson(o, 400, &ci) == 0, "%s", parm_last_error());
+    double hw = (ci.hi[PARM_TAG_COUNTING] - ci.lo[PARM_TAG_COUNTING]) / 2;
+    printf("    wilson 50/100 prompts x 4 identical images: half-width %.4f (Wilson over 100: 0.0962)\n", hw);
+    CHECK(fabs(hw - 0.0962) < 5e-4, "half-width %g", hw);
+    for (int i = 0; i < 400; i++) o[i].correct = (i % 4) < 2; /* every prompt 2 of 4: no correlation, deff 1 */
+    CHECK(parm_score_wilson(o, 400, &ci) == 0, "%s", parm_last_error());
+    hw = (ci.hi[PARM_TAG_COUNTING] - ci.lo[PARM_TAG_COUNTING]) / 2;
+    CHECK(fabs(hw - 0.0488) < 5e-4, "uncorrelated images count as 400: half-width %g", hw);
+    free(o);
+    o = malloc(sizeof *o * 800); /* overall of 0.75 and 0.25 over 400 prompts each */
+    for (int i = 0; i < 400; i++) {
+        o[i] = (parm_outcome){.prompt = i, .tag = PARM_TAG_SINGLE, .correct = i < 300};
+        o[400 + i] = (parm_outcome){.prompt = 400 + i, .tag = PARM_TAG_POSITION, .correct = i < 100};
+    }
+    CHECK(parm_score_wilson(o, 800, &ci) == 0, "%s", parm_last_error());
+    printf("    wilson overall [%.4f, %.4f] (normal approximation [0.470, 0.530])\n", ci.overall_lo, ci.overall_hi);
+    CHECK(fabs(ci.overall_lo - 0.470) < 0.002 && fabs(ci.overall_hi - 0.530) < 0.002, "[%g, %g]", ci.overall_lo,
+          ci.overall_hi);
+    free(o);
+    parm_outcome bad[2] = {{.prompt = 5, .tag = PARM_TAG_SINGLE}, {.prompt = 5, .tag = PARM_TAG_TWO}};
+    CHECK(parm_score_wilson(bad, 2, &ci) == -1 && strstr(parm_last_error(), "two categories"), "%s", parm_last_error());
+}
+
 static void test_bad_input(void) {
     parm_outcome o[2] = {{.prompt = 5, .tag = PARM_TAG_SINGLE}, {.prompt = 5, .tag = PARM_TAG_TWO}};
     parm_score_ci ci;
@@ -97,6 +140,7 @@ int main(void) {
     RUN(test_half_correct);
     RUN(test_overall_mean);
     RUN(test_paired);
+    RUN(test_wilson);
     RUN(test_bad_input);
     return TEST_SUMMARY();
 }

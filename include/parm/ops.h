@@ -49,6 +49,20 @@ void parm_sgemm(int transA, int transB, int M, int N, int K, float alpha, const 
  * C = bias + alpha·op(A)·op(B), in the same pass. bias NULL = parm_sgemm. */
 void parm_sgemm_bias(int transA, int transB, int M, int N, int K, float alpha, const float *A, int lda,
                      const float *B, int ldb, float beta, float *C, int ldc, const float *bias);
+/* Same as parm_sgemm_bias, with B declared a weight matrix: unchanged until
+ * the next parm_gemm_weights_changed(). On the oneDNN backends B is then
+ * reordered once into oneDNN's preferred layout (bf16: converted once) and
+ * reused by every product until the weights change (checked also by a
+ * fingerprint of sampled elements); on OpenBLAS this is parm_sgemm_bias.
+ * PARM_WEIGHT_REORDER=0 in the environment: plain layout (for measuring). */
+void parm_sgemm_w(int transA, int transB, int M, int N, int K, float alpha, const float *A, int lda, const float *W,
+                  int ldw, float beta, float *C, int ldc, const float *bias);
+/* Weights were written (optimizer step, load, init): reordered copies are
+ * stale. parm_adamw_step, parm_slab_load, parm_ckpt_load and the parm_init_*
+ * fills call it; call it after writing weights any other way. */
+void parm_gemm_weights_changed(void);
+/* The weight-reorder cache: matrices held, reorders done since start, bytes */
+void parm_gemm_weight_cache_stats(long *entries, long *reorders, size_t *bytes);
 /* parm_init: one-time process set-up of the engine (OpenBLAS kernel pick and
  * OpenBLAS → 1 thread). Idempotent and thread-safe; nothing happens when
  * libparm is loaded, and parm_sgemm calls it lazily if the host did not.

@@ -1,15 +1,19 @@
 /* bench_out.c — `parm bench`'s output folder, so that runs never mix:
  *   - a non-empty folder is refused unless --overwrite (clears it; only a
  *     folder parm bench made, i.e. one holding BENCH_MANIFEST) or --resume;
- *   - every run writes DIR/bench-run.json (its options, one JSON line) first;
- *     --resume continues only a run with the same line, after removing the
- *     temp files a killed run leaves (*.tmp.<pid>);
+ *   - every run writes DIR/run.json first ({"status": "running",
+ *     "resume_key": {its options}}; bench_provenance.c rewrites it whole at
+ *     the end, resume_key kept): one file says what the folder is; --resume
+ *     continues only a run with the same resume_key, after removing the temp
+ *     files a killed run leaves (*.tmp.<pid>). A folder of an older parm
+ *     (bench-run.json) can still be cleared with --overwrite;
  *   - a work unit (one prompt's images for batch methods, else one image) is
  *     complete when its PNGs read back as 64×64 images and, for a batch unit,
  *     its cost file DIR/<NNNNN>/cost.txt ("forwards judge_calls") exists: a
  *     resumed run skips complete units and adds their recorded costs, so it
  *     ends with the same images, results.jsonl and costs as one uninterrupted
  *     run (only the measured seconds differ). */
+#include <cjson/cJSON.h>
 #include <dirent.h>
 #include <errno.h>
 #include <ftw.h>
@@ -59,14 +63,22 @@ static int count_entries(const char *dir) {
     return n;
 }
 
+/* the resume_key object of run.json's text (NULL if none) */
+static cJSON *resume_key(const char *run_json, cJSON **root) {
+    *root = run_json ? cJSON_Parse(run_json) : NULL;
+    cJSON *k = cJSON_GetObjectItemCaseSensitive(*root, "resume_key");
+    return cJSON_IsObject(k) ? k : NULL;
+}
+
 int bench_out_prepare(const char *dir, const char *manifest, int overwrite, int resume, int commit) {
     if (overwrite && resume) {
         fprintf(stderr, "parm bench: error: --overwrite and --resume exclude each other\n");
         return 2;
     }
     struct stat st;
-    char mpath[1100];
+    char mpath[1100], legacy[1100];
     snprintf(mpath, sizeof mpath, "%s/%s", dir, BENCH_MANIFEST);
+    snprintf(legacy, sizeof legacy, "%s/bench-run.json", dir);
     if (lstat(dir, &st) == 0) {
         if (!S_ISDIR(st.st_mode)) {
             fprintf(stderr, "parm bench: error: --out '%s' exists and is not a folder\n", dir);
@@ -76,43 +88,49 @@ int bench_out_prepare(const char *dir, const char *manifest, int overwrite, int 
         if (n < 0) { fprintf(stderr, "parm bench: error: cannot read folder '%s': %s\n", dir, strerror(errno)); return 2; }
         if (n > 0) {
             char *have = NULL;
-            int ours = parm_read_file(mpath, &have, NULL) == 0;
+            cJSON *root = NULL, *key = NULL;
+            if (parm_read_file(mpath, &have, NULL) == 0) key = resume_key(have, &root);
+            int ours = key != NULL || (overwrite && access(legacy, F_OK) == 0); /* an older parm's folder */
+            parm_clear_error();
+            int rc = 0;
             if (!overwrite && !resume) {
                 fprintf(stderr, "parm bench: error: output folder '%s' is not empty (%d entries); give --overwrite to "
                                 "clear it or --resume to continue %s\n", dir, n,
                         ours ? "its interrupted run" : "an interrupted run");
-                free(have);
-                return 2;
-            }
-            if (!ours) {
-                fprintf(stderr, "parm bench: error: %s '%s': the folder has no %s, so parm bench did not make it; "
-                                "refusing to %s it (empty it yourself)\n", overwrite ? "--overwrite" : "--resume", dir,
-                        BENCH_MANIFEST, overwrite ? "clear" : "continue");
-                return 2;
-            }
-            if (commit && overwrite && clear_dir(dir)) { free(have); return cli_fail(); }
-            if (resume) {
-                size_t l = strlen(have);
-                while (l && (have[l - 1] == '\n' || have[l - 1] == '\r')) have[--l] = 0;
-                if (strcmp(have, manifest)) { /* name the first option that differs */
-                    size_t k = 0;
-                    while (have[k] && have[k] == manifest[k]) k++;
-                    while (k > 0 && !(manifest[k - 1] == ' ' && k > 1 && manifest[k - 2] == ',')) k--;
-                    size_t e1 = strcspn(have + k, ",}"), e2 = strcspn(manifest + k, ",}");
-                    fprintf(stderr, "parm bench: error: --resume '%s': it was made by a different run (%.*s there, %.*s "
-                                    "now; see %s)\n", dir, (int)e1, have + k, (int)e2, manifest + k, mpath);
-                    free(have);
-                    return 2;
+                rc = 2;
+            } else if (!ours) {
+                fprintf(stderr, "parm bench: error: %s '%s': the folder has no %s with a resume_key, so this parm's "
+                                "bench did not make it; refusing to %s it (empty it yourself)\n",
+                        overwrite ? "--overwrite" : "--resume", dir, BENCH_MANIFEST, overwrite ? "clear" : "continue");
+                rc = 2;
+            } else if (commit && overwrite && clear_dir(dir)) rc = cli_fail();
+            else if (resume) {
+                cJSON *want = cJSON_Parse(manifest);
+                const cJSON *w;
+                cJSON_ArrayForEach(w, want) { /* name the first option that differs */
+                    const cJSON *h = cJSON_GetObjectItemCaseSensitive(key, w->string);
+                    if (h && cJSON_Compare(h, w, 1)) continue;
+                    char *hs = h ? cJSON_PrintUnformatted(h) : NULL, *ws = cJSON_PrintUnformatted(w);
+                    fprintf(stderr, "parm bench: error: --resume '%s': it was made by a different run (\"%s\": %s there, "
+                                    "%s now; see resume_key in %s)\n", dir, w->string, hs ? hs : "absent",
+                            ws ? ws : "?", mpath);
+                    free(hs);
+                    free(ws);
+                    rc = 2;
+                    break;
                 }
-                if (commit) nftw(dir, rm_tmp, 16, FTW_PHYS);
+                cJSON_Delete(want);
+                if (!rc && commit) nftw(dir, rm_tmp, 16, FTW_PHYS);
             }
+            cJSON_Delete(root);
             free(have);
+            if (rc) return rc;
         }
     } else if (commit && parm_mkdirs(dir)) return cli_fail();
     if (!commit) return 0;
     parm_atomic_file af;
     if (parm_atomic_open(&af, mpath)) return cli_fail();
-    fprintf(af.f, "%s\n", manifest);
+    fprintf(af.f, "{\"status\": \"running\", \"resume_key\": %s}\n", manifest);
     if (parm_atomic_commit(&af)) return cli_fail();
     return 0;
 }

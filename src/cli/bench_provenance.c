@@ -77,10 +77,18 @@ bench_prov *bench_prov_begin(const char *method) {
     cJSON *ci = cJSON_AddObjectToObject(p->root, "intervals");
     cJSON_AddStringToObject(ci, "method", CLI_CI_METHOD);
     cJSON_AddNumberToObject(ci, "level", 0.95);
-    cJSON_AddNumberToObject(ci, "resamples", PARM_CI_REPS);
-    cJSON_AddNumberToObject(ci, "seed", PARM_CI_SEED);
+    cJSON_AddStringToObject(ci, "function", "parm_score_wilson (include/parm/stats.h)");
+    cJSON_AddNumberToObject(ci, "min_prompts_for_design_effect", PARM_CI_MIN_PROMPTS);
     p->rows = cJSON_AddArrayToObject(p->root, "rows");
     return p;
+}
+
+int bench_prov_key(bench_prov *p, const char *manifest) {
+    if (!p) return 0;
+    cJSON *k = cJSON_Parse(manifest);
+    if (!cJSON_IsObject(k)) { cJSON_Delete(k); return PARM_ERR("bench options line does not parse as JSON"); }
+    cJSON_AddItemToObject(p->root, "resume_key", k);
+    return 0;
 }
 
 /* options given as float (0.3f) are written as the number the user typed: 7 significant digits */
@@ -140,6 +148,7 @@ int bench_prov_write(bench_prov *p, const char *dir, const char *results_rel) {
     if (!p) return 0;
     char now[32], path[1100];
     utc_now(now, sizeof now);
+    cJSON_AddStringToObject(p->root, "status", "complete");
     cJSON_AddStringToObject(p->root, "end", now);
     cJSON_AddNumberToObject(p->root, "seconds", parm_now() - p->t0);
     cJSON_AddStringToObject(p->root, "results", results_rel);
@@ -199,6 +208,14 @@ char *bench_image_json(const parm_search_result *r, uint64_t seed) {
     return s;
 }
 
+char *bench_frag_strip(char *frag, const char *rel) {
+    size_t n = strlen(frag) + strlen(rel) + 16;
+    char *s = parm_malloc(n);
+    if (s) snprintf(s, n, "%s, \"strip\": \"%s\"", frag, rel);
+    free(frag);
+    return s;
+}
+
 int bench_results_finish(const char *path, char *const *extra, long n, int per, parm_outcome *out) {
     char *data = NULL;
     if (parm_read_file(path, &data, NULL)) return -1;
@@ -235,10 +252,10 @@ int bench_results_finish(const char *path, char *const *extra, long n, int per, 
     return rc;
 }
 
-/* ---- intervals ---- */
+/* ---- intervals (parm_score_wilson: honest with few prompts; see parm/stats.h) ---- */
 
 int bench_ci_of(const parm_outcome *o, long n, parm_score_ci *ci) {
-    return parm_score_bootstrap(o, (int)n, PARM_CI_REPS, PARM_CI_SEED, ci);
+    return parm_score_wilson(o, (int)n, ci);
 }
 
 int bench_ci_json(const parm_score_ci *ci, char *buf, size_t n) {
@@ -263,7 +280,7 @@ void cli_print_score_ci(const parm_score *sc, const parm_score_ci *ci, FILE *f) 
     }
     fprintf(f, "%-14s %8.3f  [%.3f, %.3f]    (mean of the categories; %ld images)\n", "overall",
             parm_score_overall(sc), ci->overall_lo, ci->overall_hi, parm_score_images(sc));
-    fprintf(f, "95%% intervals: %s (%d resamples, seed %d)\n", CLI_CI_METHOD, PARM_CI_REPS, PARM_CI_SEED);
+    fprintf(f, "95%% intervals: %s\n", CLI_CI_METHOD);
 }
 
 /* ---- per-image details kept for --resume ---- */

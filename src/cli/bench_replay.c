@@ -6,7 +6,9 @@
  * chosen image, forward passes and judge calls as a live run with n paths).
  * Scores per category, overall, and cost per image per (method, n); GenEval
  * folders <out>/<method>/… with results.jsonl at the largest n; --plot: the
- * scaling curve PNG (cmd_plot.c). Methods whose judge weights are missing
+ * scaling curve PNG (cmd_plot.c); <out>/strips/<prompt>/<image>.png: every
+ * path's step images (the report's gallery; rows paths, columns steps, shared
+ * by all methods: they replay the same recorded paths). Methods whose judge weights are missing
  * are skipped with a note. --sweep adds PARM rows under other gate settings
  * (keep, potential threshold, clarity threshold): keep and the potential
  * threshold only re-gate the cached verdicts; another clarity threshold
@@ -78,8 +80,7 @@ static void print_table(const bench_row *rows, int nrows) {
         printf(" %8.3f  [%.3f, %.3f] %9.1f %9.1f %8.3f%s\n", parm_score_overall(&b->score), b->ci->overall_lo,
                b->ci->overall_hi, b->forwards, b->judge_calls, b->seconds, b->upper_bound ? "  (upper bound)" : "");
     }
-    printf("95%% intervals of overall (of every category in --json and run.json): %s, %d resamples\n", CLI_CI_METHOD,
-           PARM_CI_REPS);
+    printf("95%% intervals of overall (of every category in --json and run.json): %s\n", CLI_CI_METHOD);
     printf("fwd: generator forward passes (one per path and step, fallback completions included); judge: images "
            "judged;\ns/img estimated from this run's measured seconds per forward and per judge call; oracle: the "
            "grader picks (not a method)\n");
@@ -161,6 +162,14 @@ int bench_replay(const bench_replay_opts *o) {
             const long k = (long)i * o->per + j;
             const uint64_t seed = parm_seed_of(o->seed, (uint64_t)j, 0);
             if (parm_search_record_paths(&g, &vq, &ps[i], 1, &seed, o->N, &sample, &rec)) goto fail;
+            char strip_rel[64] = "", strip_path[1400], strip_dir[1400];
+            if (o->strip_div && o->N > 1) { /* every path's step images, once for all methods */
+                snprintf(strip_dir, sizeof strip_dir, "%s/strips/%05d", o->out, i);
+                if (parm_mkdirs(strip_dir) ||
+                    cli_step_strip_path(strip_path, sizeof strip_path, strip_rel, sizeof strip_rel, o->out, i, j) ||
+                    cli_step_strip_write(strip_path, rec.steps, rec.N, rec.T, o->strip_div))
+                    goto fail;
+            }
             gen_seconds += rec.gen_seconds;
             gen_forwards += rec.gen_forwards;
             for (int m = 0; m < NM; m++) {
@@ -177,7 +186,9 @@ int bench_replay(const bench_replay_opts *o) {
                         it->prompt = ps[i];
                         if (parm_geneval_sample_path(it->path, sizeof it->path, dir[m], i, j) ||
                             parm_png_write(it->path, rgb, PARM_IMG, PARM_IMG) ||
-                            !(extra[m][k] = bench_image_json(&res, seed)))
+                            !(extra[m][k] = bench_image_json(&res, seed)) ||
+                            (*strip_rel && m != PARM_SEARCH_BASELINE &&
+                             !(extra[m][k] = bench_frag_strip(extra[m][k], strip_rel))))
                             goto fail;
                     }
                 }

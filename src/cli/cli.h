@@ -86,12 +86,14 @@ int bench_print_row(const bench_row *r, int json);
 int bench_row_json(const bench_row *r, char *buf, size_t n);
 
 /* bench's output folder (bench_out.c): refuse a non-empty DIR unless overwrite
- * (clears a folder parm bench made: it holds BENCH_MANIFEST) or resume (the
- * same run: its manifest line equals `manifest`; stale temp files removed).
- * commit 0: only the checks (before any work); commit 1: the checks again,
- * then clear / clean, create DIR and write the manifest (once the models are
- * loaded). 0, or exit code 2/1 after printing the error. */
-#define BENCH_MANIFEST "bench-run.json"
+ * (clears a folder parm bench made: its run.json has a resume_key) or resume
+ * (the same run: run.json's resume_key equals `manifest`, a JSON object;
+ * stale temp files removed). commit 0: only the checks (before any work);
+ * commit 1: the checks again, then clear / clean, create DIR and write
+ * run.json as {"status": "running", "resume_key": manifest} (once the models
+ * are loaded; bench_prov_write replaces it at the end, resume_key kept).
+ * 0, or exit code 2/1 after printing the error. */
+#define BENCH_MANIFEST "run.json"
 int bench_out_prepare(const char *dir, const char *manifest, int overwrite, int resume, int commit);
 /* 1 if work unit (prompt i, images j0..j0+n-1) is complete on disk: its PNGs
  * read back 64x64 and (batch) its DIR/<NNNNN>/cost.txt gives its costs. */
@@ -114,6 +116,7 @@ typedef struct {
     parm_search_opts gate; /* PARM's gate: clarity_thresh, potential_thresh, keep */
     int nsweep;            /* ≤ BENCH_MAX_SWEEP extra PARM rows "parm@K/P/C", one per (keep, potential, clarity) */
     const float *sweep_keep, *sweep_pot, *sweep_clar; /* (for tuning the gate on train prompts) */
+    int strip_div;         /* step strips DIR/strips/<prompt>/<image>.png, tile 64/strip_div; 0 = none */
     struct bench_prov *prov; /* run.json in the making: the replay adds judge files and rows, writes it */
 } bench_replay_opts;
 int bench_replay(const bench_replay_opts *o);
@@ -161,13 +164,19 @@ int cli_load_gen_vq(parm_gen *g, parm_vq *vq, const char *genp, const char *vqp)
 const char *cli_version(void);   /* git describe at build time */
 extern int cli_argc;             /* main's argc/argv, for run.json */
 extern char **cli_argv;
-#define CLI_CI_METHOD "percentile bootstrap over prompts, stratified by category"
+#define CLI_CI_METHOD "Wilson score per category over n_eff = images / design effect (by prompt; n_eff = prompts below " \
+    "10 prompts or at 0 or 1); overall: Price-Bonett adjusted Wald over the categories"
+#define CLI_CI_PAIRED_ADJ "Agresti-Min adjusted Wald per category on the 2x2 table scaled to n_eff = images / design " \
+    "effect (n_eff = prompts below 10 prompts); overall: mean of categories" /* parm compare */
+#define CLI_CI_PAIRED "paired percentile bootstrap over prompts, stratified by category" /* parm compare */
 /* sha256 of a file as 64 hex digits (and its size); -1 naming the file */
 int cli_sha256_file(const char *path, char hex[65], long *bytes);
 /* DIR/run.json in the making: begin (start time, command line, version),
  * options, files (sha256 each, once), summary rows, write (end time; atomic). */
 typedef struct bench_prov bench_prov;
 bench_prov *bench_prov_begin(const char *method);
+/* run.json's resume_key: the options --resume compares (bench_out_prepare's manifest) */
+int bench_prov_key(bench_prov *p, const char *manifest);
 void bench_prov_num(bench_prov *p, const char *key, double v);
 void bench_prov_str(bench_prov *p, const char *key, const char *v);
 void bench_prov_sample(bench_prov *p, const parm_sample_opts *o);
@@ -180,6 +189,8 @@ void bench_prov_free(bench_prov *p);
  * selection score, forwards, judge calls, survivors, fallback and "paths":
  * every path's seed, forwards, judge calls, stop/clear step, potential, score. */
 char *bench_image_json(const parm_search_result *r, uint64_t seed);
+/* frag (freed) with ', "strip": "<rel>"' appended (malloc'd; NULL on OOM) */
+char *bench_frag_strip(char *frag, const char *rel);
 /* The fragment of image j of prompt i kept as DIR/<NNNNN>/<jjjj>.details.json
  * (atomic), so a --resume run ends with the same results.jsonl; read returns
  * it (malloc'd), or the seed-only fragment when the file is missing. */
@@ -189,7 +200,7 @@ char *bench_details_read(const char *out, int i, int j, uint64_t seed);
  * prompt) into out[n] (prompt = k / per, tag, correct) and, with extra, rewrite
  * it atomically with extra[k] added to row k. */
 int bench_results_finish(const char *path, char *const *extra, long n, int per, parm_outcome *out);
-int bench_ci_of(const parm_outcome *o, long n, parm_score_ci *ci);  /* PARM_CI_REPS, PARM_CI_SEED */
+int bench_ci_of(const parm_outcome *o, long n, parm_score_ci *ci);  /* parm_score_wilson */
 int bench_ci_json(const parm_score_ci *ci, char *buf, size_t n);
 /* parm_score_print's table with a 95 % interval column and the method line */
 void cli_print_score_ci(const parm_score *sc, const parm_score_ci *ci, FILE *f);
@@ -201,6 +212,12 @@ int cli_load_prompts(const char *meta, const char *prompts_file, parm_prompt **p
 /* ---- images a person can see (cli_image.c) ---- */
 /* parm_png_write of rgb (w×h) enlarged scale× nearest-neighbour (scale ≤ 1: as is) */
 int cli_png_write_scaled(const char *path, const uint8_t *rgb, int w, int h, int scale);
+/* A bench image's step strip (the report's per-path step images): steps
+ * [n, T, 64,64,3] (path k's image after step t) as one PNG of n rows × T
+ * columns, tiles (64/div)² (div 1, 2 or 4: box-averaged), no gaps. */
+int cli_step_strip_write(const char *path, const uint8_t *steps, int n, int T, int div);
+/* DIR/strips/<NNNNN>/<JJJJ>.png (relative: rel = "strips/<NNNNN>/<JJJJ>.png") */
+int cli_step_strip_path(char *buf, size_t n, char *rel, size_t nrel, const char *dir, int prompt, int image);
 /* --scale K (1..16): 1 consumed, -1 bad value (message printed), 0 not it */
 int cli_scale_opt(const char *a, const char *val, long *scale);
 /* A grid of 64×64 tiles on white, CLI_GRID_GAP px between them, an optional

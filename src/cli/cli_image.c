@@ -74,3 +74,32 @@ void cli_grid_free(cli_grid *g) {
     free(g->rgb);
     g->rgb = NULL;
 }
+
+int cli_step_strip_write(const char *path, const uint8_t *steps, int n, int T, int div) {
+    if (div != 1 && div != 2 && div != 4) return PARM_ERR("step strip divisor %d is not 1, 2 or 4", div);
+    const int t = PARM_IMG / div, W = T * t, H = n * t;
+    uint8_t *out = parm_malloc((size_t)W * H * 3);
+    if (!out) return -1;
+    for (int k = 0; k < n; k++)
+        for (int s = 0; s < T; s++) {
+            const uint8_t *img = steps + ((size_t)k * T + s) * PARM_IMG * PARM_IMG * 3;
+            for (int y = 0; y < t; y++)
+                for (int x = 0; x < t; x++)
+                    for (int c = 0; c < 3; c++) { /* the mean of a div×div block */
+                        int sum = 0;
+                        for (int dy = 0; dy < div; dy++)
+                            for (int dx = 0; dx < div; dx++) sum += img[((y * div + dy) * PARM_IMG + x * div + dx) * 3 + c];
+                        out[(((size_t)k * t + y) * W + (size_t)s * t + x) * 3 + c] = (uint8_t)((sum + div * div / 2) / (div * div));
+                    }
+        }
+    int rc = parm_png_write(path, out, W, H);
+    free(out);
+    return rc;
+}
+
+int cli_step_strip_path(char *buf, size_t n, char *rel, size_t nrel, const char *dir, int prompt, int image) {
+    if ((size_t)snprintf(rel, nrel, "strips/%05d/%04d.png", prompt, image) >= nrel ||
+        (size_t)snprintf(buf, n, "%s/%s", dir, rel) >= n)
+        return PARM_ERR("step strip path under '%s' too long", dir);
+    return 0;
+}

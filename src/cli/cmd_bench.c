@@ -19,6 +19,7 @@ typedef struct {
     const char *prompts_file; /* --prompts-file: one prompt per line, instead of --metadata */
     int meta_given;
     long per, seed, npaths, steps, limit, every;
+    long strip_div; /* --strips: step strips' tile = 64/strip_div pixels; 0 = none */
     int json, overwrite, resume;
     parm_search_opts gate; /* PARM's gate options as given */
 } bench_args;
@@ -27,6 +28,8 @@ typedef struct {
 typedef struct {
     parm_search_opts so;
     const char *gen, *vq;
+    const char *out; /* the bench folder (step strips go under it) */
+    int strip_div;   /* step strips: 0 none, else tile 64/strip_div (search methods with n > 1) */
 } bench_setup;
 
 /* what a method spent, summed over images; res (when not NULL) [n] gets a
@@ -100,6 +103,8 @@ typedef struct {
     parm_searcher s;
     parm_search_result *res; /* [n] */
     int nres;
+    const char *out;         /* step strips: DIR/strips/<prompt>/<image>.png */
+    int strip_div;
 } search_ctx;
 static void search_close(void *ctx) {
     search_ctx *c = ctx;
@@ -110,24 +115,44 @@ static void search_close(void *ctx) {
     free(c->res);
     free(c);
 }
+/* image j's step strip of a live run: trace [n images, paths, T, 64,64,3] */
+static int search_strips(const search_ctx *c, int pi, int n, const uint8_t *trace) {
+    const int P = c->s.o.n, T = c->s.o.sample.steps;
+    const size_t per_img = (size_t)P * T * PARM_IMG * PARM_IMG * 3;
+    char path[1400], rel[64], dir[1400];
+    snprintf(dir, sizeof dir, "%s/strips/%05d", c->out, pi);
+    if (parm_mkdirs(dir)) return -1;
+    for (int j = 0; j < n; j++)
+        if (cli_step_strip_path(path, sizeof path, rel, sizeof rel, c->out, pi, j) ||
+            cli_step_strip_write(path, trace + per_img * j, P, T, c->strip_div))
+            return -1;
+    return 0;
+}
 static int search_open(void **ctx, const bench_setup *o) {
     search_ctx *c = parm_calloc(1, sizeof *c);
     if (!c) return -1;
     if (cli_load_gen_vq(&c->g, &c->vq, o->gen, o->vq)) { free(c); return -1; }
     if (parm_search_open(&c->s, &c->g, &c->vq, &o->so)) { search_close(c); return -1; }
+    c->out = o->out;
+    c->strip_div = o->so.method != PARM_SEARCH_BASELINE && o->so.n > 1 ? o->strip_div : 0;
     *ctx = c;
     return 0;
 }
 static int search_generate_prompt(void *ctx, const parm_prompt *p, int pi, int n, const uint64_t *seeds, uint8_t *rgb,
                                   bench_cost *cost) {
-    (void)pi;
     search_ctx *c = ctx;
     if (n > c->nres) {
         free(c->res);
         if (!(c->res = parm_malloc(sizeof *c->res * n))) { c->nres = 0; return -1; }
         c->nres = n;
     }
-    if (parm_search_run(&c->s, p, n, seeds, rgb, c->res, NULL)) return -1;
+    uint8_t *trace = NULL; /* every path's step images, for the strips */
+    if (c->strip_div &&
+        !(trace = parm_malloc((size_t)n * c->s.o.n * c->s.o.sample.steps * PARM_IMG * PARM_IMG * 3)))
+        return -1;
+    int rc = parm_search_run(&c->s, p, n, seeds, rgb, c->res, trace) || (trace && search_strips(c, pi, n, trace));
+    free(trace);
+    if (rc) return -1;
     for (int j = 0; j < n; j++) {
         cost->forwards += c->res[j].gen_forwards;
         cost->judge_calls += c->res[j].judge_calls;
@@ -197,12 +222,16 @@ static void usage(FILE *f) {
                "  --every K              only every K-th prompt (a stratified subset: the file is in\n"
                "                         category blocks; not the full benchmark)\n"
                "  --images-per-prompt N  default 4; image j uses seed S+j\n"
+               "  --strips D             keep every path's step images of each image as one PNG\n"
+               "                         DIR/strips/<prompt>/<image>.png (rows: paths, columns: steps; the\n"
+               "                         report's per-path step images), each tile 64/D pixels: D = 1, 2\n"
+               "                         (default: 32x32, about 20 KB per image at 16 paths) or 4; 0 = none\n"
                "  --seed S               base seed (default 0)\n"
                "  --json                 print the summary as one JSON object (all: one per line per method and n)\n"
                "  --overwrite            clear DIR first (only a folder parm bench made); a non-empty DIR is\n"
                "                         refused without --overwrite or --resume\n"
                "  --resume               continue an interrupted run into DIR (same options, checked against\n"
-               "                         DIR/bench-run.json): complete images are kept, the rest generated;\n"
+               "                         DIR/run.json's resume_key): complete images are kept, the rest generated;\n"
                "                         ends with the same images, results and costs as one uninterrupted run\n",
             parm_sample_defaults().steps, CLI_BENCH);
 }
@@ -267,7 +296,7 @@ static int parse_sweep(const char *s, const parm_search_opts *g, float *keep, fl
 /* argv → a (defaults filled in); 0, or the exit code (--help: 0 via *done) */
 static int bench_parse(int argc, char **argv, bench_args *a, int *done) {
     *a = (bench_args){.meta = cli_shipped(CLI_BENCH), .gen = cli_shipped(CLI_GEN), .vq = cli_shipped(CLI_VQ),
-                      .per = 4, .npaths = -1, .steps = parm_sample_defaults().steps, .limit = -1, .every = 1,
+                      .per = 4, .npaths = -1, .strip_div = 2, .steps = parm_sample_defaults().steps, .limit = -1, .every = 1,
                       .gate = parm_search_defaults(PARM_SEARCH_PARM)};
     *done = 0;
     for (int i = 1; i < argc; i++) {
@@ -300,6 +329,9 @@ static int bench_parse(int argc, char **argv, bench_args *a, int *done) {
             if (!(v = cli_value(argc, argv, i++)) || cli_int(o, v, 1, 256, &a->steps)) return 2;
         } else if (!strcmp(o, "--prompts")) {
             if (!(v = cli_value(argc, argv, i++)) || cli_int(o, v, 1, 1000000, &a->limit)) return 2;
+        } else if (!strcmp(o, "--strips")) {
+            if (!(v = cli_value(argc, argv, i++)) || cli_int(o, v, 0, 4, &a->strip_div)) return 2;
+            if (a->strip_div == 3) { fprintf(stderr, "parm bench: error: --strips '3': valid: 0 (none), 1, 2, 4\n"); return 2; }
         } else if (!strcmp(o, "--every")) {
             if (!(v = cli_value(argc, argv, i++)) || cli_int(o, v, 1, 1000000, &a->every)) return 2;
         } else if (!strcmp(o, "--seed")) {
@@ -347,17 +379,17 @@ static int bench_pick(const bench_args *a, bench_method *m, int *search) {
 static int bench_provenance(bench_prov *p, const bench_args *a, const bench_method *m, int search,
                             const bench_setup *o);
 
-/* The run's options as one line (DIR/bench-run.json; --resume needs the same) */
+/* The run's options as one JSON object (run.json's resume_key; --resume needs the same) */
 static void bench_manifest(const bench_args *a, const char *method, char *buf, size_t n) {
     snprintf(buf, n,
              "{\"method\": \"%s\", \"n\": %ld, \"steps\": %ld, \"images_per_prompt\": %ld, \"seed\": %ld, "
              "\"prompts\": %ld, \"every\": %ld, \"metadata\": \"%s\", \"prompts_file\": \"%s\", \"gen\": \"%s\", "
              "\"vq\": \"%s\", \"judge\": \"%s\", \"judge_dir\": \"%s\", \"keep\": %g, \"potential_thresh\": %g, "
-             "\"clarity_thresh\": %g, \"curve\": \"%s\", \"sweep\": \"%s\"}",
+             "\"clarity_thresh\": %g, \"curve\": \"%s\", \"sweep\": \"%s\", \"strips\": %ld}",
              method, a->npaths, a->steps, a->per, a->seed, a->limit, a->every, a->meta,
              a->prompts_file ? a->prompts_file : "", a->gen, a->vq, a->judge ? a->judge : "",
              a->judge_dir ? a->judge_dir : "", a->gate.keep, a->gate.potential_thresh, a->gate.clarity_thresh,
-             a->curve_s ? a->curve_s : "", a->sweep_s ? a->sweep_s : "");
+             a->curve_s ? a->curve_s : "", a->sweep_s ? a->sweep_s : "", a->strip_div);
 }
 
 /* --method all: the replay (bench_replay.c) */
@@ -387,9 +419,9 @@ static int bench_all(const bench_args *a) {
                             .judge_dir = a->judge_dir, .gen = a->gen, .vq = a->vq, .steps = (int)a->steps,
                             .limit = (int)a->limit, .every = (int)a->every, .json = a->json, .plot = a->plot,
                             .gate = a->gate, .nsweep = nsweep, .sweep_keep = sweep_keep, .sweep_pot = sweep_pot,
-                            .sweep_clar = sweep_clar};
+                            .sweep_clar = sweep_clar, .strip_div = (int)a->strip_div};
     ro.prov = bench_prov_begin("all");
-    if (!ro.prov || bench_provenance(ro.prov, a, NULL, -1, NULL)) { bench_prov_free(ro.prov); return cli_fail(); }
+    if (!ro.prov || bench_prov_key(ro.prov, manifest) || bench_provenance(ro.prov, a, NULL, -1, NULL)) { bench_prov_free(ro.prov); return cli_fail(); }
     int rc = bench_replay(&ro);
     bench_prov_free(ro.prov);
     return rc;
@@ -398,7 +430,7 @@ static int bench_all(const bench_args *a) {
 /* Generate every image of ps[0..np) with method m into out (GenEval layout),
  * filling items (path + prompt per image) and cost. 0, or -1 with err set. */
 static int bench_generate(const bench_method *m, void *ctx, const parm_prompt *ps, int np, long per, uint64_t seed,
-                          const char *out, int resume, parm_grade_item *items, char **extra, bench_cost *cost,
+                          const char *out, int resume, int strip_div, parm_grade_item *items, char **extra, bench_cost *cost,
                           char *err,
                           size_t nerr) {
     int failed = 0;
@@ -434,9 +466,14 @@ static int bench_generate(const bench_method *m, void *ctx, const parm_prompt *p
                  (!skip && parm_png_write(it->path, rgb + SZ * q, PARM_IMG, PARM_IMG));
             const int j = (int)((k0 + q) % per);
             if (!rc && skip) rc = !(extra[k0 + q] = bench_details_read(out, i, j, seeds[q]));
-            else if (!rc)
+            else if (!rc) {
+                char sp[1400], rel[64];
+                const int strip = strip_div && res[q].method >= 0 && res[q].method != PARM_SEARCH_BASELINE && res[q].n > 1;
                 rc = !(extra[k0 + q] = bench_image_json(res[q].method >= 0 ? &res[q] : NULL, seeds[q])) ||
+                     (strip && (cli_step_strip_path(sp, sizeof sp, rel, sizeof rel, out, i, j) ||
+                                !(extra[k0 + q] = bench_frag_strip(extra[k0 + q], rel)))) ||
                      bench_details_write(out, i, j, extra[k0 + q]);
+            }
         }
         if (!rc && !skip && m->generate_prompt) rc = bench_unit_cost_write(out, i, c.forwards, c.judge_calls);
         free(rgb);
@@ -465,6 +502,7 @@ static int bench_provenance(bench_prov *p, const bench_args *a, const bench_meth
     bench_prov_str(p, "path_seed", "image seed + 4096 k for path k");
     bench_prov_num(p, "prompts_limit", (double)a->limit);
     bench_prov_num(p, "every", (double)a->every);
+    bench_prov_num(p, "strip_div", (double)a->strip_div);
     bench_prov_str(p, "metadata", a->prompts_file ? NULL : a->meta);
     bench_prov_str(p, "prompts_file", a->prompts_file);
     bench_prov_str(p, "judge_dir", a->judge_dir);
@@ -497,7 +535,7 @@ static int bench_provenance(bench_prov *p, const bench_args *a, const bench_meth
 /* one method: generate, grade (DIR/results.jsonl), print the row */
 static int bench_one(const bench_args *a, const bench_method *m, int search) {
     bench_setup setup = {.so = parm_search_defaults(search < 0 ? PARM_SEARCH_BASELINE : search), .gen = a->gen,
-                         .vq = a->vq};
+                         .vq = a->vq, .strip_div = (int)a->strip_div};
     parm_search_opts *so = &setup.so;
     so->sample.steps = (int)a->steps;
     so->judge = a->judge;
@@ -512,6 +550,7 @@ static int bench_one(const bench_args *a, const bench_method *m, int search) {
         snprintf(default_out, sizeof default_out, "out/bench-%s", m->name);
         out = default_out;
     }
+    setup.out = out;
     char manifest[4096]; /* the folder is checked (and cleared with --overwrite) before any work */
     bench_manifest(a, m->name, manifest, sizeof manifest);
     int prc = bench_out_prepare(out, manifest, a->overwrite, a->resume, 0);
@@ -532,7 +571,8 @@ static int bench_one(const bench_args *a, const bench_method *m, int search) {
     char **extra = parm_calloc(nimg, sizeof *extra);
     parm_outcome *outc = parm_malloc(sizeof *outc * nimg);
     bench_prov *prov = bench_prov_begin(m->name);
-    if (!items || !extra || !outc || !prov || parm_mkdirs(out) || bench_provenance(prov, a, m, search, &setup)) {
+    if (!items || !extra || !outc || !prov || parm_mkdirs(out) || bench_prov_key(prov, manifest) ||
+        bench_provenance(prov, a, m, search, &setup)) {
         free(ps); free(items); free(extra); free(outc); bench_prov_free(prov);
         if (m->close) m->close(ctx);
         return cli_fail();
@@ -540,7 +580,7 @@ static int bench_one(const bench_args *a, const bench_method *m, int search) {
     bench_cost cost = {0, 0, NULL};
     char err[1024] = "";
     const double t0 = parm_now();
-    int failed = bench_generate(m, ctx, ps, np, a->per, (uint64_t)a->seed, out, a->resume, items, extra, &cost, err,
+    int failed = bench_generate(m, ctx, ps, np, a->per, (uint64_t)a->seed, out, a->resume, (int)a->strip_div, items, extra, &cost, err,
                                 sizeof err);
     const double secs = parm_now() - t0;
     if (m->close) m->close(ctx);

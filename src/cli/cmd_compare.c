@@ -2,7 +2,10 @@
  * (two results.jsonl of `parm bench`/`parm grade`, or their folders): per
  * category and overall, A's and B's scores, the paired difference A − B and
  * its 95 % interval (parm/stats.h: bootstrap over prompts, stratified by
- * category; both methods resampled with the same prompts). Images are matched
+ * Agresti-Min adjusted Wald per category on the design-effect-scaled 2x2
+ * table, honest with few prompts; --bootstrap: the paired bootstrap over
+ * prompts, stratified by category, with a note naming the categories with
+ * too few prompts for it). Images are matched
  * by their place in the GenEval layout (<prompt folder>/samples/<name>.png)
  * and must have the same prompt in both; images only one side has are left
  * out with a note. */
@@ -68,26 +71,30 @@ static int load(const char *arg, crow **out, int *n) {
 }
 
 static void usage(FILE *f) {
-    fprintf(f, "usage: parm compare A B [--json] [--seed S] [--resamples R]\n\n"
+    fprintf(f, "usage: parm compare A B [--json] [--bootstrap [--seed S] [--resamples R]]\n\n"
                "Paired comparison of two methods graded on the same images: A and B are\n"
                "results.jsonl files of `parm bench` / `parm grade` (or their folders). Prints each\n"
                "category's and the overall score of A and B, the difference A - B and its 95%%\n"
-               "interval: %s, A and B resampled\n"
-               "together (the same prompts), so what the images share cancels out. Images are\n"
-               "matched by <prompt folder>/samples/<name>.png and must have the same prompt.\n"
+               "interval: %s\n"
+               "(parm/stats.h: honest with few prompts; paired, so what the images share cancels out).\n"
+               "Images are matched by <prompt folder>/samples/<name>.png and must have the same prompt.\n"
                "  --json          one JSON object\n"
+               "  --bootstrap     the %s instead\n"
+               "                  (too narrow below %d prompts per category; said so when used there)\n"
                "  --seed S        bootstrap seed (default %d)\n"
-               "  --resamples R   default %d\n", CLI_CI_METHOD, PARM_CI_SEED, PARM_CI_REPS);
+               "  --resamples R   default %d\n", CLI_CI_PAIRED_ADJ, CLI_CI_PAIRED, PARM_CI_MIN_PROMPTS, PARM_CI_SEED,
+            PARM_CI_REPS);
 }
 
 int cmd_compare(int argc, char **argv) {
     const char *fa = NULL, *fb = NULL;
     long seed = PARM_CI_SEED, reps = PARM_CI_REPS;
-    int json = 0;
+    int json = 0, boot = 0;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i], *v;
         if (!strcmp(a, "--help") || !strcmp(a, "-h")) { usage(stdout); return 0; }
         if (!strcmp(a, "--json")) json = 1;
+        else if (!strcmp(a, "--bootstrap")) boot = 1;
         else if (!strcmp(a, "--seed")) { if (!(v = cli_value(argc, argv, i++)) || cli_int(a, v, 0, 0x7fffffffL, &seed)) return 2; }
         else if (!strcmp(a, "--resamples")) { if (!(v = cli_value(argc, argv, i++)) || cli_int(a, v, 100, 1000000, &reps)) return 2; }
         else if (a[0] == '-' && a[1]) return cli_unknown("compare", a);
@@ -120,12 +127,28 @@ int cmd_compare(int argc, char **argv) {
     }
     if (!rc && !n) rc = PARM_ERR("%s and %s share no images (matched by <prompt folder>/samples/<name>.png)", fa, fb);
     parm_paired_diff d;
-    if (!rc) rc = parm_score_paired(o, n, (int)reps, (uint64_t)seed, &d);
+    if (!rc) rc = boot ? parm_score_paired(o, n, (int)reps, (uint64_t)seed, &d) : parm_score_paired_adjusted(o, n, &d);
+    const char *how = boot ? CLI_CI_PAIRED : CLI_CI_PAIRED_ADJ;
+    char howb[512];
+    if (boot) snprintf(howb, sizeof howb, "%s (%ld resamples, seed %ld)", CLI_CI_PAIRED, reps, seed);
+    else snprintf(howb, sizeof howb, "%s", how);
+    if (!rc && boot) { /* the bootstrap is too narrow with few prompts: say where */
+        long last[PARM_NTAGS];
+        int np[PARM_NTAGS] = {0}, few = 0;
+        for (int t = 0; t < PARM_NTAGS; t++) last[t] = -1;
+        for (int i = 0; i < n; i++) /* o is in key order: a prompt's images are adjacent */
+            if (o[i].prompt != last[o[i].tag]) { np[o[i].tag]++; last[o[i].tag] = o[i].prompt; }
+        for (int t = 0; t < PARM_NTAGS; t++) few += np[t] > 0 && np[t] < PARM_CI_MIN_PROMPTS;
+        if (few)
+            fprintf(stderr, "parm compare: note: %d categor%s fewer than %d prompts: there the bootstrap interval is too "
+                            "narrow (zero-width when the prompts agree); read those rows with their counts\n", few,
+                    few == 1 ? "y has" : "ies have", PARM_CI_MIN_PROMPTS);
+    }
     if (!rc && (n < na || n < nb))
         fprintf(stderr, "parm compare: note: %d images in both; left out %d only in A, %d only in B\n", n, na - n, nb - n);
     if (!rc && json) {
-        printf("{\"a\": \"%s\", \"b\": \"%s\", \"images\": %d, \"method\": \"%s\", \"resamples\": %ld, \"seed\": %ld", fa,
-               fb, n, CLI_CI_METHOD, reps, seed);
+        printf("{\"a\": \"%s\", \"b\": \"%s\", \"images\": %d, \"method\": \"%s\"", fa, fb, n, how);
+        if (boot) printf(", \"resamples\": %ld, \"seed\": %ld", reps, seed);
         for (int t = 0; t <= PARM_NTAGS; t++) {
             const char *name = t < PARM_NTAGS ? parm_tag_names[t] : "overall";
             if (t < PARM_NTAGS && !d.n[t]) { printf(", \"%s\": null", name); continue; }
@@ -147,7 +170,7 @@ int cmd_compare(int argc, char **argv) {
                    t < PARM_NTAGS ? d.n[t] : (long)n);
         }
         printf("only A correct: %ld images, only B correct: %ld images\n", d.a_only, d.b_only);
-        printf("95%% intervals: %s, paired (%ld resamples, seed %ld)%s\n", CLI_CI_METHOD, reps, seed,
+        printf("95%% intervals: %s%s\n", howb,
                d.lo[PARM_NTAGS] > 0 ? "; overall: A is better (the interval excludes 0)"
                : d.hi[PARM_NTAGS] < 0 ? "; overall: B is better (the interval excludes 0)"
                                       : "; overall: the interval includes 0");

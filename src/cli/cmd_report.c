@@ -15,7 +15,14 @@
  *     when opened), from results.jsonl; filters by category,
  *     by correct/incorrect (under a chosen method); the filter state is the
  *     URL hash (#tag=counting&verdict=incorrect&method=parm; &paths=open opens
- *     every path table), so a link shows the same cards.
+ *     every path table, &paths=parm those of one method; &img=all loads every
+ *     image at once instead of as cards scroll into view), so a link shows
+ *     the same cards;
+ *   - each path table row shows that path's step images (a crop of the
+ *     image's step strip DIR/strips/…, written by bench --strips), the steps
+ *     after a PARM stop greyed out and the first clear step framed;
+ *   - a size cap (--max-mb, default 5): a gallery that would make the page
+ *     larger keeps every k-th image (smallest such k; stated on the page).
  * Images are inline data: URIs, each distinct PNG once (methods often pick
  * the same path). Machine-checkable: rows carry data-method / data-n and
  * cells class names (tests/check_browser.sh reads the rendered DOM). */
@@ -182,26 +189,50 @@ static const char *STYLE =
     "display:block}.big .tile{width:200px}.big .tile img{width:192px;height:192px}.tile.ok img{border-color:#2a9d3a}.tile.bad img{border-color:#d0342c}"
     ".v{font-weight:600}.ok .v{color:#1f7a2c}.bad .v{color:#b3261e}.reason{color:#555;word-break:break-word}"
     "details{font-size:11px}details table{font-size:10px;width:100%}details td,details th{padding:0 2px}"
-    "tr.chosen td{background:#fff4c2}tr.stopped td{color:#999}";
+    "tr.chosen td{background:#fff4c2}tr.stopped td{color:#999}"
+    ".tile:has(details[open]){width:auto}details[open]{width:max-content}"
+    "th.steps{text-align:left}th.steps span{display:inline-block;text-align:center;font-weight:400}"
+    "td.st{padding:1px 2px}.strip{position:relative;overflow:hidden}.tile .strip img.sk{display:block;image-rendering:pixelated;border:0;max-width:none}"
+    ".strip i{position:absolute;top:0;bottom:0}.strip .cut{right:0;background:rgba(255,255,255,.75)}"
+    ".strip .clr{box-sizing:border-box;border:2px solid #2a9d3a}";
 
+/* The page's script: filters (state in the URL hash), images set from IMG[]
+ * only when their card comes near the viewport (IntersectionObserver; #img=all
+ * sets every one at once), path tables (with each path's step strip: a crop of
+ * the strip PNG per row, the steps after a PARM stop greyed, the first clear
+ * step framed) drawn when their <details> opens (#paths=open: all). */
 static const char *SCRIPT =
     "function apply(){var t=document.getElementById('f-tag').value,v=document.getElementById('f-verdict').value,"
     "m=document.getElementById('f-method').value,shown=0,cards=document.querySelectorAll('.card');"
     "cards.forEach(function(c){var ok=(c.dataset.ok||'').split(',').indexOf(m+':1')>=0,"
     "vis=(t==='all'||c.dataset.tag===t)&&(v==='all'||(v==='correct')===ok);c.style.display=vis?'':'none';"
     "if(vis)shown++;});document.getElementById('shown').textContent=shown;"
-    "var h='tag='+t+'&verdict='+v+'&method='+m;if(location.hash.slice(1)!==h)history.replaceState(null,'','#'+h);}"
-    "function init(){document.querySelectorAll('img[data-k]').forEach(function(i){i.src=IMG[+i.dataset.k];});"
-    "var q={};location.hash.slice(1).split('&').forEach(function(kv){var p=kv.split('=');if(p.length===2)"
-    "q[p[0]]=decodeURIComponent(p[1]);});['tag','verdict','method'].forEach(function(k){var e="
-    "document.getElementById('f-'+k);if(q[k]&&[].some.call(e.options,function(o){return o.value===q[k];}))"
-    "e.value=q[k];e.addEventListener('change',apply);});if(q.paths==='open')document.querySelectorAll('details[data-p]')"
-    ".forEach(function(d){d.open=true;paths(d);});apply();"
+    "var h='tag='+t+'&verdict='+v+'&method='+m+(Q.paths?'&paths='+Q.paths:'')+(Q.img?'&img='+Q.img:'');"
+    "if(location.hash.slice(1)!==h)history.replaceState(null,'','#'+h);}"
+    "function fill(c){c.querySelectorAll('img[data-k]').forEach(function(i){if(!i.src)i.src=IMG[+i.dataset.k];});}"
+    "var Q={};function init(){"
+    "location.hash.slice(1).split('&').forEach(function(kv){var p=kv.split('=');if(p.length===2)"
+    "Q[p[0]]=decodeURIComponent(p[1]);});['tag','verdict','method'].forEach(function(k){var e="
+    "document.getElementById('f-'+k);if(Q[k]&&[].some.call(e.options,function(o){return o.value===Q[k];}))"
+    "e.value=Q[k];e.addEventListener('change',apply);});var cards=document.querySelectorAll('.card');"
+    "if(Q.img==='all'||!window.IntersectionObserver)cards.forEach(fill);else{var io=new IntersectionObserver("
+    "function(es){es.forEach(function(e){if(e.isIntersecting){fill(e.target);io.unobserve(e.target);}});},"
+    "{rootMargin:'800px'});apply();cards.forEach(function(c){var r=c.getBoundingClientRect();"
+    "if(r.height&&r.top<innerHeight+800)fill(c);else io.observe(c);});}"
+    "if(Q.paths)document.querySelectorAll(Q.paths==='open'?'details[data-p]':'.tile[data-method=\"'+Q.paths.replace("
+    "/[^a-z0-9@.\\/-]/g,'')+'\"] details[data-p]').forEach(function(d){d.open=true;paths(d);});apply();"
     "document.getElementById('ready-ms').textContent=Math.round(performance.now());}"
-    "function paths(d){if(d.dataset.done)return;d.dataset.done=1;var s=+d.dataset.s,c=+d.dataset.c,h='<table><tr>"
-    "<th>k</th><th>fwd</th><th>clear</th><th>pot.</th><th>stop</th><th>score</th></tr>';"
-    "d.dataset.p.split(';').forEach(function(r,k){var f=r.split(',');h+='<tr class=\"'+(k===c?'chosen':'')+"
-    "(f[3]!=='-'?' stopped':'')+'\" title=\"seed '+(s+4096*k)+'\"><td>'+k+'</td><td>'+f.join('</td><td>')+'</td></tr>';});"
+    "function paths(d){if(d.dataset.done)return;d.dataset.done=1;var s=+d.dataset.s,c=+d.dataset.c,"
+    "st=d.dataset.strip,px=+d.dataset.px,h='<table><tr><th>k</th><th>fwd</th><th>clear</th><th>pot.</th><th>stop</th>"
+    "<th>score</th>';if(st){h+='<th class=\"steps\">';for(var t=0;t<STEPS;t++)h+='<span style=\"width:'+px+'px\">'+"
+    "t+'</span>';h+='</th>';}h+='</tr>';"
+    "var rs=d.dataset.p.split(';'),n=rs.length;rs.forEach(function(r,k){var f=r.split(',');h+='<tr class=\"'+(k===c?'chosen':'')+"
+    "(f[3]!=='-'?' stopped':'')+'\" title=\"seed '+(s+4096*k)+'\"><td>'+k+'</td><td>'+f.join('</td><td>')+'</td>';"
+    "if(st){h+='<td class=\"st\"><div class=\"strip\" style=\"width:'+STEPS*px+'px;height:'+px+'px\"><img class=\"sk\" "
+    "alt=\"path '+k+' steps\" src=\"'+IMG[+st]+'\" style=\"margin-top:'+(-k*px)+'px;width:'+STEPS*px+'px;height:'+n*px+'px\">';"
+    "if(f[1]!=='-')h+='<i class=\"clr\" title=\"first clear step\" style=\"left:'+(+f[1])*px+'px;width:'+px+'px\"></i>';"
+    "if(f[3]!=='-')h+='<i class=\"cut\" title=\"stopped after step '+f[3]+'\" style=\"left:'+(+f[3]+1)*px+'px\"></i>';"
+    "h+='</div></td>';}h+='</tr>';});"
     "d.insertAdjacentHTML('beforeend',h+'</table>');}"
     "document.addEventListener('toggle',function(e){if(e.target.dataset&&e.target.dataset.p)paths(e.target);},true);"
     "document.addEventListener('DOMContentLoaded',init);";
@@ -212,10 +243,14 @@ static void usage(FILE *f) {
                "a `parm bench` folder: provenance (DIR/run.json), the methods table with costs and\n"
                "95%% intervals, the scaling curves (--method all), per-category bars and a gallery\n"
                "of every image (chosen image enlarged, the grader's verdict and reason, each path's\n"
-               "verifier decisions) with filters by category and correct/incorrect.\n"
+               "verifier decisions next to its step images from DIR/strips, stops greyed) with filters\n"
+               "by category and correct/incorrect; images load as their cards scroll into view.\n"
                "  -o, --out FILE   the page (default DIR/report.html; written atomically)\n"
-               "  --max-cards K    at most K gallery cards, every (images/K)-th image so every category\n"
-               "                   stays in (default 0: all)\n"
+               "  --max-cards K    at most K gallery cards: every k-th image, k = ceil(images/K) (the prompts\n"
+               "                   come in category blocks, so every category stays in; default 0: all)\n"
+               "  --max-mb M       keep the page under M MB (default 5; 0 = no limit): if it would be\n"
+               "                   larger, the gallery keeps every k-th image with the smallest such k\n"
+               "                   (the table, curves and bars always cover every image)\n"
                "  DIR must come from this parm's `bench` (it needs DIR/run.json).\n");
 }
 
@@ -317,7 +352,7 @@ static void bars(sbuf *b, const cJSON *rows) {
 }
 
 /* one method's tile of a card: its chosen image, verdict, reason, path table */
-static int tile(sbuf *b, imgset *is, const char *method, const cJSON *row) {
+static int tile(sbuf *b, imgset *is, const char *dir, int strip_px, const char *method, const cJSON *row) {
     const int ok = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(row, "correct"));
     const int k = img_index(is, jstr(row, "filename"));
     if (k < 0) return -1;
@@ -339,7 +374,16 @@ static int tile(sbuf *b, imgset *is, const char *method, const cJSON *row) {
         if (sc == sc) sb_printf(b, ", score %.3f", sc);
         sb_printf(b, "; %.0f fwd, %.0f judge</div>", jnum(row, "gen_forwards", 0), jnum(row, "judge_calls", 0));
         if (cJSON_GetArraySize(paths) > 1) { /* compact: the script draws the table when opened */
-            sb_printf(b, "<details data-s=\"%.0f\" data-c=\"%d\" data-p=\"", jnum(row, "seed", 0), chosen);
+            const char *strip = jstr(row, "strip");
+            int sk = -1;
+            if (*strip && strip_px > 0) { /* every path's step images, one PNG shared by the methods */
+                char sp[1400];
+                snprintf(sp, sizeof sp, "%s/%s", dir, strip);
+                if ((sk = img_index(is, sp)) < 0) return -1;
+            }
+            sb_printf(b, "<details data-s=\"%.0f\" data-c=\"%d\"", jnum(row, "seed", 0), chosen);
+            if (sk >= 0) sb_printf(b, " data-strip=\"%d\" data-px=\"%d\"", sk, strip_px);
+            sb_str(b, " data-p=\"");
             int j = 0;
             const cJSON *p;
             cJSON_ArrayForEach(p, paths) {
@@ -362,11 +406,11 @@ static int tile(sbuf *b, imgset *is, const char *method, const cJSON *row) {
     return 0;
 }
 
-static int gallery(sbuf *b, imgset *is, const rmethod *ms, int nm, long max_cards) {
+static int gallery(sbuf *b, imgset *is, const rmethod *ms, int nm, int step, const char *dir, int strip_px,
+                   const char *why) {
     const int n = ms[0].n;
     for (int m = 1; m < nm; m++)
         if (ms[m].n != n) return PARM_ERR("method folders hold different numbers of images (%s %d, %s %d)", ms[0].name, n, ms[m].name, ms[m].n);
-    const int step = max_cards > 0 && n > max_cards ? (int)((n + max_cards - 1) / max_cards) : 1;
     const char *deflt = ms[nm - 1].name; /* the filter's default method: parm if present, else the last */
     for (int m = 0; m < nm; m++)
         if (!strcmp(ms[m].name, "parm")) deflt = ms[m].name;
@@ -384,8 +428,12 @@ static int gallery(sbuf *b, imgset *is, const rmethod *ms, int nm, long max_card
         sb_esc(b, ms[m].name);
         sb_str(b, "</option>");
     }
-    sb_printf(b, "</select></label><span><span id=\"shown\">%d</span> of %d images shown%s</span></div>\n"
-                 "<div class=\"gallery\">\n", ncards, ncards, step > 1 ? " (a stratified subset: --max-cards)" : "");
+    sb_printf(b, "</select></label><span><span id=\"shown\">%d</span> of %d cards shown</span></div>\n", ncards, ncards);
+    if (step > 1)
+        sb_printf(b, "<p class=\"meta\" id=\"subset\">Gallery: every %d-th of the %d images in benchmark order (%d cards; "
+                     "the prompts come in category blocks, so every category keeps about 1/%d of its images), %s. The "
+                     "table, curves and bars above cover all %d images.</p>\n", step, n, ncards, step, why, n);
+    sb_str(b, "<div class=\"gallery\">\n");
     for (int k = 0; k < n; k += step) {
         const cJSON *r0 = ms[0].rows[k];
         for (int m = 1; m < nm; m++)
@@ -408,7 +456,7 @@ static int gallery(sbuf *b, imgset *is, const rmethod *ms, int nm, long max_card
         if (cJSON_IsNumber(cJSON_GetObjectItemCaseSensitive(r0, "seed"))) sb_printf(b, " · seed %.0f", jnum(r0, "seed", 0));
         sb_printf(b, "</div><div class=\"tiles%s\">", nm == 1 ? " big" : "");
         for (int m = 0; m < nm; m++)
-            if (tile(b, is, ms[m].name, ms[m].rows[k])) return -1;
+            if (tile(b, is, dir, strip_px, ms[m].name, ms[m].rows[k])) return -1;
         sb_str(b, "</div></div>\n");
     }
     sb_str(b, "</div>\n");
@@ -418,12 +466,15 @@ static int gallery(sbuf *b, imgset *is, const rmethod *ms, int nm, long max_card
 int cmd_report(int argc, char **argv) {
     const char *dir = NULL, *out = NULL;
     long max_cards = 0;
+    double max_mb = 5;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i], *v;
         if (!strcmp(a, "--help") || !strcmp(a, "-h")) { usage(stdout); return 0; }
         if (!strcmp(a, "-o") || !strcmp(a, "--out")) { if (!(out = cli_value(argc, argv, i++))) return 2; }
         else if (!strcmp(a, "--max-cards")) {
             if (!(v = cli_value(argc, argv, i++)) || cli_int(a, v, 0, 100000000, &max_cards)) return 2;
+        } else if (!strcmp(a, "--max-mb")) {
+            if (!(v = cli_value(argc, argv, i++)) || cli_float(a, v, 0, 1e6, &max_mb)) return 2;
         } else if (a[0] == '-') return cli_unknown("report", a);
         else if (!dir) dir = a;
         else { fprintf(stderr, "parm report: error: one DIR only ('%s' and '%s')\n", dir, a); return 2; }
@@ -448,7 +499,7 @@ int cmd_report(int argc, char **argv) {
     }
     const int all = !strcmp(jstr(run, "method"), "all");
     rmethod ms[PARM_SEARCH_NMETHODS + 2];
-    int nm = 0, rc = 0;
+    int nm = 0, rc = 0, steps = 0, cards = 0;
     memset(ms, 0, sizeof ms);
     const cJSON *r;
     cJSON_ArrayForEach(r, rows) { /* methods in the rows' order, each once; sweep rows have no folder */
@@ -500,14 +551,37 @@ int cmd_report(int argc, char **argv) {
         const cJSON *ci = cJSON_GetObjectItemCaseSensitive(run, "intervals");
         sb_str(&b, "<div>95% intervals: ");
         sb_esc(&b, jstr(ci, "method"));
-        sb_printf(&b, " (%.0f resamples, seed %.0f)</div></div>\n", jnum(ci, "resamples", 0), jnum(ci, "seed", 0));
+        if (jnum(ci, "resamples", 0) > 0) /* a run.json of an older parm */
+            sb_printf(&b, " (%.0f resamples, seed %.0f)", jnum(ci, "resamples", 0), jnum(ci, "seed", 0));
+        sb_str(&b, "</div></div>\n");
         sb_str(&b, "<h2>Methods</h2>\n");
         methods_table(&b, rows);
         rc = curves(&b, rows, tmpdir);
     }
     if (!rc) {
         bars(&b, rows);
-        rc = gallery(&b, &is, ms, nm, max_cards);
+        const cJSON *opt = cJSON_GetObjectItemCaseSensitive(run, "options");
+        const int div = (int)jnum(opt, "strip_div", 0), n = nm ? ms[0].n : 0;
+        const int strip_px = div > 0 ? (2 * PARM_IMG / div > PARM_IMG ? PARM_IMG : 2 * PARM_IMG / div) : 0; /* shown 2x, ≤ 64 */
+        steps = (int)jnum(cJSON_GetObjectItemCaseSensitive(opt, "sampler"), "steps", 0);
+        int step = max_cards > 0 && n > max_cards ? (int)((n + max_cards - 1) / max_cards) : 1;
+        char why[128];
+        snprintf(why, sizeof why, "--max-cards %ld", max_cards);
+        const size_t head = b.n, budget = (size_t)(max_mb * 1e6);
+        for (;;) { /* the smallest k (from --max-cards' on) whose page fits --max-mb */
+            b.n = head;
+            is.js.n = 0;
+            is.count = 0;
+            is.bytes = 0;
+            for (size_t i = 0; i < is.tsize; i++) is.slot[i] = -1;
+            if ((rc = gallery(&b, &is, ms, nm, step, dir, strip_px, why)) || b.oom || is.js.oom) break;
+            const size_t total = b.n + is.js.n + 64 * 1024; /* + the files, options and script */
+            if (!budget || total <= budget || step >= n) break;
+            int next = (int)((double)step * total / budget * 1.02) + 1;
+            step = next > step ? next : step + 1;
+            snprintf(why, sizeof why, "to keep the page under --max-mb %g MB", max_mb);
+        }
+        cards = (n + step - 1) / step;
     }
     if (!rc) {
         sb_str(&b, "<h2>Files</h2><table class=\"files\"><tr><th>role</th><th>path</th><th>bytes</th><th>sha256</th></tr>");
@@ -528,7 +602,7 @@ int cmd_report(int argc, char **argv) {
         sb_str(&b, "</pre>\n<p class=\"meta\">report of ");
         sb_esc(&b, dir);
         sb_printf(&b, " written by parm %s; page ready <span id=\"ready-ms\">?</span> ms after navigation start (this "
-                      "browser)</p>\n<script>var IMG=[", cli_version());
+                      "browser)</p>\n<script>var STEPS=%d,IMG=[", cli_version(), steps);
         sb_put(&b, is.js.s ? is.js.s : "", is.js.n);
         sb_str(&b, "];\n");
         sb_str(&b, SCRIPT);
@@ -544,8 +618,9 @@ int cmd_report(int argc, char **argv) {
         }
     }
     if (!rc)
-        printf("report: %s (%.1f MB: %d distinct images, %.1f MB of PNG; %d method%s; %.2f s)\n", out, b.n / 1e6, is.count,
-               is.bytes / 1e6, nm, nm == 1 ? "" : "s", parm_now() - t0);
+        printf("report: %s (%.2f MB: %d of %d images as cards, %d distinct PNGs inlined, %.2f MB of PNG; %d method%s; "
+               "%.2f s)\n", out, b.n / 1e6, cards, nm ? ms[0].n : 0, is.count, is.bytes / 1e6, nm, nm == 1 ? "" : "s",
+               parm_now() - t0);
     if (have_tmp) rmdir(tmpdir);
     for (int m = 0; m < nm; m++) cli_results_free(ms[m].rows, ms[m].n);
     free(is.hash);

@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "parm/nn.h"
+#include "parm/ops.h"
 #include "st_internal.h"
 
 #define CKPT_FORMAT "parm-ckpt-1"
@@ -42,6 +43,7 @@ int parm_slab_save(const parm_slab *s, const char *path, parm_dtype dtype, const
 }
 
 int parm_slab_load(parm_slab *s, const char *path) {
+    parm_gemm_weights_changed();
     if (!s->w) return PARM_ERR("parm_slab_load('%s'): slab not allocated", path);
     parm_st_file f;
     if (parm_st_open(&f, path)) return -1;
@@ -137,6 +139,7 @@ static int parse_u64(const char *s, uint64_t *out) {
 }
 
 int parm_ckpt_load(parm_slab *s, const char *path, long *step, parm_rng *rng) {
+    parm_gemm_weights_changed();
     if (!s->w) return PARM_ERR("parm_ckpt_load('%s'): slab not allocated", path);
     parm_st_file f;
     if (parm_st_open(&f, path)) return -1;

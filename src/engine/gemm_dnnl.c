@@ -13,8 +13,18 @@
  * bf16: A and B are rounded (nearest-even) into per-thread bf16 buffers in
  * their own layout (so the transposed-stride descriptors still apply), the
  * product accumulates in f32 and C stays f32 — master weights, gradients and
- * optimizer state never leave f32. The weight conversion is redone each call
- * (O(N·K) next to the O(M·N·K) product; see docs/RESULTS.md for its cost).
+ * optimizer state never leave f32.
+ *
+ * Weights (parm_dnnl_gemm_w; B declared a weight matrix by the caller): the
+ * primitive is created with B's layout left to oneDNN (format_any), and B is
+ * reordered (and for bf16 converted) ONCE into that preferred layout, kept in
+ * a cache keyed by (pointer, view, dtype, layout) and valid while the weight
+ * epoch (parm_gemm_weights_changed: every optimizer step, every load) and a
+ * fingerprint of 16 sampled elements are unchanged: once per optimizer step
+ * in training, once at load in inference. The reorder runs under the cache's
+ * lock; a weight matrix serves one thread at a time (parm/search.h's rule).
+ * When the cache is full, products fall back to the plain-layout primitive;
+ * PARM_WEIGHT_REORDER=0 in the environment turns the reorder off (measuring).
  *
  * Per call: three or four dnnl_memory wrappers (no data copies), the cached
  * primitive, a per-thread stream and scratchpad. Inside an OpenMP parallel
@@ -31,6 +41,7 @@
 
 typedef struct {
     int bf16, ta, tb, M, N, K, lda, ldb, ldc, bias;
+    int packed; /* B in oneDNN's preferred layout (a cached weight reorder) */
     float alpha, beta;
 } mm_key;
 
@@ -40,6 +51,34 @@ typedef struct {
     dnnl_memory_desc_t a, b, c, bias, scratch;
     size_t scratch_bytes;
 } mm_entry;
+
+/* a weight matrix reordered into a primitive's preferred layout */
+typedef struct {
+    const float *src;
+    int tb, ldb, K, N, bf16;
+    dnnl_memory_desc_t md; /* the layout (mm_entry.b of a packed primitive) */
+    void *buf;
+    uint64_t epoch, fp;
+} w_entry;
+#define W_CACHE_MAX 1024
+static w_entry w_cache[W_CACHE_MAX];
+static int w_count;
+static _Atomic unsigned long long w_epoch = 1;
+static long w_reorders; /* reorders done (parm_dnnl_weight_stats) */
+
+static pthread_mutex_t w_lock = PTHREAD_MUTEX_INITIALIZER;
+
+void parm_gemm_weights_changed(void) { w_epoch++; }
+
+void parm_dnnl_weight_stats(long *entries, long *reorders, size_t *bytes) {
+    pthread_mutex_lock(&w_lock);
+    size_t b = 0;
+    for (int i = 0; i < w_count; i++) b += dnnl_memory_desc_get_size(&w_cache[i].md);
+    *entries = w_count;
+    *reorders = w_reorders;
+    *bytes = b;
+    pthread_mutex_unlock(&w_lock);
+}
 
 #define MM_CACHE_MAX 512
 static mm_entry mm_cache[MM_CACHE_MAX];
@@ -94,8 +133,11 @@ static mm_entry *mm_get(const mm_key *k) {
     n.key = *k;
     dnnl_data_type_t dt = k->bf16 ? dnnl_bf16 : dnnl_f32;
     /* op(A) is [M,K]: stored [M,K] (lda) or, transposed, [K,M] (lda); likewise op(B) [K,N] */
-    if (md_view(&n.a, k->M, k->K, k->ta, k->lda, dt) || md_view(&n.b, k->K, k->N, k->tb, k->ldb, dt) ||
-        md_view(&n.c, k->M, k->N, 0, k->ldc, dnnl_f32))
+    if (md_view(&n.a, k->M, k->K, k->ta, k->lda, dt) || md_view(&n.c, k->M, k->N, 0, k->ldc, dnnl_f32)) goto done;
+    if (k->packed) {
+        dnnl_dims_t bd = {k->K, k->N};
+        if (dnnl_memory_desc_init_by_tag(&n.b, 2, bd, dt, dnnl_format_tag_any) != dnnl_success) goto done;
+    } else if (md_view(&n.b, k->K, k->N, k->tb, k->ldb, dt))
         goto done;
     if (k->bias) {
         dnnl_dims_t bd = {1, k->N};
@@ -117,6 +159,7 @@ static mm_entry *mm_get(const mm_key *k) {
     if (po) dnnl_post_ops_destroy(po);
     if (attr) dnnl_primitive_attr_destroy(attr);
     if (!ok) goto done;
+    if (k->packed) n.b = *dnnl_primitive_desc_query_md(pd, dnnl_query_weights_md, 0); /* the layout it chose */
     const dnnl_memory_desc_t *sp = dnnl_primitive_desc_query_md(pd, dnnl_query_scratchpad_md, 0);
     n.scratch = *sp;
     n.scratch_bytes = dnnl_memory_desc_get_size(sp);
@@ -159,13 +202,77 @@ static void to_bf16(uint16_t *dst, const float *src, int rows, int cols, int ld,
     }
 }
 
-int parm_dnnl_gemm(int bf16, int ta, int tb, int M, int N, int K, float alpha, const float *A, int lda,
-                   const float *B, int ldb, float beta, float *C, int ldc, const float *bias) {
+/* 16 elements of op(B) [K,N] sampled across it, hashed (with the pointer's view) */
+static uint64_t w_fingerprint(const float *B, int tb, int ldb, int K, int N) {
+    uint64_t h = 1469598103934665603ULL;
+    const long total = (long)K * N;
+    for (int i = 0; i < 16; i++) {
+        const long e = total * i / 16 + (i == 15 ? total / 16 - 1 : 0), r = e / N, c = e % N;
+        uint32_t u;
+        memcpy(&u, B + (tb ? c * (long)ldb + r : r * (long)ldb + c), 4);
+        h = (h ^ u) * 1099511628211ULL;
+    }
+    return h;
+}
+
+/* B reordered into e's layout (cached; see the top of this file); NULL = cannot */
+static const void *w_packed(const mm_entry *e, const float *B) {
+    const mm_key *k = &e->key;
+    const uint64_t ep = w_epoch, fp = w_fingerprint(B, k->tb, k->ldb, k->K, k->N);
+    pthread_mutex_lock(&w_lock);
+    w_entry *w = NULL;
+    for (int i = 0; i < w_count && !w; i++) {
+        w_entry *q = &w_cache[i];
+        if (q->src == B && q->tb == k->tb && q->ldb == k->ldb && q->K == k->K && q->N == k->N && q->bf16 == k->bf16 &&
+            dnnl_memory_desc_equal(&q->md, &e->b))
+            w = q;
+    }
+    const void *out = NULL;
+    if (w && w->epoch == ep && w->fp == fp) { out = w->buf; goto done; }
+    if (!w) {
+        if (w_count >= W_CACHE_MAX) goto done;
+        w = &w_cache[w_count];
+        memset(w, 0, sizeof *w);
+        w->src = B; w->tb = k->tb; w->ldb = k->ldb; w->K = k->K; w->N = k->N; w->bf16 = k->bf16; w->md = e->b;
+        if (!(w->buf = malloc(dnnl_memory_desc_get_size(&e->b)))) goto done;
+        w_count++;
+    }
+    /* reorder the plain f32 view of B into the preferred layout (bf16: converted on the way) */
+    dnnl_memory_desc_t src_md;
+    dnnl_primitive_desc_t rpd = NULL;
+    dnnl_primitive_t r = NULL;
+    dnnl_memory_t ms = NULL, md = NULL;
+    int ok = md_view(&src_md, k->K, k->N, k->tb, k->ldb, dnnl_f32) == 0 &&
+             dnnl_reorder_primitive_desc_create(&rpd, &src_md, eng, &w->md, eng, NULL) == dnnl_success &&
+             dnnl_primitive_create(&r, rpd) == dnnl_success &&
+             dnnl_memory_create(&ms, &src_md, eng, (void *)B) == dnnl_success &&
+             dnnl_memory_create(&md, &w->md, eng, w->buf) == dnnl_success;
+    if (ok) {
+        dnnl_exec_arg_t args[2] = {{DNNL_ARG_FROM, ms}, {DNNL_ARG_TO, md}};
+        ok = dnnl_primitive_execute(r, tl_stream, 2, args) == dnnl_success && dnnl_stream_wait(tl_stream) == dnnl_success;
+    }
+    if (ms) dnnl_memory_destroy(ms);
+    if (md) dnnl_memory_destroy(md);
+    if (r) dnnl_primitive_destroy(r);
+    if (rpd) dnnl_primitive_desc_destroy(rpd);
+    if (ok) {
+        w->epoch = ep;
+        w->fp = fp;
+        w_reorders++;
+        out = w->buf;
+    } else w->epoch = 0; /* never valid */
+done:
+    pthread_mutex_unlock(&w_lock);
+    return out;
+}
+
+static int gemm(int packed, int bf16, int ta, int tb, int M, int N, int K, float alpha, const float *A, int lda,
+                const float *B, int ldb, float beta, float *C, int ldc, const float *bias) {
     if (!parm_dnnl_available()) return -1;
     mm_key k;
     memset(&k, 0, sizeof k); /* padding too: keys compare with memcmp */
     k.bf16 = bf16; k.ta = ta; k.tb = tb; k.M = M; k.N = N; k.K = K;
-    k.lda = lda; k.ldb = ldb; k.ldc = ldc; k.bias = bias != NULL;
+    k.lda = lda; k.ldb = ldb; k.ldc = ldc; k.bias = bias != NULL; k.packed = packed;
     k.alpha = alpha; k.beta = bias ? 0.0f : beta;
     mm_entry *e = mm_get(&k);
     if (!e) return -1;
@@ -174,17 +281,21 @@ int parm_dnnl_gemm(int bf16, int ta, int tb, int M, int N, int K, float alpha, c
         return -1;
     }
     const void *a = A, *b = B;
+    if (packed && !(b = w_packed(e, B))) return -1;
     if (bf16) {
         /* stored extents: A is [M,K] or (ta) [K,M]; B is [K,N] or (tb) [N,K] */
         int ar = ta ? K : M, ac = ta ? M : K, br = tb ? N : K, bc = tb ? K : N;
         uint16_t *a16 = tl_get(1, ((size_t)(ar - 1) * lda + ac) * 2);
-        uint16_t *b16 = tl_get(2, ((size_t)(br - 1) * ldb + bc) * 2);
-        if (!a16 || !b16) return -1;
+        if (!a16) return -1;
         int par = !omp_in_parallel();
         to_bf16(a16, A, ar, ac, lda, par);
-        to_bf16(b16, B, br, bc, ldb, par);
         a = a16;
-        b = b16;
+        if (!packed) { /* a packed B is bf16 already */
+            uint16_t *b16 = tl_get(2, ((size_t)(br - 1) * ldb + bc) * 2);
+            if (!b16) return -1;
+            to_bf16(b16, B, br, bc, ldb, par);
+            b = b16;
+        }
     }
     void *sp = e->scratch_bytes ? tl_get(0, e->scratch_bytes) : NULL;
     if (e->scratch_bytes && !sp) return -1;
@@ -208,4 +319,25 @@ int parm_dnnl_gemm(int bf16, int ta, int tb, int M, int N, int K, float alpha, c
     if (mbias) dnnl_memory_destroy(mbias);
     if (msp) dnnl_memory_destroy(msp);
     return ok ? 0 : -1;
+}
+
+int parm_dnnl_gemm(int bf16, int ta, int tb, int M, int N, int K, float alpha, const float *A, int lda,
+                   const float *B, int ldb, float beta, float *C, int ldc, const float *bias) {
+    return gemm(0, bf16, ta, tb, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc, bias);
+}
+
+/* PARM_WEIGHT_REORDER=0 in the environment: weights in their plain layout as
+ * before the cache (for measuring what the reorder brings) */
+static int reorder_off;
+static pthread_once_t reorder_once = PTHREAD_ONCE_INIT;
+static void reorder_env(void) {
+    const char *e = getenv("PARM_WEIGHT_REORDER");
+    reorder_off = e && !strcmp(e, "0");
+}
+
+int parm_dnnl_gemm_w(int bf16, int ta, int tb, int M, int N, int K, float alpha, const float *A, int lda,
+                     const float *W, int ldw, float beta, float *C, int ldc, const float *bias) {
+    pthread_once(&reorder_once, reorder_env);
+    if (!reorder_off && !gemm(1, bf16, ta, tb, M, N, K, alpha, A, lda, W, ldw, beta, C, ldc, bias)) return 0;
+    return gemm(0, bf16, ta, tb, M, N, K, alpha, A, lda, W, ldw, beta, C, ldc, bias); /* cache full: plain */
 }

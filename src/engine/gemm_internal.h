@@ -16,4 +16,10 @@ int parm_dnnl_amx_supported(void);
  * cannot do it (C untouched): the caller falls back to OpenBLAS. */
 int parm_dnnl_gemm(int bf16, int ta, int tb, int M, int N, int K, float alpha, const float *A, int lda,
                    const float *B, int ldb, float beta, float *C, int ldc, const float *bias);
+/* The same with B a weight matrix, reordered once per weight epoch into the
+ * primitive's preferred layout (gemm_dnnl.c); falls back to the plain layout
+ * when the weight cache is full. */
+int parm_dnnl_gemm_w(int bf16, int ta, int tb, int M, int N, int K, float alpha, const float *A, int lda,
+                     const float *W, int ldw, float beta, float *C, int ldc, const float *bias);
+void parm_dnnl_weight_stats(long *entries, long *reorders, size_t *bytes);
 #endif

@@ -200,18 +200,20 @@ static void fill_bias_all(float *C, int ldc, int M, int N, const float *bias) {
  * batch). */
 #define DNNL_MIN_NK 16384.0
 
-void parm_sgemm_bias(int transA, int transB, int M, int N, int K, float alpha, const float *A, int lda,
-                     const float *B, int ldb, float beta, float *C, int ldc, const float *bias) {
+static void sgemm_any(int weights, int transA, int transB, int M, int N, int K, float alpha, const float *A, int lda,
+                      const float *B, int ldb, float beta, float *C, int ldc, const float *bias) {
     if (M <= 0 || N <= 0) return;
     parm_init();
     int be = atomic_load_explicit(&cur_backend, memory_order_relaxed);
     if (be != PARM_GEMM_OPENBLAS && K > 0 && (double)N * K >= DNNL_MIN_NK) {
         int bf = be == PARM_GEMM_ONEDNN_BF16;
+        int (*mm)(int, int, int, int, int, int, float, const float *, int, const float *, int, float, float *, int,
+                  const float *) = weights ? parm_dnnl_gemm_w : parm_dnnl_gemm;
         if (!bias || alpha == 1.0f) {
-            if (!parm_dnnl_gemm(bf, transA, transB, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc, bias)) return;
+            if (!mm(bf, transA, transB, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc, bias)) return;
         } else { /* C = bias + alpha·AB: bias first, then a β = 1 product */
             fill_bias_all(C, ldc, M, N, bias);
-            if (!parm_dnnl_gemm(bf, transA, transB, M, N, K, alpha, A, lda, B, ldb, 1.0f, C, ldc, NULL)) return;
+            if (!mm(bf, transA, transB, M, N, K, alpha, A, lda, B, ldb, 1.0f, C, ldc, NULL)) return;
             bias = NULL;
             beta = 1.0f; /* C holds the bias now */
         }
@@ -247,7 +249,21 @@ void parm_sgemm_bias(int transA, int transB, int M, int N, int K, float alpha, c
     }
 }
 
+void parm_sgemm_bias(int transA, int transB, int M, int N, int K, float alpha, const float *A, int lda,
+                     const float *B, int ldb, float beta, float *C, int ldc, const float *bias) {
+    sgemm_any(0, transA, transB, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc, bias);
+}
+
+void parm_sgemm_w(int transA, int transB, int M, int N, int K, float alpha, const float *A, int lda, const float *W,
+                  int ldw, float beta, float *C, int ldc, const float *bias) {
+    sgemm_any(1, transA, transB, M, N, K, alpha, A, lda, W, ldw, beta, C, ldc, bias);
+}
+
 void parm_sgemm(int transA, int transB, int M, int N, int K, float alpha, const float *A, int lda, const float *B,
                 int ldb, float beta, float *C, int ldc) {
-    parm_sgemm_bias(transA, transB, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc, NULL);
+    sgemm_any(0, transA, transB, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc, NULL);
+}
+
+void parm_gemm_weight_cache_stats(long *entries, long *reorders, size_t *bytes) {
+    parm_dnnl_weight_stats(entries, reorders, bytes);
 }

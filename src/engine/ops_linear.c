@@ -5,7 +5,9 @@
  *
  * Each matmul is ONE parm_sgemm over the whole [N,·] batch (forward, dinp,
  * dweight), so BLAS sees big, well-shaped problems (split over threads by parm_sgemm). Backward accumulates
- * (beta = 1) and skips NULL gradients. */
+ * (beta = 1) and skips NULL gradients. w goes in as a weight matrix
+ * (parm_sgemm_w: on oneDNN reordered once per weight change, for forward and
+ * for dinp); dweight's operands are activations, passed as strided views. */
 #include <string.h>
 
 #include "parm/ops.h"
@@ -13,13 +15,13 @@
 /* out[N,OC] = inp[N,C] · w[OC,C]ᵀ (+ b[OC]); the bias is written by each
  * thread into its own panel just before its sgemm (one parallel region) */
 void parm_linear_forward(float *out, const float *inp, const float *w, const float *b, int N, int C, int OC) {
-    parm_sgemm_bias(0, 1, N, OC, C, 1.0f, inp, C, w, C, 0.0f, out, OC, b);
+    parm_sgemm_w(0, 1, N, OC, C, 1.0f, inp, C, w, C, 0.0f, out, OC, b);
 }
 
 /* dinp[N,C] += dout[N,OC]·w[OC,C];  dw[OC,C] += dout[N,OC]ᵀ·inp[N,C];  db[OC] += Σ_n dout[n,:] */
 void parm_linear_backward(float *dinp, float *dw, float *db, const float *dout, const float *inp, const float *w,
                      int N, int C, int OC) {
-    if (dinp) parm_sgemm(0, 0, N, C, OC, 1.0f, dout, OC, w, C, 1.0f, dinp, C);
+    if (dinp) parm_sgemm_w(0, 0, N, C, OC, 1.0f, dout, OC, w, C, 1.0f, dinp, C, NULL);
     if (dw) parm_sgemm(1, 0, OC, C, N, 1.0f, dout, OC, inp, C, 1.0f, dw, C);
     if (db) {
         /* column sums; threads own disjoint column blocks (deterministic) */

@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "parm/nn.h"
+#include "parm/ops.h"
 
 
 /* Views start on 16-float (64-byte) boundaries so SIMD loads in ops stay aligned. */
@@ -107,11 +108,13 @@ void parm_slab_zero_grad(parm_slab *s) {
 }
 
 void parm_init_normal(parm_slab *s, int i, float std, parm_rng *rng) {
+    parm_gemm_weights_changed();
     float *w = parm_w(s, i);
     for (size_t k = 0; k < s->views[i].numel; k++) w[k] = std * parm_rng_normal(rng);
 }
 
 void parm_init_const(parm_slab *s, int i, float value) {
+    parm_gemm_weights_changed();
     float *w = parm_w(s, i);
     for (size_t k = 0; k < s->views[i].numel; k++) w[k] = value;
 }
@@ -183,6 +186,7 @@ static void adamw_span(float *restrict W, const float *restrict G, float *restri
 int parm_adamw_step(parm_slab *s, const parm_adamw *opt, float lr, long step) {
     if (step < 1) return PARM_ERR("parm_adamw_step: step must count from 1 (got %ld)", step);
     if (parm_slab_alloc_moments(s)) return -1;
+    parm_gemm_weights_changed(); /* reordered copies of the weights (gemm_dnnl.c) are stale after this step */
     const float b1 = opt->beta1, b2 = opt->beta2, eps = opt->eps;
     const float omb1 = 1.0f - b1, omb2 = 1.0f - b2;
     const double bc1 = 1.0 - pow((double)b1, (double)step), bc2 = 1.0 - pow((double)b2, (double)step);

@@ -22,12 +22,12 @@ static void linear_residual(float *out, const float *res, const float *inp, cons
         const float *r = res + (size_t)n * OC;
         for (int j = 0; j < OC; j++) o[j] = r[j] + b[j];
     }
-    parm_sgemm(0, 1, N, OC, K, 1.0f, inp, K, w, K, 1.0f, out, OC);
+    parm_sgemm_w(0, 1, N, OC, K, 1.0f, inp, K, w, K, 1.0f, out, OC, NULL);
 }
 
 /* dinp[N,K] = dout[N,OC]·W[OC,K]   (overwrites) */
 static void linear_dinp(float *dinp, const float *dout, const float *w, int N, int K, int OC) {
-    parm_sgemm(0, 0, N, K, OC, 1.0f, dout, OC, w, K, 0.0f, dinp, K);
+    parm_sgemm_w(0, 0, N, K, OC, 1.0f, dout, OC, w, K, 0.0f, dinp, K, NULL);
 }
 
 /* Declare <prefix>blocks.<l>.<what> (l >= 0) or <prefix><what>: a matrix

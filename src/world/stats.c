@@ -160,3 +160,125 @@ int parm_score_paired(const parm_outcome *o, int n, int reps, uint64_t seed, par
     out->seed = seed;
     return 0;
 }
+
+/* ---- cluster-adjusted Wilson intervals (parm_score_wilson) ---- */
+
+#define Z95 1.959963984540054
+
+/* Wilson score interval of p over an effective sample size ne */
+static void wilson(double p, double ne, double *lo, double *hi) {
+    const double z2 = Z95 * Z95, den = 1 + z2 / ne, mid = (p + z2 / (2 * ne)) / den;
+    const double half = Z95 * sqrt(p * (1 - p) / ne + z2 / (4 * ne * ne)) / den;
+    *lo = mid - half < 0 ? 0 : mid - half;
+    *hi = mid + half > 1 ? 1 : mid + half;
+    if (p <= 0) *lo = 0; /* exact at the edges (rounding aside) */
+    if (p >= 1) *hi = 1;
+}
+
+int parm_score_wilson(const parm_outcome *o, int n, parm_score_ci *ci) {
+    enum { T = PARM_NTAGS };
+    memset(ci, 0, sizeof *ci);
+    cluster *cl = NULL;
+    int ncl = 0;
+    if (make_clusters(o, n, &cl, &ncl)) return -1;
+    double p[T], ne[T];
+    int K = 0, present[T];
+    for (int t = 0; t < T; t++) {
+        long m = 0, nn = 0, c = 0;
+        for (int i = 0; i < ncl; i++)
+            if (cl[i].tag == t) { m++; nn += cl[i].n; c += cl[i].c; }
+        present[t] = m > 0;
+        if (!m) { ci->lo[t] = ci->hi[t] = -1; continue; }
+        K++;
+        p[t] = (double)c / nn;
+        /* design effect: cluster-robust variance of the ratio p over the binomial one,
+           in [1, images per prompt]; its maximum unless estimable (≥ PARM_CI_MIN_PROMPTS prompts, 0 < p < 1) */
+        double deff = (double)nn / m;
+        if (m >= PARM_CI_MIN_PROMPTS && p[t] > 0 && p[t] < 1) {
+            double ss = 0;
+            for (int i = 0; i < ncl; i++)
+                if (cl[i].tag == t) ss += (cl[i].c - p[t] * cl[i].n) * (cl[i].c - p[t] * cl[i].n);
+            const double v = (double)m / (m - 1) * ss / ((double)nn * nn), vb = p[t] * (1 - p[t]) / nn;
+            const double d = v / vb;
+            deff = d < 1 ? 1 : d > deff ? deff : d;
+        }
+        ne[t] = nn / deff;
+        wilson(p[t], ne[t], &ci->lo[t], &ci->hi[t]);
+    }
+    free(cl);
+    /* overall = the mean of the K categories: Price–Bonett adjusted Wald (2/K successes and 4/K trials added per category) */
+    double mid = 0, var = 0;
+    for (int t = 0; t < T; t++) {
+        if (!present[t]) continue;
+        const double nt = ne[t] + 4.0 / K, pt = (p[t] * ne[t] + 2.0 / K) / nt;
+        mid += pt / K;
+        var += pt * (1 - pt) / nt / ((double)K * K);
+    }
+    const double half = Z95 * sqrt(var);
+    ci->overall_lo = mid - half < 0 ? 0 : mid - half;
+    ci->overall_hi = mid + half > 1 ? 1 : mid + half;
+    ci->reps = 0;
+    ci->seed = 0;
+    return 0;
+}
+
+/* ---- paired difference with few prompts (parm_score_paired_adjusted) ---- */
+
+int parm_score_paired_adjusted(const parm_outcome *o, int n, parm_paired_diff *out) {
+    enum { T = PARM_NTAGS };
+    memset(out, 0, sizeof *out);
+    cluster *cl = NULL;
+    int ncl = 0;
+    if (make_clusters(o, n, &cl, &ncl)) return -1;
+    for (int i = 0; i < n; i++) {
+        out->n[o[i].tag]++;
+        out->a_only += o[i].correct && !o[i].correct_b;
+        out->b_only += !o[i].correct && o[i].correct_b;
+    }
+    /* per prompt: S = Σ (a − b) over its images and Q = Σ (a − b)² (discordant images) */
+    long *S = parm_calloc(ncl ? ncl : 1, sizeof *S), *Q = parm_calloc(ncl ? ncl : 1, sizeof *Q);
+    if (!S || !Q) { free(S); free(Q); free(cl); return -1; }
+    for (int i = 0; i < n; i++) {
+        int lo = 0, hi = ncl - 1; /* the cluster of o[i] (cl sorted by prompt) */
+        while (lo < hi) { int mid = (lo + hi) / 2; if (cl[mid].prompt < o[i].prompt) lo = mid + 1; else hi = mid; }
+        const int d = (o[i].correct != 0) - (o[i].correct_b != 0);
+        S[lo] += d;
+        Q[lo] += d * d;
+    }
+    int K = 0;
+    double var_sum = 0, mid_sum = 0;
+    for (int t = 0; t < T; t++) {
+        long m = 0, nn = 0, b = 0, c = 0;
+        for (int i = 0; i < ncl; i++)
+            if (cl[i].tag == t) { m++; nn += cl[i].n; b += (Q[i] + S[i]) / 2; c += (Q[i] - S[i]) / 2; }
+        if (!m) continue;
+        K++;
+        const double dh = (double)(b - c) / nn;
+        out->d[t] = dh;
+        double deff = (double)nn / m; /* as parm_score_wilson: its maximum unless estimable */
+        const double viid = ((double)(b + c) / nn - dh * dh) / nn;
+        if (m >= PARM_CI_MIN_PROMPTS && viid > 0) {
+            double ss = 0;
+            for (int i = 0; i < ncl; i++)
+                if (cl[i].tag == t) ss += (S[i] - dh * cl[i].n) * (S[i] - dh * cl[i].n);
+            const double dv = (double)m / (m - 1) * ss / ((double)nn * nn) / viid;
+            deff = dv < 1 ? 1 : dv > deff ? deff : dv;
+        }
+        const double f = 1 / deff; /* Agresti–Min: 0.5 added to each cell of the effective 2×2 table */
+        const double b2 = b * f + 0.5, c2 = c * f + 0.5, n2 = nn * f + 2, dt = (b2 - c2) / n2;
+        const double v = ((b2 + c2) - (b2 - c2) * (b2 - c2) / n2) / (n2 * n2), half = Z95 * sqrt(v);
+        out->lo[t] = dt - half < -1 ? -1 : dt - half;
+        out->hi[t] = dt + half > 1 ? 1 : dt + half;
+        mid_sum += dt;
+        var_sum += v;
+        out->d[T] += dh;
+    }
+    free(S);
+    free(Q);
+    free(cl);
+    out->d[T] /= K;
+    const double mid = mid_sum / K, half = Z95 * sqrt(var_sum) / K;
+    out->lo[T] = mid - half < -1 ? -1 : mid - half;
+    out->hi[T] = mid + half > 1 ? 1 : mid + half;
+    return 0;
+}
