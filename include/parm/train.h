@@ -122,6 +122,7 @@ typedef struct {
     double loss_first, loss_last; /* mean loss of the first / last min(10, steps run) steps of this run */
     double seconds;
     double comm_seconds;          /* spent gathering and summing the shards' gradients */
+    double wait_seconds;          /* spent before that, waiting for the slowest rank */
     int shards, ranks;
 } parm_train_stats;
 

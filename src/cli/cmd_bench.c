@@ -366,6 +366,7 @@ static void bench_manifest(const bench_args *a, const char *method, char *buf, s
 /* The output folder made ready by rank 0 alone while the others wait
  * (parm/dist.h; one process: bench_out_prepare). */
 static int prepare_out(const char *dir, const char *manifest, int overwrite, int resume) {
+    if (parm_dist_check(0)) return cli_fail(); /* every rank's own check of the folder is done */
     int prc = parm_dist_rank() == 0 ? bench_out_prepare(dir, manifest, overwrite, resume, 1) : 0;
     if (parm_dist_check(prc ? PARM_ERR("output folder '%s' not ready (see rank 0)", dir) : 0)) return prc ? prc : cli_fail();
     return 0;

@@ -123,7 +123,7 @@ typedef struct {
 #define HEADF ((sizeof(slot_head) + sizeof(float) - 1) / sizeof(float))
 
 static int sharded_step(const parm_train_opts *o, const parm_trainer *t, int S, float *buf, parm_rng *rng, long step,
-                        float *loss, double *stats, double *comm) {
+                        float *loss, double *stats, double *comm, double *wait) {
     const int K = parm_dist_size(), per = S / K, r = parm_dist_rank();
     const size_t P = t->params->numel, W = HEADF + P;
     int rc = 0;
@@ -137,8 +137,12 @@ static int sharded_step(const parm_train_opts *o, const parm_trainer *t, int S, 
         memcpy(buf + (size_t)j * W, &h, sizeof h);
         memcpy(buf + (size_t)j * W + HEADF, t->params->g, sizeof(float) * P);
     }
+    /* the agreement on rc doubles as a barrier: before it, waiting for the slowest rank; after, moving gradients */
+    const double tw = parm_now();
+    if (parm_dist_check(rc)) return -1;
     const double t0 = parm_now();
-    if (parm_dist_allgather(buf, sizeof(float) * W * per, rc)) return -1;
+    *wait += t0 - tw;
+    if (parm_dist_allgather(buf, sizeof(float) * W * per, 0)) return -1;
     slot_head h[S];
     for (int j = 0; j < S; j++) memcpy(&h[j], buf + (size_t)j * W, sizeof h[j]);
     float w[S];
@@ -172,25 +176,27 @@ int parm_train(const parm_train_opts *o, const parm_trainer *t, parm_train_stats
     parm_rng_seed(&rng, o->seed, PARM_STREAM_TRAIN);
     long step = 0;
     double loss_ema = 0;
-    int have_ema = 0, have_shards = 0, S = o->shards;
+    int have_ema = 0, have_shards = 0, S = o->shards, rc = 0;
     if (given(o->resume)) {
-        if (parm_ckpt_load(t->params, o->resume, &step, &rng)) return -1;
-        loss_ema = resumed_meta(o->resume, EMA_KEY, &have_ema);
-        const int ck = (int)resumed_meta(o->resume, SHARDS_KEY, &have_shards);
+        rc = parm_ckpt_load(t->params, o->resume, &step, &rng);
+        loss_ema = rc ? 0 : resumed_meta(o->resume, EMA_KEY, &have_ema);
+        const int ck = rc ? 0 : (int)resumed_meta(o->resume, SHARDS_KEY, &have_shards);
         if (!S) S = have_shards ? ck : K;
-        if (!quiet) fprintf(stderr, "resumed from %s at step %ld\n", o->resume, step);
-        if (!quiet && have_shards) fprintf(stderr, "  its trajectory's gradient shards: %d\n", ck);
+        if (!rc && !quiet) fprintf(stderr, "resumed from %s at step %ld\n", o->resume, step);
+        if (!rc && !quiet && have_shards) fprintf(stderr, "  its trajectory's gradient shards: %d\n", ck);
     }
     if (!S) S = K;
-    if (S % K || S > o->batch)
-        return PARM_ERR("%s: %d gradient shards for %d ranks and batch %d (the ranks must divide the shards, the "
-                        "shards be at most the batch; give --shards)", t->label, S, K, o->batch);
-    float *shard_buf = S > 1 ? parm_malloc(sizeof(float) * (HEADF + t->params->numel) * S) : NULL;
-    if (S > 1 && !shard_buf) return -1;
-    if (parm_dist_check(t->begin ? t->begin(t->ctx, &rng, step) : 0)) { free(shard_buf); return -1; }
+    if (!rc && (S % K || S > o->batch))
+        rc = PARM_ERR("%s: %d gradient shards for %d ranks and batch %d (the ranks must divide the shards, the "
+                      "shards be at most the batch; give --shards)", t->label, S, K, o->batch);
+    float *shard_buf = NULL;
+    if (!rc && S > 1 && !(shard_buf = parm_malloc(sizeof(float) * (HEADF + t->params->numel) * S))) rc = -1;
+    if (!rc && t->begin) rc = t->begin(t->ctx, &rng, step);
+    /* every rank is ready (a bad --resume on one rank stops all here) */
+    if (parm_dist_check(rc)) { free(shard_buf); return -1; }
     FILE *logf = lead ? open_log(o, t, step) : NULL;
     if (lead && given(o->log) && !logf) { free(shard_buf); return -1; }
-    double comm = 0;
+    double comm = 0, wait = 0;
     parm_adamw opt = parm_adamw_default();
     opt.weight_decay = o->weight_decay;
     parm_progress prog;
@@ -198,14 +204,14 @@ int parm_train(const parm_train_opts *o, const parm_trainer *t, parm_train_stats
     const double t0 = parm_now();
     const long step0 = step;
     double first = 0, ring[STAT_STEPS] = {0};
-    int rc = -1;
+    rc = -1;
     while (step < o->steps) {
         float loss = NAN;
         parm_shard sh = {.lo = 0, .hi = o->batch};
         if (S == 1) {
             parm_slab_zero_grad(t->params);
             if (t->step(t->ctx, &rng, step, &sh, &loss)) goto done;
-        } else if (sharded_step(o, t, S, shard_buf, &rng, step, &loss, sh.stats, &comm))
+        } else if (sharded_step(o, t, S, shard_buf, &rng, step, &loss, sh.stats, &comm, &wait))
             goto done;
         if (t->shard_stats) t->shard_stats(t->ctx, sh.stats);
         if (!isfinite(loss)) { PARM_ERR("loss is %g at step %ld (hint: lower --lr)", loss, step); goto done; }
@@ -242,8 +248,9 @@ int parm_train(const parm_train_opts *o, const parm_trainer *t, parm_train_stats
     }
     if (!quiet) parm_progress_end(&prog, step, NULL);
     if (!quiet && S > 1)
-        fprintf(stderr, "%s: %d gradient shards on %d rank%s; gathering and summing them took %.1f%% of %.1f s\n",
-                t->label, S, K, K > 1 ? "s" : "", 100 * comm / fmax(parm_now() - t0, 1e-9), parm_now() - t0);
+        fprintf(stderr, "%s: %d gradient shards on %d rank%s; of %.1f s, gathering and summing them took %.1f%%, "
+                "waiting for the slowest rank %.1f%%\n", t->label, S, K, K > 1 ? "s" : "", parm_now() - t0,
+                100 * comm / fmax(parm_now() - t0, 1e-9), 100 * wait / fmax(parm_now() - t0, 1e-9));
     if (lead && given(o->out) && (parm_mkdirs_for(o->out) || t->save(t->ctx, o->out))) goto done;
     if (st) {
         const long ran = step - step0, nf = ran < STAT_STEPS ? ran : STAT_STEPS;
@@ -255,6 +262,7 @@ int parm_train(const parm_train_opts *o, const parm_trainer *t, parm_train_stats
         st->loss_last = nf ? last / nf : NAN;
         st->seconds = parm_now() - t0;
         st->comm_seconds = comm;
+        st->wait_seconds = wait;
         st->shards = S;
         st->ranks = K;
     }
