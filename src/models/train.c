@@ -116,7 +116,6 @@ static double resumed_meta(const char *path, const char *key, int *have) {
  * gradient [numel]; this rank fills its S/K slots, the allgather the rest. */
 typedef struct {
     float loss;
-    int rc;
     double stats[PARM_TRAIN_NSTATS];
     parm_rng rng; /* the rng after the shard's draws: the same for every shard */
 } slot_head;
