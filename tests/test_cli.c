@@ -207,6 +207,35 @@ static void test_wrong_tokenizer(void) {
     CHECK(!exists("z.png") && !exists("z.pset"), "nothing written");
 }
 
+/* --gen is honored by every method: a generator with other weights (the
+ * shipped one with its head bias shifted, same tokenizer) changes the image
+ * each method returns, `--method all` included. */
+static void test_gen_flag_every_method(void) {
+    parm_gen g;
+    CHECK(parm_gen_load(&g, "weights/gen.safetensors") == 0, "%s", parm_last_error());
+    if (test_checks_failed_) return;
+    float *b = parm_w(&g.p, g.head_b);
+    for (int i = 0; i < g.cfg.ncodes * PARM_GEN_SLOTS; i += 3) b[i] += 1.5f;
+    char other[600];
+    snprintf(other, sizeof other, "%s/other_gen.safetensors", T);
+    CHECK(parm_gen_save(&g, other, PARM_F16) == 0, "%s", parm_last_error());
+    parm_gen_free(&g);
+    const char *common = "--prompts 1 --images-per-prompt 1 -n 2 --seed 5";
+    CHECK(sh("OMP_WAIT_POLICY=passive ./parm bench --method all %s -o %s/ga", common, T) == 0 &&
+              sh("OMP_WAIT_POLICY=passive ./parm bench --method all %s --gen %s -o %s/gb", common, other, T) == 0,
+          "bench --method all with --gen: %s", slurp("err"));
+    const char *methods[] = {"baseline", "orm-zs", "orm", "prm", "parm", "oracle"};
+    for (int m = 0; m < 6; m++) {
+        const char *M = methods[m], *png = "00000/samples/0000.png";
+        CHECK(sh("test -s %s/ga/%s/%s && test -s %s/gb/%s/%s && ! cmp -s %s/ga/%s/%s %s/gb/%s/%s", T, M, png, T, M, png, T,
+                 M, png, T, M, png) == 0,
+              "--method all: %s's image is the same with the other generator (or missing)", M);
+        CHECK(sh("OMP_WAIT_POLICY=passive ./parm bench --method %s %s --gen %s -o %s/g1%s && cmp -s %s/g1%s/%s %s/gb/%s/%s",
+                 M, common, other, T, M, T, M, png, T, M, png) == 0,
+              "--method %s --gen: not the image --method all --gen gave", M);
+    }
+}
+
 static void test_judge_cli(void) {
     const char *cmds[] = {"train judge", "eval judge"};
     for (int i = 0; i < 2; i++) {
@@ -275,6 +304,10 @@ static void test_dpo_cli(void) {
         CHECK(sh("./parm %s --bogus 1", cmds[i]) == 2, "unknown option exits 2");
     }
     CHECK(sh("./parm pairs --n-prompts 2") == 2, "pairs without -o exits 2");
+    CHECK(sh("./parm pairs -o %s/l.pref --label judge", T) == 2 && !exists("%s/l.pref", T), "--label judge exits 2");
+    char *le = slurp("err");
+    CHECK(strstr(le, "'judge'") && strstr(le, "grader, orm, orm-zs, parm"), "quotes the labeler, lists the valid: %s", le);
+    free(le);
     CHECK(sh("./parm train dpo --data x.pref") == 2, "train dpo without --init exits 2");
     char *e = slurp("err");
     CHECK(strstr(e, "--init") != NULL, "names the missing flag: %s", e);
@@ -292,7 +325,7 @@ static void test_dpo_cli(void) {
     CHECK(sh("OMP_WAIT_POLICY=passive ./parm pairs -o %s/p.pref --n-prompts 1 --paths 2 --steps 2 --seed 3 --quiet && "
              "./parm pairs --info %s/p.pref", T, T) == 0, "tiny set: %s", slurp("err"));
     char *o = slurp("out");
-    CHECK(strstr(o, "1 train prompts x 2 paths (seed 3, 2 steps)") != NULL, "info: %s", o);
+    CHECK(strstr(o, "1 train prompts x 2 paths (seed 3, 2 steps, labeled by grader)") != NULL, "info: %s", o);
     free(o);
 }
 
@@ -331,6 +364,7 @@ int main(void) {
     RUN(test_help);
     RUN(test_render_and_prompts);
     RUN(test_bench_and_grade);
+    RUN(test_gen_flag_every_method);
     RUN(test_grade_bad_input);
     RUN(test_judge_cli);
     RUN(test_dpo_cli);

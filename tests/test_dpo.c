@@ -13,6 +13,7 @@
 #include "parm.h"
 #include "parm/dpo.h"
 #include "parm/prefset.h"
+#include "parm/search.h"
 #include "test.h"
 
 #define GEN_FIX "tests/fixtures/gen_small.safetensors" /* the policy */
@@ -362,6 +363,88 @@ static void test_prefset_generate_resume_relabel(void) {
     parm_vq_free(&vq);
 }
 
+
+/* Guided labels (iterative DPO's ORM / PARM guidance): the reward model, not
+ * the grader, gives the verdicts; the paths' tokens are those of a grader set
+ * of the same seed; ORM verdict = the judge's P(match) of the decoded final
+ * image >= 0.5; PARM marks at most one path per prompt; the labeler is kept in
+ * the file, refused by --relabel and by a resume under another labeler. */
+static void test_prefset_guided_labels(void) {
+    parm_gen g;
+    parm_vq vq;
+    parm_judge j;
+    parm_judge_config jc = {.L = 1, .C = 16, .NH = 2, .F = 32, .text_len = 16};
+    CHECK(tiny_models(&g, &vq) == 0 && parm_judge_init(&j, &jc, 7) == 0, "%s", parm_last_error());
+    if (test_checks_failed_) return;
+    CHECK(parm_judge_save(&j, tmp("judge.safetensors"), PARM_F32) == 0, "%s", parm_last_error());
+    parm_prefset_gen_opts o = parm_prefset_gen_defaults();
+    o.n_prompts = 4;
+    o.paths = 4;
+    o.seed = 9;
+    o.sample.steps = 3;
+    o.quiet = 1;
+    CHECK(parm_prefset_generate(&g, &vq, &o, tmp("gr.pref"), NULL) == 0, "%s", parm_last_error());
+    parm_prefset gr, orm, pm;
+    const int methods[2] = {PARM_SEARCH_ORM, PARM_SEARCH_PARM};
+    const char *files[2] = {"orm.pref", "parm.pref"};
+    for (int m = 0; m < 2; m++) {
+        parm_search_opts so = parm_search_defaults(methods[m]);
+        so.n = o.paths;
+        so.sample = o.sample;
+        so.judge = tmp("judge.safetensors");
+        parm_searcher sr;
+        CHECK(parm_search_open(&sr, &g, &vq, &so) == 0, "%s", parm_last_error());
+        if (test_checks_failed_) return;
+        parm_prefset_gen_opts go = o;
+        go.labeler = m ? PARM_PREF_LABEL_PARM : PARM_PREF_LABEL_ORM;
+        go.label = parm_search_pref_label;
+        go.label_ctx = &sr;
+        CHECK(parm_prefset_generate(&g, &vq, &go, tmp(files[m]), NULL) == 0, "%s", parm_last_error());
+        /* resume under another labeler is refused */
+        go.resume = 1;
+        go.labeler = m ? PARM_PREF_LABEL_ORM : PARM_PREF_LABEL_PARM;
+        CHECK(parm_prefset_generate(&g, &vq, &go, tmp(files[m]), NULL) < 0 && strstr(parm_last_error(), "labeler"),
+              "resume with another labeler: %s", parm_last_error());
+        parm_search_close(&sr);
+    }
+    CHECK(parm_prefset_load(&gr, tmp("gr.pref")) == 0 && parm_prefset_load(&orm, tmp("orm.pref")) == 0 &&
+              parm_prefset_load(&pm, tmp("parm.pref")) == 0, "%s", parm_last_error());
+    if (test_checks_failed_) return;
+    CHECK(gr.labeler == PARM_PREF_LABEL_GRADER && orm.labeler == PARM_PREF_LABEL_ORM &&
+              pm.labeler == PARM_PREF_LABEL_PARM, "labelers %d %d %d", gr.labeler, orm.labeler, pm.labeler);
+    CHECK(!memcmp(gr.tokens, orm.tokens, sizeof *gr.tokens * gr.n * NTOK) &&
+              !memcmp(gr.tokens, pm.tokens, sizeof *gr.tokens * gr.n * NTOK) &&
+              !memcmp(gr.path_seed, orm.path_seed, sizeof *gr.path_seed * gr.n),
+          "a reward model's labels changed the sampled tokens");
+    int bad = 0, yes = 0, no = 0, pick_many = 0;
+    for (int i = 0; i < orm.n; i++) {
+        int tok[NTOK];
+        uint8_t img[64 * 64 * 3];
+        float p = -1;
+        for (int k = 0; k < NTOK; k++) tok[k] = orm.tokens[(size_t)i * NTOK + k];
+        const char *text = orm.prompt[i].text;
+        if (parm_vq_decode(&vq, tok, 1, img, NULL) || parm_judge_prob(&j, PARM_Q_MATCH, &text, 1, img, 1, &p)) bad++;
+        bad += orm.verdict[i] != (p >= 0.5f);
+        yes += p >= 0.5f;
+        no += p < 0.5f;
+    }
+    for (int q = 0; q < pm.n_prompts; q++) {
+        int c = 0;
+        for (int k = 0; k < pm.paths_per_prompt; k++) c += pm.verdict[q * pm.paths_per_prompt + k];
+        pick_many += c > 1;
+    }
+    CHECK(bad == 0, "%d ORM verdicts are not P(match) >= 0.5 (%d yes, %d no)", bad, yes, no);
+    CHECK(pick_many == 0, "PARM labeled more than one path of %d prompts", pick_many);
+    CHECK(parm_prefset_relabel(&orm, &vq) < 0 && strstr(parm_last_error(), "not the grader"),
+          "relabel of a judge-labeled set: %s", parm_last_error());
+    parm_prefset_free(&gr);
+    parm_prefset_free(&orm);
+    parm_prefset_free(&pm);
+    parm_judge_free(&j);
+    parm_gen_free(&g);
+    parm_vq_free(&vq);
+}
+
 static parm_dpo_train_opts tiny_dpo(void) {
     parm_dpo_train_opts o = parm_dpo_train_defaults();
     o.train.init = tmp("gen.safetensors");
@@ -457,6 +540,7 @@ int main(void) {
     RUN(test_identity_at_reference);
     RUN(test_prefset_roundtrip_pairs_refusals);
     RUN(test_prefset_generate_resume_relabel);
+    RUN(test_prefset_guided_labels);
     RUN(test_dpo_trainer_learns_and_resumes);
     char cmd[300];
     snprintf(cmd, sizeof cmd, "rm -rf '%s'", T);

@@ -18,7 +18,9 @@
  *     36  u32      sampler steps the paths were drawn with (informative)
  *     40  u64      seed the set was drawn with
  *     48  u64      parm_vq_fingerprint of the tokenizer the tokens belong to
- *     56  u32      reserved, 0
+ *     56  u32      labeler: who gave the verdicts (PARM_PREF_LABEL_*: 0 the
+ *                    grader, 1 a judge's P(match) ≥ 0.5 (ORM guidance), 2 PARM's
+ *                    pick (PARM guidance)); files before labelers held 0 here
  *     60  u32      FNV-1a 32 of header bytes 0..59
  *   then P·K records of R bytes; record k is path k % K of prompt k / K:
  *     0    char[160] prompt text, NUL-terminated and NUL-padded (must parse,
@@ -43,9 +45,26 @@
 #define PARM_PREFSET_VERSION 1
 #define PARM_PREFSET_MAX_PATHS 10000000
 
+/* Who labels the paths. The grader labels plain (round 1) sets; the guided
+ * rounds of iterative DPO are labeled by a reward model, never the grader:
+ *   ORM:  verdict = the judge's P(match) of the final image ≥ 0.5, so the
+ *         pairs are (judge yes, judge no) of one prompt;
+ *   PARM: verdict = 1 for the path PARM picks among the prompt's K paths
+ *         (clarity → potential gate with early termination, then best P(match)
+ *         of the survivors) when it survived the gate and its P(match) ≥ 0.5,
+ *         0 for every other path (those PARM terminated or ranked below its
+ *         pick); a prompt whose pick is a fallback or a "no" gives no pairs. */
+enum { PARM_PREF_LABEL_GRADER = 0, PARM_PREF_LABEL_ORM = 1, PARM_PREF_LABEL_PARM = 2, PARM_PREF_NLABELERS };
+extern const char *const parm_pref_label_names[PARM_PREF_NLABELERS]; /* "grader", "orm", "parm" */
+/* A reward model's verdicts for the K paths of prompt p from their step
+ * images steps [K,T,64,64,3] (step t of path k at (k·T + t)); verdict [K]. */
+typedef int (*parm_pref_label_fn)(void *ctx, const parm_prompt *p, int K, int T, const uint8_t *steps,
+                                  uint8_t *verdict);
+
 typedef struct {
     int n_prompts, paths_per_prompt, n; /* n = n_prompts · paths_per_prompt */
     int ncodes, steps;
+    int labeler;                        /* PARM_PREF_LABEL_* */
     uint64_t seed, vq_fingerprint;
     parm_prompt *prompt;                /* [n] */
     uint64_t *path_seed;                /* [n] */
@@ -70,7 +89,8 @@ typedef struct {
  * pairing). *pairs is malloc'd (NULL when none); returns the count or -1. */
 int parm_prefset_pairs(const parm_prefset *s, int max_per_prompt, parm_pref_pair **pairs);
 /* Decode every path's tokens with vq (its fingerprint must match the set's)
- * and grade them again; returns the number of verdicts that changed, or -1. */
+ * and grade them again; returns the number of verdicts that changed, or -1.
+ * Refuses a set labeled by a reward model (its labels are not the grader's). */
 int parm_prefset_relabel(parm_prefset *s, parm_vq *vq);
 
 /* ---- making a set ---- */
@@ -80,7 +100,10 @@ typedef struct {
                                 path k of prompt i samples with parm_seed_of(seed·2³², i·K + k, 0) */
     parm_sample_opts sample; /* the sampler (default: parm_sample_defaults) */
     long save_every;         /* rewrite the partial set (a valid smaller file) every this many prompts; 0 = end only */
-    int resume;              /* 1: continue the set already at path (same seed, K, sampler steps) */
+    int resume;              /* 1: continue the set already at path (same seed, K, sampler steps, labeler) */
+    int labeler;             /* PARM_PREF_LABEL_*; not the grader: label/label_ctx give the verdicts */
+    parm_pref_label_fn label;
+    void *label_ctx;
     int quiet;
 } parm_prefset_gen_opts;
 parm_prefset_gen_opts parm_prefset_gen_defaults(void); /* 64 × 8, seed 0, default sampler, save every 64 */

@@ -151,4 +151,11 @@ void parm_search_record_free(parm_search_record *rec);
  * this searcher's measured seconds per judge call. */
 int parm_search_replay(parm_searcher *s, parm_search_record *rec, int n, uint8_t *rgb, parm_search_result *res);
 
+/* A parm_pref_label_fn (parm/prefset.h) for the guided rounds of iterative
+ * DPO: ctx = a searcher of method orm-zs/orm (label PARM_PREF_LABEL_ORM) or
+ * parm (PARM_PREF_LABEL_PARM), opened with n = K and the sampler the set is
+ * drawn with; its verifier replayed over the prompt's K paths gives the
+ * verdicts (see PARM_PREF_LABEL_*). */
+int parm_search_pref_label(void *ctx, const parm_prompt *p, int K, int T, const uint8_t *steps, uint8_t *verdict);
+
 #endif

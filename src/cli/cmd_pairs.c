@@ -2,7 +2,9 @@
  * Sample K paths per TRAIN prompt with the default sampler, keep each final
  * image's tokens and the grader's verdict, write a preference set; or
  * (--relabel) regrade an existing set after a grader change (decode tokens,
- * grade, rewrite atomically); or (--info) print its counts. */
+ * grade, rewrite atomically); or (--info) print its counts. With --label
+ * orm|orm-zs|parm a reward model labels the paths instead of the grader (the
+ * guided rounds of iterative DPO: parm_search_pref_label). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -10,6 +12,7 @@
 #include "cli.h"
 #include "parm.h"
 #include "parm/prefset.h"
+#include "parm/search.h"
 
 static void usage(FILE *f) {
     parm_prefset_gen_opts d = parm_prefset_gen_defaults();
@@ -24,7 +27,12 @@ static void usage(FILE *f) {
             "  --paths K          paths per prompt (default %d, at most 256)\n"
             "  --seed S           prompt draw and path seeds (default 0)\n"
             "  --save-every N     rewrite the partial set every N prompts (default %ld; 0 = at the end only)\n"
-            "  --resume           continue the partial set at -o (same seed, paths, steps)\n"
+            "  --resume           continue the partial set at -o (same seed, paths, steps, labeler)\n"
+            "  --label L          who labels the paths: grader (default), orm, orm-zs (verdict = the judge's\n"
+            "                     P(match) >= 0.5) or parm (1 = PARM's pick among the K paths when it survived\n"
+            "                     the gate with P(match) >= 0.5, 0 = every other path); a reward model, never\n"
+            "                     the grader, labels the guided rounds of iterative DPO\n"
+            "  --judge W          the labeling judge (default " CLI_JUDGE_DIR "/judge_<L>.safetensors)\n"
             "  --gen W            generator weights (default " CLI_GEN ")\n"
             "  --vq V             tokenizer weights (default " CLI_VQ ")\n"
             "  --quiet            no progress output\n",
@@ -53,9 +61,9 @@ static int info(const char *path, int relabel, const char *vqp, int quiet) {
         mixed += k > 0 && k < s.paths_per_prompt;
     }
     if (np >= 0 && !quiet)
-        printf("%s: %d train prompts x %d paths (seed %llu, %d steps); correct %.3f; %d prompts with both verdicts; "
-               "%d pairs\n", path, s.n_prompts, s.paths_per_prompt, (unsigned long long)s.seed, s.steps,
-               (double)c / s.n, mixed, np);
+        printf("%s: %d train prompts x %d paths (seed %llu, %d steps, labeled by %s); correct %.3f; %d prompts with "
+               "both verdicts; %d pairs\n", path, s.n_prompts, s.paths_per_prompt, (unsigned long long)s.seed,
+               s.steps, parm_pref_label_names[s.labeler], (double)c / s.n, mixed, np);
     if (relabel && !quiet) printf("relabeled: %d verdicts changed\n", changed);
     free(pairs);
     parm_prefset_free(&s);
@@ -64,6 +72,7 @@ static int info(const char *path, int relabel, const char *vqp, int quiet) {
 
 int cmd_pairs(int argc, char **argv) {
     const char *out = NULL, *genp = cli_shipped(CLI_GEN), *vqp = cli_shipped(CLI_VQ), *relabel = NULL, *inf = NULL;
+    const char *label = "grader", *judge = NULL;
     parm_prefset_gen_opts o = parm_prefset_gen_defaults();
     long v;
     for (int i = 1; i < argc; i++) {
@@ -78,6 +87,8 @@ int cmd_pairs(int argc, char **argv) {
         else if (!strcmp(a, "--vq")) vqp = val;
         else if (!strcmp(a, "--relabel")) relabel = val;
         else if (!strcmp(a, "--info")) inf = val;
+        else if (!strcmp(a, "--label")) label = val;
+        else if (!strcmp(a, "--judge")) judge = val;
         else if (!strcmp(a, "--n-prompts")) { if (cli_int(a, val, 1, PARM_PREFSET_MAX_PATHS, &v)) return 2; o.n_prompts = (int)v; }
         else if (!strcmp(a, "--paths")) { if (cli_int(a, val, 1, 256, &v)) return 2; o.paths = (int)v; }
         else if (!strcmp(a, "--seed")) { if (cli_int(a, val, 0, 0x7fffffffL, &v)) return 2; o.seed = (uint64_t)v; }
@@ -98,11 +109,42 @@ int cmd_pairs(int argc, char **argv) {
                 PARM_PREFSET_MAX_PATHS);
         return 2;
     }
+    int method = -1;
+    if (!strcmp(label, "grader")) o.labeler = PARM_PREF_LABEL_GRADER;
+    else if (!strcmp(label, "orm") || !strcmp(label, "orm-zs") || !strcmp(label, "parm")) {
+        method = parm_search_method_find(label);
+        o.labeler = method == PARM_SEARCH_PARM ? PARM_PREF_LABEL_PARM : PARM_PREF_LABEL_ORM;
+    } else {
+        fprintf(stderr, "parm: error: --label '%s': valid labelers are grader, orm, orm-zs, parm\n", label);
+        return 2;
+    }
+    if (judge && method < 0) {
+        fprintf(stderr, "parm: error: --judge '%s' needs --label orm, orm-zs or parm (the grader needs no judge)\n",
+                judge);
+        return 2;
+    }
     parm_gen g;
     parm_vq vq;
     if (cli_load_gen_vq(&g, &vq, genp, vqp)) return cli_fail();
+    parm_searcher sr;
+    if (method >= 0) {
+        parm_search_opts so = parm_search_defaults(method);
+        so.n = o.paths;
+        so.sample = o.sample;
+        so.judge = judge;
+        so.judge_dir = cli_shipped(CLI_JUDGE_DIR);
+        if (parm_search_open(&sr, &g, &vq, &so)) {
+            parm_gen_free(&g);
+            parm_vq_free(&vq);
+            return cli_fail();
+        }
+        o.label = parm_search_pref_label;
+        o.label_ctx = &sr;
+        if (!o.quiet) fprintf(stderr, "labeling with %s (%s)\n", label, sr.judge_path);
+    }
     double acc = 0, t0 = parm_now();
     int rc = parm_prefset_generate(&g, &vq, &o, out, &acc);
+    if (method >= 0) parm_search_close(&sr);
     parm_gen_free(&g);
     parm_vq_free(&vq);
     if (rc) return cli_fail();

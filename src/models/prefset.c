@@ -19,6 +19,8 @@
 #define NPIX (PARM_IMG * PARM_IMG)
 static const char MAGIC[8] = {'P', 'A', 'R', 'M', 'P', 'R', 'E', 'F'};
 
+const char *const parm_pref_label_names[PARM_PREF_NLABELERS] = {"grader", "orm", "parm"};
+
 static uint32_t record_sum(const uint8_t *rec) { return record_checksum(rec, REC); }
 
 int parm_prefset_alloc(parm_prefset *s, int n_prompts, int paths, int ncodes) {
@@ -61,6 +63,7 @@ static void header_encode(uint8_t *h, const parm_prefset *s) {
     put32(h + 36, (uint32_t)s->steps);
     put64(h + 40, s->seed);
     put64(h + 48, s->vq_fingerprint);
+    put32(h + 56, (uint32_t)s->labeler);
     put32(h + 60, fnv(FNV0, h, 60));
 }
 
@@ -146,9 +149,9 @@ int parm_prefset_load(parm_prefset *s, const char *path) {
     uint32_t hs = get32(h + 12), P = get32(h + 16), K = get32(h + 20), nt = get32(h + 24), nc = get32(h + 28);
     uint32_t R = get32(h + 32), steps = get32(h + 36);
     if (hs != HDR || nt != NTOK || R != REC || P < 1 || K < 1 || (unsigned long long)P * K > PARM_PREFSET_MAX_PATHS ||
-        nc < 2 || nc > 65536 || steps > NTOK || get32(h + 56)) {
+        nc < 2 || nc > 65536 || steps > NTOK || get32(h + 56) >= PARM_PREF_NLABELERS) {
         PARM_ERR("'%s': bad preference set header (header %u, %u prompts x %u paths, %u tokens, %u codes, record %u, "
-                 "steps %u)", path, hs, P, K, nt, nc, R, steps);
+                 "steps %u, labeler %u)", path, hs, P, K, nt, nc, R, steps, get32(h + 56));
         goto done;
     }
     const long long want = HDR + (long long)P * K * R;
@@ -159,6 +162,7 @@ int parm_prefset_load(parm_prefset *s, const char *path) {
     }
     if (parm_prefset_alloc(s, (int)P, (int)K, (int)nc)) goto done;
     s->steps = (int)steps;
+    s->labeler = (int)get32(h + 56);
     s->seed = get64(h + 40);
     s->vq_fingerprint = get64(h + 48);
     for (int i = 0; i < s->n; i++) {
@@ -174,7 +178,7 @@ done:
 
 int parm_prefset_save(const parm_prefset *s, const char *path) {
     if (s->n < 1 || s->n != s->n_prompts * s->paths_per_prompt || s->ncodes < 2 || s->ncodes > 65536 || s->steps < 0 ||
-        s->steps > NTOK)
+        s->steps > NTOK || s->labeler < 0 || s->labeler >= PARM_PREF_NLABELERS)
         return PARM_ERR("preference set to save is malformed (%d paths, %d x %d, %d codes)", s->n, s->n_prompts,
                         s->paths_per_prompt, s->ncodes);
     uint8_t h[HDR], rec[REC];
@@ -232,6 +236,9 @@ int parm_prefset_pairs(const parm_prefset *s, int max_per_prompt, parm_pref_pair
 }
 
 int parm_prefset_relabel(parm_prefset *s, parm_vq *vq) {
+    if (s->labeler != PARM_PREF_LABEL_GRADER)
+        return PARM_ERR("relabel: the set was labeled by %s guidance, not the grader (regrading would replace the "
+                        "reward model's labels; sample a grader set instead)", parm_pref_label_names[s->labeler]);
     if (parm_vq_fingerprint(vq) != s->vq_fingerprint)
         return PARM_ERR("relabel: the tokenizer's fingerprint %016llx is not the set's %016llx (decode with the VQ "
                         "the set was sampled with)", (unsigned long long)parm_vq_fingerprint(vq),
@@ -284,11 +291,13 @@ static int resume_from(parm_prefset *s, const char *path, int *done) {
     if (parm_prefset_load(&old, path)) return -1;
     int rc = -1;
     if (old.seed != s->seed || old.paths_per_prompt != s->paths_per_prompt || old.ncodes != s->ncodes ||
-        old.steps != s->steps || old.vq_fingerprint != s->vq_fingerprint || old.n_prompts > s->n_prompts) {
-        PARM_ERR("--resume: '%s' was drawn with seed %llu, %d paths, %d steps, %d prompts (this run: seed %llu, %d "
-                 "paths, %d steps, %d prompts) or another tokenizer", path, (unsigned long long)old.seed,
-                 old.paths_per_prompt, old.steps, old.n_prompts, (unsigned long long)s->seed, s->paths_per_prompt,
-                 s->steps, s->n_prompts);
+        old.steps != s->steps || old.vq_fingerprint != s->vq_fingerprint || old.n_prompts > s->n_prompts ||
+        old.labeler != s->labeler) {
+        PARM_ERR("--resume: '%s' was drawn with seed %llu, %d paths, %d steps, %d prompts, labeler %s (this run: seed "
+                 "%llu, %d paths, %d steps, %d prompts, labeler %s) or another tokenizer", path,
+                 (unsigned long long)old.seed, old.paths_per_prompt, old.steps, old.n_prompts,
+                 parm_pref_label_names[old.labeler], (unsigned long long)s->seed, s->paths_per_prompt, s->steps,
+                 s->n_prompts, parm_pref_label_names[s->labeler]);
         goto done;
     }
     for (int i = 0; i < old.n; i++)
@@ -308,12 +317,22 @@ done:
 }
 
 int parm_prefset_generate(parm_gen *g, parm_vq *vq, const parm_prefset_gen_opts *o, const char *path, double *acc) {
-    const int P = o->n_prompts, K = o->paths;
+    const int P = o->n_prompts, K = o->paths, T = o->sample.steps;
     if (K > 256) return PARM_ERR("preference set: %d paths per prompt, at most 256", K);
+    if (o->labeler < 0 || o->labeler >= PARM_PREF_NLABELERS || (o->labeler != PARM_PREF_LABEL_GRADER && !o->label))
+        return PARM_ERR("preference set: labeler %d needs a label function (0 = the grader)", o->labeler);
+    parm_sample_opts so = o->sample;
+    const size_t step_sz = (size_t)NPIX * 3;
+    uint8_t *steps = NULL; /* [K,T,64,64,3] every step image, for a reward model's labels */
+    if (o->labeler != PARM_PREF_LABEL_GRADER) {
+        so.step_images = 1; /* decodes images only: the tokens drawn are the same */
+        if (!(steps = parm_malloc(step_sz * K * T))) return -1;
+    }
     parm_prefset s;
-    if (parm_prefset_alloc(&s, P, K, g->cfg.ncodes)) return -1;
+    if (parm_prefset_alloc(&s, P, K, g->cfg.ncodes)) { free(steps); return -1; }
     s.seed = o->seed;
-    s.steps = o->sample.steps;
+    s.steps = T;
+    s.labeler = o->labeler;
     s.vq_fingerprint = parm_vq_fingerprint(vq);
     uint64_t seeds[256];
     int rc = -1, done = 0;
@@ -330,17 +349,25 @@ int parm_prefset_generate(parm_gen *g, parm_vq *vq, const parm_prefset_gen_opts 
     for (int i = done; i < P; i++) {
         for (int k = 0; k < K; k++) seeds[k] = parm_seed_of(o->seed << 32, (uint64_t)i * K + k, 0);
         parm_sample_run r;
-        if (parm_sample_begin(g, &r, &s.prompt[i * K], K, seeds, &o->sample)) goto out;
+        if (parm_sample_begin(g, &r, &s.prompt[i * K], K, seeds, &so)) goto out;
         int st;
-        while ((st = parm_sample_step(g, vq, &r)) == 0) {}
-        if (st > 0)
+        while ((st = parm_sample_step(g, vq, &r)) >= 0) {
+            if (steps) /* every path runs every step (1 = the last one was just run): r.step - 1 is it */
+                for (int k = 0; k < K; k++)
+                    memcpy(steps + step_sz * ((size_t)k * T + r.step - 1), r.images + step_sz * k, step_sz);
+            if (st > 0) break;
+        }
+        if (st > 0) {
             for (int k = 0; k < K; k++) {
                 const int j = i * K + k;
                 char why[256];
                 s.path_seed[j] = seeds[k];
-                s.verdict[j] = parm_grade(r.images + (size_t)k * NPIX * 3, &s.prompt[j], why, sizeof why) == 1;
+                if (!steps)
+                    s.verdict[j] = parm_grade(r.images + step_sz * k, &s.prompt[j], why, sizeof why) == 1;
                 for (int t = 0; t < NTOK; t++) s.tokens[(size_t)j * NTOK + t] = (uint16_t)r.tokens[k * NTOK + t];
             }
+            if (steps && o->label(o->label_ctx, &s.prompt[i * K], K, T, steps, &s.verdict[i * K])) st = -1;
+        }
         parm_sample_end(&r);
         if (st < 0) goto out;
         if (o->save_every > 0 && (i + 1) % o->save_every == 0 && i + 1 < P && save_prefix(&s, i + 1, path)) goto out;
@@ -362,5 +389,6 @@ int parm_prefset_generate(parm_gen *g, parm_vq *vq, const parm_prefset_gen_opts 
     rc = 0;
 out:
     parm_prefset_free(&s);
+    free(steps);
     return rc;
 }
