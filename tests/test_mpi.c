@@ -1,5 +1,6 @@
 /* test_mpi.c — `mpirun -np 2 ./parm …` on loopback (parm/dist.h), with tiny
- * models made here (a 1-layer generator, 1-layer judges, a path set of it):
+ * models made here (a 1-layer generator, 1-layer judges, a path set of it,
+ * DPO pairs of the shipped generator):
  *   - data-parallel training (vq, gen, judge orm-zs and prm, dpo): 2 ranks
  *     and one process with --shards 2 write byte-identical weights,
  *     checkpoints and learning curves (the seconds column aside); against
