@@ -9,6 +9,8 @@
 #                   each run FUZZ_RUNS executions or FUZZ_TIME seconds, niced, one at a time
 #   make test-browser  headless Chromium opens a `parm report` page (installs chromium if missing)
 #   make install PREFIX=/usr/local   parm, libparm.a/.so, headers, parm.pc, shipped weights + benchmark
+#   make MPI=1 / MPI=0   force the optional MPI backend of ./parm on or off (default: on when mpicc is found;
+#                   tools/install-deps.sh mpi installs OpenMPI); libparm never links MPI (parm/dist.h)
 CC      ?= gcc
 OPT     ?= -O3 -march=native
 CFLAGS  += -std=c11 $(OPT) -g -Wall -Wextra -fopenmp -fPIC -Iinclude -D_GNU_SOURCE
@@ -30,6 +32,22 @@ TEST_BIN := $(TEST_SRC:tests/%.c=$(BUILD)/tests/%)
 BENCH_BIN:= $(BENCH_SRC:bench/%.c=$(BUILD)/bench/%)
 EX_BIN   := $(EX_SRC:examples/%.c=$(BUILD)/examples/%)
 DEPS_STAMP := $(BUILD)/.deps-ok
+
+.DEFAULT_GOAL := all
+
+# optional MPI: src/cli/mpi/dist_mpi.c (OpenMPI's mpicc wrapper flags) goes into ./parm only
+MPI ?= $(if $(shell command -v mpicc 2>/dev/null),1,0)
+ifeq ($(MPI),1)
+MPI_CFLAGS := $(shell mpicc --showme:compile)
+MPI_LIBS   := $(shell mpicc --showme:link)
+MPI_OBJ    := $(BUILD)/src/cli/mpi/dist_mpi.o
+$(BUILD)/src/cli/main.o: CFLAGS += -DPARM_MPI
+$(MPI_OBJ): CFLAGS += $(MPI_CFLAGS)
+endif
+# main.o is rebuilt when MPI is switched on or off
+$(BUILD)/mpi.txt: FORCE
+	@mkdir -p $(BUILD); [ "$$(cat $@ 2>/dev/null)" = "$(MPI)" ] || echo "$(MPI)" > $@
+$(BUILD)/src/cli/main.o: $(BUILD)/mpi.txt
 
 all: parm $(EX_BIN)
 
@@ -59,8 +77,8 @@ $(BUILD)/src/cli/version.o: src/cli/version.c $(BUILD)/version.txt $(DEPS_STAMP)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -DPARM_VERSION='"$(PARM_VERSION)"' -c $< -o $@
 
-parm: $(CLI_OBJ) $(BUILD)/libparm.a
-	$(CC) $(CFLAGS) -o $@ $(CLI_OBJ) $(BUILD)/libparm.a $(LDLIBS) $(CLI_LIBS)
+parm: $(CLI_OBJ) $(MPI_OBJ) $(BUILD)/libparm.a
+	$(CC) $(CFLAGS) -o $@ $(CLI_OBJ) $(MPI_OBJ) $(BUILD)/libparm.a $(LDLIBS) $(CLI_LIBS) $(MPI_LIBS)
 
 $(BUILD)/tests/%: tests/%.c tests/test.h $(BUILD)/libparm.a
 	@mkdir -p $(dir $@)
@@ -114,9 +132,10 @@ test-sanitize:
 	@$(MAKE) --no-print-directory BUILD=build-san OPT="$(SAN_FLAGS)" build-san/parm $(TEST_SRC:tests/%.c=build-san/tests/%)
 	@bash tests/sanitize.sh $(SAN_TESTS)
 SAN_TESTS = $(filter-out $(SAN_SKIP:%=build/tests/%),$(TEST_SRC:tests/%.c=build/tests/%))
-SAN_SKIP ?=
-build-san/parm: $(CLI_OBJ) $(BUILD)/libparm.a
-	$(CC) $(CFLAGS) -o $@ $(CLI_OBJ) $(BUILD)/libparm.a $(LDLIBS) $(CLI_LIBS)
+# test_mpi: OpenMPI's own runtime is not LeakSanitizer-clean (it runs in `make test`)
+SAN_SKIP ?= test_mpi
+build-san/parm: $(CLI_OBJ) $(MPI_OBJ) $(BUILD)/libparm.a
+	$(CC) $(CFLAGS) -o $@ $(CLI_OBJ) $(MPI_OBJ) $(BUILD)/libparm.a $(LDLIBS) $(CLI_LIBS) $(MPI_LIBS)
 
 # ---- fuzzing (clang + libFuzzer: tools/install-deps.sh fuzz) ----
 FUZZ_CC    ?= clang
@@ -155,5 +174,5 @@ clean:
 
 .PHONY: all test test-browser install demo clean test-sanitize fuzz fuzz-build fuzz-seeds FORCE
 FORCE:
--include $(LIB_OBJ:.o=.d) $(CLI_OBJ:.o=.d)
+-include $(LIB_OBJ:.o=.d) $(CLI_OBJ:.o=.d) $(MPI_OBJ:.o=.d)
 -include $(wildcard bench/*.mk)

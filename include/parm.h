@@ -1,5 +1,6 @@
 /* parm.h — the public interface of libparm.
  *   parm/base.h   errors, checked alloc/I/O, RNG, scratch, progress
+ *   parm/dist.h   the ranks of a distributed run (single process unless the CLI installs MPI)
  *   parm/ops.h    tensor ops (forward/backward pairs)
  *   parm/nn.h     parameter slabs, AdamW, safetensors, checkpoints
  *   parm/train.h  the one training loop (resume, schedule, AdamW, log, checkpoints)
@@ -20,6 +21,7 @@
 #ifndef PARM_H
 #define PARM_H
 #include "parm/base.h"
+#include "parm/dist.h"
 #include "parm/ops.h"
 #include "parm/nn.h"
 #include "parm/train.h"

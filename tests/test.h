@@ -1,6 +1,8 @@
 /* test.h — the tiny test harness every tests/test_*.c uses.
  * A test is a function; it passes when none of its CHECKs fail. Each test
- * binary prints "N passed, N failed" (tests/run.sh sums them). */
+ * binary prints "N passed, N failed" (tests/run.sh sums them); a test that
+ * cannot run here (SKIP: e.g. no mpirun) is neither, and adds a line
+ * "N skipped" before the summary. */
 #ifndef PARM_TEST_H
 #define PARM_TEST_H
 /* the committed benchmark file (tests run from the repo root) */
@@ -13,7 +15,7 @@
 #include "parm/ops.h"
 
 static int test_checks_failed_;
-static int tests_passed_, tests_failed_;
+static int tests_passed_, tests_failed_, tests_skipped_;
 
 /* Matmul backend for the whole binary, from PARM_PRECISION (tests/run.sh
  * sets it; Makefile `test` runs the GEMM-using tests once per backend):
@@ -98,6 +100,14 @@ static inline int test_close_(const char *what, const float *a, const float *b, 
         else tests_passed_++;                                              \
     } while (0)
 
+/* count fn as skipped, saying why, instead of running it */
+#define SKIP(fn, ...)                                                      \
+    do {                                                                   \
+        printf("  SKIP %s: ", #fn); printf(__VA_ARGS__); printf("\n");     \
+        tests_skipped_++;                                                  \
+    } while (0)
+
 #define TEST_SUMMARY()                                                     \
-    (printf("%d passed, %d failed\n", tests_passed_, tests_failed_), tests_failed_ != 0)
+    ((tests_skipped_ ? printf("%d skipped\n", tests_skipped_) : 0),        \
+     printf("%d passed, %d failed\n", tests_passed_, tests_failed_), tests_failed_ != 0)
 #endif

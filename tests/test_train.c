@@ -26,7 +26,7 @@ static const char *tmp(const char *name) {
 /* y = a·x for a fixed a; the loss is (w·x − y)² averaged over the batch */
 typedef struct {
     parm_slab p;
-    int batch, begun, after, evals, nan_at;
+    int batch, begun, after, evals, nan_at, lazy; /* lazy: draws only its shard's examples (wrong) */
     float a[DIM];
 } toy;
 
@@ -40,16 +40,19 @@ static int toy_init(toy *t, int batch) {
     return 0;
 }
 
-static int toy_step(void *ctx, parm_rng *rng, long step, float *loss) {
+static int toy_step(void *ctx, parm_rng *rng, long step, parm_shard *sh, float *loss) {
     toy *t = ctx;
     float *w = t->p.w, *g = t->p.g;
+    const int n = sh->hi - sh->lo;
     double l = 0;
     for (int b = 0; b < t->batch; b++) {
         float x[DIM], r = 0;
+        if (t->lazy && b >= sh->hi) break;
         for (int i = 0; i < DIM; i++) x[i] = parm_rng_normal(rng);
+        if (b < sh->lo || b >= sh->hi) continue;
         for (int i = 0; i < DIM; i++) r += (w[i] - t->a[i]) * x[i];
-        l += (double)r * r / t->batch;
-        for (int i = 0; i < DIM; i++) g[i] += 2 * r * x[i] / t->batch;
+        l += (double)r * r / n;
+        for (int i = 0; i < DIM; i++) g[i] += 2 * r * x[i] / n;
     }
     *loss = step == t->nan_at ? NAN : (float)l;
     return 0;
@@ -147,6 +150,53 @@ static void test_toy_exact_resume(void) {
     parm_slab_free(&a.p);
     parm_slab_free(&b.p);
     parm_slab_free(&c.p);
+}
+
+/* Gradient shards (parm/train.h; the ranks of `mpirun` take them in
+ * tests/check_mpi.sh): S = 3 follows S = 1 within rounding, resumes
+ * bit-exactly with the checkpoint's shard count, and a step drawing only its
+ * own examples is refused. */
+static void test_toy_shards(void) {
+    toy a, b, c;
+    CHECK(toy_init(&a, 6) == 0 && toy_init(&b, 6) == 0 && toy_init(&c, 6) == 0, "%s", parm_last_error());
+    parm_trainer ta = toy_trainer(&a), tb = toy_trainer(&b), tc = toy_trainer(&c);
+    parm_train_opts o = toy_opts();
+    o.warmup = 0;
+    o.steps = 17;
+    o.ckpt_every = 5;
+    o.ckpt = tmp("s1.ckpt");
+    CHECK(parm_train(&o, &ta, NULL) == 0, "%s", parm_last_error());
+    o.shards = 3;
+    o.ckpt = tmp("s3.ckpt");
+    parm_train_stats st;
+    CHECK(parm_train(&o, &tb, &st) == 0 && st.shards == 3 && st.ranks == 1, "%s", parm_last_error());
+    double d = 0;
+    for (size_t i = 0; i < a.p.numel; i++) d = fmax(d, fabs(a.p.w[i] - b.p.w[i]));
+    printf("    3 gradient shards vs 1, 17 steps: max weight difference %.3g\n", d);
+    CHECK(d < 1e-5, "3 shards drift %g from 1", d);
+    o.steps = 10;
+    o.ckpt = tmp("s3b.ckpt");
+    CHECK(parm_train(&o, &tc, NULL) == 0, "%s", parm_last_error());
+    toy e;
+    CHECK(toy_init(&e, 6) == 0, "%s", parm_last_error());
+    parm_trainer te = toy_trainer(&e);
+    o.steps = 17;
+    o.shards = 0; /* the checkpoint's */
+    o.resume = tmp("s3b.ckpt");
+    CHECK(parm_train(&o, &te, NULL) == 0, "%s", parm_last_error());
+    CHECK(!memcmp(b.p.w, e.p.w, sizeof(float) * b.p.numel) && !memcmp(b.p.m, e.p.m, sizeof(float) * b.p.numel),
+          "a 3-shard run resumed without --shards left its trajectory");
+    o.resume = NULL;
+    o.shards = 2;
+    e.lazy = 1;
+    CHECK(parm_train(&o, &te, NULL) < 0 && strstr(parm_last_error(), "drew other random numbers"), "%s",
+          parm_last_error());
+    o.shards = 7;
+    CHECK(parm_train(&o, &te, NULL) < 0 && strstr(parm_last_error(), "shards 7"), "%s", parm_last_error());
+    parm_slab_free(&a.p);
+    parm_slab_free(&b.p);
+    parm_slab_free(&c.p);
+    parm_slab_free(&e.p);
 }
 
 static void test_toy_refusals(void) {
@@ -268,6 +318,7 @@ int main(void) {
     snprintf(T, sizeof T, "/tmp/parm_test_train_%d", (int)getpid());
     if (parm_mkdirs(T)) { fprintf(stderr, "%s\n", parm_last_error()); return 1; }
     RUN(test_toy_learns_and_logs);
+    RUN(test_toy_shards);
     RUN(test_toy_exact_resume);
     RUN(test_toy_refusals);
     RUN(test_vq_exact_resume);

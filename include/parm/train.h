@@ -9,7 +9,8 @@
  *   begin(ctx, rng, step)                      optional, once (e.g. codebook init)
  *   while step < steps:
  *       zero grads
- *       step(ctx, rng, step, &loss)            batch from rng + forward + backward
+ *       step(ctx, rng, step, shard, &loss)     batch from rng + forward + backward
+ *       shard_stats(ctx, sums)                 optional: the shards' summed stats
  *       NaN guard, clip to o->clip, step++, AdamW at parm_lr_cosine(step, …)
  *       after_step(ctx, rng, step)             optional (e.g. dead-code restarts)
  *       progress line: loss EMA, describe(), rate, ETA
@@ -33,6 +34,19 @@
  * gradient into the policy's logits and runs its backward (a backward from
  * given logit gradients, which gen.h does not export yet); params =
  * &policy.p, save = parm_gen_save; init = the SFT generator's weights.
+ *
+ * Data parallel (parm/dist.h): the global batch is cut into S shards
+ * (o->shards; 0 = one a rank, or the resumed checkpoint's count), examples
+ * [j·B/S, (j+1)·B/S) in shard j; the K ranks take S/K consecutive shards
+ * each. Every shard's step starts from the same rng and must draw exactly
+ * what the whole batch draws (the loop checks it), computing forward and
+ * backward only on its examples, its loss and gradient the mean over them.
+ * The loop allgathers the shards' gradients and sums them in shard order,
+ * weighted by their share of the batch, so the trajectory depends on S only:
+ * `mpirun -np 2` and one process with shards = 2 agree bit for bit, and a
+ * run resumes on any K dividing S. With S = 1 the loop is the plain one
+ * above (no copies). Rank 0 alone evaluates and writes the log, checkpoints
+ * and weights; the other ranks are quiet.
  *
  * Paths are the caller's: the library has no default location. out, ckpt,
  * log: NULL or "" = not written (at least one of out and ckpt must be given,
@@ -63,7 +77,15 @@ typedef struct {
     const char *resume;    /* checkpoint to continue from, or NULL */
     const char *init;      /* weights to start from (the model's own loader reads it), or NULL */
     int quiet;             /* no progress output */
+    int shards;            /* gradient shards of the batch (0 = one a rank; see above) */
 } parm_train_opts;
+
+/* The part of the global batch one step call computes, and what it reports. */
+#define PARM_TRAIN_NSTATS 8
+typedef struct {
+    int lo, hi;                        /* examples [lo, hi) of the batch (0, batch when unsharded) */
+    double stats[PARM_TRAIN_NSTATS];   /* out (zeroed): sums the loop adds over the shards, for shard_stats */
+} parm_shard;
 
 /* What a model hands the loop. Callbacks return 0, or -1 with parm_last_error set. */
 typedef struct {
@@ -74,9 +96,12 @@ typedef struct {
     const char *const *ckpt_meta; /* extra checkpoint metadata {key, value, …}, nmeta pairs (may be NULL) */
     int nmeta;
     const char *log_columns;  /* the model's CSV columns between "loss" and "seconds" ("a,b"), or NULL */
-    /* required: the batch for step `step` (0-based) drawn from rng, forward, backward
-     * ACCUMULATING into params->g (the loop zeroed it); *loss = the batch loss */
-    int (*step)(void *ctx, parm_rng *rng, long step, float *loss);
+    /* required: the batch for step `step` (0-based) drawn from rng, forward, backward of
+     * examples [sh->lo, sh->hi) ACCUMULATING into params->g (the loop zeroed it); *loss =
+     * their mean loss */
+    int (*step)(void *ctx, parm_rng *rng, long step, parm_shard *sh, float *loss);
+    /* optional: once a step, after every shard's step, the shards' stats summed in shard order */
+    void (*shard_stats)(void *ctx, const double *stats);
     /* optional: once before the first step of this run (step = 0 on a fresh start) */
     int (*begin)(void *ctx, parm_rng *rng, long step);
     /* optional: after the optimizer's step `step` (1-based), may draw from rng */
@@ -96,6 +121,9 @@ typedef struct {
     long samples;                 /* examples seen in this run (steps run · batch) */
     double loss_first, loss_last; /* mean loss of the first / last min(10, steps run) steps of this run */
     double seconds;
+    double comm_seconds;          /* spent gathering and summing the shards' gradients */
+    double wait_seconds;          /* spent before that, waiting for the slowest rank */
+    int shards, ranks;
 } parm_train_stats;
 
 /* Train: checks the options, resumes from o->resume, runs to o->steps,

@@ -71,6 +71,10 @@ float parm_vq_forward_backward(parm_vq *m, const uint8_t *rgb, int B);
 /* Dead-code restart: every code not chosen since the last call is reset to a
  * random encoder output of the last batch (plus tiny noise). Returns #restarted. */
 int parm_vq_restart_dead(parm_vq *m, const int *usage, int B, parm_rng *rng);
+/* The same from given encoder outputs z [B,dim,256] (e.g. a batch's, gathered from its shards). */
+int parm_vq_restart_dead_z(parm_vq *m, const int *usage, const float *z, int B, parm_rng *rng);
+/* The encoder outputs z [B,dim,256] of the last forward (of B images). */
+const float *parm_vq_last_z(const parm_vq *m, int B);
 
 
 /* ---- training (src/models/vq_train.c, with the loop of parm/train.h) ---- */

@@ -12,7 +12,9 @@
  * are skipped with a note. --sweep adds PARM rows under other gate settings
  * (keep, potential threshold, clarity threshold): keep and the potential
  * threshold only re-gate the cached verdicts; another clarity threshold
- * re-judges (for tuning on train-prompt sets, never the benchmark). */
+ * re-judges (for tuning on train-prompt sets, never the benchmark). Under
+ * `mpirun -np K` the images are split over the ranks; rank 0 merges the
+ * cells (integer counts) and writes what one process writes. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -63,6 +65,149 @@ static int sweep_image(parm_searcher *s, parm_search_record *rec, const bench_re
     }
     s->o = saved;
     return rc;
+}
+
+/* What image k (prompt i, image j) adds: its N paths recorded once, every
+ * ready method replayed at each n of the curve into its cells, the largest
+ * n's image into the method's folder (items, extra). */
+typedef struct {
+    const bench_replay_opts *o;
+    const parm_prompt *ps;
+    parm_gen *g;
+    parm_vq *vq;
+    const parm_sample_opts *sample;
+    parm_searcher *s;
+    const int *ready;
+    cell (*cells)[PARM_SEARCH_MAX_PATHS];
+    parm_grade_item **items;
+    char ***extra;
+    char (*dir)[1024];
+    parm_search_record *rec;
+    double gen_seconds;
+    long gen_forwards;
+} replay_ctx;
+
+static int replay_image(replay_ctx *x, int i, int j, long k) {
+    const bench_replay_opts *o = x->o;
+    const uint64_t seed = parm_seed_of(o->seed, (uint64_t)j, 0);
+    uint8_t rgb[SZ];
+    if (parm_search_record_paths(x->g, x->vq, &x->ps[i], 1, &seed, o->N, x->sample, x->rec)) return -1;
+    char strip_rel[64] = "", strip_path[1400], strip_dir[1400];
+    if (o->strip_div && o->N > 1) { /* every path's step images, once for all methods */
+        snprintf(strip_dir, sizeof strip_dir, "%s/strips/%05d", o->out, i);
+        if (parm_mkdirs(strip_dir) ||
+            cli_step_strip_path(strip_path, sizeof strip_path, strip_rel, sizeof strip_rel, o->out, i, j) ||
+            cli_step_strip_write(strip_path, x->rec->steps, x->rec->N, x->rec->T, o->strip_div))
+            return -1;
+    }
+    x->gen_seconds += x->rec->gen_seconds;
+    x->gen_forwards += x->rec->gen_forwards;
+    for (int m = 0; m < NM; m++) {
+        if (!x->ready[m]) continue;
+        const int nc = m == PARM_SEARCH_BASELINE ? 1 : o->ncurve; /* baseline: one path whatever n */
+        for (int c = 0; c < nc; c++) {
+            parm_search_result res;
+            if (parm_search_replay(&x->s[m], x->rec, o->curve[c], rgb, &res)) return -1;
+            cell_add(&x->cells[m][c], &x->ps[i], rgb, &res, k);
+            if (c == nc - 1 && m == PARM_SEARCH_PARM && sweep_image(&x->s[m], x->rec, o, o->nsweep, x->cells + NM, k))
+                return -1;
+            if (c == nc - 1) { /* the folder: the largest n */
+                parm_grade_item *it = &x->items[m][k];
+                it->prompt = x->ps[i];
+                if (parm_geneval_sample_path(it->path, sizeof it->path, x->dir[m], i, j) ||
+                    parm_png_write(it->path, rgb, PARM_IMG, PARM_IMG) || !(x->extra[m][k] = bench_image_json(&res, seed)) ||
+                    (*strip_rel && m != PARM_SEARCH_BASELINE &&
+                     !(x->extra[m][k] = bench_frag_strip(x->extra[m][k], strip_rel))))
+                    return -1;
+            }
+        }
+    }
+    parm_search_record_free(x->rec);
+    return 0;
+}
+
+/* Several ranks (parm/dist.h), each having replayed its block [klo, khi) of
+ * the images: every cell's counts and verdicts, the unit costs summed; rank
+ * 0 gets the other ranks' items and per-image details. All integer sums, so
+ * rank 0 ends with what one process has (the seconds aside). */
+static int replay_merge(replay_ctx *x, long nimg, int np, int rc) {
+    const bench_replay_opts *o = x->o;
+    const int ncell = (NM + o->nsweep) * o->ncurve, per = 2 * PARM_NTAGS + 2;
+    const long nv = (long)ncell * per + 2 + 2 * NM;
+    long klo, khi;
+    parm_dist_block(nimg, &klo, &khi);
+    double *v = parm_calloc((size_t)nv, sizeof *v);
+    if (!v) rc = -1;
+    for (int q = 0; v && q < ncell; q++) {
+        const cell *c = &x->cells[q / o->ncurve][q % o->ncurve];
+        double *d = v + (long)q * per;
+        for (int t = 0; t < PARM_NTAGS; t++) { d[t] = (double)c->score.n[t]; d[PARM_NTAGS + t] = (double)c->score.correct[t]; }
+        d[2 * PARM_NTAGS] = (double)c->forwards;
+        d[2 * PARM_NTAGS + 1] = (double)c->judge_calls;
+    }
+    if (v) {
+        v[(long)ncell * per] = x->gen_seconds;
+        v[(long)ncell * per + 1] = (double)x->gen_forwards;
+        for (int m = 0; m < NM; m++) {
+            v[(long)ncell * per + 2 + 2 * m] = x->ready[m] ? x->s[m].judge_seconds : 0;
+            v[(long)ncell * per + 3 + 2 * m] = x->ready[m] ? (double)x->s[m].judge_done : 0;
+        }
+    }
+    if (parm_dist_sum(v, (int)nv, rc)) { free(v); return -1; }
+    for (int q = 0; q < ncell; q++) {
+        cell *c = &x->cells[q / o->ncurve][q % o->ncurve];
+        const double *d = v + (long)q * per;
+        for (int t = 0; t < PARM_NTAGS; t++) { c->score.n[t] = (long)d[t]; c->score.correct[t] = (long)d[PARM_NTAGS + t]; }
+        c->forwards = (long)d[2 * PARM_NTAGS];
+        c->judge_calls = (long)d[2 * PARM_NTAGS + 1];
+    }
+    x->gen_seconds = v[(long)ncell * per];
+    x->gen_forwards = (long)v[(long)ncell * per + 1];
+    for (int m = 0; m < NM; m++)
+        if (x->ready[m]) {
+            x->s[m].judge_seconds = v[(long)ncell * per + 2 + 2 * m];
+            x->s[m].judge_done = (long)v[(long)ncell * per + 3 + 2 * m];
+        }
+    free(v);
+    for (int q = 0; q < ncell; q++) /* one byte a verdict */
+        if (parm_dist_allgather_rows(x->cells[q / o->ncurve][q % o->ncurve].ok, 1, nimg, 0)) return -1;
+    /* the per-image details, NUL-separated, method-major within each rank's block */
+    size_t n = 0, cap = 1;
+    char *buf = NULL;
+    for (int m = 0; m < NM; m++)
+        for (long k = klo; x->ready[m] && k < khi; k++) cap += strlen(x->extra[m][k]) + 1;
+    int fail = !(buf = parm_malloc(cap));
+    for (int m = 0; !fail && m < NM; m++)
+        for (long k = klo; x->ready[m] && k < khi; k++) {
+            size_t l = strlen(x->extra[m][k]) + 1;
+            memcpy(buf + n, x->extra[m][k], l);
+            n += l;
+        }
+    void *all = NULL;
+    size_t total = 0;
+    if (parm_dist_gather(buf, n, &all, &total, fail)) { free(buf); return -1; }
+    free(buf);
+    const char *at = all;
+    for (int r = 0; parm_dist_rank() == 0 && r < parm_dist_size(); r++) {
+        const long lo = nimg * r / parm_dist_size(), hi = nimg * (r + 1) / parm_dist_size();
+        for (int m = 0; m < NM; m++)
+            for (long k = lo; x->ready[m] && k < hi; k++) {
+                const size_t l = strlen(at) + 1;
+                if (r) {
+                    const int i = (int)(k / o->per), j = (int)(k % o->per);
+                    x->items[m][k].prompt = x->ps[i];
+                    if (!(x->extra[m][k] = parm_strdup(at)) ||
+                        parm_geneval_sample_path(x->items[m][k].path, sizeof x->items[m][k].path, x->dir[m], i, j)) {
+                        free(all);
+                        return -1;
+                    }
+                }
+                at += l;
+            }
+    }
+    (void)np;
+    free(all);
+    return 0;
 }
 
 /* compact table: one line per (method, n) */
@@ -152,53 +297,24 @@ int bench_replay(const bench_replay_opts *o) {
     have_g = have_vq = 1;
     parm_sample_opts sample = parm_sample_defaults();
     sample.steps = o->steps;
+    long klo, khi; /* this rank's images (parm/dist.h) */
+    parm_dist_block(nimg, &klo, &khi);
     parm_progress prog;
-    parm_progress_start(&prog, "bench all", "img", nimg);
-    double gen_seconds = 0;
-    long gen_forwards = 0;
-    uint8_t rgb[SZ];
-    for (int i = 0; i < np; i++)
-        for (int j = 0; j < o->per; j++) {
-            const long k = (long)i * o->per + j;
-            const uint64_t seed = parm_seed_of(o->seed, (uint64_t)j, 0);
-            if (parm_search_record_paths(&g, &vq, &ps[i], 1, &seed, o->N, &sample, &rec)) goto fail;
-            char strip_rel[64] = "", strip_path[1400], strip_dir[1400];
-            if (o->strip_div && o->N > 1) { /* every path's step images, once for all methods */
-                snprintf(strip_dir, sizeof strip_dir, "%s/strips/%05d", o->out, i);
-                if (parm_mkdirs(strip_dir) ||
-                    cli_step_strip_path(strip_path, sizeof strip_path, strip_rel, sizeof strip_rel, o->out, i, j) ||
-                    cli_step_strip_write(strip_path, rec.steps, rec.N, rec.T, o->strip_div))
-                    goto fail;
-            }
-            gen_seconds += rec.gen_seconds;
-            gen_forwards += rec.gen_forwards;
-            for (int m = 0; m < NM; m++) {
-                if (!ready[m]) continue;
-                const int nc = m == PARM_SEARCH_BASELINE ? 1 : o->ncurve; /* baseline: one path whatever n */
-                for (int c = 0; c < nc; c++) {
-                    parm_search_result res;
-                    if (parm_search_replay(&s[m], &rec, o->curve[c], rgb, &res)) goto fail;
-                    cell_add(&cells[m][c], &ps[i], rgb, &res, k);
-                    if (c == nc - 1 && m == PARM_SEARCH_PARM && sweep_image(&s[m], &rec, o, nsw, cells + NM, k))
-                        goto fail;
-                    if (c == nc - 1) { /* the folder: the largest n */
-                        parm_grade_item *it = &items[m][k];
-                        it->prompt = ps[i];
-                        if (parm_geneval_sample_path(it->path, sizeof it->path, dir[m], i, j) ||
-                            parm_png_write(it->path, rgb, PARM_IMG, PARM_IMG) ||
-                            !(extra[m][k] = bench_image_json(&res, seed)) ||
-                            (*strip_rel && m != PARM_SEARCH_BASELINE &&
-                             !(extra[m][k] = bench_frag_strip(extra[m][k], strip_rel))))
-                            goto fail;
-                    }
-                }
-            }
-            parm_search_record_free(&rec);
-            char extra[64];
-            snprintf(extra, sizeof extra, "(%d paths each)", o->N);
-            parm_progress_update(&prog, k + 1, extra);
-        }
-    parm_progress_end(&prog, nimg, NULL);
+    parm_progress_start(&prog, "bench all", "img", khi - klo);
+    replay_ctx x = {.o = o, .ps = ps, .g = &g, .vq = &vq, .sample = &sample, .s = s, .ready = ready, .cells = cells,
+                    .items = items, .extra = extra, .dir = dir, .rec = &rec};
+    int lrc = 0;
+    for (long k = klo; k < khi && !lrc; k++) {
+        lrc = replay_image(&x, (int)(k / o->per), (int)(k % o->per), k);
+        char extra_s[64];
+        snprintf(extra_s, sizeof extra_s, "(%d paths each)", o->N);
+        if (!lrc) parm_progress_update(&prog, k - klo + 1, extra_s);
+    }
+    if (parm_dist_size() > 1 ? replay_merge(&x, nimg, np, lrc) : lrc) goto fail;
+    parm_progress_end(&prog, khi - klo, NULL);
+    if (parm_dist_rank() != 0) { rc = 0; goto done; } /* rank 0 grades and writes */
+    const double gen_seconds = x.gen_seconds;
+    const long gen_forwards = x.gen_forwards;
     /* seconds: the unit costs measured over the whole run (see parm_search_replay) */
     const double per_fwd = gen_forwards ? gen_seconds / gen_forwards : 0;
     bench_row *rows = parm_malloc(sizeof *rows * (NM + nsw) * o->ncurve);

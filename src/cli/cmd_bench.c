@@ -5,7 +5,10 @@
  * prompt i, image j, seed (base seed + j) → one 64×64 RGB image; the
  * test-time verification methods (parm/search.h) are one generic row each.
  * `--method all` (replay: every method × every n from one generation) lives
- * in bench_replay.c, its --plot scaling curve in cmd_plot.c. */
+ * in bench_replay.c, its --plot scaling curve in cmd_plot.c. Under
+ * `mpirun -np K` the work units are split over the ranks (parm/dist.h):
+ * each writes its images, rank 0 grades them all and writes results.jsonl
+ * and run.json, the same files as one process (the seconds aside). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -392,6 +395,15 @@ static void bench_manifest(const bench_args *a, const char *method, char *buf, s
              a->curve_s ? a->curve_s : "", a->sweep_s ? a->sweep_s : "", a->strip_div);
 }
 
+/* The output folder made ready by rank 0 alone while the others wait
+ * (parm/dist.h; one process: bench_out_prepare). */
+static int prepare_out(const char *dir, const char *manifest, int overwrite, int resume) {
+    if (parm_dist_check(0)) return cli_fail(); /* every rank's own check of the folder is done */
+    int prc = parm_dist_rank() == 0 ? bench_out_prepare(dir, manifest, overwrite, resume, 1) : 0;
+    if (parm_dist_check(prc ? PARM_ERR("output folder '%s' not ready (see rank 0)", dir) : 0)) return prc ? prc : cli_fail();
+    return 0;
+}
+
 /* --method all: the replay (bench_replay.c) */
 static int bench_all(const bench_args *a) {
     float sweep_keep[BENCH_MAX_SWEEP], sweep_pot[BENCH_MAX_SWEEP], sweep_clar[BENCH_MAX_SWEEP];
@@ -411,7 +423,7 @@ static int bench_all(const bench_args *a) {
     }
     char manifest[4096];
     bench_manifest(a, "all", manifest, sizeof manifest);
-    int prc = bench_out_prepare(a->out ? a->out : "out/bench-all", manifest, a->overwrite, 0, 1);
+    int prc = prepare_out(a->out ? a->out : "out/bench-all", manifest, a->overwrite, 0);
     if (prc) return prc;
     bench_replay_opts ro = {.meta = a->meta, .prompts_file = a->prompts_file, .out = a->out ? a->out : "out/bench-all",
                             .per = (int)a->per,
@@ -427,6 +439,32 @@ static int bench_all(const bench_args *a) {
     return rc;
 }
 
+/* Several ranks: agree on failure, sum the costs; rank 0 fills the other
+ * ranks' items and per-image details (from the files they wrote). */
+static int gather_units(long units, long per_unit, long ulo, long uhi, const parm_prompt *ps, long per, uint64_t seed,
+                        const char *out, parm_grade_item *items, char **extra, bench_cost *cost, int failed, char *err,
+                        size_t nerr) {
+    double c[2] = {(double)cost->forwards, (double)cost->judge_calls};
+    if (parm_dist_sum(c, 2, failed ? PARM_ERR("%s", err) : 0)) {
+        snprintf(err, nerr, "%s", parm_last_error());
+        return -1;
+    }
+    cost->forwards = (long)c[0];
+    cost->judge_calls = (long)c[1];
+    if (parm_dist_rank() != 0) return 0;
+    for (long k = 0; k < units * per_unit; k++) {
+        if (k / per_unit >= ulo && k / per_unit < uhi) continue;
+        const int i = (int)(k / per), j = (int)(k % per);
+        items[k].prompt = ps[i];
+        if (parm_geneval_sample_path(items[k].path, sizeof items[k].path, out, i, j) ||
+            !(extra[k] = bench_details_read(out, i, j, parm_seed_of(seed, (uint64_t)j, 0)))) {
+            snprintf(err, nerr, "%s", parm_last_error());
+            return -1;
+        }
+    }
+    return 0;
+}
+
 /* Generate every image of ps[0..np) with method m into out (GenEval layout),
  * filling items (path + prompt per image) and cost. 0, or -1 with err set. */
 static int bench_generate(const bench_method *m, void *ctx, const parm_prompt *ps, int np, long per, uint64_t seed,
@@ -437,14 +475,15 @@ static int bench_generate(const bench_method *m, void *ctx, const parm_prompt *p
     for (int i = 0; i < np && !failed; i++)
         if (parm_geneval_write_prompt(out, i, &ps[i])) { failed = 1; snprintf(err, nerr, "%s", parm_last_error()); }
     const long nimg = (long)np * per;
-    parm_progress prog;
-    parm_progress_start(&prog, "bench", "img", nimg);
     long done = 0;
     const size_t SZ = PARM_IMG * PARM_IMG * 3;
-    /* one work unit = one prompt (batch methods) or one image */
-    long units = m->generate_prompt ? np : nimg, per_unit = m->generate_prompt ? per : 1;
+    /* one work unit = one prompt (batch methods) or one image; this rank's: [ulo, uhi) */
+    long units = m->generate_prompt ? np : nimg, per_unit = m->generate_prompt ? per : 1, ulo, uhi;
+    parm_dist_block(units, &ulo, &uhi);
+    parm_progress prog;
+    parm_progress_start(&prog, "bench", "img", (uhi - ulo) * per_unit);
 #pragma omp parallel for schedule(dynamic, 1) if (m->threadsafe)
-    for (long u = 0; u < units; u++) {
+    for (long u = ulo; u < uhi; u++) {
         if (failed) continue;
         uint8_t *rgb = parm_malloc(SZ * per_unit);
         uint64_t *seeds = parm_malloc(sizeof *seeds * per_unit);
@@ -489,7 +528,9 @@ static int bench_generate(const bench_method *m, void *ctx, const parm_prompt *p
         }
     }
     if (!failed) parm_progress_end(&prog, done, NULL);
-    return failed ? -1 : 0;
+    return parm_dist_size() > 1 ? gather_units(units, per_unit, ulo, uhi, ps, per, seed, out, items, extra, cost,
+                                               failed, err, nerr)
+                                : failed ? -1 : 0;
 }
 
 /* run.json's options and files of this run (bench_provenance.c); o: the
@@ -561,7 +602,7 @@ static int bench_one(const bench_args *a, const bench_method *m, int search) {
     cli_subset_prompts(ps, &np, a->limit, a->every);
     void *ctx = NULL;
     if (m->open && m->open(&ctx, &setup)) { free(ps); return cli_fail(); }
-    if ((prc = bench_out_prepare(out, manifest, a->overwrite, a->resume, 1))) {
+    if ((prc = prepare_out(out, manifest, a->overwrite, a->resume))) {
         free(ps);
         if (m->close) m->close(ctx);
         return prc;
@@ -585,11 +626,11 @@ static int bench_one(const bench_args *a, const bench_method *m, int search) {
     const double secs = parm_now() - t0;
     if (m->close) m->close(ctx);
     free(ps);
-    if (failed) {
+    if (failed || parm_dist_rank() != 0) { /* rank 0 grades every rank's images */
         for (long k = 0; k < nimg; k++) free(extra[k]);
         free(items); free(extra); free(outc); bench_prov_free(prov);
-        fprintf(stderr, "\nparm bench: error: %s\n", err);
-        return 1;
+        if (failed) fprintf(stderr, "\nparm bench: error: %s\n", err);
+        return failed;
     }
     char results[1024];
     snprintf(results, sizeof results, "%s/results.jsonl", out);

@@ -2,7 +2,9 @@
  * (train prompts, or TEST prompts for held-out evaluation only), keep every
  * step image, label each step with the grader, and write a path set
  * (include/parm/pathset.h) — the ORM / PRM / PARM judges' training data
- * (`parm train judge --data`) and their held-out evaluation (`parm eval judge --data`). */
+ * (`parm train judge --data`) and their held-out evaluation (`parm eval judge --data`).
+ * Under `mpirun -np K` the prompts are split over the ranks and rank 0 writes
+ * the same file as one process would (parm_pathset_generate). */
 #include <stdio.h>
 #include <string.h>
 
@@ -28,7 +30,8 @@ static void usage(FILE *f) {
             "  --steps T          decoding steps (default %d; the rest of the sampler is the default)\n"
             "  --gen W            generator weights (default weights/gen.safetensors)\n"
             "  --vq V             tokenizer weights (default weights/vq.safetensors)\n"
-            "  --quiet            no progress output\n",
+            "  --quiet            no progress output\n"
+            "Under mpirun -np K the prompts are split over K ranks; rank 0 writes the same file.\n",
             d.n_prompts, d.paths, d.sample.steps);
 }
 
@@ -77,7 +80,7 @@ int cmd_paths(int argc, char **argv) {
     parm_gen_free(&g);
     parm_vq_free(&vq);
     if (rc) return cli_fail();
-    if (!o.quiet)
+    if (!o.quiet && parm_dist_rank() == 0)
         fprintf(stderr, "wrote %s: %d %s prompts x %d paths, %d steps; final images correct %.3f; %.1f s\n", out,
                 o.n_prompts, split, o.paths, o.sample.steps, acc, parm_now() - t0);
     return 0;

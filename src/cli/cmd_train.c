@@ -52,6 +52,7 @@ static int common_opt(const train_common *c, const char *a, const char *v) {
     INT_OPT("--log-every", &t->log_every, 0, 100000000, long)
     INT_OPT("--batch", &t->batch, 1, 4096, int)
     INT_OPT("--seed", &t->seed, 0, 0x7fffffffL, uint64_t)
+    INT_OPT("--shards", &t->shards, 1, 4096, int)
     INT_OPT("--layers", c->L, 1, 64, int)
     INT_OPT("--width", c->C, 8, 4096, int)
     INT_OPT("--heads", c->NH, 1, 64, int)
@@ -87,6 +88,7 @@ static int parse_train_args(int argc, char **argv, const char *cmd, const train_
         if (r < 0) return 2;
         if (r == 0) return cli_unknown(cmd, a);
     }
+    if (parm_dist_rank() != 0) c->t->quiet = 1; /* rank 0 reports for all (parm/train.h) */
     if (c->C && c->NH && *c->C % *c->NH) {
         fprintf(stderr, "parm: error: --width %d is not a multiple of --heads %d\n", *c->C, *c->NH);
         return 2;
@@ -118,6 +120,9 @@ static void common_usage(FILE *f, const parm_train_opts *d, const char *what) {
             "  --eval-every N     %s eval period (default %ld; 0 = off)\n"
             "  --log-every N      learning-curve row period (default %ld; 0 = 100; eval steps and the last always)\n"
             "  --resume CKPT      continue from a checkpoint (bit-exact)\n"
+            "  --shards S         gradient shards of a batch (default: one a rank of `mpirun -np K`, or the\n"
+            "                     resumed checkpoint's): the trajectory depends on S only, so one process\n"
+            "                     with --shards 2 equals `mpirun -np 2` bit for bit; K must divide S\n"
             "  --quiet            no progress output\n",
             d->steps, d->batch, d->lr, d->lr_min, d->warmup, d->clip, d->weight_decay, (unsigned long long)d->seed,
             d->ckpt_every, what, d->eval_every, d->log_every);
@@ -145,7 +150,7 @@ static void default_paths(parm_train_opts *t, const char *name, char out[256], c
 }
 
 static void wrote(const parm_train_opts *t) {
-    if (!t->quiet && t->out && t->out[0]) fprintf(stderr, "wrote %s\n", t->out);
+    if (!t->quiet && parm_dist_rank() == 0 && t->out && t->out[0]) fprintf(stderr, "wrote %s\n", t->out);
 }
 
 static void train_vq_usage(FILE *f) {

@@ -115,6 +115,14 @@ static int wants_help(int argc, char **argv) {
     return 0;
 }
 
+#ifdef PARM_MPI /* src/cli/mpi/dist_mpi.c: MPI when started by mpirun (parm/dist.h) */
+int cli_mpi_init(int *argc, char ***argv);
+int cli_mpi_end(int rc);
+#else
+static int cli_mpi_init(int *argc, char ***argv) { (void)argc; (void)argv; return 0; }
+static int cli_mpi_end(int rc) { return rc; }
+#endif
+
 int main(int argc, char **argv) {
     if (!getenv("OMP_WAIT_POLICY") && !getenv("GOMP_SPINCOUNT") && setenv("OMP_WAIT_POLICY", "passive", 1) == 0) {
         execv("/proc/self/exe", argv);
@@ -149,7 +157,8 @@ int main(int argc, char **argv) {
     cli_install_signals(); /* SIGINT/SIGTERM remove temp files, exit non-zero */
     for (int i = 0; i < ncommands; i++)
         if (!strcmp(argv[1], commands[i].name)) {
-            int rc = commands[i].fn(argc - 1, argv + 1);
+            if (cli_mpi_init(&argc, &argv)) return 1;
+            int rc = cli_mpi_end(commands[i].fn(argc - 1, argv + 1));
             if (rc == 0 && wants_help(argc - 1, argv + 1)) {
                 printf("\n");
                 global_usage(stdout);

@@ -1,6 +1,7 @@
 /* base.c — errors, checked allocation and file I/O, RNG, scratch, progress.
  * See include/parm/base.h for the conventions. */
 #include "parm/base.h"
+#include "parm/dist.h"
 
 #include <errno.h>
 #include <math.h>
@@ -267,6 +268,7 @@ void parm_progress_start(parm_progress *p, const char *label, const char *unit, 
     p->t0 = p->last = parm_now();
 }
 static void progress_print(parm_progress *p, long done, const char *extra, int final) {
+    if (parm_dist_rank() != 0) return; /* one progress line for all ranks: rank 0's share */
     double el = parm_now() - p->t0;
     double rate = el > 0 ? done / el : 0;
     double eta = rate > 0 && p->total > done ? (p->total - done) / rate : 0;

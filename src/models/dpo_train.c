@@ -67,36 +67,45 @@ static void epoch_perm(dpo_trainer *t, long e) {
     t->perm_epoch = e;
 }
 
-static int dpo_step(void *ctx, parm_rng *rng, long step, float *loss) {
+/* every pair's mask is drawn; the shard's pairs [lo, hi) are rows 0..n-1 (chosen) and n..2n-1 (rejected) */
+static int dpo_step(void *ctx, parm_rng *rng, long step, parm_shard *sh, float *loss) {
     dpo_trainer *t = ctx;
-    const int B = t->o->train.batch, Tt = t->policy.cfg.text_len, K = t->policy.cfg.ncodes;
+    const int B = t->o->train.batch, Tt = t->policy.cfg.text_len, K = t->policy.cfg.ncodes, n = sh->hi - sh->lo;
     for (int b = 0; b < B; b++) {
         long k = step * B + b, e = k / t->npairs;
         if (e != t->perm_epoch) epoch_perm(t, e);
         const parm_pref_pair *pp = &t->pairs[t->perm[k % t->npairs]];
-        if (parm_text_encode(t->set.prompt[pp->chosen].text, t->text + b * Tt, Tt) < 0) return -1;
-        memcpy(t->text + (B + b) * Tt, t->text + b * Tt, sizeof(int) * Tt);
         /* one MaskGIT-ratio mask per pair (gen_train.c's draw) */
-        int perm[NTOK], nm = parm_gen_draw_mask(rng, perm);
+        int perm[NTOK], nm = parm_gen_draw_mask(rng, perm), r = b - sh->lo;
+        if (b < sh->lo || b >= sh->hi) continue;
+        if (parm_text_encode(t->set.prompt[pp->chosen].text, t->text + r * Tt, Tt) < 0) return -1;
+        memcpy(t->text + (n + r) * Tt, t->text + r * Tt, sizeof(int) * Tt);
         for (int side = 0; side < 2; side++) {
-            const int row = side ? B + b : b, path = side ? pp->rejected : pp->chosen;
+            const int row = side ? n + r : r, path = side ? pp->rejected : pp->chosen;
             const uint16_t *tk = t->set.tokens + (size_t)path * NTOK;
             int *in = t->input + row * NTOK, *tg = t->targets + row * NTOK;
             for (int i = 0; i < NTOK; i++) { in[i] = tk[i]; tg[i] = -1; }
             for (int i = 0; i < nm; i++) { in[perm[i]] = K; tg[perm[i]] = tk[perm[i]]; }
         }
     }
-    if (parm_gen_forward(&t->ref, t->text, t->input, 2 * B, 0) ||
-        parm_gen_seq_logp(&t->ref, t->targets, 2 * B, t->ref_logp) ||
-        parm_gen_forward(&t->policy, t->text, t->input, 2 * B, 1))
+    if (parm_gen_forward(&t->ref, t->text, t->input, 2 * n, 0) ||
+        parm_gen_seq_logp(&t->ref, t->targets, 2 * n, t->ref_logp) ||
+        parm_gen_forward(&t->policy, t->text, t->input, 2 * n, 1))
         return -1;
     parm_dpo_stats st;
-    *loss = parm_gen_dpo_loss_backward(&t->policy, t->targets, t->ref_logp, B, t->o->beta, t->o->sft, &st);
+    *loss = parm_gen_dpo_loss_backward(&t->policy, t->targets, t->ref_logp, n, t->o->beta, t->o->sft, &st);
     if (isnan(*loss)) return -1;
-    t->sum.dpo += st.dpo; t->sum.sft += st.sft; t->sum.acc += st.acc; t->sum.margin += st.margin;
-    t->sum.drift_c += st.drift_c; t->sum.drift_r += st.drift_r;
-    t->nsum++;
+    /* the batch means, as the shards' sums weighted by their share of the batch */
+    const double f = (double)n / B, v[6] = {st.dpo, st.sft, st.acc, st.margin, st.drift_c, st.drift_r};
+    for (int i = 0; i < 6; i++) sh->stats[i] = n == B ? v[i] : f * v[i];
     return 0;
+}
+
+static void dpo_shard_stats(void *ctx, const double *s) {
+    dpo_trainer *t = ctx;
+    t->sum.dpo += s[0]; t->sum.sft += s[1]; t->sum.acc += s[2]; t->sum.margin += s[3];
+    t->sum.drift_c += s[4]; t->sum.drift_r += s[5];
+    t->nsum++;
 }
 
 static void dpo_describe(void *ctx, char *buf, size_t n) {
@@ -189,7 +198,7 @@ int parm_dpo_train(const parm_dpo_train_opts *o, parm_dpo_result *res) {
     const char *meta[] = {"dpo_beta", beta, "dpo_sft", sft};
     parm_trainer tr = {.label = "train dpo", .unit = "pairs", .params = &t.policy.p, .ctx = &t, .ckpt_meta = meta,
                        .nmeta = 2, .log_columns = "dpo,sft,reward_acc,margin,drift_chosen,drift_rejected,eval_acc",
-                       .step = dpo_step, .describe = dpo_describe, .evaluate = dpo_eval, .log_row = dpo_log_row,
+                       .step = dpo_step, .shard_stats = dpo_shard_stats, .describe = dpo_describe, .evaluate = dpo_eval, .log_row = dpo_log_row,
                        .save = dpo_save};
     parm_train_stats st;
     rc = parm_train(&run.train, &tr, &st);

@@ -40,35 +40,40 @@ typedef struct {
     double acc, fill;  /* last eval */
 } gen_trainer;
 
-/* data: scenes → tokens; text with condition dropout; cosine mask ratio */
-static int gen_step(void *ctx, parm_rng *rng, long step, float *loss) {
+/* data: scenes → tokens; text with condition dropout; cosine mask ratio.
+ * Every draw of the whole batch, in order; the shard's examples [lo, hi)
+ * alone are rendered, tokenized and trained on (rows 0.. of the buffers). */
+static int gen_step(void *ctx, parm_rng *rng, long step, parm_shard *sh, float *loss) {
     (void)step;
     gen_trainer *t = ctx;
     const parm_gen_train_opts *o = t->o;
-    const int B = o->train.batch, Tt = t->g.cfg.text_len, K = t->g.cfg.ncodes;
+    const int B = o->train.batch, Tt = t->g.cfg.text_len, K = t->g.cfg.ncodes, lo = sh->lo, n = sh->hi - sh->lo;
     int *text = t->text;
     for (int b = 0; b < B; b++) {
         parm_prompt p;
         parm_scene sc;
         parm_prompt_sample_train(rng, &p);
         if (parm_scene_sample_layout(&p, &o->layout, rng, &sc)) return -1;
-        parm_render(&sc, t->rgb + (size_t)b * NPIX * 3);
+        const int mine = b >= lo && b < sh->hi, r = b - lo;
+        if (mine) parm_render(&sc, t->rgb + (size_t)r * NPIX * 3);
         if (parm_rng_uniform(rng) < o->cond_drop) {
-            text[b * Tt] = PARM_TOK_BOS;
-            for (int i = 1; i < Tt; i++) text[b * Tt + i] = PARM_TOK_PAD;
-        } else if (parm_text_encode(p.text, text + b * Tt, Tt) < 0) return -1;
+            if (!mine) continue;
+            text[r * Tt] = PARM_TOK_BOS;
+            for (int i = 1; i < Tt; i++) text[r * Tt + i] = PARM_TOK_PAD;
+        } else if (mine && parm_text_encode(p.text, text + r * Tt, Tt) < 0) return -1;
     }
-    if (parm_vq_encode(&t->vq, t->rgb, B, t->tokens)) return -1;
+    if (parm_vq_encode(&t->vq, t->rgb, n, t->tokens)) return -1;
     for (int b = 0; b < B; b++) {
-        int perm[NTOK], nm = parm_gen_draw_mask(rng, perm);
-        int *in = t->input + b * NTOK, *tg = t->targets + b * NTOK;
-        const int *tk = t->tokens + b * NTOK;
+        int perm[NTOK], nm = parm_gen_draw_mask(rng, perm), r = b - lo;
+        if (b < lo || b >= sh->hi) continue;
+        int *in = t->input + r * NTOK, *tg = t->targets + r * NTOK;
+        const int *tk = t->tokens + r * NTOK;
         for (int i = 0; i < NTOK; i++) { in[i] = tk[i]; tg[i] = -1; }
         for (int i = 0; i < nm; i++) { in[perm[i]] = K; tg[perm[i]] = tk[perm[i]]; }
-        for (int i = 0; i < NTOK; i++) t->weights[b * NTOK + i] = tk[i] == t->bg ? o->bg_weight : 1.0f;
+        for (int i = 0; i < NTOK; i++) t->weights[r * NTOK + i] = tk[i] == t->bg ? o->bg_weight : 1.0f;
     }
-    if (parm_gen_forward(&t->g, text, t->input, B, 1)) return -1;
-    *loss = parm_gen_loss_backward(&t->g, t->targets, t->weights, B);
+    if (parm_gen_forward(&t->g, text, t->input, n, 1)) return -1;
+    *loss = parm_gen_loss_backward(&t->g, t->targets, t->weights, n);
     return 0;
 }
 

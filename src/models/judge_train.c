@@ -110,11 +110,26 @@ typedef struct {
     parm_judge_metrics mt, mr, md; /* last eval: TEST GT, train GT, path set */
 } judge_trainer;
 
-static int judge_step(void *ctx, parm_rng *rng, long step, float *loss) {
+/* Row `from` of the step's buffers moved to row `to` (to <= from). */
+static void move_row(judge_trainer *t, int to, int from) {
+    const int Tt = t->j.cfg.text_len;
+    if (to == from) return;
+    t->q[to] = t->q[from];
+    t->labels[to] = t->labels[from];
+    t->bce_w[to] = t->bce_w[from];
+    memmove(t->rgb + (size_t)to * NPIX * 3, t->rgb + (size_t)from * NPIX * 3, NPIX * 3);
+    memmove(t->ids + to * Tt, t->ids + from * Tt, sizeof(int) * Tt);
+    memmove(t->words + to * Tt, t->words + from * Tt, sizeof(int) * Tt);
+}
+
+/* The whole batch is drawn (examples, then completion rows); a shard keeps
+ * its examples [lo, hi) and their completion rows, moved to the front. */
+static int judge_step(void *ctx, parm_rng *rng, long step, parm_shard *sh, float *loss) {
     (void)step;
     judge_trainer *t = ctx;
-    const int B = t->o->train.batch, BW = B + t->W, Tt = t->j.cfg.text_len;
+    const int B = t->o->train.batch, BW = B + t->W, Tt = t->j.cfg.text_len, lo = sh->lo, hi = sh->hi, n = hi - lo;
     parm_judge_example *ex = t->ex;
+    int src[BW]; /* the example a completion row copies */
     if (t->src->next(t->src_ctx, rng, ex, B)) return -1;
     for (int b = 0; b < B; b++) {
         t->q[b] = ex[b].question;
@@ -135,21 +150,32 @@ static int judge_step(void *ctx, parm_rng *rng, long step, float *loss) {
         memcpy(t->ids + nb * Tt, t->ids + b * Tt, sizeof(int) * Tt);
         t->words[nb * Tt + w] = t->ids[nb * Tt + w];
         t->ids[nb * Tt + w] = PARM_JUDGE_TOK_MASK;
-        nb++;
+        src[nb++] = b;
     }
-    if (parm_judge_forward(&t->j, t->q, t->ids, t->rgb, nb, 1)) return -1;
+    int rows = n; /* the shard's rows: its examples, then its completion rows */
+    for (int b = lo; b < hi; b++) move_row(t, b - lo, b);
+    for (int r = B; r < nb; r++)
+        if (src[r] >= lo && src[r] < hi) move_row(t, rows++, r);
+    if (parm_judge_forward(&t->j, t->q, t->ids, t->rgb, rows, 1)) return -1;
     int correct = 0;
-    for (int b = 0; b < B; b++) correct += (t->j.logits[b] >= 0) == (t->labels[b] >= 0.5f);
+    for (int b = 0; b < n; b++) correct += (t->j.logits[b] >= 0) == (t->labels[b] >= 0.5f);
     float wloss = 0;
-    /* BCE is averaged over all nb rows (completion rows weigh 0): rescale to a mean over the B examples */
-    for (int b = 0; b < B; b++) t->bce_w[b] = (float)nb / B;
-    *loss = parm_judge_loss_backward_aux(&t->j, t->labels, t->bce_w, nb > B ? t->words : NULL, t->o->word_weight, nb,
-                                         &wloss);
-    const double acc = (double)correct / B;
+    /* BCE is averaged over all rows (completion rows weigh 0): rescale to a mean over the n examples */
+    for (int b = 0; b < n; b++) t->bce_w[b] = (float)rows / n;
+    *loss = parm_judge_loss_backward_aux(&t->j, t->labels, t->bce_w, rows > n ? t->words : NULL, t->o->word_weight,
+                                         rows, &wloss);
+    sh->stats[0] = correct;
+    sh->stats[1] = n == B ? wloss : (double)wloss * n / B;
+    return 0;
+}
+
+/* the accuracy and completion-loss EMAs, over the whole batch */
+static void judge_shard_stats(void *ctx, const double *s) {
+    judge_trainer *t = ctx;
+    const double acc = s[0] / t->o->train.batch;
     t->ran++;
     t->acc_ema = t->ran == 1 ? acc : 0.98 * t->acc_ema + 0.02 * acc;
-    t->word_ema = t->ran == 1 ? wloss : 0.98 * t->word_ema + 0.02 * wloss;
-    return 0;
+    t->word_ema = t->ran == 1 ? s[1] : 0.98 * t->word_ema + 0.02 * s[1];
 }
 
 static void judge_describe(void *ctx, char *buf, size_t n) {
@@ -237,7 +263,7 @@ int parm_judge_train(const parm_judge_train_opts *o, parm_judge_train_stats *st)
     parm_trainer tr = {.label = label, .unit = "examples", .params = &t.j.p, .ctx = &t, .ckpt_meta = ckpt_meta,
                        .nmeta = 2, .log_columns = "acc,test_loss,test_acc,test_auc,train_loss,train_acc,train_auc,"
                                                   "data_loss,data_acc,data_auc",
-                       .step = judge_step, .describe = judge_describe, .evaluate = judge_eval,
+                       .step = judge_step, .shard_stats = judge_shard_stats, .describe = judge_describe, .evaluate = judge_eval,
                        .log_row = judge_log_row, .save = judge_save};
     parm_train_stats ts;
     rc = parm_train(&o->train, &tr, &ts);

@@ -3,6 +3,7 @@
  * and whether its reading equals the final image's), write the binary file
  * atomically; load it back trusting no byte. The judges' generator-backed
  * training data (ORM / PRM / PARM) and their held-out evaluation read these. */
+#include "parm/dist.h"
 #include "parm/pathset.h"
 #include "binfmt.h"
 
@@ -259,8 +260,53 @@ done:
     return rc;
 }
 
+/* The N paths of prompt i, sampled and labeled, appended to f as records. */
+static int generate_prompt(parm_gen *g, parm_vq *vq, const parm_pathset_gen_opts *o, const parm_sample_opts *so,
+                           const parm_prompt *prompt, int i, FILE *f, const char *path, uint64_t *seeds, uint8_t *cls,
+                           uint8_t *rec, uint8_t *verdict, uint8_t *eq, parm_reading *rd, long *correct) {
+    const int N = o->paths, T = o->sample.steps;
+    const size_t R = record_size(T);
+    for (int j = 0; j < N; j++) seeds[j] = parm_seed_of(o->seed << 32, (uint64_t)i * N + j, 0); /* every path its own image */
+    parm_sample_run r;
+    if (parm_sample_begin(g, &r, prompt, N, seeds, so)) return -1;
+    int st;
+    while ((st = parm_sample_step(g, vq, &r)) >= 0) {
+        const int t = r.step - 1;
+#pragma omp parallel for schedule(dynamic, 1)
+        for (int j = 0; j < N; j++) {
+            const uint8_t *img = r.images + (size_t)j * PARM_PATHSET_PIX * 3;
+            uint8_t *c = cls + ((size_t)j * T + t) * PARM_PATHSET_PIX;
+            for (int k = 0; k < PARM_PATHSET_PIX; k++) c[k] = (uint8_t)parm_pixel_class(img + 3 * k);
+            parm_grade_reading(img, prompt, &rd[j * T + t]);
+        }
+        if (st == 1) break;
+    }
+    long fw[N];
+    for (int j = 0; j < N; j++) fw[j] = r.forwards[j];
+    const int done_steps = r.step;
+    parm_sample_end(&r);
+    if (st < 0) return -1;
+    if (done_steps != T) return PARM_ERR("sampler stopped after %d of %d steps", done_steps, T);
+    for (int j = 0; j < N; j++) {
+        const parm_reading *fin = &rd[j * T + T - 1];
+        for (int t = 0; t < T; t++) {
+            verdict[j * T + t] = (uint8_t)rd[j * T + t].verdict;
+            eq[j * T + t] = (uint8_t)parm_reading_equal(&rd[j * T + t], fin);
+        }
+        *correct += fin->verdict;
+        if (record_encode(rec, T, prompt->text, seeds[j], fw[j], verdict + j * T, eq + j * T,
+                          cls + (size_t)j * T * PARM_PATHSET_PIX))
+            return -1;
+        if (fwrite(rec, 1, R, f) != R) return PARM_ERR("write to '%s' failed (hint: disk full?)", path);
+    }
+    return 0;
+}
+
+/* Under several ranks (parm/dist.h) rank r samples its block of the
+ * prompts into memory and rank 0 writes everyone's records in prompt order:
+ * the same file as one process writes. */
 int parm_pathset_generate(parm_gen *g, parm_vq *vq, const parm_pathset_gen_opts *o, const char *path, double *acc) {
-    const int P = o->n_prompts, N = o->paths, T = o->sample.steps;
+    const int P = o->n_prompts, N = o->paths, T = o->sample.steps, K = parm_dist_size(), lead = parm_dist_rank() == 0;
     if (P < 1 || N < 1 || (long long)P * N > PARM_PATHSET_MAX_PATHS)
         return PARM_ERR("path set of %d prompts x %d paths: need >= 1 of each and at most %d paths", P, N,
                         PARM_PATHSET_MAX_PATHS);
@@ -274,68 +320,59 @@ int parm_pathset_generate(parm_gen *g, parm_vq *vq, const parm_pathset_gen_opts 
     uint8_t *verdict = parm_malloc((size_t)N * T), *eq = parm_malloc((size_t)N * T);
     parm_reading *rd = parm_malloc(sizeof *rd * N * T);
     parm_atomic_file af = {0};
+    char *mem = NULL;   /* K > 1: this rank's records */
+    size_t nmem = 0;
+    void *all = NULL;
+    size_t nall = 0;
+    FILE *f = NULL;
     int rc = -1, opened = 0;
-    long correct = 0;
+    long correct = 0, lo = 0, hi = P;
+    parm_dist_block(P, &lo, &hi);
     if (!prompts || !seeds || !cls || !rec || !verdict || !eq || !rd) goto done;
     if (parm_pathset_prompts(o, prompts)) goto done;
-    if (parm_atomic_open(&af, path)) goto done;
-    opened = 1;
-    uint8_t h[HDR];
-    header_encode(h, P, N, T, o->test ? 1 : 0, o->seed);
-    if (fwrite(h, 1, HDR, af.f) != HDR) { PARM_ERR("write to '%s' failed (hint: disk full?)", path); goto done; }
+    if (lead) {
+        if (parm_atomic_open(&af, path)) goto done;
+        opened = 1;
+        uint8_t h[HDR];
+        header_encode(h, P, N, T, o->test ? 1 : 0, o->seed);
+        if (fwrite(h, 1, HDR, af.f) != HDR) { PARM_ERR("write to '%s' failed (hint: disk full?)", path); goto done; }
+    }
+    f = K > 1 ? open_memstream(&mem, &nmem) : af.f;
+    if (!f) { PARM_ERR("out of memory for the records of rank %d", parm_dist_rank()); goto done; }
     parm_progress prog;
-    parm_progress_start(&prog, o->test ? "paths (test prompts)" : "paths (train prompts)", "path", (long)P * N);
-    for (int i = 0; i < P; i++) {
-        for (int j = 0; j < N; j++) seeds[j] = parm_seed_of(o->seed << 32, (uint64_t)i * N + j, 0); /* every path its own image */
-        parm_sample_run r;
-        if (parm_sample_begin(g, &r, &prompts[i], N, seeds, &so)) goto done;
-        int st;
-        while ((st = parm_sample_step(g, vq, &r)) >= 0) {
-            const int t = r.step - 1;
-#pragma omp parallel for schedule(dynamic, 1)
-            for (int j = 0; j < N; j++) {
-                const uint8_t *img = r.images + (size_t)j * PARM_PATHSET_PIX * 3;
-                uint8_t *c = cls + ((size_t)j * T + t) * PARM_PATHSET_PIX;
-                for (int k = 0; k < PARM_PATHSET_PIX; k++) c[k] = (uint8_t)parm_pixel_class(img + 3 * k);
-                parm_grade_reading(img, &prompts[i], &rd[j * T + t]);
-            }
-            if (st == 1) break;
-        }
-        long fw[N];
-        for (int j = 0; j < N; j++) fw[j] = r.forwards[j];
-        const int done_steps = r.step;
-        parm_sample_end(&r);
-        if (st < 0) goto done;
-        if (done_steps != T) { PARM_ERR("sampler stopped after %d of %d steps", done_steps, T); goto done; }
-        for (int j = 0; j < N; j++) {
-            const parm_reading *fin = &rd[j * T + T - 1];
-            for (int t = 0; t < T; t++) {
-                verdict[j * T + t] = (uint8_t)rd[j * T + t].verdict;
-                eq[j * T + t] = (uint8_t)parm_reading_equal(&rd[j * T + t], fin);
-            }
-            correct += fin->verdict;
-            if (record_encode(rec, T, prompts[i].text, seeds[j], fw[j], verdict + j * T, eq + j * T,
-                              cls + (size_t)j * T * PARM_PATHSET_PIX))
-                goto done;
-            if (fwrite(rec, 1, R, af.f) != R) { PARM_ERR("write to '%s' failed (hint: disk full?)", path); goto done; }
-        }
-        if (!o->quiet) {
+    parm_progress_start(&prog, o->test ? "paths (test prompts)" : "paths (train prompts)", "path", (hi - lo) * N);
+    int lrc = 0;
+    for (long i = lo; i < hi && !lrc; i++) {
+        lrc = generate_prompt(g, vq, o, &so, &prompts[i], (int)i, f, path, seeds, cls, rec, verdict, eq, rd, &correct);
+        if (!lrc && !o->quiet && lead) {
             char extra[96];
-            snprintf(extra, sizeof extra, "final images correct %.3f", (double)correct / ((long)(i + 1) * N));
-            parm_progress_update(&prog, (long)(i + 1) * N, extra);
+            snprintf(extra, sizeof extra, "final images correct %.3f", (double)correct / ((i - lo + 1) * N));
+            parm_progress_update(&prog, (i - lo + 1) * N, extra);
         }
     }
-    if (!o->quiet) {
+    if (K > 1) { /* every rank gets here, failed or not */
+        if (fclose(f) && !lrc) lrc = PARM_ERR("out of memory for the records of rank %d", parm_dist_rank());
+        f = NULL;
+        double c = (double)correct;
+        if (parm_dist_gather(mem, nmem, &all, &nall, lrc) || parm_dist_sum(&c, 1, 0)) goto done;
+        correct = (long)c;
+        if (lead && fwrite(all, 1, nall, af.f) != nall) { PARM_ERR("write to '%s' failed (hint: disk full?)", path); goto done; }
+    } else if (lrc) goto done;
+    if (!o->quiet && lead) {
         char extra[96];
         snprintf(extra, sizeof extra, "final images correct %.3f", (double)correct / ((long)P * N));
-        parm_progress_end(&prog, (long)P * N, extra);
+        parm_progress_end(&prog, (hi - lo) * N, extra);
     }
-    opened = 0;
-    if (parm_atomic_commit(&af)) goto done;
+    if (lead) {
+        opened = 0;
+        if (parm_atomic_commit(&af)) goto done;
+    }
     if (acc) *acc = (double)correct / ((double)P * N);
     rc = 0;
 done:
     if (opened) parm_atomic_abort(&af);
+    if (f && K > 1) fclose(f);
+    free(mem); free(all);
     free(prompts); free(seeds); free(cls); free(rec); free(verdict); free(eq); free(rd);
     return rc;
 }

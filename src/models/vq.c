@@ -270,17 +270,25 @@ float parm_vq_forward_backward(parm_vq *m, const uint8_t *rgb, int B) {
     return bad ? NAN : recon + qloss;
 }
 
-int parm_vq_restart_dead(parm_vq *m, const int *usage, int B, parm_rng *rng) {
-    int D = m->cfg.dim, K = m->cfg.ncodes, n = 0;
+const float *parm_vq_last_z(const parm_vq *m, int B) {
     vq_acts a;
     acts_layout(&m->cfg, B, m->act, &a);
+    return a.z;
+}
+
+int parm_vq_restart_dead(parm_vq *m, const int *usage, int B, parm_rng *rng) {
+    return parm_vq_restart_dead_z(m, usage, parm_vq_last_z(m, B), B, rng);
+}
+
+int parm_vq_restart_dead_z(parm_vq *m, const int *usage, const float *z, int B, parm_rng *rng) {
+    int D = m->cfg.dim, K = m->cfg.ncodes, n = 0;
     float *cb = W_(m->codebook);
     size_t off = m->p.views[m->codebook].offset;
     for (int k = 0; k < K; k++) {
         if (usage[k] > 0) continue;
         int b = parm_rng_int(rng, 0, B - 1), s = parm_rng_int(rng, 0, S - 1);
         for (int dd = 0; dd < D; dd++) {
-            cb[(size_t)k * D + dd] = a.z[((size_t)b * D + dd) * S + s] + 0.01f * parm_rng_normal(rng);
+            cb[(size_t)k * D + dd] = z[((size_t)b * D + dd) * S + s] + 0.01f * parm_rng_normal(rng);
             if (m->p.m) m->p.m[off + (size_t)k * D + dd] = m->p.v[off + (size_t)k * D + dd] = 0.0f;
         }
         n++;

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "parm/dist.h"
 #include "parm/ops.h"
 #include "parm/train.h"
 #include "parm/vq.h"
@@ -72,6 +73,8 @@ typedef struct {
     const parm_vq_train_opts *o;
     uint8_t *rgb;  /* [B,64,64,3] the batch */
     int *usage;    /* [K] code use since the last dead-code restart */
+    int *idx;      /* [B,256] the batch's chosen codes (the shards' rows gathered) */
+    float *z;      /* [B,dim,256] the batch's encoder outputs, before a restart step */
     parm_vq_eval ev;
 } vq_trainer;
 
@@ -91,23 +94,31 @@ static int vq_begin(void *ctx, parm_rng *rng, long step) {
     return 0;
 }
 
-static int vq_step(void *ctx, parm_rng *rng, long step, float *loss) {
-    (void)step;
+/* every rank renders the whole batch (its draws); the shard trains on [lo, hi) */
+static int vq_step(void *ctx, parm_rng *rng, long step, parm_shard *sh, float *loss) {
     vq_trainer *t = ctx;
-    const int B = t->o->train.batch;
+    const int B = t->o->train.batch, n = sh->hi - sh->lo, D = t->m.cfg.dim;
     if (parm_render_train_scenes(rng, B, t->rgb, NULL)) return -1;
     parm_clear_error();
-    *loss = parm_vq_forward_backward(&t->m, t->rgb, B);
-    return isnan(*loss) && parm_last_error()[0] ? -1 : 0; /* NAN with an error set: out of memory */
+    *loss = parm_vq_forward_backward(&t->m, t->rgb + (size_t)sh->lo * NPIX * 3, n);
+    if (isnan(*loss) && parm_last_error()[0]) return -1; /* NAN with an error set: out of memory */
+    memcpy(t->idx + (size_t)sh->lo * PARM_VQ_TOKENS, t->m.idx, sizeof(int) * n * PARM_VQ_TOKENS);
+    if ((step + 1) % t->o->restart_every == 0)
+        memcpy(t->z + (size_t)sh->lo * D * PARM_VQ_TOKENS, parm_vq_last_z(&t->m, n),
+               sizeof(float) * n * D * PARM_VQ_TOKENS);
+    return 0;
 }
 
+/* code use and dead-code restarts over the whole batch (its shards' rows gathered) */
 static int vq_after_step(void *ctx, parm_rng *rng, long step, int quiet) {
     vq_trainer *t = ctx;
-    const int B = t->o->train.batch, K = t->m.cfg.ncodes;
-    for (int i = 0; i < B * PARM_VQ_TOKENS; i++) t->usage[t->m.idx[i]]++;
+    const int B = t->o->train.batch, K = t->m.cfg.ncodes, D = t->m.cfg.dim;
+    if (parm_dist_allgather_rows(t->idx, sizeof(int) * PARM_VQ_TOKENS, B, 0)) return -1;
+    for (int i = 0; i < B * PARM_VQ_TOKENS; i++) t->usage[t->idx[i]]++;
     if (step % t->o->restart_every) return 0;
+    if (parm_dist_allgather_rows(t->z, sizeof(float) * D * PARM_VQ_TOKENS, B, 0)) return -1;
     double ppl = perplexity(t->usage, K);
-    int dead = parm_vq_restart_dead(&t->m, t->usage, B, rng);
+    int dead = parm_vq_restart_dead_z(&t->m, t->usage, t->z, B, rng);
     if (!quiet && dead) fprintf(stderr, "\nstep %ld: perplexity %.0f, restarted %d dead codes\n", step, ppl, dead);
     memset(t->usage, 0, K * sizeof(int));
     return 0;
@@ -149,7 +160,9 @@ int parm_vq_train(const parm_vq_train_opts *o) {
     int rc = -1;
     t.rgb = parm_malloc((size_t)o->train.batch * NPIX * 3);
     t.usage = parm_calloc(o->cfg.ncodes, sizeof(int));
-    if (t.rgb && t.usage) {
+    t.idx = parm_malloc(sizeof(int) * o->train.batch * PARM_VQ_TOKENS);
+    t.z = parm_malloc(sizeof(float) * o->train.batch * o->cfg.dim * PARM_VQ_TOKENS);
+    if (t.rgb && t.usage && t.idx && t.z) {
         parm_trainer tr = {.label = "train vq", .unit = "images", .params = &t.m.p, .ctx = &t,
                            .log_columns = "pixel_acc,object_pixel_acc,grader_acc", .step = vq_step,
                            .begin = vq_begin, .after_step = vq_after_step, .describe = vq_describe,
@@ -158,6 +171,8 @@ int parm_vq_train(const parm_vq_train_opts *o) {
     }
     free(t.rgb);
     free(t.usage);
+    free(t.idx);
+    free(t.z);
     parm_vq_free(&t.m);
     return rc;
 }
