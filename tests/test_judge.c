@@ -440,6 +440,11 @@ static void test_prob_atoms(void) {
         CHECK(parm_judge_prob(&j, PARM_Q_MATCH, as_prompts + k, 1, rgb + SZ, 1, pq + k) == 0, "%s", parm_last_error());
     CHECK(parm_judge_prob_atoms(&j, PARM_ATOMS_PROMPT_MIN, pos1, 1, rgb, 2, pqm) == 0 &&
               fabsf(pqm[1] - fminf(pq[0], fminf(pq[1], pq[2]))) < 1e-6f, "prompt-min %g", pqm[1]);
+    float po[2], pom[2]; /* objects-*: the relation atom left out */
+    CHECK(parm_judge_prob_atoms(&j, PARM_ATOMS_OBJECTS_PRODUCT, pos1, 1, rgb, 2, po) == 0 &&
+              parm_judge_prob_atoms(&j, PARM_ATOMS_OBJECTS_MIN, pos1, 1, rgb, 2, pom) == 0, "%s", parm_last_error());
+    CHECK(fabsf(po[1] - pa[0] * pa[1]) < 1e-5f && fabsf(pom[1] - fminf(pa[0], pa[1])) < 1e-6f,
+          "objects-product %g (want %g), objects-min %g (want %g)", po[1], pa[0] * pa[1], pom[1], fminf(pa[0], pa[1]));
     j.atoms = PARM_ATOMS_PRODUCT; /* parm_judge_prob's MATCH follows the judge's rule */
     CHECK(parm_judge_prob(&j, PARM_Q_MATCH, pos1, 1, rgb, 2, pd) == 0 && pd[0] == pp[0] && pd[1] == pp[1], "%s",
           parm_last_error());

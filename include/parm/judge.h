@@ -92,8 +92,12 @@ typedef struct {
                               (parm_atom_prompt: "a photo of a red star", the captions an orm-zs judge reads) */
 } parm_judge;
 enum { PARM_ATOMS_OFF = 0, PARM_ATOMS_PRODUCT = 1, PARM_ATOMS_MIN = 2, PARM_ATOMS_PROMPT_PRODUCT = 3,
-       PARM_ATOMS_PROMPT_MIN = 4, PARM_NATOMS_RULES = 5 };
-extern const char *const parm_atoms_rule_names[PARM_NATOMS_RULES]; /* "off", "product", "min", "prompt-product", "prompt-min" */
+       PARM_ATOMS_PROMPT_MIN = 4, PARM_ATOMS_OBJECTS_PRODUCT = 5, PARM_ATOMS_OBJECTS_MIN = 6, PARM_NATOMS_RULES = 7 };
+/* "off", "product", "min", "prompt-product", "prompt-min", "objects-product", "objects-min"; objects-*: the
+ * product / min over the object and count atoms only, relation atoms left out (for a judge that cannot read
+ * relations: its relation answers are noise, docs/RESULTS.md phase 2) */
+extern const char *const parm_atoms_rule_names[PARM_NATOMS_RULES];
+#define PARM_ATOMS_RULES_LIST "off, product, min, prompt-product, prompt-min, objects-product, objects-min"
 int parm_atoms_rule_index(const char *name);                       /* -1 if unknown */
 
 int parm_judge_init(parm_judge *j, const parm_judge_config *cfg, uint64_t seed);

@@ -86,7 +86,8 @@ static void eval_judge_usage(FILE *f) {
             "                training distribution) or free (the contract's full one)\n"
             "  --atoms R     score each prompt by its atoms (\"is there a red star\", \"is the star left of\n"
             "                the circle\"; asked one by one): product (P = product of their P(yes)) or\n"
-            "                min; prompt-product / prompt-min ask each atom as its grammar prompt instead\n"
+            "                min; prompt-product / prompt-min ask each atom as its grammar prompt instead;\n"
+            "                objects-product / objects-min leave the relation atoms out\n"
             "                (\"a photo of a red star\"); off (default) asks the prompt as is. Also with --data\n"
             "                (question match)\n"
             "  --json        print the summary as one JSON object\n\n"
@@ -173,7 +174,7 @@ static int eval_judge(int argc, char **argv) {
         else if (!strcmp(a, "--data")) data = v;
         else if (!strcmp(a, "--atoms")) {
             if ((atoms = parm_atoms_rule_index(v)) < 0) {
-                fprintf(stderr, "parm: error: --atoms '%s' is not one of: off, product, min, prompt-product, prompt-min\n", v);
+                fprintf(stderr, "parm: error: --atoms '%s' is not one of: %s\n", v, PARM_ATOMS_RULES_LIST);
                 return 2;
             }
         } else if (!strcmp(a, "--question")) {

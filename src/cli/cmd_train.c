@@ -297,7 +297,7 @@ static int judge_opt(void *ctx, const char *a, const char *v) {
     if (!strcmp(a, "--layout")) return cli_layout(v, &o->layout) ? -1 : 1;
     if (!strcmp(a, "--eval-atoms")) {
         if ((o->eval_atoms = parm_atoms_rule_index(v)) < 0) {
-            fprintf(stderr, "parm: error: --eval-atoms '%s' is not one of: off, product, min, prompt-product, prompt-min\n", v);
+            fprintf(stderr, "parm: error: --eval-atoms '%s' is not one of: %s\n", v, PARM_ATOMS_RULES_LIST);
             return -1;
         }
         return 1;

@@ -324,7 +324,8 @@ static int check_prob_args(const char *const *prompts, int nprompts, const uint8
     return 0;
 }
 
-const char *const parm_atoms_rule_names[PARM_NATOMS_RULES] = {"off", "product", "min", "prompt-product", "prompt-min"};
+const char *const parm_atoms_rule_names[PARM_NATOMS_RULES] = {"off", "product", "min", "prompt-product", "prompt-min",
+                                                              "objects-product", "objects-min"};
 int parm_atoms_rule_index(const char *name) {
     for (int r = 0; name && r < PARM_NATOMS_RULES; r++)
         if (!strcmp(name, parm_atoms_rule_names[r])) return r;
@@ -334,9 +335,11 @@ int parm_atoms_rule_index(const char *name) {
 int parm_judge_logit_atoms(parm_judge *j, int rule, const char *const *prompts, int nprompts, const uint8_t *rgb, int n,
                            float *logits) {
     if (rule <= PARM_ATOMS_OFF || rule >= PARM_NATOMS_RULES)
-        return PARM_ERR("judge: atoms rule %d is not product (%d), min (%d), prompt-product (%d) or prompt-min (%d)", rule,
-                        PARM_ATOMS_PRODUCT, PARM_ATOMS_MIN, PARM_ATOMS_PROMPT_PRODUCT, PARM_ATOMS_PROMPT_MIN);
-    const int as_prompt = rule >= PARM_ATOMS_PROMPT_PRODUCT, use_min = rule == PARM_ATOMS_MIN || rule == PARM_ATOMS_PROMPT_MIN;
+        return PARM_ERR("judge: atoms rule %d is not one of %d..%d (%s)", rule, PARM_ATOMS_PRODUCT,
+                        PARM_NATOMS_RULES - 1, PARM_ATOMS_RULES_LIST);
+    const int as_prompt = rule == PARM_ATOMS_PROMPT_PRODUCT || rule == PARM_ATOMS_PROMPT_MIN;
+    const int use_min = rule == PARM_ATOMS_MIN || rule == PARM_ATOMS_PROMPT_MIN || rule == PARM_ATOMS_OBJECTS_MIN;
+    const int no_rel = rule == PARM_ATOMS_OBJECTS_PRODUCT || rule == PARM_ATOMS_OBJECTS_MIN;
     if (check_prob_args(prompts, nprompts, rgb, n)) return -1;
     enum { CH = 32, NPX = PARM_IMG * PARM_IMG * 3 }; /* images per chunk: CH·3 atom sequences */
     char (*txt)[160] = parm_malloc(sizeof *txt * CH * PARM_MAX_ATOMS);
@@ -356,6 +359,7 @@ int parm_judge_logit_atoms(parm_judge *j, int rule, const char *const *prompts, 
             int na = parm_prompt_parse(text, &p) ? -1 : parm_prompt_atoms(&p, at);
             if (na < 1) { PARM_ERR("judge: cannot score '%s' by its atoms: %s", text, parm_last_error()); goto done; }
             for (int k = 0; k < na; k++, m++) {
+                if (no_rel && at[k].kind == PARM_ATOM_RELATION) { m--; continue; }
                 parm_prompt ap;
                 if (as_prompt ? parm_atom_prompt(&at[k], &ap) : parm_atom_text(&at[k], txt[m], sizeof txt[m])) goto done;
                 if (as_prompt) snprintf(txt[m], sizeof txt[m], "%s", ap.text);
@@ -454,8 +458,7 @@ int parm_judge_load(parm_judge *j, const char *path) {
     /* how MATCH is answered: the file's "atoms" rule; judges trained on atoms before the key: min */
     int atoms = rule ? parm_atoms_rule_index(rule) : strstr(variant, "atoms") ? PARM_ATOMS_MIN : PARM_ATOMS_OFF;
     if (!bad && atoms < 0)
-        bad = PARM_ERR("'%s': metadata 'atoms' = '%s' is not one of: off, product, min, prompt-product, prompt-min", path,
-                       rule);
+        bad = PARM_ERR("'%s': metadata 'atoms' = '%s' is not one of: %s", path, rule, PARM_ATOMS_RULES_LIST);
     parm_st_close(&f);
     if (bad) return -1;
     if (parm_judge_init(j, &c, 0)) return -1;
