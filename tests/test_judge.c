@@ -272,6 +272,138 @@ static void test_atoms_source(void) {
            atom_kinds[2], rel_neg, kinds[0], kinds[1], kinds[2], kinds[3], kinds[4]);
 }
 
+/* relation groups (--rel-frac; with the free layout mixed in, --free-frac):
+ * renders of two_object train prompts asked train relation atoms, true and
+ * false alternating; never a test prompt; labels true to the grader */
+static void test_relation_source(void) {
+    parm_judge_train_opts o = parm_judge_train_defaults();
+    o.rel_frac = 1.0f;
+    o.free_frac = 0.5f;
+    const parm_judge_source *src = parm_judge_source_find("atoms");
+    void *ctx = NULL;
+    CHECK(src && src->open(&ctx, &o) == 0, "%s", parm_last_error());
+    if (test_checks_failed_) return;
+    parm_rng rng;
+    parm_rng_seed(&rng, 6, PARM_STREAM_TRAIN);
+    enum { BATCH = 32, NB = 20 };
+    static parm_judge_example ex[BATCH], ex2[BATCH];
+    int n = 0, pos = 0, test_caps = 0, test_src = 0, wrong = 0, not_rel = 0, order = 0, ungrouped = 0, odd_size = 0;
+    for (int r = 0; r < NB; r++) {
+        if (src->next(ctx, &rng, ex, BATCH)) { CHECK(0, "%s", parm_last_error()); break; }
+        for (int i = 0; i < BATCH; i++) {
+            const parm_judge_example *e = &ex[i];
+            parm_atom a;
+            test_caps += parm_prompt_is_test(&e->caption);
+            test_src += parm_prompt_is_test(&e->prompt) || e->prompt.tag != PARM_TAG_TWO;
+            pos += e->label == 1.0f;
+            wrong += parm_grade(e->rgb, &e->caption, NULL, 0) != (e->label == 1.0f) ||
+                     (e->label == 1.0f ? e->kind != -1 : e->kind != PARM_CORRUPT_RELATION);
+            not_rel += parm_atom_parse(e->atom, &a) || a.kind != PARM_ATOM_RELATION;
+            order += (e->label == 1.0f) != (i % 2 == 0);
+            if (i % 4) ungrouped += memcmp(e->rgb, ex[i - i % 4].rgb, SZ) != 0;
+            else { /* the free layout: objects of other sides than the canonical 16 px */
+                parm_detection d[8];
+                int nd = parm_detect(e->rgb, d, 8);
+                for (int k = 0; k < nd; k++) odd_size += d[k].side != 16;
+            }
+        }
+        n += BATCH;
+    }
+    CHECK(test_caps == 0 && test_src == 0, "%d test atom prompts, %d test / non-two_object source prompts in %d", test_caps,
+          test_src, n);
+    CHECK(wrong == 0, "%d labels or kinds disagree with the grader", wrong);
+    CHECK(not_rel == 0 && order == 0 && ungrouped == 0, "%d not relation atoms, %d out of order, %d off their image",
+          not_rel, order, ungrouped);
+    CHECK(pos == n / 2, "%d of %d true", pos, n);
+    CHECK(odd_size > 0, "no free-layout image in %d groups", n / 4);
+    parm_rng r1, r2;
+    parm_rng_seed(&r1, 9, PARM_STREAM_TRAIN);
+    r2 = r1;
+    CHECK(src->next(ctx, &r1, ex, BATCH) == 0 && src->next(ctx, &r2, ex2, BATCH) == 0, "%s", parm_last_error());
+    int same = 1;
+    for (int i = 0; i < BATCH; i++)
+        same &= !memcmp(ex[i].rgb, ex2[i].rgb, SZ) && !strcmp(ex[i].atom, ex2[i].atom) && ex[i].label == ex2[i].label;
+    CHECK(same, "same rng state, different batch");
+    src->close(ctx);
+    o.rel_frac = 1.5f;
+    CHECK(src->open(&ctx, &o) < 0 && strstr(parm_last_error(), "1.5"), "%s", parm_last_error());
+    printf("    %d relation examples, %d true, %d small objects seen (free layout)\n", n, pos, odd_size);
+}
+
+/* the relation probe: held-out triples are exactly TEST position prompts */
+static void test_relation_probe(void) {
+    for (int test = 0; test < 2; test++) {
+        parm_judge_evalset s;
+        CHECK(parm_judge_evalset_relations(&s, test, 60, 3, &parm_layout_canonical) == 0, "%s", parm_last_error());
+        if (test_checks_failed_) return;
+        int split = 0, wrong = 0, order = 0, src_test = 0;
+        for (int i = 0; i < s.n; i++) {
+            const parm_judge_example *e = &s.ex[i];
+            parm_atom a;
+            split += parm_prompt_is_test(&e->caption) == test && !parm_atom_parse(e->atom, &a) &&
+                     a.kind == PARM_ATOM_RELATION;
+            src_test += parm_prompt_is_test(&e->prompt);
+            wrong += parm_grade(e->rgb, &e->caption, NULL, 0) != (e->label == 1.0f);
+            order += (e->label == 1.0f) != (i % 2 == 0);
+        }
+        CHECK(split == s.n && wrong == 0 && order == 0 && src_test == 0,
+              "test %d: %d of %d atoms of the split, %d wrong labels, %d out of order, %d test image prompts", test, split,
+              s.n, wrong, order, src_test);
+        parm_judge_evalset s2;
+        CHECK(parm_judge_evalset_relations(&s2, test, 60, 3, &parm_layout_canonical) == 0, "%s", parm_last_error());
+        int same = s2.n == s.n;
+        for (int i = 0; same && i < s.n; i++) same = !strcmp(s.ex[i].atom, s2.ex[i].atom) && !memcmp(s.ex[i].rgb, s2.ex[i].rgb, SZ);
+        CHECK(same, "same seed, different probe set");
+        parm_judge_evalset_free(&s2);
+        parm_judge_evalset_free(&s);
+    }
+}
+
+/* the fixed 2-D position code: its norm, a patch's position changes the
+ * logits, save / load keep it, and files without it load without it */
+static void test_pos2d(void) {
+    parm_judge j;
+    parm_judge_config c = {.L = 1, .C = 32, .NH = 2, .F = 64, .text_len = 16, .pos2d = 4.0f};
+    CHECK(parm_judge_init(&j, &c, 3) == 0, "%s", parm_last_error());
+    if (test_checks_failed_) return;
+    double nrm = 0, mean = 0;
+    for (int k = 0; k < c.C; k++) { nrm += j.pos2d[5 * c.C + k] * j.pos2d[5 * c.C + k]; mean += j.pos2d[5 * c.C + k]; }
+    CHECK(fabs(sqrt(nrm) - 4.0) < 1e-4 && fabs(mean) < 4.0, "code norm %g, sum %g", sqrt(nrm), mean);
+    int differ = 0;
+    for (int p = 1; p < PARM_JUDGE_PATCHES; p++) differ += memcmp(j.pos2d, j.pos2d + p * c.C, sizeof(float) * c.C) != 0;
+    CHECK(differ == PARM_JUDGE_PATCHES - 1, "%d of 63 patches have a code of their own", differ);
+    static uint8_t rgb[SZ];
+    parm_prompt ps[1];
+    gt_images(1, 7, rgb, ps);
+    const char *t[1] = {ps[0].text};
+    float a, b, z;
+    CHECK(parm_judge_prob(&j, PARM_Q_MATCH, t, 1, rgb, 1, &a) == 0, "%s", parm_last_error());
+    char path[64];
+    snprintf(path, sizeof path, "/tmp/parm_judge_p2_%d.safetensors", (int)getpid());
+    parm_judge k;
+    CHECK(parm_judge_save(&j, path, PARM_F32) == 0 && parm_judge_load(&k, path) == 0, "%s", parm_last_error());
+    CHECK(k.cfg.pos2d == 4.0f && k.pos2d && !memcmp(k.pos2d, j.pos2d, sizeof(float) * 64 * c.C), "pos2d %g after load",
+          k.cfg.pos2d);
+    CHECK(parm_judge_prob(&k, PARM_Q_MATCH, t, 1, rgb, 1, &b) == 0 && a == b, "%s (%g vs %g)", parm_last_error(), a, b);
+    CHECK(parm_judge_set_pos2d(&k, 0) == 0 && !k.pos2d && parm_judge_prob(&k, PARM_Q_MATCH, t, 1, rgb, 1, &z) == 0 && z != a,
+          "removing the code left P(yes) %g", z);
+    CHECK(parm_judge_save(&k, path, PARM_F32) == 0 && (parm_judge_free(&k), parm_judge_load(&k, path)) == 0 &&
+              k.cfg.pos2d == 0 && !k.pos2d, "a file without the code loaded with pos2d %g", k.cfg.pos2d);
+    CHECK(parm_judge_set_pos2d(&k, -1) < 0 && strstr(parm_last_error(), "-1"), "%s", parm_last_error());
+    /* the atoms rule: saved when set; an atoms variant without the key answers by min; others as is */
+    CHECK(k.atoms == PARM_ATOMS_OFF, "a judge without rule or atoms variant loaded with rule %d", k.atoms);
+    k.atoms = PARM_ATOMS_PRODUCT;
+    CHECK(parm_judge_save(&k, path, PARM_F32) == 0 && (parm_judge_free(&k), parm_judge_load(&k, path)) == 0 &&
+              k.atoms == PARM_ATOMS_PRODUCT, "rule %d after a round trip", k.atoms);
+    k.atoms = PARM_ATOMS_OFF;
+    snprintf(k.variant, sizeof k.variant, "orm-atoms");
+    CHECK(parm_judge_save(&k, path, PARM_F32) == 0 && (parm_judge_free(&k), parm_judge_load(&k, path)) == 0 &&
+              k.atoms == PARM_ATOMS_MIN, "an orm-atoms judge without the key loaded with rule %d", k.atoms);
+    parm_judge_free(&k);
+    parm_judge_free(&j);
+    unlink(path);
+}
+
 /* scoring a prompt by its atoms: product and min of the atoms' P(yes), as
  * asked one by one; a prompt outside the grammar is a clear error */
 static void test_prob_atoms(void) {
@@ -308,6 +440,11 @@ static void test_prob_atoms(void) {
         CHECK(parm_judge_prob(&j, PARM_Q_MATCH, as_prompts + k, 1, rgb + SZ, 1, pq + k) == 0, "%s", parm_last_error());
     CHECK(parm_judge_prob_atoms(&j, PARM_ATOMS_PROMPT_MIN, pos1, 1, rgb, 2, pqm) == 0 &&
               fabsf(pqm[1] - fminf(pq[0], fminf(pq[1], pq[2]))) < 1e-6f, "prompt-min %g", pqm[1]);
+    float po[2], pom[2]; /* objects-*: the relation atom left out */
+    CHECK(parm_judge_prob_atoms(&j, PARM_ATOMS_OBJECTS_PRODUCT, pos1, 1, rgb, 2, po) == 0 &&
+              parm_judge_prob_atoms(&j, PARM_ATOMS_OBJECTS_MIN, pos1, 1, rgb, 2, pom) == 0, "%s", parm_last_error());
+    CHECK(fabsf(po[1] - pa[0] * pa[1]) < 1e-5f && fabsf(pom[1] - fminf(pa[0], pa[1])) < 1e-6f,
+          "objects-product %g (want %g), objects-min %g (want %g)", po[1], pa[0] * pa[1], pom[1], fminf(pa[0], pa[1]));
     j.atoms = PARM_ATOMS_PRODUCT; /* parm_judge_prob's MATCH follows the judge's rule */
     CHECK(parm_judge_prob(&j, PARM_Q_MATCH, pos1, 1, rgb, 2, pd) == 0 && pd[0] == pp[0] && pd[1] == pp[1], "%s",
           parm_last_error());
@@ -420,6 +557,9 @@ int main(void) {
     RUN(test_corrupt);
     RUN(test_orm_zs_source);
     RUN(test_atoms_source);
+    RUN(test_relation_source);
+    RUN(test_relation_probe);
+    RUN(test_pos2d);
     RUN(test_prob_atoms);
     TEST_IN_F32(RUN(test_overfit_batch)); /* bound set in f32; bf16 result in docs/RESULTS.md */
     RUN(test_train_smoke_and_resume);

@@ -63,6 +63,8 @@ int parm_judge_question_index(const char *name);                  /* -1 if unkno
 typedef struct {
     int L, C, NH, F;  /* transformer */
     int text_len;     /* text positions incl. BOS */
+    float pos2d;      /* norm of the fixed 2-D position code added to every patch token (0 = none; see
+                         parm_judge_pos2d) */
 } parm_judge_config;
 parm_judge_config parm_judge_default_config(void); /* L 4, C 192, NH 6, F 768, text_len 16 */
 
@@ -72,6 +74,7 @@ typedef struct {
     parm_slab p;
     parm_transformer tf;
     int q_emb, tok_emb, patch_emb, pos_emb, head_w, head_b; /* view indices */
+    float *pos2d;          /* [64,C] the fixed 2-D position code (cfg.pos2d > 0), else NULL */
     int maxB, T;
     /* buffers for up to maxB sequences */
     float *x, *dx;         /* [B,T,C]; dx holds dx then dy: [2,B,T,C] */
@@ -89,13 +92,31 @@ typedef struct {
                               (parm_atom_prompt: "a photo of a red star", the captions an orm-zs judge reads) */
 } parm_judge;
 enum { PARM_ATOMS_OFF = 0, PARM_ATOMS_PRODUCT = 1, PARM_ATOMS_MIN = 2, PARM_ATOMS_PROMPT_PRODUCT = 3,
-       PARM_ATOMS_PROMPT_MIN = 4, PARM_NATOMS_RULES = 5 };
-extern const char *const parm_atoms_rule_names[PARM_NATOMS_RULES]; /* "off", "product", "min", "prompt-product", "prompt-min" */
+       PARM_ATOMS_PROMPT_MIN = 4, PARM_ATOMS_OBJECTS_PRODUCT = 5, PARM_ATOMS_OBJECTS_MIN = 6, PARM_NATOMS_RULES = 7 };
+/* "off", "product", "min", "prompt-product", "prompt-min", "objects-product", "objects-min"; objects-*: the
+ * product / min over the object and count atoms only, relation atoms left out (for a judge that cannot read
+ * relations: its relation answers are noise, docs/RESULTS.md phase 2) */
+extern const char *const parm_atoms_rule_names[PARM_NATOMS_RULES];
+#define PARM_ATOMS_RULES_LIST "off, product, min, prompt-product, prompt-min, objects-product, objects-min"
 int parm_atoms_rule_index(const char *name);                       /* -1 if unknown */
 
 int parm_judge_init(parm_judge *j, const parm_judge_config *cfg, uint64_t seed);
+/* The fixed 2-D position code (no weights): patch p = (px, py) gets
+ * f_k(px) on channels c ≡ k (mod 14) for k < 7 and f_(k-7)(py) for 7 <= k < 14,
+ * f_k(u) = cos(π (k+1) (u + ½) / 8) (the 8-point DCT without its constant),
+ * the sign alternating every 14 channels (so the code has ~zero mean over
+ * channels, which LayerNorm would remove), scaled to norm `norm` per patch.
+ * Why: a patch token is the sum of its 64 pixels' rows (norm ~10-20 once
+ * trained) while the learned emb.pos rows stay ~0.5 — after LayerNorm a
+ * patch barely knows where it is, and relations ("left of") are not learned
+ * (docs/RESULTS.md, phase 2). Sets j->cfg.pos2d; norm 0 removes it. 0 / -1. */
+int parm_judge_set_pos2d(parm_judge *j, float norm);
 int parm_judge_alloc(parm_judge *j, int maxB);   /* buffers for batches up to maxB */
 void parm_judge_free(parm_judge *j);
+/* Load sets j->atoms from the file's "atoms" key (written by save when
+ * j->atoms is set: the rule the judge was evaluated with in training), else
+ * PARM_ATOMS_MIN for a variant named *atoms* (atoms, orm-atoms), else off — so
+ * `parm bench --method orm --judge W` scores an atoms judge by its atoms. */
 int parm_judge_load(parm_judge *j, const char *path);
 int parm_judge_save(const parm_judge *j, const char *path, parm_dtype dtype);
 
@@ -231,6 +252,13 @@ typedef struct {
     parm_judge_example *ex;
 } parm_judge_evalset;
 int parm_judge_evalset_gt(parm_judge_evalset *s, int test, int n, uint64_t seed, const parm_layout *layout);
+/* The relation probe: n renders of random two_object train prompts (two
+ * distinct shapes, random colours), each asked one of its relation atoms
+ * ("is the star left of the circle"; e->atom), true for even i and false for
+ * odd i (label = grader on the atom's prompt, kind RELATION when false). test
+ * = 1: only atoms whose prompt is a TEST position prompt (the held-out
+ * triples); 0: only train ones. Scored with atoms off (the text is an atom). */
+int parm_judge_evalset_relations(parm_judge_evalset *s, int test, int n, uint64_t seed, const parm_layout *layout);
 void parm_judge_evalset_free(parm_judge_evalset *s);
 
 typedef struct {
@@ -262,6 +290,16 @@ typedef struct {
 int parm_judge_evaluate_pathset(parm_judge *j, const parm_pathset *ps, int question, parm_judge_metrics *m,
                                 double *acc_step, long *n_step, parm_judge_bestofn *bestofn);
 void parm_judge_metrics_print(const parm_judge_metrics *m, FILE *f);
+/* Every atom of every example's caption (or the example's atom) asked alone
+ * (question MATCH, atoms rule ignored: the text is an atom), against the
+ * grader on the atom's prompt: yes[truth][kind] = share answered P(yes) >= 1/2
+ * (-1 where n is 0). The per-atom diagnostic of docs/RESULTS.md. */
+typedef struct {
+    long n[2][PARM_NATOM_KINDS]; /* [0 false, 1 true][parm_atom_kind] */
+    double yes[2][PARM_NATOM_KINDS];
+} parm_judge_atom_stats;
+int parm_judge_atom_rates(parm_judge *j, const parm_judge_evalset *s, parm_judge_atom_stats *r);
+void parm_judge_atom_rates_print(const parm_judge_atom_stats *r, FILE *f);
 /* Area under the ROC curve (Mann-Whitney, ties count ½); labels ≥ ½ positive.
  * -1 if one class is empty. */
 double parm_auc(const float *scores, const float *labels, int n);
@@ -278,6 +316,9 @@ typedef struct parm_judge_train_opts {
     const char *eval_data; /* path set to evaluate on at each eval (may be TEST prompts), or NULL */
     parm_layout layout;    /* scenes of the orm-zs source (and orm's zero-shot share); default canonical */
     float zs_frac;         /* orm: share of each batch that is zero-shot GT pairs (default 0.25) */
+    float rel_frac;        /* atoms (and orm-atoms' zero-shot share): share of atom groups that are relation
+                              groups (parm_judge_next_atoms; default 0) */
+    float free_frac;       /* atoms: share of atom groups rendered in the free layout instead (default 0) */
     float word_frac;       /* caption-completion rows added per batch, as a share of batch (default 0.5; 0 = off) */
     float word_weight;     /* weight of the caption-completion loss (default 1) */
     int eval_atoms;        /* how the held-out evals score a prompt (PARM_ATOMS_*); -1 (default): product for the

@@ -78,11 +78,16 @@ static void eval_judge_usage(FILE *f) {
             "  --seed S      seed of the held-out set (default 0)\n"
             "  --set NAME    test: TEST prompts (position, color_attr; default)\n"
             "                train: fresh renders of train prompts\n"
+            "                rel-test / rel-train: the relation probe: renders of two-object train prompts,\n"
+            "                each asked one relation atom ('is the star left of the circle'; half true)\n"
+            "                whose triple is a TEST / a train position prompt\n"
+            "                (with --atoms or a rel- set: every atom asked alone, yes-rates by kind)\n"
             "  --layout L    scenes of the set: canonical (default; the generator's and the judges'\n"
             "                training distribution) or free (the contract's full one)\n"
             "  --atoms R     score each prompt by its atoms (\"is there a red star\", \"is the star left of\n"
             "                the circle\"; asked one by one): product (P = product of their P(yes)) or\n"
-            "                min; prompt-product / prompt-min ask each atom as its grammar prompt instead\n"
+            "                min; prompt-product / prompt-min ask each atom as its grammar prompt instead;\n"
+            "                objects-product / objects-min leave the relation atoms out\n"
             "                (\"a photo of a red star\"); off (default) asks the prompt as is. Also with --data\n"
             "                (question match)\n"
             "  --json        print the summary as one JSON object\n\n"
@@ -169,7 +174,7 @@ static int eval_judge(int argc, char **argv) {
         else if (!strcmp(a, "--data")) data = v;
         else if (!strcmp(a, "--atoms")) {
             if ((atoms = parm_atoms_rule_index(v)) < 0) {
-                fprintf(stderr, "parm: error: --atoms '%s' is not one of: off, product, min, prompt-product, prompt-min\n", v);
+                fprintf(stderr, "parm: error: --atoms '%s' is not one of: %s\n", v, PARM_ATOMS_RULES_LIST);
                 return 2;
             }
         } else if (!strcmp(a, "--question")) {
@@ -181,8 +186,8 @@ static int eval_judge(int argc, char **argv) {
         else if (!strcmp(a, "--seed")) { if (cli_int(a, v, 0, 0x7fffffffL, &seed)) return 2; gt_opts = 1; }
         else if (!strcmp(a, "--set")) {
             gt_opts = 1;
-            if (strcmp(v, "test") && strcmp(v, "train")) {
-                fprintf(stderr, "parm: error: --set '%s' is not 'test' or 'train'\n", v);
+            if (strcmp(v, "test") && strcmp(v, "train") && strcmp(v, "rel-test") && strcmp(v, "rel-train")) {
+                fprintf(stderr, "parm: error: --set '%s' is not one of: test, train, rel-test, rel-train\n", v);
                 return 2;
             }
             set = v;
@@ -212,11 +217,17 @@ static int eval_judge(int argc, char **argv) {
     parm_judge_metrics m;
     if (parm_judge_load(&j, weights)) return cli_fail();
     j.atoms = atoms;
-    int test = !strcmp(set, "test");
-    if (parm_judge_evalset_gt(&s, test, (int)n, (uint64_t)seed, &layout)) { parm_judge_free(&j); return cli_fail(); }
+    int test = !strcmp(set, "test") || !strcmp(set, "rel-test"), rel = !strncmp(set, "rel-", 4);
+    if (rel ? parm_judge_evalset_relations(&s, test, (int)n, (uint64_t)seed, &layout)
+            : parm_judge_evalset_gt(&s, test, (int)n, (uint64_t)seed, &layout)) {
+        parm_judge_free(&j);
+        return cli_fail();
+    }
     double t0 = parm_now();
     int rc = parm_judge_evaluate(&j, &s, &m);
     double sec = parm_now() - t0;
+    parm_judge_atom_stats ar;
+    if (!rc && (atoms || rel)) rc = parm_judge_atom_rates(&j, &s, &ar);
     char variant[sizeof j.variant];
     memcpy(variant, j.variant, sizeof variant);
     parm_judge_evalset_free(&s);
@@ -230,9 +241,14 @@ static int eval_judge(int argc, char **argv) {
             if (m.n_tag[t]) printf(", \"%s\": %.6f", parm_tag_names[t], m.acc_tag[t]);
         printf("}\n");
     } else {
-        printf("judge %s (variant '%s', atoms %s) on held-out GT renders of %s prompts, seed %ld (%.1f s, %.0f "
-               "examples/s):\n", weights, j.variant, parm_atoms_rule_names[atoms], set, seed, sec, m.n / sec);
+        printf("judge %s (variant '%s', atoms %s) on %s, seed %ld (%.1f s, %.0f examples/s):\n", weights, j.variant,
+               parm_atoms_rule_names[atoms],
+               rel ? (test ? "the relation probe of held-out triples (TEST position prompts)"
+                           : "the relation probe of train triples")
+                   : (test ? "held-out GT renders of test prompts" : "held-out GT renders of train prompts"),
+               seed, sec, m.n / sec);
         parm_judge_metrics_print(&m, stdout);
+        if (atoms || rel) parm_judge_atom_rates_print(&ar, stdout);
     }
     return 0;
 }

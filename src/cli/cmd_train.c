@@ -258,6 +258,12 @@ static void train_judge_usage(FILE *f) {
             "  --layout L         scenes of the orm-zs pairs: canonical (16 px objects on the 8 px grid, the\n"
             "                     generator's training distribution; default) or free (the contract's full one)\n"
             "  --zs-frac X        orm: share of each batch that is orm-zs pairs (default %g)\n"
+            "  --rel-frac X       atoms (and orm-atoms' zero-shot share): share of atom groups that are\n"
+            "                     relation groups: a two_object train render asked 2 true and 2 false\n"
+            "                     relation atoms of train triples (default 0)\n"
+            "  --free-frac X      atoms: share of atom groups rendered in the free layout (default 0)\n"
+            "  --pos2d X          add the fixed 2-D position code of norm X to every patch token (fresh or\n"
+            "                     --init; default: an --init file's own, else none; a checkpoint keeps its own)\n"
             "  --eval-data FILE   also evaluate on this path set at each eval (a TEST-prompt set is allowed)\n"
             "  --eval-n N         examples per held-out set (default %d): GT renders of TEST prompts and of\n"
             "                     train prompts, matching vs corrupted captions\n"
@@ -265,7 +271,8 @@ static void train_judge_usage(FILE *f) {
             "                     matching examples with one content word masked, predicted from the image\n"
             "  --word-weight X    weight of that auxiliary loss (default %g)\n"
             "  --eval-atoms R     score the held-out prompts by their atoms: off, product or min (default:\n"
-            "                     product for the atoms variant, off otherwise)\n"
+            "                     product for atoms and orm-atoms, off otherwise); saved with the weights, so\n"
+            "                     `parm bench --judge W` scores by it\n"
             "  --layers N --width N --heads N --mlp N   model size (default %d / %d / %d / %d;\n"
             "                     a --resume checkpoint carries its own)\n",
             d.zs_frac, d.eval_n, d.word_frac, d.word_weight, d.cfg.L, d.cfg.C, d.cfg.NH, d.cfg.F);
@@ -295,16 +302,21 @@ static int judge_opt(void *ctx, const char *a, const char *v) {
     if (!strcmp(a, "--layout")) return cli_layout(v, &o->layout) ? -1 : 1;
     if (!strcmp(a, "--eval-atoms")) {
         if ((o->eval_atoms = parm_atoms_rule_index(v)) < 0) {
-            fprintf(stderr, "parm: error: --eval-atoms '%s' is not one of: off, product, min, prompt-product, prompt-min\n", v);
+            fprintf(stderr, "parm: error: --eval-atoms '%s' is not one of: %s\n", v, PARM_ATOMS_RULES_LIST);
             return -1;
         }
         return 1;
     }
-    if (!strcmp(a, "--eval-atoms")) {
-        if ((o->eval_atoms = parm_atoms_rule_index(v)) < 0) {
-            fprintf(stderr, "parm: error: --eval-atoms '%s' is not one of: off, product, min, prompt-product, prompt-min\n", v);
-            return -1;
-        }
+    if (!strcmp(a, "--pos2d")) {
+        double x;
+        if (cli_float(a, v, 0, 1000, &x)) return -1;
+        o->cfg.pos2d = (float)x;
+        return 1;
+    }
+    if (!strcmp(a, "--rel-frac") || !strcmp(a, "--free-frac")) {
+        double x;
+        if (cli_float(a, v, 0, 1, &x)) return -1;
+        *(!strcmp(a, "--rel-frac") ? &o->rel_frac : &o->free_frac) = (float)x;
         return 1;
     }
     return 0;

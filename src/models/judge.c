@@ -49,6 +49,27 @@ static int declare(parm_judge *j) {
     return parm_slab_alloc(s);
 }
 
+int parm_judge_set_pos2d(parm_judge *j, float norm) {
+    if (!(norm >= 0 && norm <= 1000)) return PARM_ERR("2-D position code norm %g outside [0, 1000]", norm);
+    free(j->pos2d);
+    j->pos2d = NULL;
+    j->cfg.pos2d = norm;
+    if (norm == 0) return 0;
+    const int C = j->cfg.C;
+    if (!(j->pos2d = parm_malloc(sizeof(float) * NP * C))) return -1;
+    for (int p = 0; p < NP; p++) {
+        float *v = j->pos2d + (size_t)p * C;
+        double ss = 0;
+        for (int c = 0; c < C; c++) {
+            int k = c % 14, u = k < 7 ? p % 8 : p / 8;
+            v[c] = (float)((c / 14) % 2 ? -1 : 1) * cosf((float)M_PI * (k % 7 + 1) * (u + 0.5f) / 8);
+            ss += (double)v[c] * v[c];
+        }
+        for (int c = 0; c < C; c++) v[c] = (float)(v[c] * norm / sqrt(ss));
+    }
+    return 0;
+}
+
 int parm_judge_init(parm_judge *j, const parm_judge_config *cfg, uint64_t seed) {
     memset(j, 0, sizeof *j);
     if (cfg->L < 1 || cfg->C < 8 || cfg->NH < 1 || cfg->C % cfg->NH || cfg->F < 1 || cfg->text_len < 4 ||
@@ -57,7 +78,7 @@ int parm_judge_init(parm_judge *j, const parm_judge_config *cfg, uint64_t seed) 
                         cfg->L, cfg->C, cfg->NH, cfg->F, cfg->text_len);
     j->cfg = *cfg;
     j->T = 1 + cfg->text_len + NP;
-    if (declare(j)) return -1;
+    if (declare(j) || parm_judge_set_pos2d(j, cfg->pos2d)) return -1;
     parm_rng rng;
     parm_rng_seed(&rng, seed, PARM_STREAM_INIT);
     parm_init_normal(&j->p, j->q_emb, 0.02f, &rng);
@@ -105,6 +126,8 @@ int parm_judge_alloc(parm_judge *j, int maxB) {
 
 void parm_judge_free(parm_judge *j) {
     free_buffers(j);
+    free(j->pos2d);
+    j->pos2d = NULL;
     parm_tf_free(&j->tf);
     parm_slab_free(&j->p);
 }
@@ -151,7 +174,8 @@ int parm_judge_forward(parm_judge *j, const int *question, const int *text_ids, 
             for (int c = 0; c < C; c++) xr[c] = er[c] + pr[c];
         } else {
             const uint16_t *rows = j->pix_rows + ((size_t)b * NP + t - 1 - Tt) * NK;
-            for (int c = 0; c < C; c++) xr[c] = pr[c];
+            const float *p2 = j->pos2d ? j->pos2d + (size_t)(t - 1 - Tt) * C : NULL;
+            for (int c = 0; c < C; c++) xr[c] = pr[c] + (p2 ? p2[c] : 0.0f);
             for (int k = 0; k < NK; k++) {
                 const float *er = pa + (size_t)rows[k] * C;
                 for (int c = 0; c < C; c++) xr[c] += er[c];
@@ -300,7 +324,8 @@ static int check_prob_args(const char *const *prompts, int nprompts, const uint8
     return 0;
 }
 
-const char *const parm_atoms_rule_names[PARM_NATOMS_RULES] = {"off", "product", "min", "prompt-product", "prompt-min"};
+const char *const parm_atoms_rule_names[PARM_NATOMS_RULES] = {"off", "product", "min", "prompt-product", "prompt-min",
+                                                              "objects-product", "objects-min"};
 int parm_atoms_rule_index(const char *name) {
     for (int r = 0; name && r < PARM_NATOMS_RULES; r++)
         if (!strcmp(name, parm_atoms_rule_names[r])) return r;
@@ -310,9 +335,11 @@ int parm_atoms_rule_index(const char *name) {
 int parm_judge_logit_atoms(parm_judge *j, int rule, const char *const *prompts, int nprompts, const uint8_t *rgb, int n,
                            float *logits) {
     if (rule <= PARM_ATOMS_OFF || rule >= PARM_NATOMS_RULES)
-        return PARM_ERR("judge: atoms rule %d is not product (%d), min (%d), prompt-product (%d) or prompt-min (%d)", rule,
-                        PARM_ATOMS_PRODUCT, PARM_ATOMS_MIN, PARM_ATOMS_PROMPT_PRODUCT, PARM_ATOMS_PROMPT_MIN);
-    const int as_prompt = rule >= PARM_ATOMS_PROMPT_PRODUCT, use_min = rule == PARM_ATOMS_MIN || rule == PARM_ATOMS_PROMPT_MIN;
+        return PARM_ERR("judge: atoms rule %d is not one of %d..%d (%s)", rule, PARM_ATOMS_PRODUCT,
+                        PARM_NATOMS_RULES - 1, PARM_ATOMS_RULES_LIST);
+    const int as_prompt = rule == PARM_ATOMS_PROMPT_PRODUCT || rule == PARM_ATOMS_PROMPT_MIN;
+    const int use_min = rule == PARM_ATOMS_MIN || rule == PARM_ATOMS_PROMPT_MIN || rule == PARM_ATOMS_OBJECTS_MIN;
+    const int no_rel = rule == PARM_ATOMS_OBJECTS_PRODUCT || rule == PARM_ATOMS_OBJECTS_MIN;
     if (check_prob_args(prompts, nprompts, rgb, n)) return -1;
     enum { CH = 32, NPX = PARM_IMG * PARM_IMG * 3 }; /* images per chunk: CH·3 atom sequences */
     char (*txt)[160] = parm_malloc(sizeof *txt * CH * PARM_MAX_ATOMS);
@@ -332,6 +359,7 @@ int parm_judge_logit_atoms(parm_judge *j, int rule, const char *const *prompts, 
             int na = parm_prompt_parse(text, &p) ? -1 : parm_prompt_atoms(&p, at);
             if (na < 1) { PARM_ERR("judge: cannot score '%s' by its atoms: %s", text, parm_last_error()); goto done; }
             for (int k = 0; k < na; k++, m++) {
+                if (no_rel && at[k].kind == PARM_ATOM_RELATION) { m--; continue; }
                 parm_prompt ap;
                 if (as_prompt ? parm_atom_prompt(&at[k], &ap) : parm_atom_text(&at[k], txt[m], sizeof txt[m])) goto done;
                 if (as_prompt) snprintf(txt[m], sizeof txt[m], "%s", ap.text);
@@ -380,13 +408,21 @@ int parm_judge_prob(parm_judge *j, int question, const char *const *prompts, int
 
 /* ---- weights I/O (config in metadata) ---- */
 int parm_judge_save(const parm_judge *j, const char *path, parm_dtype dtype) {
-    char v[5][16];
+    char v[6][32];
     const parm_judge_config *c = &j->cfg;
     int vals[5] = {c->L, c->C, c->NH, c->F, c->text_len};
     for (int i = 0; i < 5; i++) snprintf(v[i], sizeof v[i], "%d", vals[i]);
-    const char *meta[] = {"model", "parm-judge", "L", v[0], "C", v[1], "NH", v[2], "F", v[3], "text_len", v[4],
-                          "variant", j->variant, "questions", "match,clarity,potential,step"};
-    return parm_slab_save(&j->p, path, dtype, meta, 8);
+    snprintf(v[5], sizeof v[5], "%.9g", c->pos2d);
+    const char *meta[20] = {"model", "parm-judge", "L", v[0], "C", v[1], "NH", v[2], "F", v[3], "text_len", v[4],
+                            "variant", j->variant, "questions", "match,clarity,potential,step"};
+    int n = 8; /* the optional keys only when set, so files without them stay as before */
+    if (c->pos2d > 0) { meta[2 * n] = "pos2d"; meta[2 * n + 1] = v[5]; n++; }
+    if (j->atoms > PARM_ATOMS_OFF && j->atoms < PARM_NATOMS_RULES) {
+        meta[2 * n] = "atoms";
+        meta[2 * n + 1] = parm_atoms_rule_names[j->atoms];
+        n++;
+    }
+    return parm_slab_save(&j->p, path, dtype, meta, n);
 }
 
 int parm_judge_load(parm_judge *j, const char *path) {
@@ -407,13 +443,27 @@ int parm_judge_load(parm_judge *j, const char *path) {
         if (!v || *end || end == v) bad = PARM_ERR("'%s': metadata '%s' missing or not an integer", path, keys[i]);
         else *dst[i] = (int)x;
     }
+    c.pos2d = 0; /* files from before the 2-D code have no key */
+    const char *p2 = bad ? NULL : parm_st_meta(&f, "pos2d");
+    if (p2) {
+        char *end;
+        double x = strtod(p2, &end);
+        if (*end || end == p2 || !(x >= 0 && x <= 1000))
+            bad = PARM_ERR("'%s': metadata 'pos2d' = '%s' is not a number in [0, 1000]", path, p2);
+        else c.pos2d = (float)x;
+    }
     char variant[32] = "";
-    const char *var = parm_st_meta(&f, "variant");
+    const char *var = parm_st_meta(&f, "variant"), *rule = parm_st_meta(&f, "atoms");
     if (var) snprintf(variant, sizeof variant, "%s", var);
+    /* how MATCH is answered: the file's "atoms" rule; judges trained on atoms before the key: min */
+    int atoms = rule ? parm_atoms_rule_index(rule) : strstr(variant, "atoms") ? PARM_ATOMS_MIN : PARM_ATOMS_OFF;
+    if (!bad && atoms < 0)
+        bad = PARM_ERR("'%s': metadata 'atoms' = '%s' is not one of: %s", path, rule, PARM_ATOMS_RULES_LIST);
     parm_st_close(&f);
     if (bad) return -1;
     if (parm_judge_init(j, &c, 0)) return -1;
     if (parm_slab_load(&j->p, path)) { parm_judge_free(j); return -1; }
     memcpy(j->variant, variant, sizeof variant);
+    j->atoms = atoms;
     return 0;
 }

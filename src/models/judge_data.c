@@ -69,6 +69,8 @@ static int pick_train(void *ctx, parm_rng *rng, parm_prompt *p) {
 typedef struct {
     parm_layout layout;  /* GT scenes (orm-zs, orm's zero-shot share) */
     float zs_frac;       /* orm: share of zero-shot pairs per batch */
+    float rel_frac;      /* atoms: share of groups that are relation groups */
+    float free_frac;     /* atoms: share of groups in the free layout */
     int has_data;
     parm_pathset ps;     /* the path set (data variants) */
     int *pos, *neg;      /* paths whose final image is correct / incorrect */
@@ -214,6 +216,67 @@ static int atom_examples(const parm_prompt *p, const uint8_t *rgb, parm_rng *rng
     return 0;
 }
 
+/* ---- relation images: two shapes, their relation atoms ---- */
+/* A render (layout) of a random two_object train prompt ("a photo of a star
+ * and a circle": two distinct shapes, random colours; never a test prompt)
+ * into rgb, and its 8 relation atoms (each shape left of / right of / above /
+ * below the other) whose prompt's split is `test` (0: train atoms only, as
+ * every training example; 1: held-out atoms, the probe set), graded: at[k],
+ * truth[k]; dets[0..*ndets) = parm_detect(rgb) (room for 64). Returns how
+ * many (0: none of that split, the caller redraws). */
+static int relation_image(const parm_layout *layout, int test, parm_rng *rng, parm_prompt *src, uint8_t *rgb,
+                          parm_atom *at, int *truth, parm_detection *dets, int *ndets_out) {
+    int a = parm_rng_int(rng, 0, PARM_NSHAPES - 1), b = other_than(rng, PARM_NSHAPES, a, a);
+    parm_prompt p = {.tag = PARM_TAG_TWO, .ninclude = 2};
+    p.include[0] = (parm_item){.shape = a, .count = 1, .color = -1, .rel = PARM_REL_NONE};
+    p.include[1] = (parm_item){.shape = b, .count = 1, .color = -1, .rel = PARM_REL_NONE};
+    parm_scene sc;
+    if (parm_prompt_format(&p) || parm_scene_sample_layout(&p, layout, rng, &sc)) return -1;
+    parm_render(&sc, rgb);
+    int ndets = parm_detect(rgb, dets, 64), n = 0;
+    *ndets_out = ndets;
+    for (int k = 0; k < 8; k++) {
+        parm_atom r = {.kind = PARM_ATOM_RELATION, .shape = k < 4 ? a : b, .color = -1, .count = 1, .rel = k % 4,
+                       .ref_shape = k < 4 ? b : a};
+        parm_prompt ap;
+        if (parm_atom_prompt(&r, &ap)) return -1;
+        if (parm_prompt_is_test(&ap) != test) continue;
+        at[n] = r;
+        truth[n++] = parm_grade_dets(dets, ndets, &ap, NULL, 0) == 1;
+    }
+    *src = p;
+    return n;
+}
+
+/* A relation group: m <= ATOM_GROUP train relation atoms of one relation
+ * image, true and false alternating (slot 0 true); kind RELATION for no. */
+static int relation_group(const parm_layout *layout, parm_rng *rng, parm_judge_example *ex, int m) {
+    uint8_t rgb[NPIX * 3];
+    for (int tries = 0; tries < 1000; tries++) {
+        parm_prompt p;
+        parm_atom at[8];
+        parm_detection dets[64];
+        int truth[8], ndets, na = relation_image(layout, 0, rng, &p, rgb, at, truth, dets, &ndets);
+        if (na < 0) return -1;
+        int idx[2][8], cnt[2] = {0, 0};
+        for (int k = 0; k < na; k++) idx[truth[k]][cnt[truth[k]]++] = k;
+        if (cnt[0] < (m + 1) / 2 || cnt[1] < (m + 1) / 2) continue; /* need both answers on this image */
+        for (int v = 0; v < 2; v++) /* shuffle each side, take the first ones */
+            for (int k = cnt[v] - 1; k > 0; k--) {
+                int r = parm_rng_int(rng, 0, k), t = idx[v][k];
+                idx[v][k] = idx[v][r];
+                idx[v][r] = t;
+            }
+        for (int s = 0; s < m; s++) {
+            int v = s % 2 == 0;
+            if (atom_example(&at[idx[v][s / 2]], PARM_CORRUPT_RELATION, &p, rgb, dets, ndets, &ex[s]))
+                return PARM_ERR("relation source: atom %d not usable", s);
+        }
+        return 0;
+    }
+    return PARM_ERR("relation source: no usable image in 1000 tries");
+}
+
 /* One GT image's group: a train prompt (one-shape tags redrawn once half
  * the time), a scene in layout, its atoms. */
 static int atom_group(const parm_layout *layout, parm_rng *rng, parm_judge_example *ex, int m) {
@@ -232,9 +295,16 @@ static int atom_group(const parm_layout *layout, parm_rng *rng, parm_judge_examp
 }
 
 int parm_judge_next_atoms(void *ctx, parm_rng *rng, parm_judge_example *ex, int n) {
-    const parm_layout *layout = ctx ? &((const src_ctx *)ctx)->layout : &parm_layout_canonical;
-    for (int i = 0; i < n; i += ATOM_GROUP)
-        if (atom_group(layout, rng, ex + i, n - i < ATOM_GROUP ? n - i : ATOM_GROUP)) return -1;
+    const src_ctx *c = ctx;
+    const parm_layout *layout = c ? &c->layout : &parm_layout_canonical;
+    const float rel = c ? c->rel_frac : 0.0f;
+    for (int i = 0; i < n; i += ATOM_GROUP) {
+        int m = n - i < ATOM_GROUP ? n - i : ATOM_GROUP;
+        /* the draw only when relation groups are on, so rel_frac 0 keeps the first runs' streams */
+        const parm_layout *l = c && c->free_frac > 0 && parm_rng_uniform(rng) < c->free_frac ? &parm_layout_free : layout;
+        if (rel > 0 && parm_rng_uniform(rng) < rel ? relation_group(l, rng, ex + i, m) : atom_group(l, rng, ex + i, m))
+            return -1;
+    }
     return 0;
 }
 
@@ -282,10 +352,14 @@ static int src_open(void **ctx, const parm_judge_train_opts *o, const char *vari
         return PARM_ERR("judge variant '%s' trains on ground-truth renders and reads no --data (got '%s')", variant,
                         o->data);
     if (o->zs_frac < 0 || o->zs_frac > 1) return PARM_ERR("zero-shot share %g outside [0, 1]", o->zs_frac);
+    if (o->rel_frac < 0 || o->rel_frac > 1) return PARM_ERR("relation-group share %g outside [0, 1]", o->rel_frac);
+    if (o->free_frac < 0 || o->free_frac > 1) return PARM_ERR("free-layout share %g outside [0, 1]", o->free_frac);
     src_ctx *c = parm_calloc(1, sizeof *c);
     if (!c) return -1;
     c->layout = o->layout;
     c->zs_frac = o->zs_frac;
+    c->rel_frac = o->rel_frac;
+    c->free_frac = o->free_frac;
     if (needs_data) {
         if (parm_pathset_load(&c->ps, o->data)) { free(c); return -1; }
         c->has_data = 1;
@@ -499,6 +573,38 @@ fail:
     free(pool); free(idx[0]); free(idx[1]);
     parm_judge_evalset_free(s);
     return -1;
+}
+
+int parm_judge_evalset_relations(parm_judge_evalset *s, int test, int n, uint64_t seed, const parm_layout *layout) {
+    memset(s, 0, sizeof *s);
+    if (n < 2 || n % 2) return PARM_ERR("relation probe set size %d must be even and >= 2", n);
+    if (!(s->ex = parm_malloc(sizeof *s->ex * n))) return -1;
+    parm_rng rng;
+    parm_rng_seed(&rng, seed, PARM_STREAM_PROMPT);
+    uint8_t rgb[NPIX * 3];
+    for (int i = 0; i < n;) { /* example i: true when i is even */
+        parm_prompt p;
+        parm_atom at[8];
+        parm_detection dets[64];
+        int truth[8], ndets, na = relation_image(layout, test, &rng, &p, rgb, at, truth, dets, &ndets), cand[8], nc = 0;
+        if (na < 0) { parm_judge_evalset_free(s); return -1; }
+        for (int k = 0; k < na; k++)
+            if (truth[k] == (i % 2 == 0)) cand[nc++] = k;
+        if (!nc) continue;
+        parm_judge_example *e = &s->ex[i];
+        const parm_atom *a = &at[cand[parm_rng_int(&rng, 0, nc - 1)]];
+        parm_prompt ap;
+        if (parm_atom_prompt(a, &ap) || parm_atom_text(a, e->atom, sizeof e->atom)) { parm_judge_evalset_free(s); return -1; }
+        e->question = PARM_Q_MATCH;
+        e->caption = ap;
+        e->prompt = p;
+        memcpy(e->rgb, rgb, sizeof rgb);
+        e->label = (float)(parm_grade_dets(dets, ndets, &ap, NULL, 0) == 1);
+        e->kind = e->label > 0.5f ? -1 : PARM_CORRUPT_RELATION;
+        i++;
+    }
+    s->n = n;
+    return 0;
 }
 
 void parm_judge_evalset_free(parm_judge_evalset *s) {

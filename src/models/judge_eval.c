@@ -130,7 +130,11 @@ int parm_judge_evaluate(parm_judge *j, const parm_judge_evalset *s, parm_judge_m
     float *logit = parm_malloc(sizeof(float) * n), *lab = parm_malloc(sizeof(float) * n);
     int *tag = parm_malloc(sizeof(int) * n), *kind = parm_malloc(sizeof(int) * n), rc = -1;
     if (!logit || !lab || !tag || !kind) goto done;
-    if (score_items(j, n, evalset_item, s, logit)) goto done;
+    const int rule = j->atoms, has_atom = n > 0 && s->ex[0].atom[0]; /* atom texts (the relation probe): as they are */
+    if (has_atom) j->atoms = PARM_ATOMS_OFF;
+    int bad = score_items(j, n, evalset_item, s, logit);
+    j->atoms = rule;
+    if (bad) goto done;
     for (int i = 0; i < n; i++) {
         lab[i] = s->ex[i].label;
         tag[i] = s->ex[i].prompt.tag;
@@ -149,6 +153,61 @@ int parm_judge_evaluate(parm_judge *j, const parm_judge_evalset *s, parm_judge_m
 done:
     free(logit); free(lab); free(tag); free(kind);
     return rc;
+}
+
+int parm_judge_atom_rates(parm_judge *j, const parm_judge_evalset *s, parm_judge_atom_stats *r) {
+    memset(r, 0, sizeof *r);
+    const int NPX = NPIX * 3;
+    enum { CH = 32 * PARM_MAX_ATOMS };
+    char (*txt)[64] = parm_malloc(sizeof *txt * CH);
+    const char **ptr = parm_malloc(sizeof *ptr * CH);
+    uint8_t *img = parm_malloc((size_t)CH * NPX);
+    int *kind = parm_malloc(sizeof(int) * CH), *truth = parm_malloc(sizeof(int) * CH), rc = -1, m = 0;
+    float *pr = parm_malloc(sizeof(float) * CH);
+    long yes[2][PARM_NATOM_KINDS] = {{0}};
+    if (!txt || !ptr || !img || !kind || !truth || !pr) goto done;
+    for (int i = 0; i <= s->n; i++) {
+        if (i == s->n || m + PARM_MAX_ATOMS > CH) { /* flush */
+            const int rule = j->atoms; /* the texts are atoms: asked as they are */
+            j->atoms = PARM_ATOMS_OFF;
+            int bad = m && parm_judge_prob(j, PARM_Q_MATCH, ptr, m, img, m, pr);
+            j->atoms = rule;
+            if (bad) goto done;
+            for (int k = 0; k < m; k++) {
+                r->n[truth[k]][kind[k]]++;
+                yes[truth[k]][kind[k]] += pr[k] >= 0.5f;
+            }
+            m = 0;
+            if (i == s->n) break;
+        }
+        const parm_judge_example *e = &s->ex[i];
+        parm_atom at[PARM_MAX_ATOMS];
+        int na = e->atom[0] ? (parm_atom_parse(e->atom, at) ? -1 : 1) : parm_prompt_atoms(&e->caption, at);
+        if (na < 1) goto done;
+        for (int k = 0; k < na; k++, m++) {
+            parm_prompt ap;
+            if (parm_atom_text(&at[k], txt[m], sizeof txt[m]) || parm_atom_prompt(&at[k], &ap)) goto done;
+            ptr[m] = txt[m];
+            memcpy(img + (size_t)m * NPX, e->rgb, NPX);
+            kind[m] = at[k].kind;
+            truth[m] = parm_grade(e->rgb, &ap, NULL, 0) == 1;
+        }
+    }
+    for (int t = 0; t < 2; t++)
+        for (int k = 0; k < PARM_NATOM_KINDS; k++) r->yes[t][k] = r->n[t][k] ? (double)yes[t][k] / r->n[t][k] : -1;
+    rc = 0;
+done:
+    free(txt); free(ptr); free(img); free(kind); free(truth); free(pr);
+    return rc;
+}
+
+void parm_judge_atom_rates_print(const parm_judge_atom_stats *r, FILE *f) {
+    fprintf(f, "  atoms asked alone, answered yes (true atoms / false atoms):");
+    for (int k = 0; k < PARM_NATOM_KINDS; k++)
+        if (r->n[0][k] + r->n[1][k])
+            fprintf(f, "  %s %.3f (%ld) / %.3f (%ld)", parm_atom_kind_names[k], r->yes[1][k], r->n[1][k], r->yes[0][k],
+                    r->n[0][k]);
+    fprintf(f, "\n");
 }
 
 /* path-set items: match = one per path (final image); potential = one per

@@ -2,7 +2,8 @@
  * examples from the variant's parm_judge_source (fresh every step, drawn from
  * the training RNG), BCE on the yes/no logit plus caption completion; periodic
  * eval on two fixed held-out sets (ground-truth renders of TEST prompts, and
- * fresh renders of train prompts) and optionally on a path set (generator
+ * fresh renders of train prompts; for the atom variants also the relation
+ * probe of held-out triples) and optionally on a path set (generator
  * paths labeled by the grader, e.g. of TEST prompts); a fresh start or one
  * from saved judge weights (init); checkpoints carry the variant and the
  * model config, so a resume needs neither. */
@@ -44,10 +45,11 @@ static int check_resume(const char *path, const char *variant, parm_judge_config
     if (bad) PARM_ERR("checkpoint '%s' is of judge variant '%s', not '%s'", path, v ? v : "?", variant);
     *has_cfg = 0;
     if (!bad && c) {
-        parm_judge_config k;
+        parm_judge_config k = {0};
         char tail;
-        if (sscanf(c, "%d %d %d %d %d %c", &k.L, &k.C, &k.NH, &k.F, &k.text_len, &tail) != 5)
-            bad = PARM_ERR("checkpoint '%s': metadata judge_config '%s' is not 'L C NH F text_len'", path, c);
+        int got = sscanf(c, "%d %d %d %d %d %f %c", &k.L, &k.C, &k.NH, &k.F, &k.text_len, &k.pos2d, &tail);
+        if (got != 5 && got != 6) /* pos2d: checkpoints from before the 2-D code have 5 */
+            bad = PARM_ERR("checkpoint '%s': metadata judge_config '%s' is not 'L C NH F text_len [pos2d]'", path, c);
         else { *cfg = k; *has_cfg = 1; }
     }
     parm_st_close(&f);
@@ -105,9 +107,9 @@ typedef struct {
     float *labels, *bce_w;      /* [B+W] */
     long ran;                   /* steps run in this call (the EMAs start at its first) */
     double acc_ema, word_ema;
-    parm_judge_evalset ev_test, ev_train;
+    parm_judge_evalset ev_test, ev_train, ev_rel; /* ev_rel: the relation probe of held-out triples (atom variants) */
     parm_pathset eval_ps;
-    parm_judge_metrics mt, mr, md; /* last eval: TEST GT, train GT, path set */
+    parm_judge_metrics mt, mr, md, mrel; /* last eval: TEST GT, train GT, path set, relation probe */
 } judge_trainer;
 
 /* Row `from` of the step's buffers moved to row `to` (to <= from). */
@@ -187,22 +189,31 @@ static int judge_eval(void *ctx, long step, int quiet) {
     (void)step;
     judge_trainer *t = ctx;
     if (parm_judge_evaluate(&t->j, &t->ev_test, &t->mt) || parm_judge_evaluate(&t->j, &t->ev_train, &t->mr)) return -1;
+    if (t->ev_rel.n && parm_judge_evaluate(&t->j, &t->ev_rel, &t->mrel)) return -1;
     if (!quiet) {
         fprintf(stderr, " held-out TEST prompts (GT renders):\n");
         parm_judge_metrics_print(&t->mt, stderr);
         fprintf(stderr, " held-out images of train prompts:\n");
         parm_judge_metrics_print(&t->mr, stderr);
+        if (t->ev_rel.n) {
+            fprintf(stderr, " relation probe, held-out triples (two-object renders, one relation atom each):\n");
+            parm_judge_metrics_print(&t->mrel, stderr);
+        }
     }
     return t->eval_ps.n ? eval_pathset(&t->j, &t->eval_ps, t->src, quiet, &t->md) : 0;
 }
 
 static void judge_log_row(void *ctx, int evaluated, char *buf, size_t n) {
     judge_trainer *t = ctx;
-    if (!evaluated) { snprintf(buf, n, "%.4f,,,,,,,,,", t->acc_ema); return; }
+    if (!evaluated) { snprintf(buf, n, "%.4f,,,,,,,,,,,,", t->acc_ema); return; }
     int k = snprintf(buf, n, "%.4f,%.5f,%.4f,%.4f,%.5f,%.4f,%.4f", t->acc_ema, t->mt.loss, t->mt.acc, t->mt.auc,
                      t->mr.loss, t->mr.acc, t->mr.auc);
     if (k < 0 || (size_t)k >= n) return;
-    if (t->eval_ps.n) snprintf(buf + k, n - k, ",%.5f,%.4f,%.4f", t->md.loss, t->md.acc, t->md.auc);
+    int k2 = t->eval_ps.n ? snprintf(buf + k, n - k, ",%.5f,%.4f,%.4f", t->md.loss, t->md.acc, t->md.auc)
+                          : snprintf(buf + k, n - k, ",,,");
+    if (k2 < 0 || (size_t)(k += k2) >= n) return;
+    if (t->ev_rel.n) /* yes-rates: on true atoms = accuracy on them; on false = 1 - accuracy */
+        snprintf(buf + k, n - k, ",%.4f,%.4f,%.4f", t->mrel.auc, t->mrel.acc_pos, 1 - t->mrel.acc_neg);
     else snprintf(buf + k, n - k, ",,,");
 }
 
@@ -218,11 +229,12 @@ static int judge_model(judge_trainer *t) {
     int ckpt_cfg = 0;
     if (resume && check_resume(resume, t->src->name, &cfg, &ckpt_cfg)) return -1;
     if (init && !ckpt_cfg ? parm_judge_load(&t->j, init) : parm_judge_init(&t->j, &cfg, o->train.seed)) return -1;
+    if (init && !ckpt_cfg && o->cfg.pos2d > 0 && parm_judge_set_pos2d(&t->j, o->cfg.pos2d)) return -1;
     if (init && !o->train.quiet && !ckpt_cfg)
-        fprintf(stderr, "starting from %s (variant '%s'; L %d C %d NH %d F %d text_len %d)\n", init, t->j.variant,
-                t->j.cfg.L, t->j.cfg.C, t->j.cfg.NH, t->j.cfg.F, t->j.cfg.text_len);
+        fprintf(stderr, "starting from %s (variant '%s'; L %d C %d NH %d F %d text_len %d pos2d %g)\n", init,
+                t->j.variant, t->j.cfg.L, t->j.cfg.C, t->j.cfg.NH, t->j.cfg.F, t->j.cfg.text_len, t->j.cfg.pos2d);
     snprintf(t->j.variant, sizeof t->j.variant, "%s", t->src->name);
-    t->j.atoms = o->eval_atoms >= 0 ? o->eval_atoms : !strcmp(t->src->name, "atoms") ? PARM_ATOMS_PRODUCT : PARM_ATOMS_OFF;
+    t->j.atoms = o->eval_atoms >= 0 ? o->eval_atoms : strstr(t->src->name, "atoms") ? PARM_ATOMS_PRODUCT : PARM_ATOMS_OFF;
     return 0;
 }
 
@@ -256,13 +268,17 @@ int parm_judge_train(const parm_judge_train_opts *o, parm_judge_train_stats *st)
     if (o->train.eval_every > 0 && (parm_judge_evalset_gt(&t.ev_test, 1, o->eval_n, EVAL_SEED_TEST, &o->layout) ||
                                     parm_judge_evalset_gt(&t.ev_train, 0, o->eval_n, EVAL_SEED_TRAIN, &o->layout)))
         goto done;
-    char label[64], cfg_meta[96];
+    if (o->train.eval_every > 0 && strstr(t.src->name, "atoms") &&
+        parm_judge_evalset_relations(&t.ev_rel, 1, o->eval_n, EVAL_SEED_TEST, &o->layout))
+        goto done;
+    char label[64], cfg_meta[128];
     snprintf(label, sizeof label, "train judge %s", t.src->name);
-    snprintf(cfg_meta, sizeof cfg_meta, "%d %d %d %d %d", t.j.cfg.L, t.j.cfg.C, t.j.cfg.NH, t.j.cfg.F, t.j.cfg.text_len);
+    snprintf(cfg_meta, sizeof cfg_meta, "%d %d %d %d %d %.9g", t.j.cfg.L, t.j.cfg.C, t.j.cfg.NH, t.j.cfg.F,
+             t.j.cfg.text_len, t.j.cfg.pos2d);
     const char *const ckpt_meta[] = {"judge_variant", t.src->name, "judge_config", cfg_meta};
     parm_trainer tr = {.label = label, .unit = "examples", .params = &t.j.p, .ctx = &t, .ckpt_meta = ckpt_meta,
                        .nmeta = 2, .log_columns = "acc,test_loss,test_acc,test_auc,train_loss,train_acc,train_auc,"
-                                                  "data_loss,data_acc,data_auc",
+                                                  "data_loss,data_acc,data_auc,rel_auc,rel_yes_true,rel_yes_false",
                        .step = judge_step, .shard_stats = judge_shard_stats, .describe = judge_describe, .evaluate = judge_eval,
                        .log_row = judge_log_row, .save = judge_save};
     parm_train_stats ts;
@@ -272,6 +288,7 @@ done:
     free(t.ex); free(t.rgb); free(t.q); free(t.ids); free(t.words); free(t.labels); free(t.bce_w);
     parm_judge_evalset_free(&t.ev_test);
     parm_judge_evalset_free(&t.ev_train);
+    parm_judge_evalset_free(&t.ev_rel);
     parm_pathset_free(&t.eval_ps);
     parm_judge_free(&t.j);
     if (t.src->close) t.src->close(t.src_ctx);
