@@ -4,6 +4,7 @@
  *   parm/nn.h     parameter slabs, AdamW, safetensors, checkpoints
  *   parm/train.h  the one training loop (resume, schedule, AdamW, log, checkpoints)
  *   parm/world.h  the pinned shapes world: renderer, prompts, splits, grader
+ *   parm/reflect.h PARM++ reflections: clause grammar, grader- and judge-derived
  *   parm/text.h   the word-level text tokenizer (prompts, reflections)
  *   parm/vq.h     the VQ image tokenizer
  *   parm/gen.h    the Show-o-style generator; parm/sample.h its MaskGIT decoding loop
@@ -24,6 +25,7 @@
 #include "parm/nn.h"
 #include "parm/train.h"
 #include "parm/world.h"
+#include "parm/reflect.h"
 #include "parm/text.h"
 #include "parm/vq.h"
 #include "parm/gen.h"
