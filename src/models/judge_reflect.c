@@ -150,3 +150,49 @@ int parm_judge_reflect(parm_judge *j, const parm_prompt *p, const uint8_t *rgb, 
         if (fail[k] && clause_of(j, &at[k], rgb, &r->c[r->n++], calls)) return -1;
     return 0;
 }
+
+static int clause_in(const parm_clause *c, const parm_reflection *r) {
+    for (int k = 0; k < r->n; k++)
+        if (parm_clause_equal(c, &r->c[k])) return 1;
+    return 0;
+}
+
+int parm_reflect_evaluate_pathset(parm_judge *j, const parm_pathset *ps, float thresh, parm_reflect_metrics *m) {
+    memset(m, 0, sizeof *m);
+    const double t0 = parm_now();
+    uint8_t rgb[NPX];
+    for (int i = 0; i < ps->n; i++) {
+        parm_reflection g, r;
+        int calls = 0;
+        parm_pathset_rgb(ps, i, ps->T - 1, rgb);
+        int v = parm_reflect_grader(rgb, &ps->prompt[i], &g);
+        if (v < 0 || parm_judge_reflect(j, &ps->prompt[i], rgb, thresh, &r, NULL, &calls)) return -1;
+        m->judge_calls += calls;
+        m->n++;
+        const int ja = r.n == 0;
+        if (v) ja ? m->accept_accept++ : m->accept_reject++;
+        else ja ? m->reject_accept++ : m->reject_reject++;
+        if (v || ja) continue;
+        m->both_reject++;
+        m->exact += parm_reflection_equal(&g, &r);
+        int named = 0;
+        for (int k = 0; k < g.n; k++) {
+            int hit = clause_in(&g.c[k], &r);
+            named |= hit;
+            m->grader_clauses++;
+            m->grader_hit += hit;
+            m->kind_n[g.c[k].kind]++;
+            m->kind_hit[g.c[k].kind] += hit;
+        }
+        m->names += named;
+        for (int k = 0; k < r.n; k++) {
+            m->judge_clauses++;
+            m->judge_hit += clause_in(&r.c[k], &g);
+        }
+    }
+    const long ga = m->accept_accept + m->accept_reject, gr = m->reject_accept + m->reject_reject;
+    double a = ga ? (double)m->accept_accept / ga : NAN, b = gr ? (double)m->reject_reject / gr : NAN;
+    m->balanced_acc = ga && gr ? 0.5 * (a + b) : ga ? a : b;
+    m->seconds = parm_now() - t0;
+    return 0;
+}
