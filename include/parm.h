@@ -8,6 +8,7 @@
  *   parm/text.h   the word-level text tokenizer (prompts, reflections)
  *   parm/vq.h     the VQ image tokenizer
  *   parm/gen.h    the Show-o-style generator; parm/sample.h its MaskGIT decoding loop
+ *   parm/gen_sc.h PARM++ self-correction fine-tune (quadruples, trainer)
  *   parm/pathset.h generator paths with step images, grader-labeled (judge data)
  *   parm/prefset.h generator samples' final tokens + grader verdicts (DPO pairs)
  *   parm/dpo.h    DPO of the generator on preference pairs (loss, trainer)
@@ -31,6 +32,7 @@
 #include "parm/gen.h"
 #include "parm/sample.h"
 #include "parm/pathset.h"
+#include "parm/gen_sc.h"
 #include "parm/prefset.h"
 #include "parm/dpo.h"
 #include "parm/judge.h"
