@@ -4,13 +4,17 @@
  * judge that always rejects runs every round, and the costs add up over the
  * rounds (round 0 = the PARM search's own; each reflection's questions
  * counted); one that accepts stops the loop after the first search; a plain
- * generator is refused for rounds > 0; replay refuses parm++. */
+ * generator is refused for rounds > 0; replay refuses parm++; the CLI
+ * (./parm, built by `make test` first): generate --method parm++ refusals,
+ * eval reflect and train gen-sc argument errors, a TEST-prompt path set
+ * refused by train gen-sc. */
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "parm.h"
 #include "test.h"
+#include "test_shell.h"
 
 #define GEN_FIXTURE "tests/fixtures/gen_small.safetensors"
 #define SZ ((size_t)PARM_IMG * PARM_IMG * 3)
@@ -34,7 +38,7 @@ static int make_judge(const char *name, uint64_t seed, int mode, char *path, siz
     return rc;
 }
 
-static char jparm[512], jyes[512], jno[512];
+static char jparm[512], jyes[512], jno[512], vqp[512];
 static const uint64_t seed = 5;
 
 static parm_search_opts opts(int method, int rounds, const char *reflect) {
@@ -137,12 +141,67 @@ static void test_refusals(void) {
     CHECK(parm_search_method_find("parm++") == PARM_SEARCH_PARMPP, "method name");
 }
 
+static void test_cli(void) {
+    char *e;
+    CHECK(sh("./parm generate --method parm++ --rounds 9 --prompt 'a photo of a star' -o %s/x.png", dir) == 2, "rounds 9");
+    e = slurp("err");
+    CHECK(strstr(e, "'9'") && strstr(e, "--rounds"), "error quotes the value: %s", e);
+    free(e);
+    CHECK(sh("./parm generate --method parm++ --rounds 1 -n 2 --steps 2 --prompt 'a photo of a star' --gen %s "
+             "--vq %s --judge %s --reflect-judge %s -o %s/x.png", GEN_FIXTURE, vqp, jparm, jno, dir) == 1, "plain generator");
+    e = slurp("err");
+    CHECK(strstr(e, "self-correction generator") != NULL, "%s", e);
+    free(e);
+    CHECK(sh("./parm generate --help") == 0, "help");
+    e = slurp("out");
+    CHECK(strstr(e, "parm++") && strstr(e, "--rounds") && strstr(e, "--reflect-judge"), "generate --help: %s", e);
+    free(e);
+    CHECK(sh("./parm eval reflect --help") == 0 && sh("./parm train gen-sc --help") == 0, "helps");
+    CHECK(sh("./parm eval reflect --judge %s", jno) == 2, "eval reflect without --data");
+    e = slurp("err");
+    CHECK(strstr(e, "--data") != NULL, "%s", e);
+    free(e);
+    CHECK(sh("./parm eval reflect --judge %s --data %s --thresh 2", jno, "x.pset") == 2, "thresh 2");
+    /* a path set with a TEST prompt: train gen-sc refuses it before writing anything */
+    parm_pathset ps;
+    parm_prompt *all;
+    int na = parm_prompts_all(&all), t = -1;
+    for (int i = 0; i < na && t < 0; i++)
+        if (parm_prompt_is_test(&all[i])) t = i;
+    CHECK(t >= 0 && !parm_pathset_alloc(&ps, 1, 2, 1), "alloc");
+    for (int i = 0; i < ps.n; i++) {
+        ps.prompt[i] = all[t];
+        ps.reading_eq[i] = 1;
+        ps.verdict[i] = (uint8_t)i;
+    }
+    char pset[600];
+    snprintf(pset, sizeof pset, "%s/test.pset", dir);
+    CHECK(!parm_pathset_save(&ps, pset), "%s", parm_last_error());
+    parm_pathset_free(&ps);
+    free(all);
+    CHECK(sh("./parm train gen-sc --data %s --steps 1 --out %s/sc.safetensors --ckpt '' --log ''", pset, dir) == 1,
+          "test path set accepted");
+    e = slurp("err");
+    CHECK(strstr(e, "TEST") != NULL, "%s", e);
+    free(e);
+    char outp[600];
+    snprintf(outp, sizeof outp, "%s/sc.safetensors", dir);
+    CHECK(access(outp, F_OK) != 0, "a refused run wrote its output");
+    /* eval reflect on it (evaluating on TEST prompts is allowed) */
+    CHECK(sh("./parm eval reflect --judge %s --data %s --json", jno, pset) == 0, "eval reflect");
+    e = slurp("out");
+    CHECK(strstr(e, "\"images\": 2") && strstr(e, "\"test_paths\": 2") && strstr(e, "\"balanced_accuracy\""), "%s", e);
+    free(e);
+}
+
 int main(void) {
     if (!mkdtemp(dir)) { perror("mkdtemp"); return 1; }
+    test_shell_dir = dir;
     parm_vq_config vc = {.width = 8, .dim = 4, .ncodes = 16, .beta = 0.25f};
     if (parm_gen_load(&G, GEN_FIXTURE) || parm_vq_init(&VQ, &vc, 3) || parm_gen_init_sc(&SC, &G, PARM_REFL_TOKENS, 2) ||
         make_judge("parm", 1, 0, jparm, sizeof jparm) || make_judge("yes", 2, 1, jyes, sizeof jyes) ||
-        make_judge("no", 3, -1, jno, sizeof jno)) {
+        make_judge("no", 3, -1, jno, sizeof jno) ||
+        (snprintf(vqp, sizeof vqp, "%s/vq.safetensors", dir), parm_vq_save(&VQ, vqp, PARM_F32))) {
         fprintf(stderr, "setup: %s\n", parm_last_error());
         printf("0 passed, 1 failed\n");
         return 1;
@@ -150,6 +209,7 @@ int main(void) {
     RUN(test_rounds0_is_parm);
     RUN(test_rounds_costs_add_up_and_stop);
     RUN(test_refusals);
+    RUN(test_cli);
     parm_gen_free(&G);
     parm_gen_free(&SC);
     parm_vq_free(&VQ);

@@ -4,7 +4,8 @@
  * refused, the tokenizer maps a reflection onto the text vocabulary; the
  * grader's reflection agrees with parm_grade's verdict on correct and on
  * one-respect-wrong scenes and names the respect changed; the judge's
- * reflection is well formed, deterministic and counts its questions. */
+ * reflection is well formed, deterministic and counts its questions; the
+ * reflection eval's counts on a path set of correct and wrong renders. */
 #include "parm.h"
 #include "test.h"
 
@@ -235,11 +236,65 @@ static void test_judge_reflection(void) {
     parm_judge_free(&j);
 }
 
+/* a path set of GT renders (even paths) and one-respect-wrong renders (odd),
+ * scored with judges that always say yes / no */
+static void test_reflect_eval(void) {
+    parm_pathset ps;
+    CHECK(!parm_pathset_alloc(&ps, 20, 2, 1), "alloc");
+    parm_rng rng;
+    parm_rng_seed(&rng, 4, PARM_STREAM_NOISE);
+    uint8_t rgb[PARM_IMG * PARM_IMG * 3];
+    int accepted = 0;
+    for (int i = 0; i < ps.n; i++) {
+        parm_prompt p;
+        parm_scene sc;
+        do parm_prompt_sample_train(&rng, &p);
+        while (p.tag == PARM_TAG_SINGLE);
+        if (i % 2 == 0) parm_scene_sample(&p, &rng, &sc);
+        else {
+            int k;
+            do k = parm_rng_int(&rng, 0, PARM_NWRONG - 1);
+            while (!parm_wrong_applies(&p, k));
+            parm_scene_wrong(&p, k, &rng, &sc);
+        }
+        parm_render(&sc, rgb);
+        ps.prompt[i] = p;
+        for (int q = 0; q < PARM_IMG * PARM_IMG; q++) ps.classes[(size_t)i * PARM_IMG * PARM_IMG + q] = (uint8_t)parm_pixel_class(rgb + 3 * q);
+        ps.verdict[i] = (uint8_t)(parm_grade(rgb, &p, NULL, 0) == 1);
+        ps.reading_eq[i] = 1;
+        accepted += ps.verdict[i];
+    }
+    CHECK(accepted > 0 && accepted < ps.n, "%d of %d accepted by the grader", accepted, ps.n);
+    parm_judge j;
+    parm_judge_config cfg = {.L = 1, .C = 16, .NH = 2, .F = 32, .text_len = 16};
+    CHECK(!parm_judge_init(&j, &cfg, 5), "judge init");
+    parm_reflect_metrics m;
+    float *hb = parm_w(&j.p, j.head_b);
+    hb[0] = 30; /* always yes */
+    CHECK(!parm_reflect_evaluate_pathset(&j, &ps, 0.5f, &m), "%s", parm_last_error());
+    CHECK(m.n == ps.n && m.accept_accept == accepted && m.reject_accept == ps.n - accepted && m.both_reject == 0 &&
+          fabs(m.balanced_acc - 0.5) < 1e-9, "always yes: %ld/%ld/%ld, balanced %.3f", m.accept_accept, m.reject_accept,
+          m.both_reject, m.balanced_acc);
+    hb[0] = -30; /* always no */
+    CHECK(!parm_reflect_evaluate_pathset(&j, &ps, 0.5f, &m), "%s", parm_last_error());
+    CHECK(m.accept_reject == accepted && m.reject_reject == ps.n - accepted && m.both_reject == ps.n - accepted &&
+          fabs(m.balanced_acc - 0.5) < 1e-9 && m.grader_clauses >= m.both_reject && m.names <= m.both_reject &&
+          m.exact <= m.names && m.judge_calls > ps.n, "always no: both reject %ld, clauses %ld, names %ld, exact %ld",
+          m.both_reject, m.grader_clauses, m.names, m.exact);
+    /* "no" to everything reads every object as missing: exactly the grader's missing clauses are named */
+    long miss = m.kind_n[PARM_FAIL_MISSING];
+    CHECK(m.kind_hit[PARM_FAIL_MISSING] == miss && m.kind_hit[PARM_FAIL_COLOR] == 0, "missing %ld/%ld, colour %ld",
+          m.kind_hit[PARM_FAIL_MISSING], miss, m.kind_hit[PARM_FAIL_COLOR]);
+    parm_judge_free(&j);
+    parm_pathset_free(&ps);
+}
+
 int main(void) {
     RUN(test_grammar_roundtrip_every_kind);
     RUN(test_grammar_examples);
     RUN(test_encode);
     RUN(test_grader_reflection);
     RUN(test_judge_reflection);
+    RUN(test_reflect_eval);
     return TEST_SUMMARY();
 }

@@ -264,6 +264,7 @@ static int run_search(const parm_prompt *p, parm_gen *g, parm_vq *vq, const parm
         }
     }
     const char *m = parm_search_methods[o->method].name;
+    const int off = pp ? r->rounds * n : 0; /* PARM++: the paths of the last round are k + rounds·n */
     if (!rc && json) {
         char *frag = bench_image_json(r, seed);
         printf("{\"prompt\": \"%s\", \"tag\": \"%s\", \"out\": \"%s\", %s, \"grader\": ", p->text,
@@ -286,7 +287,7 @@ static int run_search(const parm_prompt *p, parm_gen *g, parm_vq *vq, const parm
                 if (o->method == PARM_SEARCH_ORACLE) snprintf(score, sizeof score, "%s", v->correct == 1 ? "yes" : "no");
                 else if (v->score == v->score) snprintf(score, sizeof score, "%.4f", v->score);
                 printf("%5d %10llu %6d %6d %6s %10s %8s%s%s\n", k,
-                       (unsigned long long)parm_seed_of((uint64_t)seed, 0, k), v->forwards, v->judge_calls,
+                       (unsigned long long)parm_seed_of((uint64_t)seed, 0, k + off), v->forwards, v->judge_calls,
                        clear, pot, score, v->stop_step >= 0 ? "  terminated" : "", k == r->chosen ? "  <- chosen" : "");
             }
         }
@@ -302,10 +303,10 @@ static int run_search(const parm_prompt *p, parm_gen *g, parm_vq *vq, const parm
             printf("survivors %d of %d%s\n", r->survivors, n,
                    r->fallback ? "; none survived: fallback to the highest P(potential), run to completion" : "");
         printf("chose path %d (seed %llu); cost: %ld generator forward passes (all paths to the end: %d), "
-               "%ld judge calls, %.2f s\n", r->chosen,
-               (unsigned long long)parm_seed_of((uint64_t)seed, 0, r->chosen), r->gen_forwards, n * T,
-               r->judge_calls, r->seconds);
-        print_verdict(stdout, img, p, r->chosen, parm_seed_of(seed, 0, r->chosen), 0, 1);
+               "%ld judge calls, %.2f s\n", r->chosen + off,
+               (unsigned long long)parm_seed_of((uint64_t)seed, 0, r->chosen + off), r->gen_forwards,
+               n * T * (pp ? r->rounds + 1 : 1), r->judge_calls, r->seconds);
+        print_verdict(stdout, img, p, r->chosen + off, parm_seed_of(seed, 0, r->chosen + off), 0, 1);
     }
     free(r);
     free(tr);
