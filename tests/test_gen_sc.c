@@ -307,6 +307,32 @@ static void test_sc_trainer_learns_and_resumes(void) {
     parm_gen_free(&y);
 }
 
+static void test_correction_eval(void) {
+    parm_gen g, sc;
+    parm_vq vq;
+    parm_pathset ps;
+    CHECK(!parm_gen_load(&g, tmp("gen.safetensors")) && !parm_vq_load(&vq, tmp("vq.safetensors")) &&
+          !parm_pathset_load(&ps, tmp("train.pset")) && !parm_gen_init_sc(&sc, &g, PARM_REFL_TOKENS, 1), "%s",
+          parm_last_error());
+    if (test_checks_failed_) return;
+    int failed = 0;
+    for (int i = 0; i < ps.n; i++) failed += !parm_pathset_final_verdict(&ps, i);
+    parm_sample_opts so = parm_sample_defaults();
+    so.steps = 2;
+    parm_sc_eval a, b;
+    CHECK(!parm_gen_sc_eval_pathset(&g, &vq, &ps, NULL, 0.5f, 5, &so, &a), "%s", parm_last_error());
+    CHECK(!parm_gen_sc_eval_pathset(&sc, &vq, &ps, NULL, 0.5f, 5, &so, &b), "%s", parm_last_error());
+    int want = failed < 5 ? failed : 5;
+    CHECK(a.n == want && a.regenerated == want && a.accepted == 0 && a.fixed == 0 && a.judge_calls == 0,
+          "plain generator: %ld failed, %ld regenerated, %ld fixed", a.n, a.regenerated, a.fixed);
+    CHECK(b.n == want && b.regenerated == want && b.plain == a.plain, "self-correction generator prompted plainly: "
+          "%ld vs %ld plain corrections", b.plain, a.plain);
+    parm_pathset_free(&ps);
+    parm_gen_free(&g);
+    parm_gen_free(&sc);
+    parm_vq_free(&vq);
+}
+
 int main(void) {
     snprintf(T, sizeof T, "/tmp/parm_test_gen_sc_%d", (int)getpid());
     if (parm_mkdirs(T)) { fprintf(stderr, "%s\n", parm_last_error()); return 1; }
@@ -315,6 +341,7 @@ int main(void) {
     RUN(test_quadruples_train_prompts_only);
     if (tiny_setup()) { fprintf(stderr, "setup: %s\n", parm_last_error()); return 1; }
     RUN(test_sample_condition);
+    RUN(test_correction_eval);
     RUN(test_sc_trainer_learns_and_resumes);
     return TEST_SUMMARY();
 }

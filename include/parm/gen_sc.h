@@ -6,6 +6,7 @@
 #define PARM_GEN_SC_H
 
 #include "parm/gen.h"
+#include "parm/judge.h"
 #include "parm/pathset.h"
 #include "parm/sample.h"
 
@@ -43,5 +44,18 @@ int parm_gen_sc_train(const parm_gen_sc_train_opts *o, long *nquad);
 int parm_gen_sc_correction_rate(parm_gen *g, parm_vq *vq, const parm_pathset *ps, const parm_sc_quad *q, int n,
                                 const int *ptok, const int *prefl, const parm_sample_opts *so, double *fix,
                                 double *plain);
+
+/* The correction ability on a path set's failed final images (any split:
+ * evaluation only): for each of the first max_n failed paths, a reflection
+ * (the judge's, parm_judge_reflect with thresh, or with j = NULL the
+ * grader's), then one regeneration conditioned on (that image, the
+ * reflection) and one plain regeneration, seed 1000 + path index, both
+ * graded. An image the judge accepts is not regenerated (PARM++ stops:
+ * it stays wrong). A plain generator gets the plain regeneration only. */
+typedef struct {
+    long n, accepted, regenerated, fixed, plain, judge_calls;
+} parm_sc_eval;
+int parm_gen_sc_eval_pathset(parm_gen *g, parm_vq *vq, const parm_pathset *ps, parm_judge *j, float thresh, int max_n,
+                             const parm_sample_opts *so, parm_sc_eval *out);
 
 #endif

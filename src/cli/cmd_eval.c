@@ -14,6 +14,7 @@
 #include "parm/gen.h"
 #include "parm/judge.h"
 #include "parm/pathset.h"
+#include "parm/gen_sc.h"
 
 static void eval_gen_usage(FILE *f) {
     fprintf(f,
@@ -315,17 +316,89 @@ static int eval_reflect(int argc, char **argv) {
     return 0;
 }
 
+static void eval_correct_usage(FILE *f) {
+    fprintf(f,
+            "usage: parm eval correct --data PATHSET [--gen W] [--judge W] [--n N] [sampler options]\n"
+            "PARM++'s correction step alone: each failed final image of the path set gets a reflection\n"
+            "(the judge's with --judge, else the grader's reason) and is regenerated once conditioned on\n"
+            "(that image, the reflection) and once plainly (same seed); both graded. Images the judge\n"
+            "accepts stay as they are (counted as not corrected). A plain generator: plain only.\n\n"
+            "  --data FILE       the path set (TEST prompts allowed: evaluation only)\n"
+            "  --gen W           generator weights (default weights/gen.safetensors)\n"
+            "  --vq W            tokenizer weights (default weights/vq.safetensors)\n"
+            "  --judge W         the reflecting judge (default: the grader's reason)\n"
+            "  --thresh X        the judge's atom threshold (default 0.5)\n"
+            "  --n N             at most N failed images (default 64)\n"
+            "  --seed S          accepted for uniformity (image i regenerates with seed 1000 + i)\n");
+    cli_sample_usage(f);
+}
+
+static int eval_correct(int argc, char **argv) {
+    const char *genp = cli_shipped(CLI_GEN), *vqp = cli_shipped(CLI_VQ), *data = NULL, *judge = NULL;
+    long n = 64, seed = 0;
+    double thresh = 0.5;
+    parm_sample_opts o = parm_sample_defaults();
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i], *val;
+        if (!strcmp(a, "--help") || !strcmp(a, "-h")) { eval_correct_usage(stdout); return 0; }
+        if (!(val = cli_value(argc, argv, i))) return 2;
+        i++;
+        if (!strcmp(a, "--gen")) genp = val;
+        else if (!strcmp(a, "--vq")) vqp = val;
+        else if (!strcmp(a, "--data")) data = val;
+        else if (!strcmp(a, "--judge")) judge = val;
+        else if (!strcmp(a, "--thresh")) { if (cli_float(a, val, 0, 1, &thresh)) return 2; }
+        else if (!strcmp(a, "--n")) { if (cli_int(a, val, 1, 1000000, &n)) return 2; }
+        else if (!strcmp(a, "--seed")) { if (cli_int(a, val, 0, 0x7fffffffL, &seed)) return 2; }
+        else {
+            int k = cli_sample_opt(a, val, &o);
+            if (k < 0) return 2;
+            if (!k) return cli_unknown("eval correct", a);
+        }
+    }
+    if (!data) {
+        fprintf(stderr, "parm: error: eval correct needs --data PATHSET (see parm eval correct --help)\n");
+        return 2;
+    }
+    parm_gen g;
+    parm_vq vq;
+    parm_pathset ps;
+    parm_judge j;
+    if (cli_load_gen_vq(&g, &vq, genp, vqp)) return cli_fail();
+    int rc = parm_pathset_load(&ps, data);
+    if (!rc && judge && parm_judge_load(&j, judge)) { parm_pathset_free(&ps); rc = -1; }
+    if (rc) { parm_gen_free(&g); parm_vq_free(&vq); return cli_fail(); }
+    parm_sc_eval m;
+    double t0 = parm_now();
+    rc = parm_gen_sc_eval_pathset(&g, &vq, &ps, judge ? &j : NULL, (float)thresh, (int)n, &o, &m);
+    if (!rc) {
+        printf("correction on %s by %s (reflections: %s): %ld failed images, %ld accepted by the judge (kept), "
+               "%ld regenerated (%.1f s)\n", data, genp, judge ? judge : "the grader's reason", m.n, m.accepted,
+               m.regenerated, parm_now() - t0);
+        if (g.cfg.refl_len) printf("  corrected with (image, reflection) %.4f (%ld of %ld failed images)\n",
+                                   m.n ? (double)m.fixed / m.n : 0, m.fixed, m.n);
+        printf("  corrected by a plain regeneration %.4f (%ld of %ld)\n", m.n ? (double)m.plain / m.n : 0, m.plain, m.n);
+    }
+    if (judge) parm_judge_free(&j);
+    parm_pathset_free(&ps);
+    parm_gen_free(&g);
+    parm_vq_free(&vq);
+    return rc ? cli_fail() : 0;
+}
+
 int cmd_eval(int argc, char **argv) {
     if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
-        fprintf(argc < 2 ? stderr : stdout, "usage: parm eval MODEL [options]   (MODEL: gen, judge, reflect)\n"
+        fprintf(argc < 2 ? stderr : stdout, "usage: parm eval MODEL [options]   (MODEL: gen, judge, reflect, correct)\n"
                                             "  parm eval gen --help     grader accuracy of generations on train prompts\n"
                                             "  parm eval judge --help   accuracy / AUC of a judge on held-out renders or a path set\n"
-                                            "  parm eval reflect --help PARM++ reflections of a judge vs the grader's reason\n");
+                                            "  parm eval reflect --help PARM++ reflections of a judge vs the grader's reason\n"
+                                            "  parm eval correct --help PARM++'s correction step: failed images regenerated\n");
         return argc < 2 ? 2 : 0;
     }
     if (!strcmp(argv[1], "gen")) return eval_gen(argc - 1, argv + 1);
     if (!strcmp(argv[1], "judge")) return eval_judge(argc - 1, argv + 1);
     if (!strcmp(argv[1], "reflect")) return eval_reflect(argc - 1, argv + 1);
-    fprintf(stderr, "parm eval: unknown model '%s'; valid models: gen, judge, reflect\n", argv[1]);
+    if (!strcmp(argv[1], "correct")) return eval_correct(argc - 1, argv + 1);
+    fprintf(stderr, "parm eval: unknown model '%s'; valid models: gen, judge, reflect, correct\n", argv[1]);
     return 2;
 }

@@ -293,3 +293,43 @@ done:
     parm_vq_free(&t.vq);
     return rc;
 }
+
+int parm_gen_sc_eval_pathset(parm_gen *g, parm_vq *vq, const parm_pathset *ps, parm_judge *j, float thresh, int max_n,
+                             const parm_sample_opts *so, parm_sc_eval *out) {
+    memset(out, 0, sizeof *out);
+    const int R = g->cfg.refl_len > 0 ? g->cfg.refl_len : PARM_REFL_TOKENS;
+    uint8_t rgb[NPIX * 3], img[NPIX * 3];
+    int tok[NTOK], refl[64];
+    for (int i = 0; i < ps->n && out->n < max_n; i++) {
+        if (parm_pathset_final_verdict(ps, i)) continue;
+        const parm_prompt *p = &ps->prompt[i];
+        parm_pathset_rgb(ps, i, ps->T - 1, rgb);
+        parm_reflection r;
+        char txt[256];
+        int calls = 0;
+        if (j ? parm_judge_reflect(j, p, rgb, thresh, &r, NULL, &calls) : parm_reflect_grader(rgb, p, &r) < 0) return -1;
+        out->judge_calls += calls;
+        out->n++;
+        if (r.n == 0) { out->accepted++; continue; } /* PARM++ would stop here: the failed image stays */
+        if (parm_reflection_text(&r, txt, sizeof txt) || parm_reflection_encode(txt, refl, R) < 0 ||
+            parm_vq_encode(vq, rgb, 1, tok))
+            return -1;
+        uint64_t seed = 1000 + (uint64_t)i;
+        for (int cond = 0; cond < 2; cond++) {
+            if (cond && g->cfg.refl_len == 0) break;
+            parm_sample_run run;
+            if (parm_sample_begin(g, &run, p, 1, &seed, so)) return -1;
+            if (cond && parm_sample_condition(g, &run, 0, refl, tok)) { parm_sample_end(&run); return -1; }
+            int rc;
+            while ((rc = parm_sample_step(g, vq, &run)) == 0) {}
+            memcpy(img, run.images, sizeof img);
+            parm_sample_end(&run);
+            if (rc < 0) return -1;
+            int ok = parm_grade(img, p, NULL, 0) == 1;
+            if (cond) out->fixed += ok;
+            else out->plain += ok;
+        }
+        out->regenerated++;
+    }
+    return 0;
+}
