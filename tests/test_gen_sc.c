@@ -154,6 +154,9 @@ static void test_quadruples_train_prompts_only(void) {
     CHECK(!parm_sc_quadruples(&ps, 1, -1, &q, &n) && n == 4 + 3, "%d quadruples with GT targets", n);
     CHECK(n == 7 && q[4].good == -1 && q[4].fail == 9 && q[6].fail == 11, "GT targets for the failed paths of prompt 3");
     free(q);
+    CHECK(!parm_sc_quadruples(&ps, 2, -1, &q, &n) && n == 6, "%d quadruples with GT targets only", n);
+    for (int i = 0; i < n; i++) CHECK(q[i].good == -1 && !v[q[i].fail], "GT-only quadruple %d", i);
+    free(q);
     parm_pathset_free(&ps);
     /* any TEST prompt: refused (a held-out position prompt in the last group) */
     parm_prompt *all;

@@ -117,8 +117,9 @@ int parm_gen_forward(parm_gen *g, const int *text_ids, const int *img_tokens, in
 int parm_gen_forward_sc(parm_gen *g, const int *text_ids, const int *refl_ids, const int *prev_tokens,
                         const int *img_tokens, int B, int train);
 /* A self-correction generator (refl_len > 0) from a plain one's weights:
- * every tensor of base copied, emb.prev = base's emb.image rows without the
- * MASK rows, emb.pos_sc ~ N(0, 0.02²) from seed. */
+ * every tensor of base copied; the new emb.pos_sc and emb.prev ~ N(0, 0.02²)
+ * from seed (emb.prev copied from emb.image made the previous image read as
+ * image content at step 0: docs/RESULTS.md, PARM++). */
 int parm_gen_init_sc(parm_gen *g, const parm_gen *base, int refl_len, uint64_t seed);
 /* Cross-entropy over rows whose target (grid order, [B,256], -1 = skip) is set;
  * weights per row optional. Then full backward into g->p.g. Returns the loss. */

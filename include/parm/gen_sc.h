@@ -13,9 +13,12 @@
 /* ---- PARM++ self-correction fine-tune (src/models/gen_sc_train.c) ----
  * Quadruples (prompt, failed image, corrected image of the same prompt, the
  * grader's reflection on the failed image) from a TRAIN-prompt path set:
- * every (failed path, correct path) pair of a prompt; with gt_targets, a
- * failed path of a prompt with no correct path gets a ground-truth render of
- * its prompt as the corrected image (good = -1). A set holding any TEST
+ * gt_targets 0: every (failed path, correct path) pair of a prompt; 1: the
+ * same, and a failed path of a prompt with no correct path gets a
+ * ground-truth render of its prompt as the corrected image (good = -1, a
+ * fresh render each time it is drawn); 2: every failed path gets a
+ * ground-truth render only (the generator's own correct samples are
+ * cluttered targets: docs/RESULTS.md, PARM++). A set holding any TEST
  * prompt is refused (every path checked). holdout: -1 every prompt, 0 the
  * training prompts, 1 the held-out ones (every 10th prompt of the set:
  * prompt index % 10 == 9). */
@@ -29,7 +32,7 @@ typedef struct {
     int refl_len;           /* reflection positions (default PARM_REFL_TOKENS) */
     float cond_drop;        /* share of examples with no condition at all (CFG's unconditional input; 0.1) */
     float plain_frac;       /* share of plain examples: a GT render of a train prompt, no segments (0.3) */
-    int gt_targets;         /* see parm_sc_quadruples (default 1) */
+    int gt_targets;         /* see parm_sc_quadruples: 0 paths, 1 paths + GT where none (default), 2 GT only */
     float bg_weight;
     int eval_n;             /* held-out failed images regenerated at each eval (32) */
     int eval_prompts;       /* plain-prompting eval (parm_gen_evaluate, 32) */

@@ -81,10 +81,6 @@ int parm_gen_init_sc(parm_gen *g, const parm_gen *base, int refl_len, uint64_t s
         }
         memcpy(parm_w(&g->p, k), parm_w(&base->p, i), sizeof(float) * base->p.views[i].numel);
     }
-    const int K = c.ncodes, C = c.C;
-    for (int s = 0; s < PARM_GEN_SLOTS; s++) /* the previous image starts out read like the image */
-        memcpy(parm_w(&g->p, g->prev_emb) + (size_t)s * K * C, parm_w(&base->p, base->img_emb) + (size_t)s * (K + 1) * C,
-               sizeof(float) * K * C);
     g->vq_fingerprint = base->vq_fingerprint;
     return 0;
 }

@@ -59,9 +59,10 @@ int parm_sc_quadruples(const parm_pathset *ps, int gt_targets, int holdout, parm
         for (int k = 0; k < N; k++) good += parm_pathset_final_verdict(ps, g * N + k);
         for (int f = 0; f < N; f++) {
             if (parm_pathset_final_verdict(ps, g * N + f)) continue;
-            for (int s = 0; s < N; s++)
-                if (parm_pathset_final_verdict(ps, g * N + s)) q[m++] = (parm_sc_quad){g * N + f, g * N + s};
-            if (!good && gt_targets) q[m++] = (parm_sc_quad){g * N + f, -1};
+            if (gt_targets < 2)
+                for (int s = 0; s < N; s++)
+                    if (parm_pathset_final_verdict(ps, g * N + s)) q[m++] = (parm_sc_quad){g * N + f, g * N + s};
+            if ((!good && gt_targets) || gt_targets == 2) q[m++] = (parm_sc_quad){g * N + f, -1};
         }
     }
     *out = q;
