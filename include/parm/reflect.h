@@ -14,7 +14,9 @@
  * parm_reflection_parse is the exact inverse of parm_reflection_text (tested
  * for every kind). The text's words are the text vocabulary's (parm/text.h):
  * parm_reflection_encode tokenizes it for the generator's reflection segment
- * (',' and ':' dropped, ';' -> [SEP]).
+ * (',' and ':' dropped, ';' -> [SEP]; models layer, src/models/judge_reflect.c,
+ * with the tokenizer; the grammar and the grader's reason are world layer,
+ * src/world/reflect.c).
  *
  * Two authors of a reflection:
  *   parm_reflect_grader  the grader's detector reading (train-time labels:
