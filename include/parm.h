@@ -5,9 +5,11 @@
  *   parm/nn.h     parameter slabs, AdamW, safetensors, checkpoints
  *   parm/train.h  the one training loop (resume, schedule, AdamW, log, checkpoints)
  *   parm/world.h  the pinned shapes world: renderer, prompts, splits, grader
+ *   parm/reflect.h PARM++ reflections: clause grammar, grader- and judge-derived
  *   parm/text.h   the word-level text tokenizer (prompts, reflections)
  *   parm/vq.h     the VQ image tokenizer
  *   parm/gen.h    the Show-o-style generator; parm/sample.h its MaskGIT decoding loop
+ *   parm/gen_sc.h PARM++ self-correction fine-tune (quadruples, trainer)
  *   parm/pathset.h generator paths with step images, grader-labeled (judge data)
  *   parm/prefset.h generator samples' final tokens + grader verdicts (DPO pairs)
  *   parm/dpo.h    DPO of the generator on preference pairs (loss, trainer)
@@ -26,11 +28,13 @@
 #include "parm/nn.h"
 #include "parm/train.h"
 #include "parm/world.h"
+#include "parm/reflect.h"
 #include "parm/text.h"
 #include "parm/vq.h"
 #include "parm/gen.h"
 #include "parm/sample.h"
 #include "parm/pathset.h"
+#include "parm/gen_sc.h"
 #include "parm/prefset.h"
 #include "parm/dpo.h"
 #include "parm/judge.h"

@@ -13,8 +13,19 @@
  * Attention (Show-o's omni mask): text is causal over non-pad text; image
  * positions see all non-pad text and all image positions; pad rows see BOS.
  * Unconditional (CFG) input = the null prompt: [BOS] alone.
- * Extensible: later segments (reflection text, previous image tokens for
- * PARM++ self-correction) slot in between text and image. *
+ * Self-correction (PARM++, refl_len > 0): two conditioning segments slot in
+ * between text and image, T = text_len + refl_len + 64 + 64:
+ *   reflection  [BOS] w1 … [PAD]… (parm_reflection_encode: the text vocabulary,
+ *               emb.text shared) + emb.pos_sc[0..refl_len)
+ *   previous    64 positions of the previous image's tokens, Σ_s emb.prev[s][token]
+ *               + emb.pos_sc[refl_len + p]
+ *   image       as above (+ emb.pos[text_len + p], the plain model's rows).
+ * Attention: reflection rows see non-pad text and non-pad reflection; previous
+ * rows see those and the previous image; image rows see every present
+ * segment. An absent segment (reflection all PAD, previous image not given)
+ * is masked out like padding, and a batch with no segment present at all
+ * runs the plain layout (T = text_len + 64), so the model prompted plainly is
+ * exactly the plain generator with its weights (parm_gen_init_sc copies them). *
  * Thread safety: an instance owns its activation buffers, so one thread at a
  * time may use it (forward, backward, sampling; the calls parallelize
  * internally with OpenMP). Separate instances are independent: libparm has
@@ -42,6 +53,7 @@ typedef struct {
     int L, C, NH, F;   /* transformer */
     int ncodes;        /* VQ codebook size K (MASK = K) */
     int text_len;      /* text positions incl. BOS */
+    int refl_len;      /* PARM++ self-correction segments: reflection positions (0 = plain generator) */
 } parm_gen_config;
 parm_gen_config parm_gen_default_config(void);
 
@@ -50,7 +62,13 @@ typedef struct {
     parm_slab p;
     parm_transformer tf;
     int tok_emb, img_emb, pos_emb, head_w, head_b; /* view indices */
-    int maxB, T;
+    int pos_sc, prev_emb;  /* self-correction: [refl_len + 64, C], [4·K, C]; -1 for a plain generator */
+    int maxB, T;           /* T: the longest layout (with the self-correction segments when refl_len > 0) */
+    int Tc, img0;          /* the last forward's layout: sequence length, first image position */
+    int *refl_ids;         /* [B,refl_len] */
+    int *prev_ids;         /* [B·256] (b,p,s) order into emb.prev; -1 = absent */
+    float *ptmp, *dptmp;   /* [B·256,C] per-token previous-image embeddings */
+    uint8_t *has_prev;     /* [B] */
     /* buffers for up to maxB sequences */
     float *x, *dx;         /* [B,T,C] */
     float *tmp, *dtmp;     /* [B·256,C] per-token image embeddings */
@@ -92,6 +110,17 @@ static inline int parm_gen_token_index(int p, int s) {
  * in grid order with K = MASK. Fills g->logits ([B·256,K], (b,p,s) order).
  * train = 1 keeps activations for parm_gen_backward. */
 int parm_gen_forward(parm_gen *g, const int *text_ids, const int *img_tokens, int B, int train);
+/* The same with the self-correction segments (refl_len > 0): refl_ids
+ * [B,refl_len] (NULL, or an all-PAD row: no reflection), prev_tokens [B,256]
+ * grid order in [0, K) (NULL, or a row starting with -1: no previous image).
+ * A plain generator accepts only NULL / absent rows. */
+int parm_gen_forward_sc(parm_gen *g, const int *text_ids, const int *refl_ids, const int *prev_tokens,
+                        const int *img_tokens, int B, int train);
+/* A self-correction generator (refl_len > 0) from a plain one's weights:
+ * every tensor of base copied; the new emb.pos_sc and emb.prev ~ N(0, 0.02²)
+ * from seed (emb.prev copied from emb.image made the previous image read as
+ * image content at step 0: docs/RESULTS.md, PARM++). */
+int parm_gen_init_sc(parm_gen *g, const parm_gen *base, int refl_len, uint64_t seed);
 /* Cross-entropy over rows whose target (grid order, [B,256], -1 = skip) is set;
  * weights per row optional. Then full backward into g->p.g. Returns the loss. */
 float parm_gen_loss_backward(parm_gen *g, const int *targets, const float *weights, int B);

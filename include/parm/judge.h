@@ -40,6 +40,7 @@
 
 #include "parm/nn.h"
 #include "parm/pathset.h"
+#include "parm/reflect.h"
 #include "parm/train.h"
 #include "parm/transformer.h"
 #include "parm/world.h"
@@ -160,6 +161,36 @@ int parm_judge_prob_atoms(parm_judge *j, int rule, const char *const *prompts, i
  * product of small P keeps its order; clamped to +-80): logits [n]. */
 int parm_judge_logit_atoms(parm_judge *j, int rule, const char *const *prompts, int nprompts, const uint8_t *rgb, int n,
                            float *logits);
+
+/* PARM++'s reflection from the judge's atom answers (src/models/judge_reflect.c;
+ * never the grader): every atom of p asked (MATCH question, atom texts);
+ * rejected when any P(atom) < thresh (0.5), and then one clause per failing
+ * atom, told apart by follow-up atom questions (object: the shape without
+ * colour, then every other colour; count: the other counts 2..4; relation:
+ * the other three). A failing relation between objects that fail themselves
+ * writes no clause of its own. r->n = 0: accepted. *p_accept (may be NULL)
+ * = the product of the atoms' P(yes); *calls (may be NULL) += the images
+ * judged (one per question). 0 / -1. */
+int parm_judge_reflect(parm_judge *j, const parm_prompt *p, const uint8_t *rgb, float thresh, parm_reflection *r,
+                       float *p_accept, int *calls);
+
+/* The judge's reflections against the grader's (parm_reflect_grader) on the
+ * final images of a path set (`parm eval reflect`): accept/reject vs the
+ * grader's verdict (balanced accuracy: the mean of the accuracies on
+ * grader-accepted and grader-rejected images), and on images both reject the
+ * text: exact match, "names a failing clause" (at least one of the grader's
+ * clauses among the judge's), per-clause recall (grader clauses the judge
+ * wrote) and precision (judge clauses the grader wrote), recall per kind. */
+typedef struct {
+    long n, accept_accept, accept_reject, reject_accept, reject_reject; /* grader x judge */
+    double balanced_acc;
+    long both_reject, exact, names;
+    long grader_clauses, grader_hit, judge_clauses, judge_hit;
+    long kind_n[PARM_NFAIL], kind_hit[PARM_NFAIL];
+    long judge_calls;
+    double seconds;
+} parm_reflect_metrics;
+int parm_reflect_evaluate_pathset(parm_judge *j, const parm_pathset *ps, float thresh, parm_reflect_metrics *m);
 
 /* ---- training data: examples and the sources that make them ---- */
 typedef struct {

@@ -58,6 +58,8 @@ typedef struct {
     parm_rng *rng;          /* [N] one stream per path: results do not depend on N */
     int bg_token;           /* the code of an all-background patch (-1 until needed) */
     int text_ids[2][64];    /* cond, uncond (text_len ≤ 64) */
+    int *refl;              /* [N,refl_len] self-correction reflection per path (NULL until parm_sample_condition) */
+    int *prev;              /* [N,256] previous image tokens per path, row[0] = -1: none */
     parm_prompt prompt;
     parm_sample_opts opts;
 } parm_sample_run;
@@ -70,6 +72,12 @@ int parm_sample_begin(parm_gen *g, parm_sample_run *r, const parm_prompt *p, int
  * and, with step_images or at its last step, r->images its decoded image.
  * Returns 0, or 1 when no alive path has steps left, or -1 on error. */
 int parm_sample_step(parm_gen *g, parm_vq *vq, parm_sample_run *r);
+/* PARM++ self-correction (a generator with refl_len > 0): path `path` is
+ * conditioned on a reflection (refl_ids [refl_len], NULL = none) and a
+ * previous image (prev_tokens [256] grid order, NULL = none). Call after
+ * parm_sample_begin, before the first step. CFG's unconditional half drops
+ * every condition (text, reflection, previous image). */
+int parm_sample_condition(parm_gen *g, parm_sample_run *r, int path, const int *refl_ids, const int *prev_tokens);
 void parm_sample_stop(parm_sample_run *r, int path);  /* early termination: its remaining steps are never run */
 /* Make a stopped path alive again: the following parm_sample_step calls run
  * its remaining steps (each path steps at its own r->done[i], with its own

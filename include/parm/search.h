@@ -41,6 +41,7 @@ enum {
     PARM_SEARCH_PRM,          /* best of n by the mean P(step) over every step image */
     PARM_SEARCH_PARM,         /* clarity → potential gate per step, early termination, best of survivors */
     PARM_SEARCH_ORACLE,       /* the grader picks (an upper bound, not a method) */
+    PARM_SEARCH_PARMPP,       /* PARM, then up to `rounds` reflect -> regenerate rounds (PARM++, live only) */
     PARM_SEARCH_NMETHODS
 };
 #define PARM_SEARCH_SEED_STRIDE PARM_SEED_PATH_STRIDE /* path k: parm_seed_of(s, 0, k) */
@@ -69,7 +70,17 @@ typedef struct {
                                 other paths have a higher P(potential) (best-of-N' survivors); 0 = off */
     const char *judge;       /* judge weights; NULL = <judge_dir>/judge_<variant>.safetensors */
     const char *judge_dir;   /* folder of the judges' weights (the CLI's default: its shipped weights/) */
+    /* PARM++ (method parm++): after PARM picks an image, the reflecting judge (parm_judge_reflect)
+       accepts it or writes what is wrong; on a rejection the self-correction generator regenerates
+       from (prompt, that image, the reflection) with PARM over n fresh paths (round r: paths
+       k + r·n of the image's seed); stops on an accept or after `rounds` rounds. rounds 0 =
+       reflection off = PARM (no reflection asked). */
+    int rounds;              /* default 3, at most PARM_PARMPP_MAX_ROUNDS */
+    float reflect_thresh;    /* an atom fails when P(yes) < this (0.5) */
+    const char *reflect_judge; /* the reflecting judge; NULL = <judge_dir>/judge_parm++.safetensors if it
+                                  exists, else the PARM judge itself */
 } parm_search_opts;
+#define PARM_PARMPP_MAX_ROUNDS 8
 /* Defaults for a method: n 10 (baseline 1), the sampler's defaults, and PARM's
  * gate (see parm_search_defaults in search.c for the values and where they come from). */
 parm_search_opts parm_search_defaults(int method);
@@ -96,7 +107,14 @@ typedef struct {
     int survivors;          /* PARM: paths not terminated; -1 for other methods */
     int fallback;           /* PARM: 1 when none survived and the stopped path with the highest
                                P(potential) was run to completion */
-    parm_search_path path[PARM_SEARCH_MAX_PATHS]; /* [n] */
+    parm_search_path path[PARM_SEARCH_MAX_PATHS]; /* [n] (PARM++: of the last round) */
+    /* PARM++: rounds after the first PARM search, each one's costs, the reflections */
+    int rounds;             /* correction rounds run, 0..opts.rounds */
+    int accepted;           /* 1: the reflecting judge accepted the returned image; 0: it rejected it;
+                               -1: not asked (rounds 0, or the last round's image) */
+    long round_forwards[PARM_PARMPP_MAX_ROUNDS + 1], round_judge_calls[PARM_PARMPP_MAX_ROUNDS + 1];
+                            /* round r's PARM search (r = 0 the first); + the reflection on its image */
+    char reflection[PARM_PARMPP_MAX_ROUNDS + 1][160]; /* the reflection on round r's image ("" if not asked) */
 } parm_search_result;
 
 /* A method ready to run: options, borrowed models, its judge.
@@ -110,6 +128,9 @@ typedef struct {
     parm_judge judge;
     int has_judge;
     char judge_path[512];
+    parm_judge reflect;      /* PARM++'s reflecting judge */
+    int has_reflect;
+    char reflect_path[512];
     double judge_seconds;    /* judge time really spent by this searcher, and its calls */
     long judge_done;
 } parm_searcher;
@@ -126,6 +147,13 @@ void parm_search_close(parm_searcher *s);
  * never run stay black; a fallback's completion is filled in). */
 int parm_search_run(parm_searcher *s, const parm_prompt *p, int nimg, const uint64_t *seeds, uint8_t *rgb,
                     parm_search_result *res, uint8_t *trace);
+
+/* PARM++ on one image (seed), keeping each round's chosen image:
+ * round_rgb [rounds+1, 64,64,3] (may be NULL); round r < res->rounds + 1 is
+ * filled. rgb gets the returned image (the last round's). parm_search_run
+ * with method parm++ calls this per image. */
+int parm_search_parmpp(parm_searcher *s, const parm_prompt *p, uint64_t seed, uint8_t *rgb, parm_search_result *res,
+                       uint8_t *round_rgb);
 
 /* ---- replay: record once, evaluate every method for every n ≤ N ---- */
 typedef struct {

@@ -265,6 +265,7 @@ int bench_replay(const bench_replay_opts *o) {
         for (int c = 0; c < o->ncurve; c++) cells[m][c].ok = okv + ((size_t)m * o->ncurve + c) * nimg;
     /* the methods, their judges (missing weights: skipped), their folders */
     for (int m = 0; m < NM; m++) {
+        if (m == PARM_SEARCH_PARMPP) continue; /* regenerates from its reflections: live only (--method parm++) */
         parm_search_opts so = parm_search_defaults(m);
         so.n = o->N;
         so.sample.steps = o->steps;

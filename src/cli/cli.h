@@ -62,6 +62,10 @@ void cli_sample_usage(FILE *f);
 int cli_parm_gate_opt(const char *a, const char *val, parm_search_opts *o);
 /* Their help lines (defaults shown), each line prefixed with indent. */
 void cli_parm_gate_usage(FILE *f, const char *indent);
+/* PARM++: --rounds R (0..PARM_PARMPP_MAX_ROUNDS), --reflect-thresh X, --reflect-judge PATH
+ * into o (1 consumed, -1 bad value with a message, 0 not one of them); their help lines. */
+int cli_parmpp_opt(const char *a, const char *val, parm_search_opts *o);
+void cli_parmpp_usage(FILE *f, const char *indent);
 /* --layout NAME: canonical or free; -1 with a message quoting the bad name. */
 int cli_layout(const char *name, parm_layout *out);
 void cli_subset_prompts(parm_prompt *ps, int *np, long limit, long every);

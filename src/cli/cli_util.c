@@ -241,6 +241,33 @@ int cli_parm_gate_opt(const char *a, const char *val, parm_search_opts *o) {
     return 1;
 }
 
+int cli_parmpp_opt(const char *a, const char *val, parm_search_opts *o) {
+    long n;
+    double x;
+    if (!strcmp(a, "--rounds")) {
+        if (cli_int(a, val, 0, PARM_PARMPP_MAX_ROUNDS, &n)) return -1;
+        o->rounds = (int)n;
+        return 1;
+    }
+    if (!strcmp(a, "--reflect-thresh")) {
+        if (cli_float(a, val, 0, 1, &x)) return -1;
+        o->reflect_thresh = (float)x;
+        return 1;
+    }
+    if (!strcmp(a, "--reflect-judge")) { o->reflect_judge = val; return 1; }
+    return 0;
+}
+
+void cli_parmpp_usage(FILE *f, const char *indent) {
+    const parm_search_opts d = parm_search_defaults(PARM_SEARCH_PARMPP);
+    fprintf(f, "%s--rounds R             parm++: at most R reflect -> regenerate rounds after PARM (default %d;\n"
+               "%s                       0 = reflection off = PARM); needs a self-correction generator (--gen)\n"
+               "%s--reflect-judge PATH   parm++: the reflecting judge (default DIR/judge_parm++.safetensors if it\n"
+               "%s                       exists, else the PARM judge)\n"
+               "%s--reflect-thresh X     parm++: an atom fails when its P(yes) < X (default %.2g)\n",
+            indent, d.rounds, indent, indent, indent, indent, d.reflect_thresh);
+}
+
 void cli_parm_gate_usage(FILE *f, const char *indent) {
     const parm_search_opts d = parm_search_defaults(PARM_SEARCH_PARM);
     fprintf(f, "%s--clarity-thresh X     parm: a step is clear when P(clear) >= X (default %.2g)\n"

@@ -212,6 +212,7 @@ static void usage(FILE *f) {
                "                         (default files are found under PARM_HOME or the executable's folder)\n",
             "all", PARM_SEARCH_SEED_STRIDE);
     cli_parm_gate_usage(f, "  ");
+    cli_parmpp_usage(f, "  ");
     fprintf(f, "  --sweep LIST           all: extra PARM rows \"parm@K/P/C\", one per item\n"
                "                         KEEP[/POTENTIAL_THRESH[/CLARITY_THRESH]] (e.g. 0.2,0.3/0,0.3/0/0.7);\n"
                "                         for tuning the gate on train prompts (--metadata), never the benchmark\n"
@@ -324,6 +325,8 @@ static int bench_parse(int argc, char **argv, bench_args *a, int *done) {
         else if (str) { if (!(v = cli_value(argc, argv, i++))) return 2; *str = v; }
         else if (!strcmp(o, "--clarity-thresh") || !strcmp(o, "--potential-thresh") || !strcmp(o, "--keep")) {
             if (!(v = cli_value(argc, argv, i++)) || cli_parm_gate_opt(o, v, &a->gate) < 0) return 2;
+        } else if (!strcmp(o, "--rounds") || !strcmp(o, "--reflect-thresh") || !strcmp(o, "--reflect-judge")) {
+            if (!(v = cli_value(argc, argv, i++)) || cli_parmpp_opt(o, v, &a->gate) < 0) return 2;
         } else if (!strcmp(o, "--images-per-prompt")) {
             if (!(v = cli_value(argc, argv, i++)) || cli_int(o, v, 1, 10000, &a->per)) return 2;
         } else if (!strcmp(o, "-n")) {
@@ -393,6 +396,10 @@ static void bench_manifest(const bench_args *a, const char *method, char *buf, s
              a->prompts_file ? a->prompts_file : "", a->gen, a->vq, a->judge ? a->judge : "",
              a->judge_dir ? a->judge_dir : "", a->gate.keep, a->gate.potential_thresh, a->gate.clarity_thresh,
              a->curve_s ? a->curve_s : "", a->sweep_s ? a->sweep_s : "", a->strip_div);
+    size_t k = strlen(buf);
+    if (!strcmp(method, "parm++") && k > 0 && k < n) /* its own options: a resume must match them too */
+        snprintf(buf + k - 1, n - k + 1, ", \"rounds\": %d, \"reflect_thresh\": %g, \"reflect_judge\": \"%s\"}",
+                 a->gate.rounds, a->gate.reflect_thresh, a->gate.reflect_judge ? a->gate.reflect_judge : "");
 }
 
 /* The output folder made ready by rank 0 alone while the others wait
@@ -554,6 +561,11 @@ static int bench_provenance(bench_prov *p, const bench_args *a, const bench_meth
     bench_prov_num(p, "clarity_thresh", g->clarity_thresh);
     bench_prov_num(p, "potential_thresh", g->potential_thresh);
     bench_prov_num(p, "keep", g->keep);
+    if (o && search == PARM_SEARCH_PARMPP) {
+        bench_prov_num(p, "rounds", g->rounds);
+        bench_prov_num(p, "reflect_thresh", g->reflect_thresh);
+        bench_prov_str(p, "reflect_judge", g->reflect_judge);
+    }
     if (o) bench_prov_num(p, "n", search >= 0 ? (search == PARM_SEARCH_BASELINE ? 1 : o->so.n) : 1);
     else {
         bench_prov_num(p, "n", a->npaths > 0 ? (double)a->npaths : 16);
@@ -584,6 +596,9 @@ static int bench_one(const bench_args *a, const bench_method *m, int search) {
     so->clarity_thresh = a->gate.clarity_thresh;
     so->potential_thresh = a->gate.potential_thresh;
     so->keep = a->gate.keep;
+    so->rounds = a->gate.rounds;
+    so->reflect_thresh = a->gate.reflect_thresh;
+    so->reflect_judge = a->gate.reflect_judge;
     if (a->npaths > 0 && search != PARM_SEARCH_BASELINE) so->n = (int)a->npaths;
     char default_out[256];
     const char *out = a->out;

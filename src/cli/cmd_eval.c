@@ -4,7 +4,8 @@
  * judge — accuracy / AUC of P(yes) on ground-truth renders with
  * matching vs minimally corrupted captions (TEST prompts by default:
  * evaluating on them is allowed, training never is), or (--data) against the
- * grader's labels on a path set of generator paths, one question at a time. */
+ * grader's labels on a path set of generator paths, one question at a time;
+ * reflect — the judge's PARM++ reflections vs the grader's reason on a path set. */
 #include <stdio.h>
 #include <string.h>
 
@@ -13,6 +14,7 @@
 #include "parm/gen.h"
 #include "parm/judge.h"
 #include "parm/pathset.h"
+#include "parm/gen_sc.h"
 
 static void eval_gen_usage(FILE *f) {
     fprintf(f,
@@ -253,15 +255,166 @@ static int eval_judge(int argc, char **argv) {
     return 0;
 }
 
+static void eval_reflect_usage(FILE *f) {
+    fprintf(f,
+            "usage: parm eval reflect --judge W --data PATHSET [--thresh X] [--json]\n"
+            "Score the judge's PARM++ reflections (its atom answers: \"the star is green, not red\",\n"
+            "\"missing: a blue diamond\", ...) against the grader's reason on the final images of a\n"
+            "path set (held-out: `parm paths --prompts test`): accept/reject balanced accuracy, and\n"
+            "on images both reject: exact match, names a failing clause, per-clause recall and\n"
+            "precision, recall per clause kind.\n\n"
+            "  --judge W     judge weights (an atoms judge; --weights W is the same)\n"
+            "  --data FILE   the path set\n"
+            "  --thresh X    an atom fails when its P(yes) < X (default 0.5)\n"
+            "  --seed S      accepted for uniformity (the evaluation draws nothing)\n"
+            "  --json        print the summary as one JSON object\n");
+}
+
+static int eval_reflect(int argc, char **argv) {
+    const char *weights = NULL, *data = NULL;
+    double thresh = 0.5;
+    long seed = 0;
+    int json = 0;
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i], *v;
+        if (!strcmp(a, "--help") || !strcmp(a, "-h")) { eval_reflect_usage(stdout); return 0; }
+        if (!strcmp(a, "--json")) { json = 1; continue; }
+        if (!(v = cli_value(argc, argv, i))) return 2;
+        i++;
+        if (!strcmp(a, "--weights") || !strcmp(a, "--judge")) weights = v;
+        else if (!strcmp(a, "--data")) data = v;
+        else if (!strcmp(a, "--thresh")) { if (cli_float(a, v, 0, 1, &thresh)) return 2; }
+        else if (!strcmp(a, "--seed")) { if (cli_int(a, v, 0, 0x7fffffffL, &seed)) return 2; }
+        else return cli_unknown("eval reflect", a);
+    }
+    if (!weights || !data) {
+        fprintf(stderr, "parm: error: eval reflect needs --judge W and --data PATHSET (see parm eval reflect --help)\n");
+        return 2;
+    }
+    parm_judge j;
+    parm_pathset ps;
+    if (parm_judge_load(&j, weights)) return cli_fail();
+    if (parm_pathset_load(&ps, data)) { parm_judge_free(&j); return cli_fail(); }
+    parm_reflect_metrics m;
+    int rc = parm_reflect_evaluate_pathset(&j, &ps, (float)thresh, &m);
+    int ntest = parm_pathset_count_test(&ps, NULL);
+    if (rc) { parm_pathset_free(&ps); parm_judge_free(&j); return cli_fail(); }
+#define FR(a, b) ((b) ? (double)(a) / (double)(b) : -1.0)
+    if (json) {
+        printf("{\"weights\": \"%s\", \"data\": \"%s\", \"thresh\": %g, \"images\": %ld, \"test_paths\": %d, "
+               "\"grader_accept\": %ld, \"judge_accept\": %ld, \"balanced_accuracy\": %.6f, \"both_reject\": %ld, "
+               "\"exact\": %.6f, \"names_failing_clause\": %.6f, \"clause_recall\": %.6f, \"clause_precision\": %.6f",
+               weights, data, thresh, m.n, ntest, m.accept_accept + m.accept_reject, m.accept_accept + m.reject_accept,
+               m.balanced_acc, m.both_reject, FR(m.exact, m.both_reject), FR(m.names, m.both_reject),
+               FR(m.grader_hit, m.grader_clauses), FR(m.judge_hit, m.judge_clauses));
+        for (int k = 0; k < PARM_NFAIL; k++)
+            if (m.kind_n[k]) printf(", \"recall_%s\": %.6f", parm_fail_names[k], FR(m.kind_hit[k], m.kind_n[k]));
+        printf(", \"judge_calls_per_image\": %.3f}\n", FR(m.judge_calls, m.n));
+    } else {
+        printf("reflections of judge %s (variant '%s', atom threshold %g) vs the grader on %s: %ld final images, "
+               "%d of TEST prompts (%.1f s, %.1f judge calls per image)\n", weights, j.variant, thresh, data, m.n,
+               ntest, m.seconds, FR(m.judge_calls, m.n));
+        printf("  grader accepts %ld: judge accepts %ld, rejects %ld;  grader rejects %ld: judge accepts %ld, rejects %ld\n",
+               m.accept_accept + m.accept_reject, m.accept_accept, m.accept_reject, m.reject_accept + m.reject_reject,
+               m.reject_accept, m.reject_reject);
+        printf("  accept/reject balanced accuracy %.4f\n", m.balanced_acc);
+        printf("  both reject %ld: exact match %.4f   names a failing clause %.4f   clause recall %.4f (%ld)   "
+               "precision %.4f (%ld)\n", m.both_reject, FR(m.exact, m.both_reject), FR(m.names, m.both_reject),
+               FR(m.grader_hit, m.grader_clauses), m.grader_clauses, FR(m.judge_hit, m.judge_clauses), m.judge_clauses);
+        printf("  recall by grader clause kind:");
+        for (int k = 0; k < PARM_NFAIL; k++)
+            if (m.kind_n[k]) printf("  %s %.3f (%ld)", parm_fail_names[k], FR(m.kind_hit[k], m.kind_n[k]), m.kind_n[k]);
+        printf("\n");
+    }
+#undef FR
+    parm_pathset_free(&ps);
+    parm_judge_free(&j);
+    return 0;
+}
+
+static void eval_correct_usage(FILE *f) {
+    fprintf(f,
+            "usage: parm eval correct --data PATHSET [--gen W] [--judge W] [--n N] [sampler options]\n"
+            "PARM++'s correction step alone: each failed final image of the path set gets a reflection\n"
+            "(the judge's with --judge, else the grader's reason) and is regenerated once conditioned on\n"
+            "(that image, the reflection) and once plainly (same seed); both graded. Images the judge\n"
+            "accepts stay as they are (counted as not corrected). A plain generator: plain only.\n\n"
+            "  --data FILE       the path set (TEST prompts allowed: evaluation only)\n"
+            "  --gen W           generator weights (default weights/gen.safetensors)\n"
+            "  --vq W            tokenizer weights (default weights/vq.safetensors)\n"
+            "  --judge W         the reflecting judge (default: the grader's reason)\n"
+            "  --thresh X        the judge's atom threshold (default 0.5)\n"
+            "  --n N             at most N failed images (default 64)\n"
+            "  --seed S          accepted for uniformity (image i regenerates with seed 1000 + i)\n");
+    cli_sample_usage(f);
+}
+
+static int eval_correct(int argc, char **argv) {
+    const char *genp = cli_shipped(CLI_GEN), *vqp = cli_shipped(CLI_VQ), *data = NULL, *judge = NULL;
+    long n = 64, seed = 0;
+    double thresh = 0.5;
+    parm_sample_opts o = parm_sample_defaults();
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i], *val;
+        if (!strcmp(a, "--help") || !strcmp(a, "-h")) { eval_correct_usage(stdout); return 0; }
+        if (!(val = cli_value(argc, argv, i))) return 2;
+        i++;
+        if (!strcmp(a, "--gen")) genp = val;
+        else if (!strcmp(a, "--vq")) vqp = val;
+        else if (!strcmp(a, "--data")) data = val;
+        else if (!strcmp(a, "--judge")) judge = val;
+        else if (!strcmp(a, "--thresh")) { if (cli_float(a, val, 0, 1, &thresh)) return 2; }
+        else if (!strcmp(a, "--n")) { if (cli_int(a, val, 1, 1000000, &n)) return 2; }
+        else if (!strcmp(a, "--seed")) { if (cli_int(a, val, 0, 0x7fffffffL, &seed)) return 2; }
+        else {
+            int k = cli_sample_opt(a, val, &o);
+            if (k < 0) return 2;
+            if (!k) return cli_unknown("eval correct", a);
+        }
+    }
+    if (!data) {
+        fprintf(stderr, "parm: error: eval correct needs --data PATHSET (see parm eval correct --help)\n");
+        return 2;
+    }
+    parm_gen g;
+    parm_vq vq;
+    parm_pathset ps;
+    parm_judge j;
+    if (cli_load_gen_vq(&g, &vq, genp, vqp)) return cli_fail();
+    int rc = parm_pathset_load(&ps, data);
+    if (!rc && judge && parm_judge_load(&j, judge)) { parm_pathset_free(&ps); rc = -1; }
+    if (rc) { parm_gen_free(&g); parm_vq_free(&vq); return cli_fail(); }
+    parm_sc_eval m;
+    double t0 = parm_now();
+    rc = parm_gen_sc_eval_pathset(&g, &vq, &ps, judge ? &j : NULL, (float)thresh, (int)n, &o, &m);
+    if (!rc) {
+        printf("correction on %s by %s (reflections: %s): %ld failed images, %ld accepted by the judge (kept), "
+               "%ld regenerated (%.1f s)\n", data, genp, judge ? judge : "the grader's reason", m.n, m.accepted,
+               m.regenerated, parm_now() - t0);
+        if (g.cfg.refl_len) printf("  corrected with (image, reflection) %.4f (%ld of %ld failed images)\n",
+                                   m.n ? (double)m.fixed / m.n : 0, m.fixed, m.n);
+        printf("  corrected by a plain regeneration %.4f (%ld of %ld)\n", m.n ? (double)m.plain / m.n : 0, m.plain, m.n);
+    }
+    if (judge) parm_judge_free(&j);
+    parm_pathset_free(&ps);
+    parm_gen_free(&g);
+    parm_vq_free(&vq);
+    return rc ? cli_fail() : 0;
+}
+
 int cmd_eval(int argc, char **argv) {
     if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
-        fprintf(argc < 2 ? stderr : stdout, "usage: parm eval MODEL [options]   (MODEL: gen, judge)\n"
+        fprintf(argc < 2 ? stderr : stdout, "usage: parm eval MODEL [options]   (MODEL: gen, judge, reflect, correct)\n"
                                             "  parm eval gen --help     grader accuracy of generations on train prompts\n"
-                                            "  parm eval judge --help   accuracy / AUC of a judge on held-out renders or a path set\n");
+                                            "  parm eval judge --help   accuracy / AUC of a judge on held-out renders or a path set\n"
+                                            "  parm eval reflect --help PARM++ reflections of a judge vs the grader's reason\n"
+                                            "  parm eval correct --help PARM++'s correction step: failed images regenerated\n");
         return argc < 2 ? 2 : 0;
     }
     if (!strcmp(argv[1], "gen")) return eval_gen(argc - 1, argv + 1);
     if (!strcmp(argv[1], "judge")) return eval_judge(argc - 1, argv + 1);
-    fprintf(stderr, "parm eval: unknown model '%s'; valid models: gen, judge\n", argv[1]);
+    if (!strcmp(argv[1], "reflect")) return eval_reflect(argc - 1, argv + 1);
+    if (!strcmp(argv[1], "correct")) return eval_correct(argc - 1, argv + 1);
+    fprintf(stderr, "parm eval: unknown model '%s'; valid models: gen, judge, reflect, correct\n", argv[1]);
     return 2;
 }

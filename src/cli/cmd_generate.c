@@ -39,10 +39,12 @@ static void usage(FILE *f) {
                "  --judge PATH       judge weights (default DIR/judge_<method>.safetensors)\n"
                "  --judge-dir DIR    folder of the default judge weights (default weights)\n");
     cli_parm_gate_usage(f, "  ");
+    cli_parmpp_usage(f, "  ");
     fprintf(f, "  -o writes the chosen image; --trace every path's step images (rows = paths, labelled\n"
                "  k, 'x' when terminated; the chosen path framed green; steps a terminated path never ran\n"
                "  stay black). Prints the winner, the grader's verdict on it and the costs: generator\n"
-               "  forward passes (one per path and step), judge calls, seconds.\n");
+               "  forward passes (one per path and step), judge calls, seconds. With --method parm++,\n"
+               "  --trace shows every round: its chosen image and the judge's reflection on it.\n");
 }
 
 static const uint8_t GREEN[3] = {30, 160, 60}, GREY[3] = {150, 150, 150};
@@ -99,6 +101,7 @@ int cmd_generate(int argc, char **argv) {
         else {
             int k = cli_sample_opt(a, val, &so);
             if (!k) k = cli_parm_gate_opt(a, val, &gate);
+            if (!k) k = cli_parmpp_opt(a, val, &gate);
             if (k < 0) return 2;
             if (!k) return cli_unknown("generate", a);
         }
@@ -128,6 +131,9 @@ int cmd_generate(int argc, char **argv) {
         o.clarity_thresh = gate.clarity_thresh;
         o.potential_thresh = gate.potential_thresh;
         o.keep = gate.keep;
+        o.rounds = gate.rounds;
+        o.reflect_thresh = gate.reflect_thresh;
+        o.reflect_judge = gate.reflect_judge;
         int rc = run_search(&p, &g, &vq, &o, (uint64_t)seed, out, trace, (int)scale, json);
         parm_gen_free(&g);
         parm_vq_free(&vq);
@@ -194,6 +200,38 @@ int cmd_generate(int argc, char **argv) {
     return cli_output_done(&oo, rc ? cli_fail() : 0);
 }
 
+/* --method parm++ with --trace: one row per round (its chosen image, the
+ * judge's reflection on it, one clause per line; the returned round framed green) */
+static int parmpp_trace(const parm_search_result *r, const uint8_t *round_rgb, const char *path, int scale) {
+    static const uint8_t BLACK[3] = {0, 0, 0};
+    int maxw = 0;
+    for (int k = 0; k <= r->rounds; k++) {
+        char buf[200];
+        snprintf(buf, sizeof buf, "reflection: %s", r->reflection[k]);
+        for (char *c = strtok(buf, ";"); c; c = strtok(NULL, ";")) {
+            int w = parm_text_width(c, 1);
+            if (w > maxw) maxw = w;
+        }
+    }
+    cli_grid g;
+    const int cols = 1 + (maxw + PARM_IMG + CLI_GRID_GAP - 1) / (PARM_IMG + CLI_GRID_GAP);
+    if (cli_grid_init(&g, cols, r->rounds + 1, 0, TRACE_LEFT)) return -1;
+    for (int k = 0; k <= r->rounds; k++) {
+        char lab[16], buf[200];
+        snprintf(lab, sizeof lab, "r%d", k);
+        cli_grid_row_label(&g, k, lab, k == r->rounds ? GREEN : NULL);
+        cli_grid_put(&g, 0, k, round_rgb + (size_t)SZ * k);
+        const int x = TRACE_LEFT + 2 * CLI_GRID_GAP + PARM_IMG, y0 = CLI_GRID_GAP + k * (PARM_IMG + CLI_GRID_GAP) + 4;
+        if (r->reflection[k][0]) snprintf(buf, sizeof buf, "reflection: %s", r->reflection[k]);
+        else snprintf(buf, sizeof buf, "%s", k == r->rounds ? "returned (not reflected on)" : "");
+        int line = 0;
+        for (char *c = strtok(buf, ";"); c; c = strtok(NULL, ";"), line++)
+            parm_draw_text(g.rgb, g.w, g.h, x, y0 + 10 * line, c + (*c == ' '), BLACK, 1, 0);
+    }
+    cli_grid_frame(&g, 0, r->rounds, GREEN);
+    return cli_grid_write(&g, path, scale);
+}
+
 /* --method: one image chosen among o->n paths; per-path verdicts, the grader's verdict and costs on stdout */
 static int run_search(const parm_prompt *p, parm_gen *g, parm_vq *vq, const parm_search_opts *o, uint64_t seed,
                       const char *out, const char *trace, int scale, int json) {
@@ -201,9 +239,13 @@ static int run_search(const parm_prompt *p, parm_gen *g, parm_vq *vq, const parm
     if (parm_search_open(&s, g, vq, o)) return cli_fail();
     const int n = o->method == PARM_SEARCH_BASELINE ? 1 : o->n, T = o->sample.steps;
     parm_search_result *r = parm_malloc(sizeof *r);
-    uint8_t img[SZ], *tr = trace ? parm_calloc((size_t)n * T * SZ, 1) : NULL;
-    int rc = !r || (trace && !tr);
-    if (!rc) rc = parm_search_run(&s, p, 1, &seed, img, r, tr);
+    const int pp = o->method == PARM_SEARCH_PARMPP;
+    uint8_t img[SZ], *tr = trace && !pp ? parm_calloc((size_t)n * T * SZ, 1) : NULL;
+    uint8_t *rr = pp ? parm_calloc((size_t)(o->rounds + 1) * SZ, 1) : NULL;
+    int rc = !r || (trace && !pp && !tr) || (pp && !rr);
+    if (!rc && pp) rc = parm_search_parmpp(&s, p, seed, img, r, rr);
+    else if (!rc) rc = parm_search_run(&s, p, 1, &seed, img, r, tr);
+    if (!rc && pp && trace) rc = parmpp_trace(r, rr, trace, scale);
     if (!rc) rc = cli_png_write_scaled(out, img, PARM_IMG, PARM_IMG, scale);
     if (!rc && tr) { /* rows = paths (k, 'x' = terminated), columns = steps; the chosen path framed */
         cli_grid grid;
@@ -222,6 +264,7 @@ static int run_search(const parm_prompt *p, parm_gen *g, parm_vq *vq, const parm
         }
     }
     const char *m = parm_search_methods[o->method].name;
+    const int off = pp ? r->rounds * n : 0; /* PARM++: the paths of the last round are k + rounds·n */
     if (!rc && json) {
         char *frag = bench_image_json(r, seed);
         printf("{\"prompt\": \"%s\", \"tag\": \"%s\", \"out\": \"%s\", %s, \"grader\": ", p->text,
@@ -244,21 +287,30 @@ static int run_search(const parm_prompt *p, parm_gen *g, parm_vq *vq, const parm
                 if (o->method == PARM_SEARCH_ORACLE) snprintf(score, sizeof score, "%s", v->correct == 1 ? "yes" : "no");
                 else if (v->score == v->score) snprintf(score, sizeof score, "%.4f", v->score);
                 printf("%5d %10llu %6d %6d %6s %10s %8s%s%s\n", k,
-                       (unsigned long long)parm_seed_of((uint64_t)seed, 0, k), v->forwards, v->judge_calls,
+                       (unsigned long long)parm_seed_of((uint64_t)seed, 0, k + off), v->forwards, v->judge_calls,
                        clear, pot, score, v->stop_step >= 0 ? "  terminated" : "", k == r->chosen ? "  <- chosen" : "");
             }
         }
-        if (o->method == PARM_SEARCH_PARM)
+        if (pp) {
+            if (s.has_reflect) printf("reflecting judge %s\n", s.reflect_path);
+            for (int k = 0; k <= r->rounds; k++)
+                printf("round %d: %ld generator forward passes, %ld judge calls; reflection: %s\n", k,
+                       r->round_forwards[k], r->round_judge_calls[k], r->reflection[k][0] ? r->reflection[k] : "(not asked)");
+            printf("%d correction round(s); %s\n", r->rounds,
+                   r->accepted == 1 ? "the judge accepted the returned image" : "returned the last round's image");
+        }
+        if (o->method == PARM_SEARCH_PARM || pp)
             printf("survivors %d of %d%s\n", r->survivors, n,
                    r->fallback ? "; none survived: fallback to the highest P(potential), run to completion" : "");
         printf("chose path %d (seed %llu); cost: %ld generator forward passes (all paths to the end: %d), "
-               "%ld judge calls, %.2f s\n", r->chosen,
-               (unsigned long long)parm_seed_of((uint64_t)seed, 0, r->chosen), r->gen_forwards, n * T,
-               r->judge_calls, r->seconds);
-        print_verdict(stdout, img, p, r->chosen, parm_seed_of(seed, 0, r->chosen), 0, 1);
+               "%ld judge calls, %.2f s\n", r->chosen + off,
+               (unsigned long long)parm_seed_of((uint64_t)seed, 0, r->chosen + off), r->gen_forwards,
+               n * T * (pp ? r->rounds + 1 : 1), r->judge_calls, r->seconds);
+        print_verdict(stdout, img, p, r->chosen + off, parm_seed_of(seed, 0, r->chosen + off), 0, 1);
     }
     free(r);
     free(tr);
+    free(rr);
     parm_search_close(&s);
     return rc ? cli_fail() : 0;
 }

@@ -2,7 +2,8 @@
  * library's training loop (parm/train.h). Models: vq (the image tokenizer),
  * gen (the generator), judge (the yes/no vision-language judge; --variant
  * picks its training data, --data the path set the generator-backed variants
- * read), dpo (DPO of a generator on a preference set, `parm pairs`). The
+ * read), dpo (DPO of a generator on a preference set, `parm pairs`), gen-sc
+ * (the PARM++ self-correction fine-tune on a train-prompt path set). The
  * CLI owns the default paths: everything a run writes goes under
  * runs/ unless --out / --ckpt / --log say otherwise. */
 #include <stdio.h>
@@ -397,11 +398,73 @@ static int train_dpo(int argc, char **argv) {
     return 0;
 }
 
+static void train_gen_sc_usage(FILE *f) {
+    parm_gen_sc_train_opts d = parm_gen_sc_train_defaults();
+    fprintf(f,
+            "usage: parm train gen-sc --data PATHSET [--init W] [options]\n"
+            "PARM++ self-correction fine-tune of the generator: the sequence gains a reflection segment\n"
+            "(the grader's reason in the reflection grammar) and the previous image's tokens; trained on\n"
+            "quadruples (prompt, failed image, corrected image of the same prompt, reflection) from a\n"
+            "TRAIN-prompt path set (a set holding a TEST prompt is refused), mixed with plain examples\n"
+            "(condition dropout) so plain prompting still works. Every 10th prompt of the set is held out:\n"
+            "each eval regenerates its failed images with and without (image, reflection).\n\n"
+            "  --data PATHSET     the path set (required; `parm paths --prompts train`)\n"
+            "  --init W           the generator to start from (default the shipped " CLI_GEN "; a plain one\n"
+            "                     gains the new segments, a self-correction one continues)\n"
+            "  --vq PATH          tokenizer weights (default the shipped " CLI_VQ ")\n"
+            "  --plain-frac X     share of plain examples: GT renders of train prompts, no segments (default %g)\n"
+            "  --cond-drop X      share of examples with no condition at all, for CFG (default %g)\n"
+            "  --gt-targets 0|1|2 0: corrected images are the prompt's correct paths; 1: and a failed path of\n"
+            "                     a prompt with no correct path gets a GT render; 2: GT renders only (default %d)\n"
+            "  --eval-n N         held-out failed images regenerated per eval (default %d)\n"
+            "  --eval-prompts N   train prompts generated plainly per eval (default %d)\n",
+            d.plain_frac, d.cond_drop, d.gt_targets, d.eval_n, d.eval_prompts);
+    common_usage(f, &d.train, "generation");
+    paths_usage(f, "gen_sc");
+}
+
+static int gen_sc_opt(void *ctx, const char *a, const char *v) {
+    parm_gen_sc_train_opts *o = ctx;
+    double x;
+    long n;
+    if (!strcmp(a, "--plain-frac")) { if (cli_float(a, v, 0, 1, &x)) return -1; o->plain_frac = (float)x; return 1; }
+    if (!strcmp(a, "--cond-drop")) { if (cli_float(a, v, 0, 1, &x)) return -1; o->cond_drop = (float)x; return 1; }
+    if (!strcmp(a, "--gt-targets")) { if (cli_int(a, v, 0, 2, &n)) return -1; o->gt_targets = (int)n; return 1; }
+    if (!strcmp(a, "--eval-n")) { if (cli_int(a, v, 0, 100000, &n)) return -1; o->eval_n = (int)n; return 1; }
+    if (!strcmp(a, "--eval-prompts")) { if (cli_int(a, v, 1, 100000, &n)) return -1; o->eval_prompts = (int)n; return 1; }
+    if (!strcmp(a, "--data")) { o->data = v; return 1; }
+    if (!strcmp(a, "--vq")) { o->vq_path = v; return 1; }
+    return 0;
+}
+
+static int train_gen_sc(int argc, char **argv) {
+    parm_gen_sc_train_opts o = parm_gen_sc_train_defaults();
+    o.vq_path = cli_shipped(CLI_VQ);
+    o.train.init = cli_shipped(CLI_GEN);
+    train_common c = {.t = &o.train, .has_init = 1};
+    int r = parse_train_args(argc, argv, "train gen-sc", &c, gen_sc_opt, &o, train_gen_sc_usage);
+    if (r) return r == 1 ? 0 : r;
+    if (!o.data) {
+        fprintf(stderr, "parm: error: train gen-sc needs --data PATHSET (see parm train gen-sc --help)\n");
+        return 2;
+    }
+    char out[256], ckpt[256], log[256];
+    default_paths(&o.train, "gen_sc", out, ckpt, log);
+    if (check_outputs(o.train.out, o.train.ckpt, o.train.log)) return 2;
+    long nq = 0;
+    double t0 = parm_now();
+    if (parm_gen_sc_train(&o, &nq)) return cli_fail();
+    if (!o.train.quiet) fprintf(stderr, "train gen-sc: %ld quadruples, %.1f s\n", nq, parm_now() - t0);
+    wrote(&o.train);
+    return 0;
+}
+
 int cmd_train(int argc, char **argv) {
     if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
-        fprintf(argc < 2 ? stderr : stdout, "usage: parm train MODEL [options]   (MODEL: vq, gen, judge, dpo)\n"
+        fprintf(argc < 2 ? stderr : stdout, "usage: parm train MODEL [options]   (MODEL: vq, gen, gen-sc, judge, dpo)\n"
                                             "  parm train vq --help      options of the tokenizer training\n"
                                             "  parm train gen --help     options of the generator training\n"
+                                            "  parm train gen-sc --help  options of the PARM++ self-correction fine-tune\n"
                                             "  parm train judge --help   options of the judge training (--variant)\n"
                                             "  parm train dpo --help     options of DPO on a preference set\n");
         return argc < 2 ? 2 : 0;
@@ -410,6 +473,7 @@ int cmd_train(int argc, char **argv) {
     if (!strcmp(argv[1], "gen")) return train_gen(argc - 1, argv + 1);
     if (!strcmp(argv[1], "judge")) return train_judge(argc - 1, argv + 1);
     if (!strcmp(argv[1], "dpo")) return train_dpo(argc - 1, argv + 1);
-    fprintf(stderr, "parm train: unknown model '%s'; valid models: vq, gen, judge, dpo\n", argv[1]);
+    if (!strcmp(argv[1], "gen-sc")) return train_gen_sc(argc - 1, argv + 1);
+    fprintf(stderr, "parm train: unknown model '%s'; valid models: vq, gen, gen-sc, judge, dpo\n", argv[1]);
     return 2;
 }

@@ -33,6 +33,8 @@ const parm_search_method_info parm_search_methods[PARM_SEARCH_NMETHODS] = {
     {"prm", "best of N by the mean P(step) of every step image", "prm", 1, 0},
     {"parm", "clarity -> potential per step, hopeless paths terminated, best surviving P(match)", "parm", 1, 0},
     {"oracle", "the grader picks the first correct path (upper bound, not a method)", NULL, 0, 1},
+    {"parm++", "PARM, then up to --rounds rounds: the judge reflects, the self-correction generator regenerates", "parm",
+     1, 0},
 };
 
 int parm_search_method_find(const char *name) {
@@ -68,7 +70,7 @@ int parm_search_judge_path(int method, const char *dir, char *buf, size_t n) {
 parm_search_opts parm_search_defaults(int method) {
     parm_search_opts o = {.method = method, .n = method == PARM_SEARCH_BASELINE ? 1 : 10,
                           .sample = parm_sample_defaults(), .clarity_thresh = 0.5f, .potential_thresh = 0.0f,
-                          .keep = 0.3f};
+                          .keep = 0.3f, .rounds = 3, .reflect_thresh = 0.5f};
     return o;
 }
 
@@ -89,11 +91,33 @@ int parm_search_open(parm_searcher *s, parm_gen *g, parm_vq *vq, const parm_sear
                         "--variant %s`, or pass --judge PATH)", mi->name, s->judge_path, mi->variant);
     if (parm_judge_load(&s->judge, s->judge_path)) return -1;
     s->has_judge = 1;
+    if (o->method != PARM_SEARCH_PARMPP) return 0;
+    if (o->rounds < 0 || o->rounds > PARM_PARMPP_MAX_ROUNDS) {
+        parm_search_close(s);
+        return PARM_ERR("parm++: rounds %d outside [0, %d]", o->rounds, PARM_PARMPP_MAX_ROUNDS);
+    }
+    if (o->rounds == 0) return 0; /* reflection off: no reflecting judge needed */
+    if (g && g->cfg.refl_len == 0) {
+        parm_search_close(s);
+        return PARM_ERR("parm++ with %d rounds needs a self-correction generator (`parm train gen-sc`; "
+                        "refl_len > 0), the given one is plain (use --rounds 0 for reflection off)", o->rounds);
+    }
+    if (o->reflect_judge) snprintf(s->reflect_path, sizeof s->reflect_path, "%s", o->reflect_judge);
+    else {
+        snprintf(s->reflect_path, sizeof s->reflect_path, "%s/judge_parm++.safetensors", o->judge_dir ? o->judge_dir : ".");
+        if (stat(s->reflect_path, &st)) snprintf(s->reflect_path, sizeof s->reflect_path, "%s", s->judge_path);
+    }
+    if (parm_judge_load(&s->reflect, s->reflect_path)) {
+        parm_search_close(s);
+        return -1;
+    }
+    s->has_reflect = 1;
     return 0;
 }
 
 void parm_search_close(parm_searcher *s) {
     if (s->has_judge) parm_judge_free(&s->judge);
+    if (s->has_reflect) parm_judge_free(&s->reflect);
     memset(s, 0, sizeof *s);
 }
 
@@ -123,6 +147,7 @@ static int verify_step(parm_searcher *s, const char *text, int t, int T, const u
         *sum += p;
         return 0;
     case PARM_SEARCH_PARM:
+    case PARM_SEARCH_PARMPP:
         if (v->clear_step >= 0) return 0; /* judged clear before; the gate decides its fate */
         if (t < T - 1) {                  /* the last step is clear by definition */
             if (judge_one(s, PARM_Q_CLARITY, text, img, v, &p)) return -1;
@@ -144,6 +169,7 @@ static int verify_final(parm_searcher *s, const parm_prompt *p, int T, const uin
     case PARM_SEARCH_ORM_ZS:
     case PARM_SEARCH_ORM:
     case PARM_SEARCH_PARM:
+    case PARM_SEARCH_PARMPP:
         return judge_one(s, PARM_Q_MATCH, p->text, img, v, &v->score);
     case PARM_SEARCH_PRM:
         v->score = (float)(sum / T);
@@ -199,6 +225,7 @@ static void select_path(int method, const parm_search_path *v, int n, parm_searc
             if (v[k].score > v[best].score || (isnan(v[best].score) && !isnan(v[k].score))) best = k;
         break;
     case PARM_SEARCH_PARM:
+    case PARM_SEARCH_PARMPP:
         res->survivors = 0;
         best = -1;
         for (int k = 0; k < n; k++)
@@ -233,8 +260,11 @@ static void result_init(parm_search_result *res, int method, int n) {
 static int paths_of(const parm_searcher *s, int n) { return s->o.method == PARM_SEARCH_BASELINE ? 1 : n; }
 
 /* ---- live ---- */
-int parm_search_run(parm_searcher *s, const parm_prompt *p, int nimg, const uint64_t *seeds, uint8_t *rgb,
-                    parm_search_result *res, uint8_t *trace) {
+/* The search of nimg images; path k of image i samples with
+ * parm_seed_of(seeds[i], 0, k + path0); cond_refl / cond_prev (NULL = none)
+ * condition every path of image 0 (PARM++'s rounds run one image). */
+static int search_live(parm_searcher *s, const parm_prompt *p, int nimg, const uint64_t *seeds, uint8_t *rgb,
+                       parm_search_result *res, uint8_t *trace, int path0, const int *cond_refl, const int *cond_prev) {
     if (!s->g || !s->vq) return PARM_ERR("search: no generator/tokenizer to run (replay-only searcher)");
     if (nimg < 1) return PARM_ERR("search: %d images", nimg);
     const int n = paths_of(s, s->o.n), P = nimg * n, T = s->o.sample.steps, m = s->o.method;
@@ -249,11 +279,14 @@ int parm_search_run(parm_searcher *s, const parm_prompt *p, int nimg, const uint
     int begun = 0;
     if (!ps || !v || !sum || !prev) goto done;
     for (int i = 0; i < P; i++) {
-        ps[i] = parm_seed_of(seeds[i / n], 0, i % n);
+        ps[i] = parm_seed_of(seeds[i / n], 0, i % n + path0);
         path_init(&v[i]);
     }
     if (parm_sample_begin(s->g, &r, p, P, ps, &so)) goto done;
     begun = 1;
+    if (cond_refl || cond_prev)
+        for (int i = 0; i < n; i++)
+            if (parm_sample_condition(s->g, &r, i, cond_refl, cond_prev)) goto done;
     for (int phase = 0; phase < 2; phase++) { /* 0: search; 1: complete the fallback paths */
         if (phase == 1) {
             int any = 0;
@@ -278,7 +311,7 @@ int parm_search_run(parm_searcher *s, const parm_prompt *p, int nimg, const uint
                 if (phase == 0 && verify_step(s, p->text, t, T, img, &v[i], &sum[i])) goto done;
             }
             if (phase == 1 || t < 0) continue;
-            if (m == PARM_SEARCH_PARM)
+            if (m == PARM_SEARCH_PARM || m == PARM_SEARCH_PARMPP)
                 for (int i = 0; i < nimg; i++) {
                     int stopped[PARM_SEARCH_MAX_PATHS];
                     gate_step(&s->o, v + i * n, n, t, stopped);
@@ -314,6 +347,77 @@ done:
     free(v);
     free(sum);
     free(prev);
+    return rc;
+}
+
+int parm_search_run(parm_searcher *s, const parm_prompt *p, int nimg, const uint64_t *seeds, uint8_t *rgb,
+                    parm_search_result *res, uint8_t *trace) {
+    if (s->o.method != PARM_SEARCH_PARMPP) return search_live(s, p, nimg, seeds, rgb, res, trace, 0, NULL, NULL);
+    if (s->o.rounds == 0) { /* reflection off: PARM itself */
+        if (search_live(s, p, nimg, seeds, rgb, res, trace, 0, NULL, NULL)) return -1;
+        for (int i = 0; i < nimg; i++) {
+            res[i].rounds = 0;
+            res[i].accepted = -1;
+            res[i].round_forwards[0] = res[i].gen_forwards;
+            res[i].round_judge_calls[0] = res[i].judge_calls;
+        }
+        return 0;
+    }
+    if (trace) return PARM_ERR("parm++: step-image traces are not kept (parm_search_parmpp keeps each round's image)");
+    for (int i = 0; i < nimg; i++)
+        if (parm_search_parmpp(s, p, seeds[i], rgb + SZ * i, &res[i], NULL)) return -1;
+    return 0;
+}
+
+int parm_search_parmpp(parm_searcher *s, const parm_prompt *p, uint64_t seed, uint8_t *rgb, parm_search_result *res,
+                       uint8_t *round_rgb) {
+    if (s->o.method != PARM_SEARCH_PARMPP) return PARM_ERR("parm_search_parmpp: the searcher's method is %s",
+                                                           parm_search_methods[s->o.method].name);
+    const double t0 = parm_now();
+    const int R = s->o.rounds, n = s->o.n;
+    parm_search_result *x = parm_malloc(sizeof *x);
+    if (!x) return -1;
+    int refl[64], prev[PARM_VQ_TOKENS], rc = -1;
+    long fwd = 0, calls = 0;
+    char reflections[PARM_PARMPP_MAX_ROUNDS + 1][160];
+    long rf[PARM_PARMPP_MAX_ROUNDS + 1] = {0}, rj[PARM_PARMPP_MAX_ROUNDS + 1] = {0};
+    memset(reflections, 0, sizeof reflections);
+    int r = 0, accepted = -1;
+    for (;; r++) {
+        /* round r: PARM over n paths (k + r·n), conditioned from round 1 on */
+        if (search_live(s, p, 1, &seed, rgb, x, NULL, r * n, r ? refl : NULL, r ? prev : NULL)) goto done;
+        rf[r] = x->gen_forwards;
+        rj[r] = x->judge_calls;
+        if (round_rgb) memcpy(round_rgb + SZ * r, rgb, SZ);
+        if (r == R || !s->has_reflect) break;
+        /* the judge reflects on the chosen image; "yes" stops the loop */
+        parm_reflection rr;
+        int nc = 0;
+        double tj = parm_now();
+        int e = parm_judge_reflect(&s->reflect, p, rgb, s->o.reflect_thresh, &rr, NULL, &nc);
+        s->judge_seconds += parm_now() - tj;
+        s->judge_done += nc;
+        rj[r] += nc;
+        if (e || parm_reflection_text(&rr, reflections[r], sizeof reflections[r])) goto done;
+        if (rr.n == 0) { accepted = 1; break; }
+        accepted = 0;
+        if (parm_reflection_encode(reflections[r], refl, s->g->cfg.refl_len) < 0 || parm_vq_encode(s->vq, rgb, 1, prev))
+            goto done;
+    }
+    if (r == R && R > 0) accepted = -1; /* the last round's image is returned unasked */
+    for (int k = 0; k <= r; k++) { fwd += rf[k]; calls += rj[k]; }
+    *res = *x;
+    res->gen_forwards = fwd;
+    res->judge_calls = calls;
+    res->rounds = r;
+    res->accepted = accepted;
+    memcpy(res->round_forwards, rf, sizeof rf);
+    memcpy(res->round_judge_calls, rj, sizeof rj);
+    memcpy(res->reflection, reflections, sizeof reflections);
+    res->seconds = parm_now() - t0;
+    rc = 0;
+done:
+    free(x);
     return rc;
 }
 
@@ -393,6 +497,7 @@ static int replay_verdicts(parm_searcher *s, parm_search_record *rec) {
 
 int parm_search_replay(parm_searcher *s, parm_search_record *rec, int n, uint8_t *rgb, parm_search_result *res) {
     const int m = s->o.method, nn = paths_of(s, n), T = rec->T;
+    if (m == PARM_SEARCH_PARMPP) return PARM_ERR("replay: parm++ regenerates from its reflections, so it runs live only");
     if (nn < 1 || nn > rec->N) return PARM_ERR("replay: %d paths asked, %d recorded", nn, rec->N);
     if (s->o.sample.steps != T) return PARM_ERR("replay: the record has %d steps, the method %d", T, s->o.sample.steps);
     if (!rec->verdict[m] && replay_verdicts(s, rec)) return -1;

@@ -32,6 +32,7 @@ int parm_schedule_masked(int t, int T) {
 
 void parm_sample_end(parm_sample_run *r) {
     free(r->tokens); free(r->pred); free(r->alive); free(r->images); free(r->forwards); free(r->done); free(r->rng);
+    free(r->refl); free(r->prev);
     memset(r, 0, sizeof *r);
 }
 
@@ -66,6 +67,22 @@ int parm_sample_begin(parm_gen *g, parm_sample_run *r, const parm_prompt *p, int
 fail:
     parm_sample_end(r);
     return -1;
+}
+
+int parm_sample_condition(parm_gen *g, parm_sample_run *r, int path, const int *refl_ids, const int *prev_tokens) {
+    const int R = g->cfg.refl_len;
+    if (R == 0) return PARM_ERR("sampler: a plain generator (refl_len 0) cannot be conditioned on a reflection");
+    if (path < 0 || path >= r->N) return PARM_ERR("sampler: condition for path %d of %d", path, r->N);
+    if (!r->refl) {
+        r->refl = parm_malloc(sizeof(int) * r->N * R);
+        r->prev = parm_malloc(sizeof(int) * r->N * NTOK);
+        if (!r->refl || !r->prev) return -1;
+        for (int i = 0; i < r->N * R; i++) r->refl[i] = PARM_TOK_PAD;
+        for (int i = 0; i < r->N * NTOK; i++) r->prev[i] = -1;
+    }
+    if (refl_ids) memcpy(r->refl + (size_t)path * R, refl_ids, sizeof(int) * R);
+    if (prev_tokens) memcpy(r->prev + (size_t)path * NTOK, prev_tokens, sizeof(int) * NTOK);
+    return 0;
 }
 
 void parm_sample_stop(parm_sample_run *r, int path) {
@@ -108,17 +125,28 @@ static int by_conf_desc(const void *a, const void *b) {
 /* One batched forward of the alive paths alive_idx[0..na): conditional rows
  * first, then (guided) the unconditional ones. Logits in g->logits. */
 static int step_forward(parm_gen *g, parm_sample_run *r, const int *alive_idx, int na, int guided) {
-    const int Tt = g->cfg.text_len, B = guided ? 2 * na : na;
+    const int Tt = g->cfg.text_len, B = guided ? 2 * na : na, R = g->cfg.refl_len;
     int *text = parm_malloc(sizeof(int) * B * Tt), *img = parm_malloc(sizeof(int) * B * NTOK);
-    if (!text || !img) { free(text); free(img); return -1; }
+    int *refl = r->refl ? parm_malloc(sizeof(int) * B * R) : NULL, *prev = r->refl ? parm_malloc(sizeof(int) * B * NTOK) : NULL;
+    if (!text || !img || (r->refl && (!refl || !prev))) { free(text); free(img); free(refl); free(prev); return -1; }
     for (int b = 0; b < B; b++) {
         int i = alive_idx[b % na];
         memcpy(text + b * Tt, r->text_ids[b < na ? 0 : 1], sizeof(int) * Tt);
         memcpy(img + b * NTOK, r->tokens + i * NTOK, sizeof(int) * NTOK);
+        if (!refl) continue;
+        if (b < na) {
+            memcpy(refl + b * R, r->refl + (size_t)i * R, sizeof(int) * R);
+            memcpy(prev + b * NTOK, r->prev + (size_t)i * NTOK, sizeof(int) * NTOK);
+        } else { /* unconditional: no condition at all */
+            for (int t = 0; t < R; t++) refl[b * R + t] = PARM_TOK_PAD;
+            for (int t = 0; t < NTOK; t++) prev[b * NTOK + t] = -1;
+        }
     }
-    int rc = parm_gen_forward(g, text, img, B, 0);
+    int rc = parm_gen_forward_sc(g, text, refl, prev, img, B, 0);
     free(text);
     free(img);
+    free(refl);
+    free(prev);
     return rc;
 }
 
