@@ -308,13 +308,14 @@ static void reason_add(reasons *r, const char *fmt, ...) {
     if (k > 0) r->len = r->len + (size_t)k < r->n ? r->len + (size_t)k : r->n - 1;
 }
 
-int parm_grade_dets(const parm_detection *d, int n, const parm_prompt *p, char *reason, size_t reason_len) {
-    reasons R = {reason, reason_len, 0};
-    if (reason && reason_len) reason[0] = 0;
-    float thr = p->tag == PARM_TAG_COUNTING ? PARM_COUNT_THRESH : PARM_DET_THRESH;
-    /* found objects per class, ranked by confidence (stable), at most 16 */
-    int found[PARM_NSHAPES][PARM_MAX_FOUND], nf[PARM_NSHAPES] = {0};
+/* Detections with conf >= thr grouped by class, each class's ranked by
+ * confidence (descending, stable; at most PARM_MAX_FOUND, of the first 256
+ * such detections): found[c][0..nf[c]) are indices into d. The grader's
+ * reading of a scene, shared by parm_grade_dets and the reflections. */
+void parm_world_found_by_class(const parm_detection *d, int n, float thr, int found[PARM_NSHAPES][PARM_MAX_FOUND],
+                          int nf[PARM_NSHAPES]) {
     int order[256], no = 0;
+    for (int c = 0; c < PARM_NSHAPES; c++) nf[c] = 0;
     for (int i = 0; i < n && no < 256; i++)
         if (d[i].shape >= 0 && d[i].shape < PARM_NSHAPES && d[i].conf >= thr) order[no++] = i;
     for (int i = 1; i < no; i++) { /* insertion sort, descending conf, stable */
@@ -326,6 +327,15 @@ int parm_grade_dets(const parm_detection *d, int n, const parm_prompt *p, char *
         int c = d[order[i]].shape;
         if (nf[c] < PARM_MAX_FOUND) found[c][nf[c]++] = order[i];
     }
+}
+
+int parm_grade_dets(const parm_detection *d, int n, const parm_prompt *p, char *reason, size_t reason_len) {
+    reasons R = {reason, reason_len, 0};
+    if (reason && reason_len) reason[0] = 0;
+    float thr = p->tag == PARM_TAG_COUNTING ? PARM_COUNT_THRESH : PARM_DET_THRESH;
+    /* found objects per class, ranked by confidence (stable), at most 16 */
+    int found[PARM_NSHAPES][PARM_MAX_FOUND], nf[PARM_NSHAPES];
+    parm_world_found_by_class(d, n, thr, found, nf);
     int correct = 1;
     int matched_ok[2] = {0, 0};
     for (int i = 0; i < p->ninclude && i < 2; i++) {

@@ -192,18 +192,8 @@ int parm_reflect_grader_dets(const parm_detection *d, int n, const parm_prompt *
     memset(r, 0, sizeof *r);
     const float thr = p->tag == PARM_TAG_COUNTING ? PARM_COUNT_THRESH : PARM_DET_THRESH;
     /* found objects per class by confidence, as parm_grade_dets ranks them */
-    int found[PARM_NSHAPES][PARM_MAX_FOUND], nf[PARM_NSHAPES] = {0}, order[256], no = 0;
-    for (int i = 0; i < n && no < 256; i++)
-        if (d[i].shape >= 0 && d[i].shape < PARM_NSHAPES && d[i].conf >= thr) order[no++] = i;
-    for (int i = 1; i < no; i++) {
-        int v = order[i], j = i - 1;
-        while (j >= 0 && d[order[j]].conf < d[v].conf) { order[j + 1] = order[j]; j--; }
-        order[j + 1] = v;
-    }
-    for (int i = 0; i < no; i++) {
-        int c = d[order[i]].shape;
-        if (nf[c] < PARM_MAX_FOUND) found[c][nf[c]++] = order[i];
-    }
+    int found[PARM_NSHAPES][PARM_MAX_FOUND], nf[PARM_NSHAPES];
+    parm_world_found_by_class(d, n, thr, found, nf);
     int ok[2] = {0, 0};
     for (int i = 0; i < p->ninclude && i < 2; i++) {
         const parm_item *it = &p->include[i];

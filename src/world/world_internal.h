@@ -18,4 +18,8 @@ typedef struct {
 
 /* Template for shape at side s in [PARM_TMIN, PARM_TMAX] (built once, thread-safe). */
 const parm_template *parm_template_get(int shape, int s);
+/* grader.c: detections >= thr per class, ranked by confidence (the grader's reading) */
+void parm_world_found_by_class(const parm_detection *d, int n, float thr, int found[PARM_NSHAPES][PARM_MAX_FOUND],
+                          int nf[PARM_NSHAPES]);
+
 #endif
