@@ -327,6 +327,18 @@ static void test_dpo_cli(void) {
     char *o = slurp("out");
     CHECK(strstr(o, "1 train prompts x 2 paths (seed 3, 2 steps, labeled by grader)") != NULL, "info: %s", o);
     free(o);
+    /* ORM guidance of a kept set: to a new file, the source untouched; PARM refused */
+    CHECK(sh("cp %s/p.pref %s/p0.pref && ./parm pairs --relabel %s/p.pref --label parm -o %s/q.pref", T, T, T, T) == 2 &&
+              !exists("%s/q.pref", T), "relabel by parm exits 2 and writes nothing");
+    e = slurp("err");
+    CHECK(strstr(e, "step image") && strstr(e, "grader, orm, orm-zs"), "says why, lists the valid: %s", e);
+    free(e);
+    CHECK(sh("OMP_WAIT_POLICY=passive ./parm pairs --relabel %s/p.pref --label orm -o %s/q.pref --quiet && "
+             "cmp -s %s/p.pref %s/p0.pref && ./parm pairs --info %s/q.pref", T, T, T, T, T) == 0,
+          "relabel by orm to -o: %s", slurp("err"));
+    o = slurp("out");
+    CHECK(strstr(o, "1 train prompts x 2 paths (seed 3, 2 steps, labeled by orm)") != NULL, "info: %s", o);
+    free(o);
 }
 
 /* `parm train vq|gen|judge` with default paths write under runs/ (ignored),

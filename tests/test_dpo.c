@@ -440,6 +440,22 @@ static void test_prefset_guided_labels(void) {
     CHECK(pick_many == 0, "PARM labeled more than one path of %d prompts", pick_many);
     CHECK(parm_prefset_relabel(&orm, &vq) < 0 && strstr(parm_last_error(), "not the grader"),
           "relabel of a judge-labeled set: %s", parm_last_error());
+    /* ORM guidance of a set sampled before: relabeling the grader set's kept
+     * tokens gives exactly the verdicts of sampling it with the ORM labeler */
+    parm_search_opts so = parm_search_defaults(PARM_SEARCH_ORM);
+    so.n = o.paths;
+    so.sample = o.sample;
+    so.judge = tmp("judge.safetensors");
+    parm_searcher sr;
+    CHECK(parm_search_open(&sr, &g, &vq, &so) == 0, "%s", parm_last_error());
+    if (test_checks_failed_) return;
+    int changed = parm_prefset_relabel_final(&gr, &vq, PARM_PREF_LABEL_ORM, parm_search_pref_label, &sr, 1);
+    CHECK(changed >= 0 && gr.labeler == PARM_PREF_LABEL_ORM && !memcmp(gr.verdict, orm.verdict, gr.n),
+          "relabel by ORM: %d changed, labeler %d, verdicts %s those of an ORM-labeled sampling (%s)", changed,
+          gr.labeler, memcmp(gr.verdict, orm.verdict, gr.n) ? "differ from" : "equal", parm_last_error());
+    CHECK(parm_prefset_relabel_final(&gr, &vq, PARM_PREF_LABEL_PARM, parm_search_pref_label, &sr, 1) < 0 &&
+              strstr(parm_last_error(), "step image"), "relabel by PARM: %s", parm_last_error());
+    parm_search_close(&sr);
     parm_prefset_free(&gr);
     parm_prefset_free(&orm);
     parm_prefset_free(&pm);

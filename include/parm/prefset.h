@@ -92,6 +92,14 @@ int parm_prefset_pairs(const parm_prefset *s, int max_per_prompt, parm_pref_pair
  * and grade them again; returns the number of verdicts that changed, or -1.
  * Refuses a set labeled by a reward model (its labels are not the grader's). */
 int parm_prefset_relabel(parm_prefset *s, parm_vq *vq);
+/* Relabel every path by a final-image reward model (labeler ORM: label reads
+ * only each path's last step, the decoded tokens; earlier steps are zero):
+ * ORM guidance for a set sampled before, identical to sampling it again with
+ * that labeler (same seed: same tokens). Sets s->labeler; returns the number
+ * of verdicts that changed, or -1. PARM needs every step image: refused.
+ * quiet = 0: progress on stderr. */
+int parm_prefset_relabel_final(parm_prefset *s, parm_vq *vq, int labeler, parm_pref_label_fn label, void *ctx,
+                               int quiet);
 
 /* ---- making a set ---- */
 typedef struct {

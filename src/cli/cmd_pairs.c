@@ -2,7 +2,8 @@
  * Sample K paths per TRAIN prompt with the default sampler, keep each final
  * image's tokens and the grader's verdict, write a preference set; or
  * (--relabel) regrade an existing set after a grader change (decode tokens,
- * grade, rewrite atomically); or (--info) print its counts. With --label
+ * grade, rewrite atomically; with --label orm|orm-zs a reward model relabels
+ * its final images instead); or (--info) print its counts. With --label
  * orm|orm-zs|parm a reward model labels the paths instead of the grader (the
  * guided rounds of iterative DPO: parm_search_pref_label). */
 #include <stdio.h>
@@ -19,6 +20,8 @@ static void usage(FILE *f) {
     fprintf(f,
             "usage: parm pairs -o FILE [options]        sample and label a preference set\n"
             "       parm pairs --relabel FILE [--vq V]  regrade a set's images (after a grader change)\n"
+            "       parm pairs --relabel FILE --label orm|orm-zs [--judge W] [-o OUT]\n"
+            "                                           relabel its final images by a reward model (ORM guidance)\n"
             "       parm pairs --info FILE              prompts, paths, accuracy and pair count\n"
             "Sample K generator paths for each of P TRAIN prompts, grade each final image and keep its\n"
             "tokens: the data of `parm train dpo` (pairs = correct x incorrect paths of one prompt).\n\n"
@@ -35,21 +38,24 @@ static void usage(FILE *f) {
             "  --judge W          the labeling judge (default " CLI_JUDGE_DIR "/judge_<L>.safetensors)\n"
             "  --gen W            generator weights (default " CLI_GEN ")\n"
             "  --vq V             tokenizer weights (default " CLI_VQ ")\n"
-            "  --quiet            no progress output\n",
+            "  --quiet            no progress output\n"
+            "  with --relabel: -o OUT writes the relabeled set to OUT (default: FILE in place); --label orm\n"
+            "  or orm-zs gives the same verdicts as sampling the set again with that labeler (same tokens)\n",
             d.n_prompts, d.paths, d.save_every);
     cli_sample_usage(f);
 }
 
-static int info(const char *path, int relabel, const char *vqp, int quiet) {
+/* Print a set's counts; relabel it first when relabel != 0: by the grader
+ * (sr == NULL) or by sr's reward model, writing out (NULL: in place). */
+static int info(const char *path, int relabel, parm_vq *vq, parm_searcher *sr, const char *out, int quiet) {
     parm_prefset s;
     if (parm_prefset_load(&s, path)) return cli_fail();
     int changed = 0;
     if (relabel) {
-        parm_vq vq;
-        if (parm_vq_load(&vq, vqp)) { parm_prefset_free(&s); return cli_fail(); }
-        changed = parm_prefset_relabel(&s, &vq);
-        parm_vq_free(&vq);
-        if (changed < 0 || parm_prefset_save(&s, path)) { parm_prefset_free(&s); return cli_fail(); }
+        if (sr && s.steps != sr->o.sample.steps) sr->o.sample.steps = s.steps; /* the replay checks the step count */
+        changed = sr ? parm_prefset_relabel_final(&s, vq, PARM_PREF_LABEL_ORM, parm_search_pref_label, sr, quiet)
+                     : parm_prefset_relabel(&s, vq);
+        if (changed < 0 || parm_prefset_save(&s, out ? out : path)) { parm_prefset_free(&s); return cli_fail(); }
     }
     long c = 0;
     for (int i = 0; i < s.n; i++) c += s.verdict[i];
@@ -62,8 +68,8 @@ static int info(const char *path, int relabel, const char *vqp, int quiet) {
     }
     if (np >= 0 && !quiet)
         printf("%s: %d train prompts x %d paths (seed %llu, %d steps, labeled by %s); correct %.3f; %d prompts with "
-               "both verdicts; %d pairs\n", path, s.n_prompts, s.paths_per_prompt, (unsigned long long)s.seed,
-               s.steps, parm_pref_label_names[s.labeler], (double)c / s.n, mixed, np);
+               "both verdicts; %d pairs\n", relabel && out ? out : path, s.n_prompts, s.paths_per_prompt,
+               (unsigned long long)s.seed, s.steps, parm_pref_label_names[s.labeler], (double)c / s.n, mixed, np);
     if (relabel && !quiet) printf("relabeled: %d verdicts changed\n", changed);
     free(pairs);
     parm_prefset_free(&s);
@@ -99,8 +105,14 @@ int cmd_pairs(int argc, char **argv) {
             if (!k) return cli_unknown("pairs", a);
         }
     }
-    if (relabel || inf) return info(relabel ? relabel : inf, relabel != NULL, vqp, o.quiet);
-    if (!out) {
+    if (inf && !relabel) {
+        if (out || judge || strcmp(label, "grader")) {
+            fprintf(stderr, "parm: error: --info prints a set; -o, --label and --judge go with --relabel or sampling\n");
+            return 2;
+        }
+        return info(inf, 0, NULL, NULL, NULL, o.quiet);
+    }
+    if (!out && !relabel) {
         fprintf(stderr, "parm: error: parm pairs needs -o FILE, --relabel FILE or --info FILE (see parm pairs --help)\n");
         return 2;
     }
@@ -123,6 +135,13 @@ int cmd_pairs(int argc, char **argv) {
                 judge);
         return 2;
     }
+    if (relabel && o.labeler == PARM_PREF_LABEL_PARM) {
+        fprintf(stderr, "parm: error: --relabel with --label parm: PARM reads every step image, which a set does "
+                        "not keep; sample the set with --label parm instead (valid relabelers: grader, orm, orm-zs)\n");
+        return 2;
+    }
+    cli_out co;
+    if (out && cli_output(&co, "--out", out, 0)) return 2;
     parm_gen g;
     parm_vq vq;
     if (cli_load_gen_vq(&g, &vq, genp, vqp)) return cli_fail();
@@ -142,6 +161,13 @@ int cmd_pairs(int argc, char **argv) {
         o.label_ctx = &sr;
         if (!o.quiet) fprintf(stderr, "labeling with %s (%s)\n", label, sr.judge_path);
     }
+    if (relabel) {
+        int rc = info(relabel, 1, &vq, method >= 0 ? &sr : NULL, out, o.quiet);
+        if (method >= 0) parm_search_close(&sr);
+        parm_gen_free(&g);
+        parm_vq_free(&vq);
+        return rc;
+    }
     double acc = 0, t0 = parm_now();
     int rc = parm_prefset_generate(&g, &vq, &o, out, &acc);
     if (method >= 0) parm_search_close(&sr);
@@ -151,5 +177,5 @@ int cmd_pairs(int argc, char **argv) {
     if (!o.quiet)
         fprintf(stderr, "wrote %s: %d train prompts x %d paths; correct %.3f; %.1f s\n", out, o.n_prompts, o.paths, acc,
                 parm_now() - t0);
-    return info(out, 0, vqp, o.quiet);
+    return info(out, 0, NULL, NULL, NULL, o.quiet);
 }

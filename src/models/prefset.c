@@ -267,6 +267,48 @@ done:
     return rc;
 }
 
+int parm_prefset_relabel_final(parm_prefset *s, parm_vq *vq, int labeler, parm_pref_label_fn label, void *ctx,
+                               int quiet) {
+    if (labeler != PARM_PREF_LABEL_ORM || !label)
+        return PARM_ERR("relabel: only a final-image labeler (orm, orm-zs) can relabel kept tokens; %s needs every "
+                        "step image (sample a set with that labeler instead)",
+                        labeler >= 0 && labeler < PARM_PREF_NLABELERS ? parm_pref_label_names[labeler] : "?");
+    if (parm_vq_fingerprint(vq) != s->vq_fingerprint || vq->cfg.ncodes != s->ncodes)
+        return PARM_ERR("relabel: the tokenizer (fingerprint %016llx, %d codes) is not the set's (%016llx, %d codes)",
+                        (unsigned long long)parm_vq_fingerprint(vq), vq->cfg.ncodes,
+                        (unsigned long long)s->vq_fingerprint, s->ncodes);
+    const int K = s->paths_per_prompt, T = s->steps;
+    if (T < 1) return PARM_ERR("relabel: the set records %d sampler steps", T);
+    const size_t step_sz = (size_t)NPIX * 3;
+    int *tok = parm_malloc(sizeof(int) * K * NTOK);
+    uint8_t *img = parm_malloc(step_sz * K), *steps = parm_calloc((size_t)K * T, step_sz), *v = parm_malloc(K);
+    int changed = 0, rc = -1;
+    if (!tok || !img || !steps || !v) goto done;
+    parm_progress prog;
+    if (!quiet) parm_progress_start(&prog, "relabel", "path", s->n);
+    for (int i = 0; i < s->n_prompts; i++) {
+        for (int k = 0; k < K * NTOK; k++) tok[k] = s->tokens[(size_t)i * K * NTOK + k];
+        if (parm_vq_decode(vq, tok, K, img, NULL)) goto done;
+        /* the labeler reads only each path's last step (the final image) */
+        for (int k = 0; k < K; k++) memcpy(steps + step_sz * ((size_t)k * T + T - 1), img + step_sz * k, step_sz);
+        if (label(ctx, &s->prompt[i * K], K, T, steps, v)) goto done;
+        for (int k = 0; k < K; k++) {
+            changed += v[k] != s->verdict[i * K + k];
+            s->verdict[i * K + k] = v[k];
+        }
+        if (!quiet) parm_progress_update(&prog, (long)(i + 1) * K, NULL);
+    }
+    if (!quiet) parm_progress_end(&prog, s->n, NULL);
+    s->labeler = labeler;
+    rc = changed;
+done:
+    free(tok);
+    free(img);
+    free(steps);
+    free(v);
+    return rc;
+}
+
 /* ---- generation ---- */
 parm_prefset_gen_opts parm_prefset_gen_defaults(void) {
     parm_prefset_gen_opts o = {.n_prompts = 64, .paths = 8, .seed = 0, .save_every = 64};
