@@ -367,6 +367,15 @@ static void test_prefset_generate_resume_relabel(void) {
 }
 
 
+/* A reward-model labeler for the paths of o, reading the test's tiny judge. */
+static int open_labeler(parm_searcher *sr, int method, parm_gen *g, parm_vq *vq, const parm_prefset_gen_opts *o) {
+    parm_search_opts so = parm_search_defaults(method);
+    so.n = o->paths;
+    so.sample = o->sample;
+    so.judge = tmp("judge.safetensors");
+    return parm_search_open(sr, g, vq, &so);
+}
+
 /* Guided labels (iterative DPO's ORM / PARM guidance): the reward model, not
  * the grader, gives the verdicts; the paths' tokens are those of a grader set
  * of the same seed; ORM verdict = the judge's P(match) of the decoded final
@@ -391,12 +400,8 @@ static void test_prefset_guided_labels(void) {
     const int methods[2] = {PARM_SEARCH_ORM, PARM_SEARCH_PARM};
     const char *files[2] = {"orm.pref", "parm.pref"};
     for (int m = 0; m < 2; m++) {
-        parm_search_opts so = parm_search_defaults(methods[m]);
-        so.n = o.paths;
-        so.sample = o.sample;
-        so.judge = tmp("judge.safetensors");
         parm_searcher sr;
-        CHECK(parm_search_open(&sr, &g, &vq, &so) == 0, "%s", parm_last_error());
+        CHECK(open_labeler(&sr, methods[m], &g, &vq, &o) == 0, "%s", parm_last_error());
         if (test_checks_failed_) return;
         parm_prefset_gen_opts go = o;
         go.labeler = m ? PARM_PREF_LABEL_PARM : PARM_PREF_LABEL_ORM;
@@ -442,12 +447,8 @@ static void test_prefset_guided_labels(void) {
           "relabel of a judge-labeled set: %s", parm_last_error());
     /* ORM guidance of a set sampled before: relabeling the grader set's kept
      * tokens gives exactly the verdicts of sampling it with the ORM labeler */
-    parm_search_opts so = parm_search_defaults(PARM_SEARCH_ORM);
-    so.n = o.paths;
-    so.sample = o.sample;
-    so.judge = tmp("judge.safetensors");
     parm_searcher sr;
-    CHECK(parm_search_open(&sr, &g, &vq, &so) == 0, "%s", parm_last_error());
+    CHECK(open_labeler(&sr, PARM_SEARCH_ORM, &g, &vq, &o) == 0, "%s", parm_last_error());
     if (test_checks_failed_) return;
     int changed = parm_prefset_relabel_final(&gr, &vq, PARM_PREF_LABEL_ORM, parm_search_pref_label, &sr, 1);
     CHECK(changed >= 0 && gr.labeler == PARM_PREF_LABEL_ORM && !memcmp(gr.verdict, orm.verdict, gr.n),
