@@ -18,6 +18,11 @@
  *   every position adds a learned emb.pos[t].
  * Answer: logit = head · LN_f(h_Q) + b, the final hidden state of the
  * question token; P(yes) = σ(logit). Training: BCE with logits.
+ * Grounding (optional, head.ground; "Grounding" below): every patch's final
+ * state also gives a grounding logit; trained to point at the object an
+ * object question names, it answers relation questions geometrically
+ * (soft-argmax centroids of the two objects and the grader's rule), which
+ * the yes/no head never learned (docs/RESULTS.md, phases 2 and 3).
  *
  * Why one head + question tokens (not one head per question): the paper asks
  * one VLM several questions in words and reads its "yes" probability; here the
