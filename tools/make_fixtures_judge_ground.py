@@ -6,7 +6,8 @@ after its final LayerNorm); the objective BCE (weighted, mean) + word_weight ·
 caption-completion CE + (1/B) Σ_b gw_b · CE_b, CE_b = −Σ_p t[b,p] ·
 log softmax(g[b])_p, with a row that has no target (gw = 0); and the fixed
 relation readout on the grounding logits of rows 0 and 1 (soft masks,
-centroids at patch centres 8·col+4, 8·row+4, the DESIGN §2 margins, κ = 8).
+centroids at patch centres 8·col+4, 8·row+4, the DESIGN §2 dead zone with
+16 px sides and margins, κ = 8).
 Writes tests/fixtures/judge_ground.safetensors: a valid parm judge weights
 file (F16 weights, used at that precision) plus inputs, expected logits,
 grounding logits, losses, readout logits and every grad (F32).
@@ -91,7 +92,9 @@ def readout(ga, gb, rel, kappa=8.0):
     ma, mb = torch.softmax(ga.double(), 0), torch.softmax(gb.double(), 0)
     rx, ry = (ma * cx).sum() - (mb * cx).sum(), (ma * cy).sum() - (mb * cy).sum()
     nr = torch.sqrt(rx * rx + ry * ry) + 1e-3
-    dx, dy = rx / nr, ry / nr
+    dead = 0.1 * (16 + 16)  # the grader's 0.1*(side_A + side_B), sides taken as 16 px
+    mx, my = torch.sign(rx) * torch.clamp(rx.abs() - dead, min=0), torch.sign(ry) * torch.clamp(ry.abs() - dead, min=0)
+    dx, dy = mx / nr, my / nr
     m = [-dx - 0.5, dx - 0.5, -dy - 0.5, dy - 0.5][rel]
     return kappa * m
 

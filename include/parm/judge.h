@@ -165,18 +165,23 @@ float parm_judge_loss_backward_aux(parm_judge *j, const float *labels, const flo
  * geometric readout instead of its own forward — both objects grounded by
  * running the judge on their object atoms' texts ("is there a star", "is
  * there a circle"), soft masks m = softmax(g), centroids c = Σ_p m_p ·
- * (8·col + 4, 8·row + 4) in pixels (y grows downward), r = c_A − c_B,
- * (dx, dy) = r / (‖r‖ + 1e-3), and the grader's rule (DESIGN §2, parm_relations)
- * as a margin: left dx < −½, right dx > ½, above dy < −½, below dy > ½, so
+ * (8·col + 4, 8·row + 4) in pixels (y grows downward), r = c_A − c_B, and
+ * the grader's rule (DESIGN §2, parm_relations): per axis the dead zone
+ * m_k = sign(r_k)·max(|r_k| − δ, 0), δ = PARM_JUDGE_REL_DEAD = 0.1·(16 + 16)
+ * px (the grader's 0.1·(side_A + side_B) with both sides taken as 16 px, the
+ * canonical side and the free layout's mean: soft masks at patch resolution
+ * give no sizes), (dx, dy) = m / (‖r‖ + 1e-3), and as a margin: left
+ * dx < −½, right dx > ½, above dy < −½, below dy > ½, so
  *   logit = κ · (−dx − ½ | dx − ½ | −dy − ½ | dy − ½),   κ = PARM_JUDGE_REL_KAPPA
- * (no learned parameters in the readout; the grader's 0.1·size dead zone is
- * left out). Every path that asks a relation atom — parm_judge_prob,
+ * (no learned parameters in the readout; κ = 8 fixed, not tuned: a clear
+ * relation, |d| = 1, gives P = σ(4) = 0.98). Every path that asks a relation atom — parm_judge_prob,
  * parm_judge_prob_atoms / _logit_atoms (both rules), the evaluations, the
  * reflections — goes through it; within one call a grounding forward
  * shared with an object atom of the same image is run once (j->forwards
  * counts what ran). Files without head.ground load with cfg.ground = 0 and
  * answer exactly as before. */
 #define PARM_JUDGE_REL_KAPPA 8.0f
+#define PARM_JUDGE_REL_DEAD 3.2f
 /* The readout: grounding logits of the subject gA[64] and the reference
  * gB[64], relation rel (parm_rel) -> the relation atom's logit. */
 float parm_judge_relation_logit(const float *gA, const float *gB, int rel);

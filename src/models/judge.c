@@ -409,7 +409,10 @@ float parm_judge_relation_logit(const float *gA, const float *gB, int rel) {
         c[k][1] = cy / z;
     }
     const double rx = c[0][0] - c[1][0], ry = c[0][1] - c[1][1], nr = sqrt(rx * rx + ry * ry) + 1e-3;
-    const double dx = rx / nr, dy = ry / nr; /* y grows downward: "above" is dy < 0 */
+    /* the grader's dead zone: each axis' offset less 0.1·(side_A + side_B), sides taken as 16 px */
+    const double mx = rx > 0 ? fmax(rx - PARM_JUDGE_REL_DEAD, 0) : -fmax(-rx - PARM_JUDGE_REL_DEAD, 0);
+    const double my = ry > 0 ? fmax(ry - PARM_JUDGE_REL_DEAD, 0) : -fmax(-ry - PARM_JUDGE_REL_DEAD, 0);
+    const double dx = mx / nr, dy = my / nr; /* y grows downward: "above" is dy < 0 */
     const double m = rel == PARM_REL_LEFT ? -dx - 0.5 : rel == PARM_REL_RIGHT ? dx - 0.5 : rel == PARM_REL_ABOVE ? -dy - 0.5
                                                                                                                 : dy - 0.5;
     return (float)(PARM_JUDGE_REL_KAPPA * m);
