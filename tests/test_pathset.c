@@ -421,7 +421,7 @@ static void test_orm_atoms(void) {
     static parm_judge_example ex[B], ex2[B];
     parm_rng rng;
     parm_rng_seed(&rng, 4, PARM_STREAM_TRAIN);
-    int tests = 0, wrong = 0, augmented = 0, n = 0, pos = 0;
+    int tests = 0, wrong = 0, augmented = 0, n = 0, pos = 0, grounded = 0;
     for (int r = 0; r < NB; r++) {
         parm_rng keep = rng;
         if (src->next(ctx, &rng, ex, B)) { CHECK(0, "%s", parm_last_error()); break; }
@@ -435,6 +435,7 @@ static void test_orm_atoms(void) {
             pos += e->label == 1.0f;
             n++;
             if (b >= 24) continue; /* the last round(0.25 * 32) = 8: GT atom groups */
+            grounded += e->has_ground; /* generator images have no scene: no grounding target */
             int from_path = 0;
             static uint8_t rgb[SZ];
             for (int i = 0; i < s.n && !from_path; i++) {
@@ -448,6 +449,7 @@ static void test_orm_atoms(void) {
     printf("    orm-atoms %d examples: %d yes, %d of %d path examples augmented\n", n, pos, augmented, NB * 24);
     CHECK(tests == 0, "%d test prompts", tests);
     CHECK(wrong == 0, "%d labels disagree with the grader", wrong);
+    CHECK(grounded == 0, "%d path examples with a grounding target", grounded);
     CHECK(augmented > NB * 24 / 2 && augmented < NB * 24, "%d of %d augmented", augmented, NB * 24);
     CHECK(pos > n / 4 && pos < 3 * n / 4, "%d of %d yes", pos, n);
     /* augmentation */

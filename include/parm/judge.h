@@ -18,6 +18,11 @@
  *   every position adds a learned emb.pos[t].
  * Answer: logit = head · LN_f(h_Q) + b, the final hidden state of the
  * question token; P(yes) = σ(logit). Training: BCE with logits.
+ * Grounding (optional, head.ground; "Grounding" below): every patch's final
+ * state also gives a grounding logit; trained to point at the object an
+ * object question names, it answers relation questions geometrically
+ * (soft-argmax centroids of the two objects and the grader's rule), which
+ * the yes/no head never learned (docs/RESULTS.md, phases 2 and 3).
  *
  * Why one head + question tokens (not one head per question): the paper asks
  * one VLM several questions in words and reads its "yes" probability; here the
@@ -66,6 +71,7 @@ typedef struct {
     int text_len;     /* text positions incl. BOS */
     float pos2d;      /* norm of the fixed 2-D position code added to every patch token (0 = none; see
                          parm_judge_pos2d) */
+    int ground;       /* 1: the grounding head head.ground [1,C] exists (see "Grounding" below); 0: none */
 } parm_judge_config;
 parm_judge_config parm_judge_default_config(void); /* L 4, C 192, NH 6, F 768, text_len 16 */
 
@@ -75,6 +81,7 @@ typedef struct {
     parm_slab p;
     parm_transformer tf;
     int q_emb, tok_emb, patch_emb, pos_emb, head_w, head_b; /* view indices */
+    int ground_w;          /* view index of head.ground [1,C] (cfg.ground), else -1 */
     float *pos2d;          /* [64,C] the fixed 2-D position code (cfg.pos2d > 0), else NULL */
     int maxB, T;
     /* buffers for up to maxB sequences */
@@ -85,6 +92,8 @@ typedef struct {
     uint16_t *pix_rows;    /* [B,64,64] row of emb.patch per (patch, pixel k) */
     float *hid, *dhid;     /* [B,C] final hidden state of the question token */
     float *logits, *dlogits; /* [B] */
+    float *glog;           /* [B,64] the last forward's grounding logits g[b,p] (cfg.ground), else unused */
+    long forwards;         /* sequences run through the transformer so far (every parm_judge_forward adds B) */
     const float *y;        /* [B,T,C] the last forward's final hidden states (owned by tf) */
     int atoms;             /* how a MATCH question about a prompt is answered (parm_judge_prob, the evaluations):
                               PARM_ATOMS_OFF (default) the prompt's text as is; PARM_ATOMS_PRODUCT / PARM_ATOMS_MIN
@@ -144,6 +153,61 @@ float parm_judge_loss_backward(parm_judge *j, const float *labels, const float *
 float parm_judge_loss_backward_aux(parm_judge *j, const float *labels, const float *weights, const int *word_targets,
                                    float word_weight, int B, float *word_loss);
 
+/* ---- Grounding (docs/RESULTS.md, phase 3) ----
+ * A judge with cfg.ground has one more parameter row, head.ground w [1,C]:
+ * per patch p (the 8×8 grid above, p = row·8 + col) a grounding logit
+ *   g[b,p] = y[b, 1+text_len+p] · w      (y: the final hidden states, after LN_f)
+ * computed by every forward into j->glog. Training (optional loss): for an
+ * example whose question names one object, a target distribution t[64]
+ * over patches (the share of the object's rendered pixels in each patch)
+ * and L_g = −Σ_p t_p · log softmax(g)_p. Inference: a relation atom
+ * ("is the star left of the circle", question MATCH) is answered by a fixed
+ * geometric readout instead of its own forward — both objects grounded by
+ * running the judge on their object atoms' texts ("is there a star", "is
+ * there a circle"), soft masks m = softmax(g), centroids c = Σ_p m_p ·
+ * (8·col + 4, 8·row + 4) in pixels (y grows downward), r = c_A − c_B, and
+ * the grader's rule (DESIGN §2, parm_relations): per axis the dead zone
+ * m_k = sign(r_k)·max(|r_k| − δ, 0), δ = PARM_JUDGE_REL_DEAD = 0.1·(16 + 16)
+ * px (the grader's 0.1·(side_A + side_B) with both sides taken as 16 px, the
+ * canonical side and the free layout's mean: soft masks at patch resolution
+ * give no sizes), (dx, dy) = m / (‖r‖ + 1e-3), and as a margin: left
+ * dx < −½, right dx > ½, above dy < −½, below dy > ½, so
+ *   logit = κ · (−dx − ½ | dx − ½ | −dy − ½ | dy − ½),   κ = PARM_JUDGE_REL_KAPPA
+ * (no learned parameters in the readout; κ = 8 fixed, not tuned: a clear
+ * relation, |d| = 1, gives P = σ(4) = 0.98). Every path that asks a relation atom — parm_judge_prob,
+ * parm_judge_prob_atoms / _logit_atoms (both rules), the evaluations, the
+ * reflections — goes through it; within one call a grounding forward
+ * shared with an object atom of the same image is run once (j->forwards
+ * counts what ran). Files without head.ground load with cfg.ground = 0 and
+ * answer exactly as before. */
+#define PARM_JUDGE_REL_KAPPA 8.0f
+#define PARM_JUDGE_REL_DEAD 3.2f
+/* The readout: grounding logits of the subject gA[64] and the reference
+ * gB[64], relation rel (parm_rel) -> the relation atom's logit. */
+float parm_judge_relation_logit(const float *gA, const float *gB, int rel);
+/* Give a loaded or fresh judge without one the grounding head (head.ground
+ * ~ N(0, 0.02), drawn from seed); every other tensor, the variant and the
+ * rules are kept. A judge that has one is left as is. 0 / -1. */
+int parm_judge_add_ground(parm_judge *j, uint64_t seed);
+
+/* The full objective with every auxiliary loss: BCE (weights as above) +
+ * word_weight · caption completion (word_targets, as _aux) + the grounding
+ * loss (1/B) Σ_b ground_w[b] · CE_b with CE_b = −Σ_p ground[b,p] ·
+ * log softmax(g[b])_p (rows with ground_w 0 carry no target; needs cfg.ground
+ * when any row has one). Returns the BCE part; a->word_loss, a->ground_loss
+ * (the weighted mean above), a->ground_ce (Σ CE_b over rows with a target)
+ * and a->ground_rows are filled. The backward ACCUMULATES into j->p.g. */
+typedef struct {
+    const int *word_targets; /* [B,text_len] or NULL */
+    float word_weight;
+    const float *ground;     /* [B,64] target distributions (each sums to 1) or NULL */
+    const float *ground_w;   /* [B] */
+    float word_loss, ground_loss; /* out */
+    double ground_ce;        /* out */
+    int ground_rows;         /* out */
+} parm_judge_aux;
+float parm_judge_loss_backward_ex(parm_judge *j, const float *labels, const float *weights, parm_judge_aux *a, int B);
+
 /* P(yes) for n images: question for all; prompts[i] the text for image i
  * (nprompts == n), or one text for every image (nprompts == 1); rgb
  * [n,64,64,3]; probs [n] in [0,1]. Batches internally (allocates on first use). */
@@ -169,8 +233,9 @@ int parm_judge_logit_atoms(parm_judge *j, int rule, const char *const *prompts, 
  * colour, then every other colour; count: the other counts 2..4; relation:
  * the other three). A failing relation between objects that fail themselves
  * writes no clause of its own. r->n = 0: accepted. *p_accept (may be NULL)
- * = the product of the atoms' P(yes); *calls (may be NULL) += the images
- * judged (one per question). 0 / -1. */
+ * = the product of the atoms' P(yes); *calls (may be NULL) += the judge
+ * forwards run (one per question; with the grounding head a relation costs
+ * its two objects' forwards, shared with the same call's object atoms). 0 / -1. */
 int parm_judge_reflect(parm_judge *j, const parm_prompt *p, const uint8_t *rgb, float thresh, parm_reflection *r,
                        float *p_accept, int *calls);
 
@@ -203,6 +268,9 @@ typedef struct {
     uint8_t rgb[PARM_IMG * PARM_IMG * 3];  /* the image */
     float label;                           /* 1 = yes, 0 = no (soft labels allowed) */
     int kind;                              /* negatives: parm_corrupt kind; -1 = matching caption */
+    int has_ground;                        /* 1: ground holds a grounding target (the atoms source: a true object
+                                              atom about an object the scene holds once); 0: none */
+    float ground[PARM_JUDGE_PATCHES];      /* the share of that object's rendered pixels in each patch (sums to 1) */
 } parm_judge_example;
 
 struct parm_judge_train_opts;
@@ -253,7 +321,12 @@ int parm_judge_next_orm_zs(void *ctx, parm_rng *rng, parm_judge_example *ex, int
  * label is parm_grade of the atom's prompt on the image (so a "negative"
  * that happens to hold is labeled yes); kind = -1 for yes, else the
  * nearest parm_corrupt kind. Drops every atom whose prompt is a test prompt
- * (relation atoms are position prompts). ctx as parm_judge_next_orm_zs. */
+ * (relation atoms are position prompts). Grounding targets: an example
+ * asking a true object atom whose object (its shape, and its colour when
+ * named) the scene holds exactly once has has_ground = 1 and ground[p] =
+ * the share of that object's rendered pixels in patch p; every other
+ * example (and every other source's) has_ground = 0. No rng draw, so the
+ * streams are those of the sources before it. ctx as parm_judge_next_orm_zs. */
 int parm_judge_next_atoms(void *ctx, parm_rng *rng, parm_judge_example *ex, int n);
 /* Consistent augmentation: image rgb and its prompt p changed together into
  * rgb_out / pout (formatted): PARM_AUG_MIRROR_X mirrors left <-> right and
@@ -354,6 +427,8 @@ typedef struct parm_judge_train_opts {
     float word_weight;     /* weight of the caption-completion loss (default 1) */
     int eval_atoms;        /* how the held-out evals score a prompt (PARM_ATOMS_*); -1 (default): product for the
                               atoms variant, off otherwise */
+    float ground_weight;   /* λ of the grounding loss on examples with a target (default 0 = off; > 0 gives an
+                              --init judge without one the grounding head) */
 } parm_judge_train_opts;
 parm_judge_train_opts parm_judge_train_defaults(void);
 

@@ -83,6 +83,8 @@ static void eval_judge_usage(FILE *f) {
             "                rel-test / rel-train: the relation probe: renders of two-object train prompts,\n"
             "                each asked one relation atom ('is the star left of the circle'; half true)\n"
             "                whose triple is a TEST / a train position prompt\n"
+            "                (a judge with the grounding head, head.ground, answers every relation atom by\n"
+            "                its geometric readout of the two objects' grounding; judge.h)\n"
             "                (with --atoms or a rel- set: every atom asked alone, yes-rates by kind)\n"
             "  --layout L    scenes of the set: canonical (default; the generator's and the judges'\n"
             "                training distribution) or free (the contract's full one)\n"

@@ -265,6 +265,10 @@ static void train_judge_usage(FILE *f) {
             "  --free-frac X      atoms: share of atom groups rendered in the free layout (default 0)\n"
             "  --pos2d X          add the fixed 2-D position code of norm X to every patch token (fresh or\n"
             "                     --init; default: an --init file's own, else none; a checkpoint keeps its own)\n"
+            "  --ground-weight X  weight of the grounding loss (default %g = off): atoms examples asking a true\n"
+            "                     object atom of an object the scene holds once teach head.ground where its\n"
+            "                     pixels are (64-way CE over patches); an --init judge without the head gets\n"
+            "                     one; a judge with it answers relation atoms geometrically (judge.h)\n"
             "  --eval-data FILE   also evaluate on this path set at each eval (a TEST-prompt set is allowed)\n"
             "  --eval-n N         examples per held-out set (default %d): GT renders of TEST prompts and of\n"
             "                     train prompts, matching vs corrupted captions\n"
@@ -276,7 +280,7 @@ static void train_judge_usage(FILE *f) {
             "                     `parm bench --judge W` scores by it\n"
             "  --layers N --width N --heads N --mlp N   model size (default %d / %d / %d / %d;\n"
             "                     a --resume checkpoint carries its own)\n",
-            d.zs_frac, d.eval_n, d.word_frac, d.word_weight, d.cfg.L, d.cfg.C, d.cfg.NH, d.cfg.F);
+            d.zs_frac, d.ground_weight, d.eval_n, d.word_frac, d.word_weight, d.cfg.L, d.cfg.C, d.cfg.NH, d.cfg.F);
     common_usage(f, &d.train, "held-out");
     paths_usage(f, "judge_<variant>");
 }
@@ -306,6 +310,12 @@ static int judge_opt(void *ctx, const char *a, const char *v) {
             fprintf(stderr, "parm: error: --eval-atoms '%s' is not one of: %s\n", v, PARM_ATOMS_RULES_LIST);
             return -1;
         }
+        return 1;
+    }
+    if (!strcmp(a, "--ground-weight")) {
+        double x;
+        if (cli_float(a, v, 0, 100, &x)) return -1;
+        o->ground_weight = (float)x;
         return 1;
     }
     if (!strcmp(a, "--pos2d")) {

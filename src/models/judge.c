@@ -10,6 +10,7 @@
 #include "parm/text.h"
 #include "parm/judge.h"
 #include "parm/ops.h"
+#include "judge_internal.h"
 
 #define NP PARM_JUDGE_PATCHES /* 64 patches per image */
 #define NK (PARM_JUDGE_PATCH * PARM_JUDGE_PATCH) /* 64 pixels per patch */
@@ -46,6 +47,8 @@ static int declare(parm_judge *j) {
     j->head_w = parm_slab_add(s, "head.weight", 2, hw, 1);
     j->head_b = parm_slab_add(s, "head.bias", 1, &hb, 0);
     if (j->head_b < 0) return -1;
+    j->ground_w = -1; /* last, so a judge without it has the same slab as before */
+    if (c->ground && (j->ground_w = parm_slab_add(s, "head.ground", 2, hw, 1)) < 0) return -1;
     return parm_slab_alloc(s);
 }
 
@@ -73,7 +76,7 @@ int parm_judge_set_pos2d(parm_judge *j, float norm) {
 int parm_judge_init(parm_judge *j, const parm_judge_config *cfg, uint64_t seed) {
     memset(j, 0, sizeof *j);
     if (cfg->L < 1 || cfg->C < 8 || cfg->NH < 1 || cfg->C % cfg->NH || cfg->F < 1 || cfg->text_len < 4 ||
-        cfg->text_len > 64)
+        cfg->text_len > 64 || cfg->ground < 0 || cfg->ground > 1)
         return PARM_ERR("bad judge config: L %d C %d NH %d F %d text_len %d (need C %% NH == 0, text_len in [4, 64])",
                         cfg->L, cfg->C, cfg->NH, cfg->F, cfg->text_len);
     j->cfg = *cfg;
@@ -88,13 +91,39 @@ int parm_judge_init(parm_judge *j, const parm_judge_config *cfg, uint64_t seed) 
     parm_tf_init(&j->tf, &rng);
     parm_init_normal(&j->p, j->head_w, 0.02f, &rng);
     parm_init_const(&j->p, j->head_b, 0.0f);
+    if (j->ground_w >= 0) parm_init_normal(&j->p, j->ground_w, 0.02f, &rng);
+    return 0;
+}
+
+int parm_judge_add_ground(parm_judge *j, uint64_t seed) {
+    if (j->cfg.ground) return 0;
+    parm_judge_config c = j->cfg;
+    c.ground = 1;
+    parm_judge k;
+    if (parm_judge_init(&k, &c, seed)) return -1;
+    /* head.ground keeps the fresh init's N(0, 0.02) draw; the rest is copied over */
+    for (int i = 0; i < j->p.n; i++) { /* every old tensor by name, same shapes (same config) */
+        int d = parm_slab_find(&k.p, j->p.views[i].name);
+        if (d < 0 || k.p.views[d].numel != j->p.views[i].numel) {
+            parm_judge_free(&k);
+            return PARM_ERR("judge: tensor '%s' does not carry over to the grounding judge", j->p.views[i].name);
+        }
+        memcpy(parm_w(&k.p, d), parm_w(&j->p, i), sizeof(float) * j->p.views[i].numel);
+    }
+    memcpy(k.variant, j->variant, sizeof k.variant);
+    k.atoms = j->atoms;
+    k.forwards = j->forwards;
+    parm_judge_free(j);
+    *j = k;
+    j->tf.slab = &j->p; /* the stack's parameters live in the moved slab */
+    parm_gemm_weights_changed();
     return 0;
 }
 
 static void free_buffers(parm_judge *j) {
     free(j->x); free(j->dx); free(j->mask); free(j->question); free(j->text_ids); free(j->pix_rows);
-    free(j->hid); free(j->dhid); free(j->logits); free(j->dlogits);
-    j->x = j->dx = j->hid = j->dhid = j->logits = j->dlogits = NULL;
+    free(j->hid); free(j->dhid); free(j->logits); free(j->dlogits); free(j->glog);
+    j->x = j->dx = j->hid = j->dhid = j->logits = j->dlogits = j->glog = NULL;
     j->mask = NULL; j->question = j->text_ids = NULL; j->pix_rows = NULL;
     j->maxB = 0;
 }
@@ -115,8 +144,9 @@ int parm_judge_alloc(parm_judge *j, int maxB) {
     j->dhid = parm_malloc(B * C * sizeof(float));
     j->logits = parm_malloc(B * sizeof(float));
     j->dlogits = parm_malloc(B * sizeof(float));
+    j->glog = parm_malloc(B * NP * sizeof(float));
     if (!j->x || !j->dx || !j->mask || !j->question || !j->text_ids || !j->pix_rows || !j->hid || !j->dhid ||
-        !j->logits || !j->dlogits) {
+        !j->logits || !j->dlogits || !j->glog) {
         free_buffers(j);
         return -1;
     }
@@ -187,6 +217,17 @@ int parm_judge_forward(parm_judge *j, const int *question, const int *text_ids, 
     j->y = y;
     for (int b = 0; b < B; b++) memcpy(j->hid + (size_t)b * C, y + (size_t)b * T * C, sizeof(float) * C);
     parm_linear_forward(j->logits, j->hid, parm_w(&j->p, j->head_w), parm_w(&j->p, j->head_b), B, C, 1);
+    if (j->ground_w >= 0) { /* g[b,p] = y[b, 1+Tt+p] · w, in double for a batch-independent, exact-ish sum */
+        const float *w = parm_w(&j->p, j->ground_w);
+        for (int b = 0; b < B; b++)
+            for (int p = 0; p < NP; p++) {
+                const float *yr = y + ((size_t)b * T + 1 + Tt + p) * C;
+                double acc = 0;
+                for (int c = 0; c < C; c++) acc += (double)yr[c] * w[c];
+                j->glog[b * NP + p] = (float)acc;
+            }
+    }
+    j->forwards += B;
     return 0;
 }
 
@@ -229,9 +270,72 @@ done:
     return loss;
 }
 
+/* the grounding loss (judge.h): adds ∂[(1/B) Σ_b w_b CE_b]/∂y into dy (patch rows)
+ * and into d head.ground; fills a's ground outputs. 0 / -1. */
+static int ground_loss_backward(parm_judge *j, parm_judge_aux *a, int B, float *dy) {
+    a->ground_loss = 0.0f;
+    a->ground_ce = 0;
+    a->ground_rows = 0;
+    if (!a->ground || !a->ground_w) return 0;
+    const int C = j->cfg.C, T = j->T, Tt = j->cfg.text_len;
+    int any = 0;
+    for (int b = 0; b < B; b++) {
+        if (!(a->ground_w[b] >= 0) || !isfinite(a->ground_w[b]))
+            return PARM_ERR("judge: grounding weight %g of row %d is not a finite number >= 0", a->ground_w[b], b);
+        any |= a->ground_w[b] > 0;
+    }
+    if (!any) return 0;
+    if (j->ground_w < 0) return PARM_ERR("judge: grounding targets given to a judge without head.ground");
+    const float *w = parm_w(&j->p, j->ground_w);
+    float *dw = parm_g(&j->p, j->ground_w);
+    double loss = 0;
+    for (int b = 0; b < B; b++) {
+        const float gw = a->ground_w[b], *t = a->ground + (size_t)b * NP, *g = j->glog + (size_t)b * NP;
+        if (gw == 0) continue;
+        double mx = g[0], z = 0, ts = 0, ce = 0, sm[NP];
+        for (int p = 1; p < NP; p++) mx = g[p] > mx ? g[p] : mx;
+        for (int p = 0; p < NP; p++) z += sm[p] = exp(g[p] - mx);
+        const double lz = log(z);
+        for (int p = 0; p < NP; p++) {
+            if (!(t[p] >= 0) || !isfinite(t[p])) return PARM_ERR("judge: grounding target %g of row %d patch %d", t[p], b, p);
+            ts += t[p];
+            ce -= t[p] * (g[p] - mx - lz);
+        }
+        loss += gw * ce;
+        a->ground_ce += ce;
+        a->ground_rows++;
+        const double coef = (double)gw / B;
+        for (int p = 0; p < NP; p++) {
+            const float dg = (float)(coef * (sm[p] / z * ts - t[p]));
+            const size_t row = (size_t)b * T + 1 + Tt + p;
+            const float *yr = j->y + row * C;
+            float *dyr = dy + row * C;
+            for (int c = 0; c < C; c++) {
+                dyr[c] += dg * w[c];
+                dw[c] += dg * yr[c];
+            }
+        }
+    }
+    a->ground_loss = (float)(loss / B);
+    return 0;
+}
+
 float parm_judge_loss_backward_aux(parm_judge *j, const float *labels, const float *weights, const int *word_targets,
                                    float word_weight, int B, float *word_loss) {
-    if (word_loss) *word_loss = 0.0f;
+    parm_judge_aux a = {.word_targets = word_targets, .word_weight = word_weight};
+    float l = parm_judge_loss_backward_ex(j, labels, weights, &a, B);
+    if (word_loss) *word_loss = a.word_loss;
+    return l;
+}
+
+float parm_judge_loss_backward_ex(parm_judge *j, const float *labels, const float *weights, parm_judge_aux *aux, int B) {
+    const int *word_targets = aux->word_targets;
+    const float word_weight = aux->word_weight;
+    float *word_loss = &aux->word_loss;
+    *word_loss = 0.0f;
+    aux->ground_loss = 0.0f;
+    aux->ground_ce = 0;
+    aux->ground_rows = 0;
     if (!j->tf.trained || j->tf.B != B) {
         PARM_ERR("judge backward needs a train-mode forward of the same batch (%d)", B);
         return NAN;
@@ -251,6 +355,7 @@ float parm_judge_loss_backward_aux(parm_judge *j, const float *labels, const flo
         if (isnan(wl)) return NAN;
         if (word_loss) *word_loss = wl;
     }
+    if (ground_loss_backward(j, aux, B, dy)) return NAN;
     memset(dx, 0, sizeof(float) * B * T * C);
     if (parm_tf_backward(&j->tf, dx, dy)) return NAN;
     float *dqe = parm_g(&j->p, j->q_emb), *dte = parm_g(&j->p, j->tok_emb);
@@ -287,9 +392,112 @@ float parm_judge_loss_backward_aux(parm_judge *j, const float *labels, const flo
     return loss;
 }
 
+float parm_judge_relation_logit(const float *gA, const float *gB, int rel) {
+    if (rel < PARM_REL_LEFT || rel > PARM_REL_BELOW) return NAN;
+    double c[2][2];
+    const float *g[2] = {gA, gB};
+    for (int k = 0; k < 2; k++) { /* centroid of the soft mask softmax(g), patch centres in pixels */
+        double mx = g[k][0], z = 0, cx = 0, cy = 0;
+        for (int p = 1; p < NP; p++) mx = g[k][p] > mx ? g[k][p] : mx;
+        for (int p = 0; p < NP; p++) {
+            double e = exp(g[k][p] - mx);
+            z += e;
+            cx += e * (PARM_JUDGE_PATCH * (p % 8) + PARM_JUDGE_PATCH / 2);
+            cy += e * (PARM_JUDGE_PATCH * (p / 8) + PARM_JUDGE_PATCH / 2);
+        }
+        c[k][0] = cx / z;
+        c[k][1] = cy / z;
+    }
+    const double rx = c[0][0] - c[1][0], ry = c[0][1] - c[1][1], nr = sqrt(rx * rx + ry * ry) + 1e-3;
+    /* the grader's dead zone: each axis' offset less 0.1·(side_A + side_B), sides taken as 16 px */
+    const double mx = rx > 0 ? fmax(rx - PARM_JUDGE_REL_DEAD, 0) : -fmax(-rx - PARM_JUDGE_REL_DEAD, 0);
+    const double my = ry > 0 ? fmax(ry - PARM_JUDGE_REL_DEAD, 0) : -fmax(-ry - PARM_JUDGE_REL_DEAD, 0);
+    const double dx = mx / nr, dy = my / nr; /* y grows downward: "above" is dy < 0 */
+    const double m = rel == PARM_REL_LEFT ? -dx - 0.5 : rel == PARM_REL_RIGHT ? dx - 0.5 : rel == PARM_REL_ABOVE ? -dy - 0.5
+                                                                                                                : dy - 0.5;
+    return (float)(PARM_JUDGE_REL_KAPPA * m);
+}
+
+/* Logits of n items (question q[i], text texts[i], image i of rgb) for a
+ * judge with the grounding head: a relation atom asked with MATCH becomes
+ * the readout of its two objects' grounding forwards (judge.h); a forward
+ * equal to one of the last 8 (same text, same image bytes) is shared. */
+#define SHARE_WINDOW 8
+int parm_judge_logits_items(parm_judge *j, const int *q, const char *const *texts, const uint8_t *rgb, int n,
+                            float *out) {
+    enum { NPX = PARM_IMG * PARM_IMG * 3 };
+    if (n < 1) return 0;
+    if (j->maxB < 1 && parm_judge_alloc(j, n < 32 ? n : 32)) return -1;
+    const int Tt = j->cfg.text_len, NB = j->maxB;
+    char (*otext)[64] = parm_malloc(sizeof *otext * 2 * n);
+    const char **etext = parm_malloc(sizeof *etext * 2 * n);
+    int *eimg = parm_malloc(sizeof(int) * 2 * n), *eq = parm_malloc(sizeof(int) * 2 * n);
+    int *e0 = parm_malloc(sizeof(int) * n), *e1 = parm_malloc(sizeof(int) * n), *rel = parm_malloc(sizeof(int) * n);
+    float *el = parm_malloc(sizeof(float) * 2 * n), *eg = parm_malloc(sizeof(float) * 2 * n * NP);
+    int *bq = parm_malloc(sizeof(int) * NB), *ids = parm_malloc(sizeof(int) * NB * Tt), rc = -1, ne = 0;
+    uint8_t *img = parm_malloc((size_t)NB * NPX);
+    if (!otext || !etext || !eimg || !eq || !e0 || !e1 || !rel || !el || !eg || !bq || !ids || !img) goto done;
+    for (int i = 0; i < n; i++) {
+        const char *text = texts[i];
+        if (!text) { PARM_ERR("judge: prompt %d is NULL", i); goto done; }
+        parm_atom a;
+        const int is_rel = q[i] == PARM_Q_MATCH && !parm_atom_parse(text, &a) && a.kind == PARM_ATOM_RELATION;
+        if (!is_rel) parm_clear_error();
+        e1[i] = -1;
+        for (int k = 0; k < 1 + is_rel; k++) {
+            const char *t = text;
+            if (is_rel) { /* "is there a <subject>", "is there a <reference>" */
+                parm_atom o = {.kind = PARM_ATOM_OBJECT, .shape = k ? a.ref_shape : a.shape, .color = -1, .count = 1,
+                               .rel = PARM_REL_NONE, .ref_shape = -1};
+                if (parm_atom_text(&o, otext[2 * i + k], sizeof otext[0])) goto done;
+                t = otext[2 * i + k];
+                rel[i] = a.rel;
+            }
+            int e = -1;
+            for (int s = ne - 1; s >= 0 && s >= ne - SHARE_WINDOW && e < 0; s--)
+                if (eq[s] == q[i] && !strcmp(etext[s], t) &&
+                    (eimg[s] == i || !memcmp(rgb + (size_t)eimg[s] * NPX, rgb + (size_t)i * NPX, NPX)))
+                    e = s;
+            if (e < 0) { e = ne++; etext[e] = t; eimg[e] = i; eq[e] = q[i]; }
+            *(k ? &e1[i] : &e0[i]) = e;
+        }
+    }
+    for (int i0 = 0; i0 < ne; i0 += NB) {
+        int B = ne - i0 < NB ? ne - i0 : NB;
+        for (int b = 0; b < B; b++) {
+            bq[b] = eq[i0 + b];
+            memcpy(img + (size_t)b * NPX, rgb + (size_t)eimg[i0 + b] * NPX, NPX);
+            if (parm_text_encode(etext[i0 + b], ids + b * Tt, Tt) < 0) goto done;
+        }
+        if (parm_judge_forward(j, bq, ids, img, B, 0)) goto done;
+        memcpy(el + i0, j->logits, sizeof(float) * B);
+        memcpy(eg + (size_t)i0 * NP, j->glog, sizeof(float) * B * NP);
+    }
+    for (int i = 0; i < n; i++) {
+        float x = e1[i] < 0 ? el[e0[i]] : parm_judge_relation_logit(eg + (size_t)e0[i] * NP, eg + (size_t)e1[i] * NP, rel[i]);
+        if (!isfinite(x)) { PARM_ERR("judge: non-finite logit %g for image %d", x, i); goto done; }
+        out[i] = x;
+    }
+    rc = 0;
+done:
+    free(otext); free(etext); free(eimg); free(eq); free(e0); free(e1); free(rel); free(el); free(eg); free(bq);
+    free(ids); free(img);
+    return rc;
+}
+
 /* logits of n (question, text, image) sequences, batched through j's buffers */
 static int logits_raw(parm_judge *j, int question, const char *const *prompts, int nprompts, const uint8_t *rgb, int n,
                       float *out) {
+    if (j->ground_w >= 0) { /* the relation readout (judge.h) */
+        int *q = parm_malloc(sizeof(int) * (n > 0 ? n : 1)), rc;
+        const char **t = parm_malloc(sizeof *t * (n > 0 ? n : 1));
+        if (!q || !t) { free(q); free(t); return -1; }
+        for (int i = 0; i < n; i++) { q[i] = question; t[i] = prompts[nprompts == 1 ? 0 : i]; }
+        rc = parm_judge_logits_items(j, q, t, rgb, n, out);
+        free(q);
+        free(t);
+        return rc;
+    }
     if (j->maxB < 1 && parm_judge_alloc(j, n < 32 ? n : 32)) return -1;
     const int Tt = j->cfg.text_len, NB = j->maxB;
     int *q = parm_malloc(sizeof(int) * NB), *ids = parm_malloc(sizeof(int) * NB * Tt), rc = -1;
@@ -452,6 +660,9 @@ int parm_judge_load(parm_judge *j, const char *path) {
             bad = PARM_ERR("'%s': metadata 'pos2d' = '%s' is not a number in [0, 1000]", path, p2);
         else c.pos2d = (float)x;
     }
+    /* the grounding head: present in the file or not (older files have none); its shape is checked by the
+     * slab load like every other tensor's */
+    c.ground = !bad && parm_st_find(&f, "head.ground") != NULL;
     char variant[32] = "";
     const char *var = parm_st_meta(&f, "variant"), *rule = parm_st_meta(&f, "atoms");
     if (var) snprintf(variant, sizeof variant, "%s", var);

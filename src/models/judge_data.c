@@ -41,6 +41,7 @@ static int gt_pair(const parm_prompt *p, const parm_layout *layout, int allow_te
     pos->label = 1.0f;
     pos->kind = -1;
     pos->atom[0] = neg->atom[0] = '\0';
+    pos->has_ground = neg->has_ground = 0;
     neg->label = 0.0f;
     neg->kind = kind;
     memcpy(neg->rgb, pos->rgb, sizeof pos->rgb);
@@ -109,7 +110,36 @@ static int atom_example(const parm_atom *a, int kind, const parm_prompt *src, co
     memcpy(e->rgb, rgb, sizeof e->rgb);
     e->label = (float)v;
     e->kind = v ? -1 : kind;
+    e->has_ground = 0;
     return 0;
+}
+
+/* The grounding target of example e (asking atom a) from the scene it shows:
+ * a true object atom whose object (shape, and colour when the atom names one)
+ * the scene holds exactly once gets t[p] = the share of that object's rendered
+ * pixels in patch p (the object rendered alone: scenes keep a 4 px gap, so
+ * these are its pixels in the full render too); every other example none. */
+static void ground_target(const parm_atom *a, const parm_scene *sc, parm_judge_example *e) {
+    e->has_ground = 0;
+    if (!sc || a->kind != PARM_ATOM_OBJECT || e->label != 1.0f) return;
+    int k = -1, hits = 0;
+    for (int i = 0; i < sc->n; i++)
+        if (sc->obj[i].shape == a->shape && (a->color < 0 || sc->obj[i].color == a->color)) { k = i; hits++; }
+    if (hits != 1) return;
+    parm_scene one = {.n = 1};
+    one.obj[0] = sc->obj[k];
+    uint8_t rgb[NPIX * 3];
+    parm_render(&one, rgb);
+    long cnt[PARM_JUDGE_PATCHES] = {0}, total = 0;
+    for (int y = 0; y < PARM_IMG; y++)
+        for (int x = 0; x < PARM_IMG; x++)
+            if (memcmp(rgb + 3 * (y * PARM_IMG + x), parm_background, 3)) {
+                cnt[(y / PARM_JUDGE_PATCH) * 8 + x / PARM_JUDGE_PATCH]++;
+                total++;
+            }
+    if (!total) return;
+    for (int p = 0; p < PARM_JUDGE_PATCHES; p++) e->ground[p] = (float)cnt[p] / (float)total;
+    e->has_ground = 1;
 }
 
 static int other_than(parm_rng *rng, int n, int a, int b) { /* uniform in [0, n) \ {a, b} */
@@ -179,10 +209,12 @@ static void hard_negative(const parm_prompt *p, const parm_atom *at, int na, int
 
 #define ATOM_GROUP 4 /* examples per image: 2 of its own atoms, 2 hard negatives */
 /* Image rgb, made for prompt p, asked m <= ATOM_GROUP atoms into ex[0..m)
- * (slot s < 2: own atoms, else hard negatives). Returns 0, 1 when a slot
- * could not be filled (every draw a test prompt: the caller draws another
- * image), or -1 on error. */
-static int atom_examples(const parm_prompt *p, const uint8_t *rgb, parm_rng *rng, parm_judge_example *ex, int m) {
+ * (slot s < 2: own atoms, else hard negatives); sc: the scene rgb renders
+ * (grounding targets, ground_target), NULL when there is none (generator
+ * images). Returns 0, 1 when a slot could not be filled (every draw a test
+ * prompt: the caller draws another image), or -1 on error. */
+static int atom_examples(const parm_prompt *p, const uint8_t *rgb, const parm_scene *sc, parm_rng *rng,
+                         parm_judge_example *ex, int m) {
     parm_atom at[PARM_MAX_ATOMS];
     int na = parm_prompt_atoms(p, at);
     if (na < 1) return -1;
@@ -210,6 +242,7 @@ static int atom_examples(const parm_prompt *p, const uint8_t *rgb, parm_rng *rng
             }
             filled = !atom_example(&a, kind, p, rgb, dets, ndets, &ex[s]);
             if (filled && rel_want >= 0 && (ex[s].label == 1.0f) != rel_want && t < 15) filled = 0;
+            if (filled) ground_target(&a, sc, &ex[s]);
         }
         if (!filled) return 1;
     }
@@ -288,7 +321,7 @@ static int atom_group(const parm_layout *layout, parm_rng *rng, parm_judge_examp
         if (parm_scene_sample_layout(&p, layout, rng, &sc)) return -1;
         uint8_t rgb[NPIX * 3];
         parm_render(&sc, rgb);
-        int rc = atom_examples(&p, rgb, rng, ex, m);
+        int rc = atom_examples(&p, rgb, &sc, rng, ex, m);
         if (rc <= 0) return rc;
     }
     return PARM_ERR("atoms source: no usable image in 1000 tries");
@@ -398,6 +431,7 @@ static void path_example(const parm_pathset *ps, int i, int t, int question, flo
     e->label = label;
     e->kind = -1;
     e->atom[0] = '\0';
+    e->has_ground = 0;
 }
 
 /* the final image of a path, positives and negatives alternating (k-th
@@ -452,7 +486,7 @@ static int next_orm_atoms(void *ctx, parm_rng *rng, parm_judge_example *ex, int 
             parm_prompt p;
             if (parm_judge_augment(&c->ps.prompt[i], rgb, flags, perm, &p, aug)) return -1;
             if (parm_prompt_is_test(&p)) { p = c->ps.prompt[i]; memcpy(aug, rgb, sizeof aug); }
-            rc = atom_examples(&p, aug, rng, ex + b, ATOM_GROUP);
+            rc = atom_examples(&p, aug, NULL, rng, ex + b, ATOM_GROUP);
             if (rc < 0) return -1;
         }
         if (rc) return PARM_ERR("orm-atoms source: no usable path image in 100 tries");
@@ -601,6 +635,7 @@ int parm_judge_evalset_relations(parm_judge_evalset *s, int test, int n, uint64_
         memcpy(e->rgb, rgb, sizeof rgb);
         e->label = (float)(parm_grade_dets(dets, ndets, &ap, NULL, 0) == 1);
         e->kind = e->label > 0.5f ? -1 : PARM_CORRUPT_RELATION;
+        e->has_ground = 0;
         i++;
     }
     s->n = n;

@@ -9,6 +9,7 @@
 
 #include "parm/judge.h"
 #include "parm/text.h"
+#include "judge_internal.h"
 
 #define NPIX (PARM_IMG * PARM_IMG)
 
@@ -65,6 +66,10 @@ static int score_items(parm_judge *j, int n, item_fn item, const void *ctx, floa
         }
         if (j->atoms && all_match) { /* the prompts scored by their atoms (judge.h) */
             if (parm_judge_logit_atoms(j, j->atoms, texts, B, rgb, B, logit + i0)) goto done;
+            continue;
+        }
+        if (j->ground_w >= 0) { /* relation atoms by the grounding readout (judge.h) */
+            if (parm_judge_logits_items(j, q, texts, rgb, B, logit + i0)) goto done;
             continue;
         }
         for (int b = 0; b < B; b++)

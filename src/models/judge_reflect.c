@@ -58,10 +58,13 @@ static int ask(parm_judge *j, const parm_atom *at, int n, const uint8_t *rgb, fl
         memcpy(img + (size_t)k * NPX, rgb, NPX);
     }
     const int saved = j->atoms; /* atom texts are not prompts: ask them as they are */
+    const long f0 = j->forwards;
     j->atoms = PARM_ATOMS_OFF;
     int rc = parm_judge_prob(j, PARM_Q_MATCH, ptr, n, img, n, p);
     j->atoms = saved;
-    if (calls) *calls += n;
+    /* the forwards that ran: one per question, except that a grounding judge answers a relation by the
+     * forwards of its two objects (shared with the same call's object questions) */
+    if (calls) *calls += (int)(j->forwards - f0);
     return rc;
 }
 

@@ -19,6 +19,8 @@
 #define NPIX (PARM_IMG * PARM_IMG)
 #define EVAL_SEED_TEST 1000 /* held-out sets: fixed, independent of --seed */
 #define EVAL_SEED_TRAIN 2000
+#define COLUMNS "acc,test_loss,test_acc,test_auc,train_loss,train_acc,train_auc,data_loss,data_acc,data_auc,rel_auc," \
+                "rel_yes_true,rel_yes_false" /* + ",ground" (the grounding CE EMA) with --ground-weight */
 
 parm_judge_train_opts parm_judge_train_defaults(void) {
     parm_judge_train_opts o = {0};
@@ -31,6 +33,7 @@ parm_judge_train_opts parm_judge_train_defaults(void) {
     o.word_frac = 0.5f;
     o.word_weight = 1.0f;
     o.eval_atoms = -1;
+    o.ground_weight = 0.0f;
     return o;
 }
 
@@ -47,9 +50,11 @@ static int check_resume(const char *path, const char *variant, parm_judge_config
     if (!bad && c) {
         parm_judge_config k = {0};
         char tail;
-        int got = sscanf(c, "%d %d %d %d %d %f %c", &k.L, &k.C, &k.NH, &k.F, &k.text_len, &k.pos2d, &tail);
-        if (got != 5 && got != 6) /* pos2d: checkpoints from before the 2-D code have 5 */
-            bad = PARM_ERR("checkpoint '%s': metadata judge_config '%s' is not 'L C NH F text_len [pos2d]'", path, c);
+        int got = sscanf(c, "%d %d %d %d %d %f %d %c", &k.L, &k.C, &k.NH, &k.F, &k.text_len, &k.pos2d, &k.ground, &tail);
+        /* pos2d: checkpoints from before the 2-D code have 5; ground: those without the grounding head 6 */
+        if ((got != 5 && got != 6 && got != 7) || k.ground < 0 || k.ground > 1)
+            bad = PARM_ERR("checkpoint '%s': metadata judge_config '%s' is not 'L C NH F text_len [pos2d [ground]]'",
+                           path, c);
         else { *cfg = k; *has_cfg = 1; }
     }
     parm_st_close(&f);
@@ -105,8 +110,9 @@ typedef struct {
     uint8_t *rgb;               /* [B+W,64,64,3] */
     int *q, *ids, *words;       /* [B+W], [B+W,text_len] ×2 */
     float *labels, *bce_w;      /* [B+W] */
+    float *gt, *gw;             /* [B+W,64] grounding targets, [B+W] their weights (0 = none) */
     long ran;                   /* steps run in this call (the EMAs start at its first) */
-    double acc_ema, word_ema;
+    double acc_ema, word_ema, ground_ema; /* ground_ema: mean grounding CE of the rows with a target (-1: none yet) */
     parm_judge_evalset ev_test, ev_train, ev_rel; /* ev_rel: the relation probe of held-out triples (atom variants) */
     parm_pathset eval_ps;
     parm_judge_metrics mt, mr, md, mrel; /* last eval: TEST GT, train GT, path set, relation probe */
@@ -119,6 +125,9 @@ static void move_row(judge_trainer *t, int to, int from) {
     t->q[to] = t->q[from];
     t->labels[to] = t->labels[from];
     t->bce_w[to] = t->bce_w[from];
+    t->gw[to] = t->gw[from];
+    memmove(t->gt + (size_t)to * PARM_JUDGE_PATCHES, t->gt + (size_t)from * PARM_JUDGE_PATCHES,
+            sizeof(float) * PARM_JUDGE_PATCHES);
     memmove(t->rgb + (size_t)to * NPIX * 3, t->rgb + (size_t)from * NPIX * 3, NPIX * 3);
     memmove(t->ids + to * Tt, t->ids + from * Tt, sizeof(int) * Tt);
     memmove(t->words + to * Tt, t->words + from * Tt, sizeof(int) * Tt);
@@ -136,6 +145,8 @@ static int judge_step(void *ctx, parm_rng *rng, long step, parm_shard *sh, float
     for (int b = 0; b < B; b++) {
         t->q[b] = ex[b].question;
         t->labels[b] = ex[b].label;
+        t->gw[b] = t->o->ground_weight > 0 && ex[b].has_ground; /* scaled below, once the shard's rows are known */
+        if (t->gw[b]) memcpy(t->gt + (size_t)b * PARM_JUDGE_PATCHES, ex[b].ground, sizeof ex[b].ground);
         memcpy(t->rgb + (size_t)b * NPIX * 3, ex[b].rgb, NPIX * 3);
         if (parm_text_encode(parm_judge_example_text(&ex[b]), t->ids + b * Tt, Tt) < 0) return -1;
     }
@@ -148,6 +159,7 @@ static int judge_step(void *ctx, parm_rng *rng, long step, parm_shard *sh, float
         t->q[nb] = PARM_Q_MATCH;
         t->labels[nb] = 1.0f;
         t->bce_w[nb] = 0.0f;
+        t->gw[nb] = 0.0f;
         memcpy(t->rgb + (size_t)nb * NPIX * 3, t->rgb + (size_t)b * NPIX * 3, NPIX * 3);
         memcpy(t->ids + nb * Tt, t->ids + b * Tt, sizeof(int) * Tt);
         t->words[nb * Tt + w] = t->ids[nb * Tt + w];
@@ -164,10 +176,16 @@ static int judge_step(void *ctx, parm_rng *rng, long step, parm_shard *sh, float
     float wloss = 0;
     /* BCE is averaged over all rows (completion rows weigh 0): rescale to a mean over the n examples */
     for (int b = 0; b < n; b++) t->bce_w[b] = (float)rows / n;
-    *loss = parm_judge_loss_backward_aux(&t->j, t->labels, t->bce_w, rows > n ? t->words : NULL, t->o->word_weight,
-                                         rows, &wloss);
+    /* the grounding loss likewise: (λ/n) Σ CE over the shard's examples with a target */
+    for (int b = 0; b < n; b++) t->gw[b] = t->gw[b] ? t->o->ground_weight * (float)rows / n : 0.0f;
+    parm_judge_aux aux = {.word_targets = rows > n ? t->words : NULL, .word_weight = t->o->word_weight,
+                          .ground = t->o->ground_weight > 0 ? t->gt : NULL, .ground_w = t->gw};
+    *loss = parm_judge_loss_backward_ex(&t->j, t->labels, t->bce_w, &aux, rows);
+    wloss = aux.word_loss;
     sh->stats[0] = correct;
     sh->stats[1] = n == B ? wloss : (double)wloss * n / B;
+    sh->stats[2] = aux.ground_ce;
+    sh->stats[3] = aux.ground_rows;
     return 0;
 }
 
@@ -178,11 +196,14 @@ static void judge_shard_stats(void *ctx, const double *s) {
     t->ran++;
     t->acc_ema = t->ran == 1 ? acc : 0.98 * t->acc_ema + 0.02 * acc;
     t->word_ema = t->ran == 1 ? s[1] : 0.98 * t->word_ema + 0.02 * s[1];
+    if (s[3] > 0) t->ground_ema = t->ground_ema < 0 ? s[2] / s[3] : 0.98 * t->ground_ema + 0.02 * s[2] / s[3];
 }
 
 static void judge_describe(void *ctx, char *buf, size_t n) {
     judge_trainer *t = ctx;
-    snprintf(buf, n, "acc %.3f  words %.3f", t->acc_ema, t->word_ema);
+    if (t->o->ground_weight > 0)
+        snprintf(buf, n, "acc %.3f  words %.3f  ground %.3f", t->acc_ema, t->word_ema, t->ground_ema);
+    else snprintf(buf, n, "acc %.3f  words %.3f", t->acc_ema, t->word_ema);
 }
 
 static int judge_eval(void *ctx, long step, int quiet) {
@@ -205,7 +226,11 @@ static int judge_eval(void *ctx, long step, int quiet) {
 
 static void judge_log_row(void *ctx, int evaluated, char *buf, size_t n) {
     judge_trainer *t = ctx;
-    if (!evaluated) { snprintf(buf, n, "%.4f,,,,,,,,,,,,", t->acc_ema); return; }
+    if (!evaluated) {
+        if (t->o->ground_weight > 0) snprintf(buf, n, "%.4f,,,,,,,,,,,,,%.4f", t->acc_ema, t->ground_ema);
+        else snprintf(buf, n, "%.4f,,,,,,,,,,,,", t->acc_ema);
+        return;
+    }
     int k = snprintf(buf, n, "%.4f,%.5f,%.4f,%.4f,%.5f,%.4f,%.4f", t->acc_ema, t->mt.loss, t->mt.acc, t->mt.auc,
                      t->mr.loss, t->mr.acc, t->mr.auc);
     if (k < 0 || (size_t)k >= n) return;
@@ -213,8 +238,10 @@ static void judge_log_row(void *ctx, int evaluated, char *buf, size_t n) {
                           : snprintf(buf + k, n - k, ",,,");
     if (k2 < 0 || (size_t)(k += k2) >= n) return;
     if (t->ev_rel.n) /* yes-rates: on true atoms = accuracy on them; on false = 1 - accuracy */
-        snprintf(buf + k, n - k, ",%.4f,%.4f,%.4f", t->mrel.auc, t->mrel.acc_pos, 1 - t->mrel.acc_neg);
-    else snprintf(buf + k, n - k, ",,,");
+        k2 = snprintf(buf + k, n - k, ",%.4f,%.4f,%.4f", t->mrel.auc, t->mrel.acc_pos, 1 - t->mrel.acc_neg);
+    else k2 = snprintf(buf + k, n - k, ",,,");
+    if (k2 < 0 || (size_t)(k += k2) >= n) return;
+    if (t->o->ground_weight > 0) snprintf(buf + k, n - k, ",%.4f", t->ground_ema);
 }
 
 static int judge_save(void *ctx, const char *path) { return parm_judge_save(&((judge_trainer *)ctx)->j, path, PARM_F16); }
@@ -226,10 +253,16 @@ static int judge_model(judge_trainer *t) {
     const char *resume = o->train.resume && o->train.resume[0] ? o->train.resume : NULL;
     const char *init = o->train.init && o->train.init[0] ? o->train.init : NULL;
     parm_judge_config cfg = o->cfg;
+    cfg.ground = o->ground_weight > 0;
     int ckpt_cfg = 0;
     if (resume && check_resume(resume, t->src->name, &cfg, &ckpt_cfg)) return -1;
+    if (ckpt_cfg && o->ground_weight > 0 && !cfg.ground)
+        return PARM_ERR("checkpoint '%s' has no grounding head, so --ground-weight %g cannot resume it (start from "
+                        "its weights with --init instead)", resume, o->ground_weight);
     if (init && !ckpt_cfg ? parm_judge_load(&t->j, init) : parm_judge_init(&t->j, &cfg, o->train.seed)) return -1;
     if (init && !ckpt_cfg && o->cfg.pos2d > 0 && parm_judge_set_pos2d(&t->j, o->cfg.pos2d)) return -1;
+    /* an --init judge without the grounding head gets one (head.ground ~ N(0, 0.02)) */
+    if (init && !ckpt_cfg && o->ground_weight > 0 && parm_judge_add_ground(&t->j, o->train.seed)) return -1;
     if (init && !o->train.quiet && !ckpt_cfg)
         fprintf(stderr, "starting from %s (variant '%s'; L %d C %d NH %d F %d text_len %d pos2d %g)\n", init,
                 t->j.variant, t->j.cfg.L, t->j.cfg.C, t->j.cfg.NH, t->j.cfg.F, t->j.cfg.text_len, t->j.cfg.pos2d);
@@ -263,7 +296,12 @@ int parm_judge_train(const parm_judge_train_opts *o, parm_judge_train_stats *st)
     t.words = parm_malloc(sizeof(int) * BW * Tt);
     t.labels = parm_malloc(sizeof(float) * BW);
     t.bce_w = parm_malloc(sizeof(float) * BW);
-    if (!t.ex || !t.rgb || !t.q || !t.ids || !t.words || !t.labels || !t.bce_w || parm_judge_alloc(&t.j, BW)) goto done;
+    t.gt = parm_malloc(sizeof(float) * BW * PARM_JUDGE_PATCHES);
+    t.gw = parm_malloc(sizeof(float) * BW);
+    t.ground_ema = -1;
+    if (!t.ex || !t.rgb || !t.q || !t.ids || !t.words || !t.labels || !t.bce_w || !t.gt || !t.gw ||
+        parm_judge_alloc(&t.j, BW))
+        goto done;
     if (o->eval_data && o->eval_data[0] && parm_pathset_load(&t.eval_ps, o->eval_data)) goto done;
     if (o->train.eval_every > 0 && (parm_judge_evalset_gt(&t.ev_test, 1, o->eval_n, EVAL_SEED_TEST, &o->layout) ||
                                     parm_judge_evalset_gt(&t.ev_train, 0, o->eval_n, EVAL_SEED_TRAIN, &o->layout)))
@@ -275,17 +313,18 @@ int parm_judge_train(const parm_judge_train_opts *o, parm_judge_train_stats *st)
     snprintf(label, sizeof label, "train judge %s", t.src->name);
     snprintf(cfg_meta, sizeof cfg_meta, "%d %d %d %d %d %.9g", t.j.cfg.L, t.j.cfg.C, t.j.cfg.NH, t.j.cfg.F,
              t.j.cfg.text_len, t.j.cfg.pos2d);
+    if (t.j.cfg.ground) /* only then, so checkpoints without the head keep their metadata */
+        snprintf(cfg_meta + strlen(cfg_meta), sizeof cfg_meta - strlen(cfg_meta), " 1");
     const char *const ckpt_meta[] = {"judge_variant", t.src->name, "judge_config", cfg_meta};
     parm_trainer tr = {.label = label, .unit = "examples", .params = &t.j.p, .ctx = &t, .ckpt_meta = ckpt_meta,
-                       .nmeta = 2, .log_columns = "acc,test_loss,test_acc,test_auc,train_loss,train_acc,train_auc,"
-                                                  "data_loss,data_acc,data_auc,rel_auc,rel_yes_true,rel_yes_false",
+                       .nmeta = 2, .log_columns = o->ground_weight > 0 ? COLUMNS ",ground" : COLUMNS,
                        .step = judge_step, .shard_stats = judge_shard_stats, .describe = judge_describe, .evaluate = judge_eval,
                        .log_row = judge_log_row, .save = judge_save};
     parm_train_stats ts;
     rc = parm_train(&o->train, &tr, &ts);
     if (!rc && st) *st = (parm_judge_train_stats){ts.loss_first, ts.loss_last, ts.samples, ts.seconds};
 done:
-    free(t.ex); free(t.rgb); free(t.q); free(t.ids); free(t.words); free(t.labels); free(t.bce_w);
+    free(t.ex); free(t.rgb); free(t.q); free(t.ids); free(t.words); free(t.labels); free(t.bce_w); free(t.gt); free(t.gw);
     parm_judge_evalset_free(&t.ev_test);
     parm_judge_evalset_free(&t.ev_train);
     parm_judge_evalset_free(&t.ev_rel);
