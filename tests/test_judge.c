@@ -511,6 +511,21 @@ static parm_judge_train_opts tiny_opts(const char *ckpt) {
     return o;
 }
 
+/* Exact-resume runs: o straight to 6 steps (checkpointing to o's own
+ * o->train.ckpt), then 3 steps checkpointed to ckpt and a resume from it to 6:
+ * the caller compares the two checkpoints. Leaves o at the resumed run. */
+static void straight_then_resumed(parm_judge_train_opts *o, const char *ckpt) {
+    o->train.steps = 6;
+    CHECK(parm_judge_train(o, NULL) == 0, "%s", parm_last_error());
+    o->train.ckpt = ckpt;
+    o->train.steps = 3;
+    CHECK(parm_judge_train(o, NULL) == 0, "%s", parm_last_error());
+    o->train.steps = 6;
+    o->train.resume = ckpt;
+    CHECK(parm_judge_train(o, NULL) == 0, "%s", parm_last_error());
+}
+
+
 static void test_train_smoke_and_resume(void) {
     char a[64], b[64];
     snprintf(a, sizeof a, "/tmp/parm_judge_a_%d.safetensors", (int)getpid());
@@ -526,14 +541,7 @@ static void test_train_smoke_and_resume(void) {
     o = tiny_opts(a);
     o.train.lr_min = o.train.lr;
     o.train.warmup = 0;
-    o.train.steps = 6;
-    CHECK(parm_judge_train(&o, NULL) == 0, "%s", parm_last_error());
-    o.train.ckpt = b;
-    o.train.steps = 3;
-    CHECK(parm_judge_train(&o, NULL) == 0, "%s", parm_last_error());
-    o.train.steps = 6;
-    o.train.resume = b;
-    CHECK(parm_judge_train(&o, NULL) == 0, "%s", parm_last_error());
+    straight_then_resumed(&o, b);
     parm_judge ja, jb;
     parm_judge_init(&ja, &o.cfg, 0);
     parm_judge_init(&jb, &o.cfg, 1);
@@ -793,14 +801,7 @@ static void test_ground_train(void) {
     o.ground_weight = 1.0f;
     o.train.lr_min = o.train.lr;
     o.train.warmup = 0;
-    o.train.steps = 6;
-    CHECK(parm_judge_train(&o, NULL) == 0, "%s", parm_last_error());
-    o.train.ckpt = b;
-    o.train.steps = 3;
-    CHECK(parm_judge_train(&o, NULL) == 0, "%s", parm_last_error());
-    o.train.steps = 6;
-    o.train.resume = b;
-    CHECK(parm_judge_train(&o, NULL) == 0, "%s", parm_last_error());
+    straight_then_resumed(&o, b);
     parm_judge ja, jb;
     parm_judge_config c = o.cfg;
     c.ground = 1;
