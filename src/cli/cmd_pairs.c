@@ -52,7 +52,7 @@ static int info(const char *path, int relabel, parm_vq *vq, parm_searcher *sr, c
     if (parm_prefset_load(&s, path)) return cli_fail();
     int changed = 0;
     if (relabel) {
-        if (sr && s.steps != sr->o.sample.steps) sr->o.sample.steps = s.steps; /* the replay checks the step count */
+        if (sr) sr->o.sample.steps = s.steps; /* the replay checks the step count */
         changed = sr ? parm_prefset_relabel_final(&s, vq, PARM_PREF_LABEL_ORM, parm_search_pref_label, sr, quiet)
                      : parm_prefset_relabel(&s, vq);
         if (changed < 0 || parm_prefset_save(&s, out ? out : path)) { parm_prefset_free(&s); return cli_fail(); }
@@ -142,6 +142,13 @@ int cmd_pairs(int argc, char **argv) {
     }
     cli_out co;
     if (out && cli_output(&co, "--out", out, 0)) return 2;
+    if (relabel && method < 0) { /* regrading needs only the tokenizer */
+        parm_vq vq;
+        if (parm_vq_load(&vq, vqp)) return cli_fail();
+        int rc = info(relabel, 1, &vq, NULL, out, o.quiet);
+        parm_vq_free(&vq);
+        return rc;
+    }
     parm_gen g;
     parm_vq vq;
     if (cli_load_gen_vq(&g, &vq, genp, vqp)) return cli_fail();
@@ -162,8 +169,8 @@ int cmd_pairs(int argc, char **argv) {
         if (!o.quiet) fprintf(stderr, "labeling with %s (%s)\n", label, sr.judge_path);
     }
     if (relabel) {
-        int rc = info(relabel, 1, &vq, method >= 0 ? &sr : NULL, out, o.quiet);
-        if (method >= 0) parm_search_close(&sr);
+        int rc = info(relabel, 1, &vq, &sr, out, o.quiet);
+        parm_search_close(&sr);
         parm_gen_free(&g);
         parm_vq_free(&vq);
         return rc;

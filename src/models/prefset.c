@@ -235,15 +235,21 @@ int parm_prefset_pairs(const parm_prefset *s, int max_per_prompt, parm_pref_pair
     return n;
 }
 
-int parm_prefset_relabel(parm_prefset *s, parm_vq *vq) {
-    if (s->labeler != PARM_PREF_LABEL_GRADER)
-        return PARM_ERR("relabel: the set was labeled by %s guidance, not the grader (regrading would replace the "
-                        "reward model's labels; sample a grader set instead)", parm_pref_label_names[s->labeler]);
+/* The tokens of s decode only with the VQ they were sampled with. 0 / -1. */
+static int check_vq(const parm_prefset *s, parm_vq *vq) {
     if (parm_vq_fingerprint(vq) != s->vq_fingerprint)
         return PARM_ERR("relabel: the tokenizer's fingerprint %016llx is not the set's %016llx (decode with the VQ "
                         "the set was sampled with)", (unsigned long long)parm_vq_fingerprint(vq),
                         (unsigned long long)s->vq_fingerprint);
     if (vq->cfg.ncodes != s->ncodes) return PARM_ERR("relabel: VQ has %d codes, the set %d", vq->cfg.ncodes, s->ncodes);
+    return 0;
+}
+
+int parm_prefset_relabel(parm_prefset *s, parm_vq *vq) {
+    if (s->labeler != PARM_PREF_LABEL_GRADER)
+        return PARM_ERR("relabel: the set was labeled by %s guidance, not the grader (regrading would replace the "
+                        "reward model's labels; sample a grader set instead)", parm_pref_label_names[s->labeler]);
+    if (check_vq(s, vq)) return -1;
     enum { CH = 32 };
     int *tok = parm_malloc(sizeof(int) * CH * NTOK);
     uint8_t *img = parm_malloc((size_t)CH * NPIX * 3);
@@ -273,10 +279,7 @@ int parm_prefset_relabel_final(parm_prefset *s, parm_vq *vq, int labeler, parm_p
         return PARM_ERR("relabel: only a final-image labeler (orm, orm-zs) can relabel kept tokens; %s needs every "
                         "step image (sample a set with that labeler instead)",
                         labeler >= 0 && labeler < PARM_PREF_NLABELERS ? parm_pref_label_names[labeler] : "?");
-    if (parm_vq_fingerprint(vq) != s->vq_fingerprint || vq->cfg.ncodes != s->ncodes)
-        return PARM_ERR("relabel: the tokenizer (fingerprint %016llx, %d codes) is not the set's (%016llx, %d codes)",
-                        (unsigned long long)parm_vq_fingerprint(vq), vq->cfg.ncodes,
-                        (unsigned long long)s->vq_fingerprint, s->ncodes);
+    if (check_vq(s, vq)) return -1;
     const int K = s->paths_per_prompt, T = s->steps;
     if (T < 1) return PARM_ERR("relabel: the set records %d sampler steps", T);
     const size_t step_sz = (size_t)NPIX * 3;
