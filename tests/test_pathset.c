@@ -481,6 +481,83 @@ static void test_orm_atoms(void) {
     parm_pathset_free(&s);
 }
 
+/* parm-atoms and prm-atoms: orm-atoms groups on step images. No test
+ * prompt; every label the grader's on the image shown; parm-atoms: the first
+ * (B+2)/4 examples ask clarity (label = the path set's reading flag), its atom
+ * images are final or clear steps, some of them not final; prm-atoms: atom
+ * images from several steps, clear or not; both deterministic; and the
+ * file key that makes them answer potential / step as MATCH. */
+static void test_step_atoms(void) {
+    parm_pathset s;
+    enum { P = 12, N = 2, T = 4, B = 32, NB = 20 };
+    CHECK(gt_set(&s, P, N, T, 6, -1) == 0, "%s", parm_last_error());
+    const char *f = tmp("stepatoms.pset");
+    CHECK(parm_pathset_save(&s, f) == 0, "%s", parm_last_error());
+    if (test_checks_failed_) { parm_pathset_free(&s); return; }
+    const char *names[2] = {"parm-atoms", "prm-atoms"};
+    static parm_judge_example ex[B], ex2[B];
+    for (int v = 0; v < 2; v++) {
+        const parm_judge_source *src = parm_judge_source_find(names[v]);
+        CHECK(src && src->needs_data && src->question == (v ? PARM_Q_STEP : -1), "source %s", names[v]);
+        if (!src) continue;
+        parm_judge_train_opts o = data_opts(names[v], f);
+        void *ctx = NULL;
+        CHECK(src->open(&ctx, &o) == 0, "%s", parm_last_error());
+        if (test_checks_failed_) break;
+        parm_rng rng;
+        parm_rng_seed(&rng, 5, PARM_STREAM_TRAIN);
+        const int k = v ? 0 : (B + 2) / 4; /* clarity examples first */
+        int tests = 0, wrong = 0, clarity = 0, unclear = 0, steps_seen = 0, nonfinal = 0, traced = 0;
+        for (int r = 0; r < NB; r++) {
+            parm_rng keep = rng;
+            memset(ex, 0, sizeof ex); /* fields a source leaves unset (an unused grounding target) compare equal */
+            memset(ex2, 0, sizeof ex2);
+            if (src->next(ctx, &rng, ex, B)) { CHECK(0, "%s", parm_last_error()); break; }
+            if (r == 0)
+                CHECK(src->next(ctx, &keep, ex2, B) == 0 && !memcmp(ex, ex2, sizeof ex), "%s: same rng, other batch",
+                      names[v]);
+            for (int b = 0; b < B; b++) {
+                const parm_judge_example *e = &ex[b];
+                tests += parm_prompt_is_test(&e->caption) + parm_prompt_is_test(&e->prompt);
+                if (b < k) { /* clarity of a path step, labeled from the path set */
+                    clarity += e->question == PARM_Q_CLARITY;
+                    int found = 0;
+                    for (int i = 0; i < s.n && !found; i++)
+                        for (int t = 0; t < T && !found && !strcmp(s.prompt[i].text, e->prompt.text); t++) {
+                            static uint8_t rgb[SZ];
+                            parm_pathset_rgb(&s, i, t, rgb);
+                            found = !memcmp(rgb, e->rgb, SZ) && e->label == parm_pathset_reading_eq(&s, i, t);
+                        }
+                    wrong += !found;
+                    continue;
+                }
+                wrong += e->question != PARM_Q_MATCH || !e->atom[0] ||
+                         parm_grade(e->rgb, &e->caption, NULL, 0) != (e->label == 1.0f);
+                for (int i = 0; i < s.n; i++) /* an unaugmented path image: which step */
+                    for (int t = 0; t < T; t++) {
+                        static uint8_t rgb[SZ];
+                        parm_pathset_rgb(&s, i, t, rgb);
+                        if (memcmp(rgb, e->rgb, SZ)) continue;
+                        traced++;
+                        steps_seen |= 1 << t;
+                        nonfinal += t < T - 1;
+                        unclear += !parm_pathset_reading_eq(&s, i, t);
+                    }
+            }
+        }
+        src->close(ctx);
+        printf("    %s %d batches x %d: %d clarity, %d traced path images (steps mask %x, %d not final, %d unclear)\n",
+               names[v], NB, B, clarity, traced, steps_seen, nonfinal, unclear);
+        CHECK(tests == 0, "%s: %d test prompts", names[v], tests);
+        CHECK(wrong == 0, "%s: %d labels disagree with the grader / the path set", names[v], wrong);
+        CHECK(clarity == NB * k, "%s: %d clarity examples (want %d)", names[v], clarity, NB * k);
+        CHECK(traced > 20 && nonfinal > 0, "%s: %d traced, %d not final", names[v], traced, nonfinal);
+        if (v == 0) CHECK(unclear == 0, "parm-atoms: %d atom examples on unclear steps", unclear);
+        else CHECK(unclear > 0 && steps_seen == (1 << T) - 1, "prm-atoms: steps %x, %d unclear", steps_seen, unclear);
+    }
+    parm_pathset_free(&s);
+}
+
 /* data with a test prompt, missing data, data for orm-zs: refused */
 static void test_refusals(void) {
     parm_pathset s;
@@ -490,8 +567,8 @@ static void test_refusals(void) {
     int first = -2;
     CHECK(parm_pathset_count_test(&s, &first) == 1 && first == 4, "count_test first %d", first);
     parm_pathset_free(&s);
-    const char *names[4] = {"orm", "prm", "parm", "orm-atoms"};
-    for (int v = 0; v < 4; v++) {
+    const char *names[6] = {"orm", "prm", "parm", "orm-atoms", "parm-atoms", "prm-atoms"};
+    for (int v = 0; v < 6; v++) {
         parm_judge_train_opts o = data_opts(names[v], f);
         o.train.steps = 1;
         o.train.quiet = 1;
@@ -518,6 +595,57 @@ static parm_judge_train_opts tiny_opts(const char *variant, const char *data) {
     o.train.ckpt_every = 2;
     o.train.quiet = 1;
     return o;
+}
+
+/* as_match: what parm-atoms / prm-atoms write (and no other variant), its
+ * parse, and that a question answered as MATCH is MATCH's answer bit for bit
+ * (parm_judge_prob and the path-set evaluation) */
+static void test_as_match(void) {
+    CHECK(parm_judge_as_match_parse("none") == 0 && parm_judge_as_match_parse("potential") == 1 << PARM_Q_POTENTIAL &&
+              parm_judge_as_match_parse("step,potential") == (1 << PARM_Q_STEP | 1 << PARM_Q_POTENTIAL),
+          "as_match parse");
+    const char *bad[5] = {"", "match", "step,step", "potential,", "clarity"};
+    for (int k = 0; k < 5; k++)
+        CHECK(parm_judge_as_match_parse(bad[k]) < 0 && strstr(parm_last_error(), "potential,step"), "'%s' accepted",
+              bad[k]);
+    parm_pathset s;
+    CHECK(gt_set(&s, 4, 2, 3, 7, -1) == 0 && parm_pathset_save(&s, tmp("am.pset")) == 0, "%s", parm_last_error());
+    if (test_checks_failed_) return;
+    const char *names[3] = {"parm-atoms", "prm-atoms", "parm"};
+    const int want[3] = {1 << PARM_Q_POTENTIAL, 1 << PARM_Q_STEP, 0};
+    for (int v = 0; v < 3; v++) {
+        parm_judge_train_opts o = tiny_opts(names[v], tmp("am.pset"));
+        o.train.steps = 2;
+        o.train.out = tmp("am.safetensors");
+        o.eval_atoms = PARM_ATOMS_MIN;
+        parm_judge j;
+        CHECK(parm_judge_train(&o, NULL) == 0 && parm_judge_load(&j, o.train.out) == 0, "%s", parm_last_error());
+        if (test_checks_failed_) break;
+        CHECK(j.as_match == want[v] && j.atoms == PARM_ATOMS_MIN, "%s: as_match %d atoms %d", names[v], j.as_match, j.atoms);
+        static uint8_t rgb[SZ];
+        parm_pathset_rgb(&s, 1, 1, rgb);
+        const char *t[1] = {s.prompt[1].text};
+        const int q = v == 1 ? PARM_Q_STEP : PARM_Q_POTENTIAL;
+        float pm, pq, pown;
+        CHECK(parm_judge_prob(&j, PARM_Q_MATCH, t, 1, rgb, 1, &pm) == 0 && parm_judge_prob(&j, q, t, 1, rgb, 1, &pq) == 0,
+              "%s", parm_last_error());
+        int am = j.as_match;
+        j.as_match = 0;
+        CHECK(parm_judge_prob(&j, q, t, 1, rgb, 1, &pown) == 0, "%s", parm_last_error());
+        j.as_match = am;
+        if (v < 2) CHECK(pq == pm && pown != pm, "%s: asked %g, match %g, own token %g", names[v], pq, pm, pown);
+        else CHECK(pq == pown && pq != pm, "parm: potential %g equals match %g", pq, pm);
+        if (v == 0) { /* the evaluation asks the same: potential's AUC = match asked of those clear steps */
+            parm_judge_metrics a, b;
+            CHECK(parm_judge_evaluate_pathset(&j, &s, PARM_Q_POTENTIAL, &a, NULL, NULL, NULL) == 0, "%s", parm_last_error());
+            j.as_match = 0;
+            CHECK(parm_judge_evaluate_pathset(&j, &s, PARM_Q_POTENTIAL, &b, NULL, NULL, NULL) == 0, "%s", parm_last_error());
+            CHECK(a.n == b.n && a.n > 0 && a.loss != b.loss, "potential eval by match: n %d/%d loss %g/%g", a.n, b.n, a.loss,
+                  b.loss);
+        }
+        parm_judge_free(&j);
+    }
+    parm_pathset_free(&s);
 }
 
 /* --init: the saved judge's config wins and its weights are the start (lr 0
@@ -698,7 +826,9 @@ int main(void) {
     RUN(test_corrupt_files);
     RUN(test_sources);
     RUN(test_orm_atoms);
+    RUN(test_step_atoms);
     RUN(test_refusals);
+    RUN(test_as_match);
     RUN(test_init_and_resume);
     RUN(test_evaluate_pathset);
     RUN(test_cli);

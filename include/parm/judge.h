@@ -100,7 +100,17 @@ typedef struct {
                               its atoms (world.h) asked one by one, their P(yes) multiplied / the least of them;
                               PARM_ATOMS_PROMPT_*: the same, each atom asked as its grammar prompt
                               (parm_atom_prompt: "a photo of a red star", the captions an orm-zs judge reads) */
+    int as_match;          /* bit (1 << q): question q is answered as MATCH of the image it is asked of (scored by
+                              `atoms`), not by its own question token; 0 (default): none. POTENTIAL (parm-atoms):
+                              a clear step reads as the final image, so "will this path end correct" is "does this
+                              image match"; STEP (prm-atoms): a step's label is the grader on the step image, i.e.
+                              its match — an atoms judge answers both for unseen combinations */
 } parm_judge;
+/* The question actually asked of the judge for question q (j->as_match). */
+int parm_judge_asked(const parm_judge *j, int q);
+/* "none" | a comma list of "potential", "step" -> the as_match mask; -1 (error set) if not one of those. */
+int parm_judge_as_match_parse(const char *s);
+#define PARM_JUDGE_AS_MATCH_LIST "none, potential, step, potential,step"
 enum { PARM_ATOMS_OFF = 0, PARM_ATOMS_PRODUCT = 1, PARM_ATOMS_MIN = 2, PARM_ATOMS_PROMPT_PRODUCT = 3,
        PARM_ATOMS_PROMPT_MIN = 4, PARM_ATOMS_OBJECTS_PRODUCT = 5, PARM_ATOMS_OBJECTS_MIN = 6, PARM_NATOMS_RULES = 7 };
 /* "off", "product", "min", "prompt-product", "prompt-min", "objects-product", "objects-min"; objects-*: the
@@ -126,7 +136,9 @@ void parm_judge_free(parm_judge *j);
 /* Load sets j->atoms from the file's "atoms" key (written by save when
  * j->atoms is set: the rule the judge was evaluated with in training), else
  * PARM_ATOMS_MIN for a variant named *atoms* (atoms, orm-atoms), else off — so
- * `parm bench --method orm --judge W` scores an atoms judge by its atoms. */
+ * `parm bench --method orm --judge W` scores an atoms judge by its atoms;
+ * and j->as_match from the "as_match" key (parm_judge_as_match_parse;
+ * written when not 0; absent = 0). */
 int parm_judge_load(parm_judge *j, const char *path);
 int parm_judge_save(const parm_judge *j, const char *path, parm_dtype dtype);
 
@@ -284,7 +296,9 @@ struct parm_judge_train_opts;
  * images of generator paths labeled by the grader, plus a share of orm-zs
  * pairs), orm-atoms (the atoms source on final images of paths, augmented), prm
  * (step images, step verdicts), parm (clarity, potential and
- * match in one judge). The data variants refuse a path set holding any TEST
+ * match in one judge), parm-atoms (clarity, and orm-atoms groups on final
+ * and clear step images: potential answered as MATCH by atoms), prm-atoms
+ * (orm-atoms groups on any step image: step answered as MATCH by atoms). The data variants refuse a path set holding any TEST
  * prompt (every path's prompt is checked). */
 typedef struct {
     const char *name, *help;

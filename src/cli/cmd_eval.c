@@ -93,7 +93,10 @@ static void eval_judge_usage(FILE *f) {
             "                min; prompt-product / prompt-min ask each atom as its grammar prompt instead;\n"
             "                objects-product / objects-min leave the relation atoms out\n"
             "                (\"a photo of a red star\"); off (default) asks the prompt as is. Also with --data\n"
-            "                (question match)\n"
+            "                (question match; and potential / step when the judge answers them as match)\n"
+            "  --as-match L  --data: the questions answered as MATCH of the image they are asked of (scored\n"
+            "                by --atoms): none, potential, step or potential,step (parm-atoms / prm-atoms\n"
+            "                judges' way); default: the judge file's\n"
             "  --json        print the summary as one JSON object\n\n"
             "With --data, the judge is scored against the grader's labels on a path set\n"
             "(`parm paths`; the held-out set is `parm paths --prompts test`): accuracy, AUC,\n"
@@ -107,11 +110,18 @@ static void eval_judge_usage(FILE *f) {
 }
 
 /* the judge against the grader on a path set; prints like the GT eval */
-static int eval_judge_pathset(const char *weights, const char *data, int question, int atoms, int json) {
+static int eval_judge_pathset(const char *weights, const char *data, int question, int atoms, int as_match, int json) {
     parm_judge j;
     parm_pathset ps;
     if (parm_judge_load(&j, weights)) return cli_fail();
     j.atoms = atoms;
+    if (as_match >= 0) j.as_match = as_match;
+    if (atoms && parm_judge_asked(&j, question) != PARM_Q_MATCH) {
+        fprintf(stderr, "parm: error: --atoms scores the question 'match' only (got --question '%s'; potential and step "
+                        "take it with --as-match)\n", parm_judge_question_names[question]);
+        parm_judge_free(&j);
+        return 2;
+    }
     if (parm_pathset_load(&ps, data)) { parm_judge_free(&j); return cli_fail(); }
     parm_judge_metrics m;
     parm_judge_bestofn bon;
@@ -167,7 +177,7 @@ static int eval_judge(int argc, char **argv) {
     const char *weights = cli_shipped("weights/judge_orm-zs.safetensors"), *set = "test", *data = NULL;
     parm_layout layout = parm_layout_canonical;
     long n = 1000, seed = 0;
-    int json = 0, question = PARM_Q_MATCH, gt_opts = 0, atoms = PARM_ATOMS_OFF;
+    int json = 0, question = PARM_Q_MATCH, gt_opts = 0, atoms = PARM_ATOMS_OFF, as_match = -1;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i], *v;
         if (!strcmp(a, "--help") || !strcmp(a, "-h")) { eval_judge_usage(stdout); return 0; }
@@ -179,6 +189,11 @@ static int eval_judge(int argc, char **argv) {
         else if (!strcmp(a, "--atoms")) {
             if ((atoms = parm_atoms_rule_index(v)) < 0) {
                 fprintf(stderr, "parm: error: --atoms '%s' is not one of: %s\n", v, PARM_ATOMS_RULES_LIST);
+                return 2;
+            }
+        } else if (!strcmp(a, "--as-match")) {
+            if ((as_match = parm_judge_as_match_parse(v)) < 0) {
+                fprintf(stderr, "parm: error: --as-match '%s' is not one of: %s\n", v, PARM_JUDGE_AS_MATCH_LIST);
                 return 2;
             }
         } else if (!strcmp(a, "--question")) {
@@ -210,12 +225,16 @@ static int eval_judge(int argc, char **argv) {
                 parm_judge_question_names[question]);
         return 2;
     }
-    if (atoms && question != PARM_Q_MATCH) {
+    if (!data && as_match >= 0) {
+        fprintf(stderr, "parm: error: --as-match needs --data (the ground-truth set asks only 'match')\n");
+        return 2;
+    }
+    if (atoms && question == PARM_Q_CLARITY) {
         fprintf(stderr, "parm: error: --atoms scores the question 'match' only (got --question '%s')\n",
                 parm_judge_question_names[question]);
         return 2;
     }
-    if (data) return eval_judge_pathset(weights, data, question, atoms, json);
+    if (data) return eval_judge_pathset(weights, data, question, atoms, as_match, json);
     parm_judge j;
     parm_judge_evalset s;
     parm_judge_metrics m;

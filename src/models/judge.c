@@ -603,11 +603,31 @@ int parm_judge_prob_atoms(parm_judge *j, int rule, const char *const *prompts, i
     return 0;
 }
 
+int parm_judge_asked(const parm_judge *j, int q) {
+    return q >= 0 && q < PARM_JUDGE_NQ && (j->as_match & 1 << q) ? PARM_Q_MATCH : q;
+}
+
+int parm_judge_as_match_parse(const char *s) {
+    if (!s) return PARM_ERR("as_match: no value (valid: %s)", PARM_JUDGE_AS_MATCH_LIST);
+    if (!strcmp(s, "none")) return 0;
+    int mask = 0;
+    const char *p = s;
+    for (;;) {
+        size_t len = strcspn(p, ",");
+        int q = len == 9 && !strncmp(p, "potential", 9) ? PARM_Q_POTENTIAL : len == 4 && !strncmp(p, "step", 4) ? PARM_Q_STEP : -1;
+        if (q < 0 || mask & 1 << q) return PARM_ERR("as_match '%s' is not one of: %s", s, PARM_JUDGE_AS_MATCH_LIST);
+        mask |= 1 << q;
+        if (!p[len]) return mask;
+        p += len + 1;
+    }
+}
+
 int parm_judge_prob(parm_judge *j, int question, const char *const *prompts, int nprompts, const uint8_t *rgb, int n,
                     float *probs) {
     if (question < 0 || question >= PARM_JUDGE_NQ) return bad_question(question);
     if (check_prob_args(prompts, nprompts, rgb, n)) return -1;
     if (n == 0) return 0;
+    question = parm_judge_asked(j, question);
     if (question == PARM_Q_MATCH && j->atoms) return parm_judge_prob_atoms(j, j->atoms, prompts, nprompts, rgb, n, probs);
     if (logits_raw(j, question, prompts, nprompts, rgb, n, probs)) return -1;
     for (int i = 0; i < n; i++) probs[i] = sigmoid(probs[i]);
@@ -621,7 +641,7 @@ int parm_judge_save(const parm_judge *j, const char *path, parm_dtype dtype) {
     int vals[5] = {c->L, c->C, c->NH, c->F, c->text_len};
     for (int i = 0; i < 5; i++) snprintf(v[i], sizeof v[i], "%d", vals[i]);
     snprintf(v[5], sizeof v[5], "%.9g", c->pos2d);
-    const char *meta[20] = {"model", "parm-judge", "L", v[0], "C", v[1], "NH", v[2], "F", v[3], "text_len", v[4],
+    const char *meta[22] = {"model", "parm-judge", "L", v[0], "C", v[1], "NH", v[2], "F", v[3], "text_len", v[4],
                             "variant", j->variant, "questions", "match,clarity,potential,step"};
     int n = 8; /* the optional keys only when set, so files without them stay as before */
     if (c->pos2d > 0) { meta[2 * n] = "pos2d"; meta[2 * n + 1] = v[5]; n++; }
@@ -630,6 +650,13 @@ int parm_judge_save(const parm_judge *j, const char *path, parm_dtype dtype) {
         meta[2 * n + 1] = parm_atoms_rule_names[j->atoms];
         n++;
     }
+    char am[32] = "";
+    for (int q = 0; q < PARM_JUDGE_NQ; q++)
+        if (j->as_match & 1 << q) {
+            strncat(am, am[0] ? "," : "", sizeof am - strlen(am) - 1);
+            strncat(am, parm_judge_question_names[q], sizeof am - strlen(am) - 1);
+        }
+    if (am[0]) { meta[2 * n] = "as_match"; meta[2 * n + 1] = am; n++; }
     return parm_slab_save(&j->p, path, dtype, meta, n);
 }
 
@@ -670,11 +697,16 @@ int parm_judge_load(parm_judge *j, const char *path) {
     int atoms = rule ? parm_atoms_rule_index(rule) : strstr(variant, "atoms") ? PARM_ATOMS_MIN : PARM_ATOMS_OFF;
     if (!bad && atoms < 0)
         bad = PARM_ERR("'%s': metadata 'atoms' = '%s' is not one of: %s", path, rule, PARM_ATOMS_RULES_LIST);
+    const char *am = parm_st_meta(&f, "as_match");
+    int as_match = am ? parm_judge_as_match_parse(am) : 0;
+    if (!bad && as_match < 0) bad = PARM_ERR("'%s': metadata 'as_match' = '%s' is not one of: %s", path, am,
+                                             PARM_JUDGE_AS_MATCH_LIST);
     parm_st_close(&f);
     if (bad) return -1;
     if (parm_judge_init(j, &c, 0)) return -1;
     if (parm_slab_load(&j->p, path)) { parm_judge_free(j); return -1; }
     memcpy(j->variant, variant, sizeof variant);
     j->atoms = atoms;
+    j->as_match = as_match;
     return 0;
 }

@@ -422,6 +422,8 @@ static int open_orm(void **ctx, const parm_judge_train_opts *o) { return src_ope
 static int open_orm_atoms(void **ctx, const parm_judge_train_opts *o) { return src_open(ctx, o, "orm-atoms", 1); }
 static int open_prm(void **ctx, const parm_judge_train_opts *o) { return src_open(ctx, o, "prm", 1); }
 static int open_parm(void **ctx, const parm_judge_train_opts *o) { return src_open(ctx, o, "parm", 1); }
+static int open_prm_atoms(void **ctx, const parm_judge_train_opts *o) { return src_open(ctx, o, "prm-atoms", 1); }
+static int open_parm_atoms(void **ctx, const parm_judge_train_opts *o) { return src_open(ctx, o, "parm-atoms", 1); }
 
 /* path i, step t as an example */
 static void path_example(const parm_pathset *ps, int i, int t, int question, float label, parm_judge_example *e) {
@@ -456,15 +458,26 @@ static int next_orm(void *ctx, parm_rng *rng, parm_judge_example *ex, int n) {
     return k ? parm_judge_next_orm_zs(ctx, rng, ex + m, k) : 0;
 }
 
+/* A random clear step of path i (one that reads as its final image; the
+ * last step always does). */
+static int clear_step(const parm_pathset *ps, int i, parm_rng *rng) {
+    int t;
+    do t = parm_rng_int(rng, 0, ps->T - 1);
+    while (t < ps->T - 1 && !parm_pathset_reading_eq(ps, i, t));
+    return t;
+}
+
 /* orm-atoms: groups of ATOM_GROUP atom examples on the final image of a path
  * (correct and incorrect paths alternating), the image and prompt augmented
  * (each half the time: mirror left-right, mirror up-down, palette
  * permutation; dropped back to the original when the augmented prompt is a
  * test prompt), relabeled per atom by the grader; then a zs_frac share of
- * GT atom groups. */
-static int next_orm_atoms(void *ctx, parm_rng *rng, parm_judge_example *ex, int n) {
-    const src_ctx *c = ctx;
-    if (check_ctx(c)) return -1;
+ * GT atom groups. step_frac > 0: that share of the groups asks a step image
+ * of the path instead of its final one — a clear step (parm-atoms), or any
+ * step, uniform (any_step: prm-atoms) — labeled by the grader on the image
+ * shown; 0 draws nothing more, so orm-atoms' streams stay as they were. */
+static int orm_atoms_groups(const src_ctx *c, parm_rng *rng, parm_judge_example *ex, int n, float step_frac,
+                            int any_step) {
     int k = (int)(c->zs_frac * n + 0.5f), m = n - k;
     k = n - (m -= m % ATOM_GROUP); /* whole groups of path images */
     uint8_t rgb[NPIX * 3], aug[NPIX * 3];
@@ -473,7 +486,10 @@ static int next_orm_atoms(void *ctx, parm_rng *rng, parm_judge_example *ex, int 
         for (int tries = 0; rc == 1 && tries < 100; tries++) {
             int want_pos = c->npos && (!c->nneg || (b / ATOM_GROUP) % 2 == 0);
             int i = want_pos ? c->pos[parm_rng_int(rng, 0, c->npos - 1)] : c->neg[parm_rng_int(rng, 0, c->nneg - 1)];
-            parm_pathset_rgb(&c->ps, i, c->ps.T - 1, rgb);
+            int t = c->ps.T - 1;
+            if (step_frac > 0 && parm_rng_uniform(rng) < step_frac)
+                t = any_step ? parm_rng_int(rng, 0, c->ps.T - 1) : clear_step(&c->ps, i, rng);
+            parm_pathset_rgb(&c->ps, i, t, rgb);
             int flags = 0, perm[PARM_NCOLORS];
             for (int f = 0; f < 3; f++)
                 if (parm_rng_uniform(rng) < 0.5) flags |= 1 << f;
@@ -491,7 +507,18 @@ static int next_orm_atoms(void *ctx, parm_rng *rng, parm_judge_example *ex, int 
         }
         if (rc) return PARM_ERR("orm-atoms source: no usable path image in 100 tries");
     }
-    return k ? parm_judge_next_atoms(ctx, rng, ex + m, k) : 0;
+    return k ? parm_judge_next_atoms((void *)c, rng, ex + m, k) : 0;
+}
+static int next_orm_atoms(void *ctx, parm_rng *rng, parm_judge_example *ex, int n) {
+    const src_ctx *c = ctx;
+    return check_ctx(c) ? -1 : orm_atoms_groups(c, rng, ex, n, 0.0f, 0);
+}
+/* prm-atoms: orm-atoms groups on a uniform step image of the path (any step,
+ * labels = the grader on that step image, i.e. its step verdict per atom):
+ * the judge answers step as MATCH of the step image by atoms. */
+static int next_prm_atoms(void *ctx, parm_rng *rng, parm_judge_example *ex, int n) {
+    const src_ctx *c = ctx;
+    return check_ctx(c) ? -1 : orm_atoms_groups(c, rng, ex, n, 1.0f, 1);
 }
 
 /* prm: step images uniform over paths and steps, label = the step's verdict */
@@ -529,6 +556,22 @@ static int next_parm(void *ctx, parm_rng *rng, parm_judge_example *ex, int n) {
     return 0;
 }
 
+/* parm-atoms: the first round(n/4) examples ask clarity of uniform (path,
+ * step) pairs (label: the step reads as the final image), the rest are
+ * orm-atoms groups, half of them on a clear step image: the judge answers
+ * potential as MATCH of the clear step by atoms (parm_judge.potential), so
+ * it learns to read atoms on step images too. */
+static int next_parm_atoms(void *ctx, parm_rng *rng, parm_judge_example *ex, int n) {
+    const src_ctx *c = ctx;
+    if (check_ctx(c)) return -1;
+    int k = (n + 2) / 4;
+    for (int b = 0; b < k; b++) {
+        int i = parm_rng_int(rng, 0, c->ps.n - 1), t = parm_rng_int(rng, 0, c->ps.T - 1);
+        path_example(&c->ps, i, t, PARM_Q_CLARITY, (float)parm_pathset_reading_eq(&c->ps, i, t), &ex[b]);
+    }
+    return orm_atoms_groups(c, rng, ex + k, n - k, 0.5f, 0);
+}
+
 const parm_judge_source parm_judge_sources[] = {
     {"orm-zs", "zero-shot ORM: GT renders of train prompts; own caption = yes, one change = no",
      PARM_Q_MATCH, 0, open_zs, parm_judge_next_orm_zs, src_close},
@@ -547,6 +590,12 @@ const parm_judge_source parm_judge_sources[] = {
     {"parm", "PARM: one judge, 1/3 each: clarity (step reads as the final image), potential (final verdict) on "
              "clear step images; match on final images (balanced)", -1, 1, open_parm,
      next_parm, src_close},
+    {"prm-atoms", "PRM by atoms: orm-atoms groups on a uniform step image of a path (labels: the grader per atom on "
+                  "that image); step is then answered as MATCH of the step image by atoms", PARM_Q_STEP, 1,
+     open_prm_atoms, next_prm_atoms, src_close},
+    {"parm-atoms", "PARM by atoms: 1/4 clarity (step reads as the final image); 3/4 orm-atoms groups, half on a clear "
+                   "step image; potential is then answered as MATCH of the clear step by atoms", -1, 1,
+     open_parm_atoms, next_parm_atoms, src_close},
 };
 const int parm_judge_nsources = sizeof parm_judge_sources / sizeof parm_judge_sources[0];
 

@@ -62,6 +62,7 @@ static int score_items(parm_judge *j, int n, item_fn item, const void *ctx, floa
         int B = n - i0 < NB ? n - i0 : NB, all_match = 1;
         for (int b = 0; b < B; b++) {
             if (item(ctx, i0 + b, &q[b], &texts[b], rgb + (size_t)b * NPIX * 3)) goto done;
+            q[b] = parm_judge_asked(j, q[b]); /* as parm_judge_prob */
             all_match &= q[b] == PARM_Q_MATCH;
         }
         if (j->atoms && all_match) { /* the prompts scored by their atoms (judge.h) */
