@@ -271,16 +271,22 @@ typedef struct {
     int off2;           /* pixels more than 2 px off it */
     int side;           /* side s of the fitted template */
     int holes;          /* holes of the mask minus holes of the fitted template */
+    int lump;           /* largest 8-connected piece of (mask XOR template) opened by a 2x2 square:
+                           the biggest bite or lump >= 2 px thick (issue 13, session 7) */
 } parm_detection;
 /* The detector's confidence from a detection's fit (docs/GRADER.md): the
  * template IoU when the fit is clear — fitted side >= PARM_CLEAR_MIN_SIDE,
  * the mask has the template's holes (of >= 4 px), the best class beats every
- * other class's IoU by >= PARM_CLEAR_MARGIN, and at most
- * PARM_CLEAR_OFF1·sqrt(area) pixels lie more than 1 px off the template —
- * else PARM_UNCLEAR_SCALE × IoU (never "found": < PARM_DET_THRESH). */
+ * other class's IoU by >= PARM_CLEAR_MARGIN, at most
+ * PARM_CLEAR_OFF1·sqrt(area) pixels lie more than 1 px off the template,
+ * and (session 7) the largest bite/lump (parm_detection.lump) is
+ * <= PARM_CLEAR_LUMP px, and the template beats the mask's own bounding box
+ * (IoU = area / box area) by PARM_CLEAR_MARGIN unless the class is the
+ * square (whose template is a box) — else PARM_UNCLEAR_SCALE × IoU (never "found": < PARM_DET_THRESH). */
 #define PARM_CLEAR_MIN_SIDE 10
 #define PARM_CLEAR_MARGIN 0.02f
 #define PARM_CLEAR_OFF1 0.4f
+#define PARM_CLEAR_LUMP 6
 #define PARM_UNCLEAR_SCALE 0.5f
 float parm_clarity(const parm_detection *d);
 /* Detect objects in a 64x64 RGB image; returns count (≤ max). */
