@@ -31,7 +31,10 @@
  *     pixels lie more than 1 px off the fitted template, and (session 7) no
  *     bite or lump >= 2 px thick exceeds 6 px (largest_lump), and the
  *     template beats the bare bounding box by 0.02 IoU (a rectangle is no
- *     semicircle; not asked of the square, whose template is a box) —
+ *     semicircle; not asked of the square, whose template is a box), and
+ *     1 - IoU <= 0.4 x the template's boundary fraction (a misfit that 1-px
+ *     edge jitter cannot explain: thin shapes may miss more than compact
+ *     ones) —
  *     else half of it, so ragged blobs and damaged shapes are never "found"
  *     (docs/GRADER.md). */
 #include <math.h>
@@ -250,6 +253,7 @@ static void classify(const uint64_t *M, const int box[4], int A, parm_detection 
     for (int k = 0; k < PARM_NSHAPES; k++)
         if (k != k1 && best[k] > d->iou2) d->iou2 = best[k];
     d->off1 = d->off2 = d->holes = d->lump = 0;
+    d->edge = 0;
     d->side = 0;
     if (k1 >= 0) {
         uint64_t T[PARM_IMG];
@@ -257,6 +261,14 @@ static void classify(const uint64_t *M, const int box[4], int A, parm_detection 
         off_by_more_than(M, T, &d->off1, &d->off2);
         d->holes = holes(M) - holes(T);
         d->lump = largest_lump(M, T);
+        uint64_t Er[PARM_IMG];
+        morph(T, Er, 0);
+        int ta = 0, te = 0; /* the template's pixels, those on its 1-px boundary */
+        for (int y = 0; y < PARM_IMG; y++) {
+            ta += __builtin_popcountll(T[y]);
+            te += __builtin_popcountll(T[y] & ~Er[y]);
+        }
+        d->edge = ta ? (float)te / (float)ta : 1;
         for (int s = PARM_TMIN; s <= PARM_TMAX; s++)
             if (parm_template_get(k1, s) == bt[k1]) d->side = s;
     }
@@ -269,7 +281,8 @@ float parm_clarity(const parm_detection *d) {
     float box_iou = W > 0 && H > 0 ? (float)d->area / (float)(W * H) : 1; /* the bare box as a template */
     int clear = d->side >= PARM_CLEAR_MIN_SIDE && d->holes == 0 && d->iou - d->iou2 >= PARM_CLEAR_MARGIN &&
                 d->off1 <= PARM_CLEAR_OFF1 * sqrtf((float)d->area) && d->lump <= PARM_CLEAR_LUMP &&
-                (d->shape == SHAPE_SQUARE || d->iou - box_iou >= PARM_CLEAR_MARGIN);
+                (d->shape == SHAPE_SQUARE || d->iou - box_iou >= PARM_CLEAR_MARGIN) &&
+                1 - d->iou <= PARM_CLEAR_JITTER * d->edge;
     return clear ? d->iou : PARM_UNCLEAR_SCALE * d->iou;
 }
 

@@ -5,7 +5,7 @@
 # categories' train prompts all recur in the benchmark) → heldout/hNNN.png,
 # three images each (seeds 20000+3i .. +2, default sampler, shipped weights),
 # re-packed as 192x64 strips (`parm generate -n 3` now puts 4-px gutters
-# around its images). Labeled after the session-7 rule was chosen; never tune
+# around its images). Labeled while the session-7 rule was chosen; never tune
 # on it. Run from the repository root after `make` (python3-pil); HELDOUT_DIR
 # writes elsewhere.
 set -e
