@@ -5,7 +5,8 @@
  *    "found" as any class, while the same objects undamaged always are;
  *  - on the hand-labeled audit set (docs/grader-audit/labels.jsonl: generator
  *    outputs of train prompts + the 25 oracle picks) the detector's
- *    precision and recall per shape stay at the levels docs/GRADER.md reports.
+ *    precision and recall per shape stay at the levels docs/GRADER.md reports,
+ *    and on the held-out batch (docs/grader-audit/heldout-labels.jsonl) overall.
  * Rates print; the bounds sit just above (FA) or below (P/R) the measured
  * figures so that a regression fails. */
 #include <stdlib.h>
@@ -26,8 +27,9 @@ static int any_found(const uint8_t *rgb) {
 
 /* Every shape × side 12..20 × 6 draws (colour, place) per kind: ~650 objects per kind. */
 static void test_damage_rejected(void) {
-    /* measured at this commit (docs/GRADER.md); the issue's target is 0.02 for every kind */
-    static const double bound[PARM_NDAMAGE] = {0.06, 0.03, 0.07, 0.03, 0.02, 0.05, 0.02};
+    /* measured at this commit (docs/GRADER.md, session 7: 0.017 0.012 0.017 0.008 0.003 0.005 0.000);
+     * the issue's target is 0.02 for every kind */
+    static const double bound[PARM_NDAMAGE] = {0.02, 0.015, 0.02, 0.01, 0.005, 0.01, 0.005};
     long n[PARM_NDAMAGE] = {0}, fa[PARM_NDAMAGE] = {0}, ngt = 0, gt_found = 0;
     for (int kind = 0; kind < PARM_NDAMAGE; kind++) {
         parm_rng rng;
@@ -72,7 +74,7 @@ static void test_ragged_blobs_rejected(void) {
         found += any_found(rgb);
     }
     printf("    ragged blobs found as a shape: %d/%d (%.3f)\n", found, n, (double)found / n);
-    CHECK(found <= n / 50, "ragged blobs found %d/%d (> 2 %%; issue target 5 %%)", found, n);
+    CHECK(found <= n / 200, "ragged blobs found %d/%d (> 0.5 %%; issue target 5 %%)", found, n);
 }
 
 /* ---- the audit set ---- */
@@ -105,11 +107,15 @@ static int load_labels(const char *path, audit_obj **out) {
     return n;
 }
 
-static void test_audit_set(void) {
+/* Precision / recall of the found detections (conf >= PARM_DET_THRESH) against the hand labels in
+ * docs/grader-audit/<labels>; prints them; returns the number of labels (-1: unreadable). */
+static int audit_pr(const char *labels, int min_objects, double *P, double *R, double *minp, double *minr) {
     audit_obj *a;
-    int n = load_labels("docs/grader-audit/labels.jsonl", &a);
-    CHECK(n >= 900, "labels: %d objects", n);
-    if (n <= 0) return;
+    char lp[128];
+    snprintf(lp, sizeof lp, "docs/grader-audit/%s", labels);
+    int n = load_labels(lp, &a);
+    CHECK(n >= min_objects, "%s: %d objects", labels, n);
+    if (n <= 0) return -1;
     long tp[PARM_NSHAPES] = {0}, fp[PARM_NSHAPES] = {0}, pos[PARM_NSHAPES] = {0};
     int matched = 0;
     char cur[64] = "";
@@ -122,7 +128,7 @@ static void test_audit_set(void) {
             free(rgb);
             rgb = NULL;
             CHECK(!parm_png_read(path, &rgb, &w, &h) && h == PARM_IMG, "%s: %s", path, parm_last_error());
-            if (!rgb) return;
+            if (!rgb) { free(a); return -1; }
             snprintf(cur, sizeof cur, "%s", a[i].file);
         }
         uint8_t tile[NPIX * 3];
@@ -141,32 +147,53 @@ static void test_audit_set(void) {
         }
     }
     free(rgb);
-    CHECK(matched == n, "%d of %d labeled objects not detected with the labeled box", n - matched, n);
+    CHECK(matched == n, "%s: %d of %d labeled objects not detected with the labeled box", labels, n - matched, n);
     long TP = 0, FP = 0, POS = 0;
-    double minp = 1, minr = 1;
-    printf("    audit set (%d objects), per shape P / R:", n);
+    *minp = 1;
+    *minr = 1;
+    printf("    %s (%d objects), per shape P / R:", labels, n);
     for (int k = 0; k < PARM_NSHAPES; k++) {
         double p = tp[k] + fp[k] ? (double)tp[k] / (tp[k] + fp[k]) : 1, r = pos[k] ? (double)tp[k] / pos[k] : 1;
         printf(" %s %.3f/%.3f", parm_shape_names[k], p, r);
-        if (p < minp) minp = p;
-        if (r < minr) minr = r;
+        if (p < *minp) *minp = p;
+        if (r < *minr) *minr = r;
         TP += tp[k];
         FP += fp[k];
         POS += pos[k];
     }
-    printf("\n    audit set overall: precision %.4f (%ld/%ld), recall %.4f (%ld/%ld); worst shape P %.3f, R %.3f\n",
-           (double)TP / (TP + FP), TP, TP + FP, (double)TP / POS, TP, POS, minp, minr);
-    /* measured at this commit (docs/GRADER.md); the issue's target is P >= 0.97 per shape at R >= 0.95 */
-    CHECK((double)TP / (TP + FP) >= 0.98, "audit precision %.4f", (double)TP / (TP + FP));
-    CHECK((double)TP / POS >= 0.91, "audit recall %.4f", (double)TP / POS);
-    CHECK(minp >= 0.92, "worst per-shape precision %.3f", minp);
-    CHECK(minr >= 0.84, "worst per-shape recall %.3f", minr);
+    *P = (double)TP / (TP + FP);
+    *R = (double)TP / POS;
+    printf("\n    %s overall: precision %.4f (%ld/%ld), recall %.4f (%ld/%ld); worst shape P %.3f, R %.3f\n", labels, *P,
+           TP, TP + FP, *R, TP, POS, *minp, *minr);
     free(a);
+    return n;
+}
+
+static void test_audit_set(void) {
+    double P, R, minp, minr;
+    if (audit_pr("labels.jsonl", 900, &P, &R, &minp, &minr) < 0) return;
+    /* measured at this commit (docs/GRADER.md, session 7: P 0.9938, R 0.9391, worst P 0.973, worst R 0.854);
+     * the issue's target is P >= 0.97 per shape at R >= 0.95 */
+    CHECK(P >= 0.99, "audit precision %.4f", P);
+    CHECK(R >= 0.93, "audit recall %.4f", R);
+    CHECK(minp >= 0.97, "worst per-shape precision %.3f", minp);
+    CHECK(minr >= 0.85, "worst per-shape recall %.3f", minr);
+}
+
+/* The held-out batch (docs/grader-audit/heldout/: labeled after the rule was chosen, never tuned on;
+ * 1-12 objects per shape, so per-shape figures are coarse and not asserted). */
+static void test_heldout_set(void) {
+    double P, R, minp, minr;
+    if (audit_pr("heldout-labels.jsonl", 300, &P, &R, &minp, &minr) < 0) return;
+    /* measured at this commit (docs/GRADER.md, session 7: P 0.9932, R 0.9245) */
+    CHECK(P >= 0.98, "held-out precision %.4f", P);
+    CHECK(R >= 0.91, "held-out recall %.4f", R);
 }
 
 int main(void) {
     RUN(test_damage_rejected);
     RUN(test_ragged_blobs_rejected);
     RUN(test_audit_set);
+    RUN(test_heldout_set);
     return TEST_SUMMARY();
 }

@@ -146,17 +146,22 @@ int parm_damage_mask(const parm_scene *s, int k, int kind, parm_rng *rng, uint8_
             grow(m, out, border_pixel(m, 0, rng), A / 10, 1, 0.3f, rng);
         }
         return 0;
-    case PARM_DAMAGE_NOTCH: { /* a 3-px slot from a box side to the centre */
-        int side = parm_rng_int(rng, 0, 3), cx = (box[0] + box[2]) / 2, cy = (box[1] + box[3]) / 2;
-        int off = parm_rng_int(rng, -2, 2);
-        for (int y = box[1]; y <= box[3]; y++)
-            for (int x = box[0]; x <= box[2]; x++) {
-                int in = side == 0   ? x <= cx && abs(y - cy - off) <= 1
-                         : side == 1 ? x >= cx && abs(y - cy - off) <= 1
-                         : side == 2 ? y <= cy && abs(x - cx - off) <= 1
-                                     : y >= cy && abs(x - cx - off) <= 1;
-                if (in) m[y * PARM_IMG + x] = 0;
-            }
+    case PARM_DAMAGE_NOTCH: { /* a 3-px slot from a box side to the centre that cuts >= A/10 pixels (a slot
+                                 into the crescent's own bite cuts nothing: redrawn, at most 16 times) */
+        int cx = (box[0] + box[2]) / 2, cy = (box[1] + box[3]) / 2;
+        for (int tries = 0; tries < 16; tries++) {
+            int side = parm_rng_int(rng, 0, 3), off = parm_rng_int(rng, -2, 2), cut = 0;
+            memcpy(inside, m, sizeof inside);
+            for (int y = box[1]; y <= box[3]; y++)
+                for (int x = box[0]; x <= box[2]; x++) {
+                    int in = side == 0   ? x <= cx && abs(y - cy - off) <= 1
+                             : side == 1 ? x >= cx && abs(y - cy - off) <= 1
+                             : side == 2 ? y <= cy && abs(x - cx - off) <= 1
+                                         : y >= cy && abs(x - cx - off) <= 1;
+                    if (in && inside[y * PARM_IMG + x]) { inside[y * PARM_IMG + x] = 0; cut++; }
+                }
+            if (10 * cut >= A || tries == 15) { memcpy(m, inside, sizeof inside); break; }
+        }
         return 0;
     }
     case PARM_DAMAGE_SPURS: { /* three 1-px rays of 5..8 px from border pixels, away from the centre */
@@ -175,7 +180,8 @@ int parm_damage_mask(const parm_scene *s, int k, int kind, parm_rng *rng, uint8_
         }
         return 0;
     }
-    case PARM_DAMAGE_MERGE: /* a same-colour neighbour of any shape overlapping it by a third to a half */
+    case PARM_DAMAGE_MERGE: /* a same-colour neighbour of any shape overlapping it (>= 4 px), neither swallowing
+                               the other: <= A/2 of the object covered, >= A/4 of the neighbour outside it */
         for (int tries = 0; tries < 200; tries++) {
             parm_object n = *o;
             n.shape = parm_rng_int(rng, 0, PARM_NSHAPES - 1);
@@ -192,7 +198,9 @@ int parm_damage_mask(const parm_scene *s, int k, int kind, parm_rng *rng, uint8_
                 u[i] = m[i] | nm[i];
             }
             if (n.x0 < 0 || n.y0 < 0 || n.x0 + n.s > PARM_IMG || n.y0 + n.s > PARM_IMG) ok = 0;
-            if (!ok || overlap < 4) continue;
+            int outside = 0;
+            for (int i = 0; i < NPIX; i++) outside += nm[i] && !m[i];
+            if (!ok || overlap < 4 || 2 * overlap > A || 4 * outside < A) continue;
             memcpy(m, u, sizeof u);
             return 0;
         }

@@ -23,9 +23,9 @@ int main(int argc, char **argv) {
             int n = parm_detect(tile, d, 64);
             for (int i = 0; i < n; i++)
                 printf("{\"file\": \"%s\", \"tile\": %d, \"det\": %d, \"box\": [%d, %d, %d, %d], \"shape\": \"%s\", \"color\": \"%s\", "
-                       "\"conf\": %.4f, \"iou\": %.4f, \"iou2\": %.4f, \"off1\": %d, \"off2\": %d, \"side\": %d, \"holes\": %d, \"area\": %d}\n",
+                       "\"conf\": %.4f, \"iou\": %.4f, \"iou2\": %.4f, \"off1\": %d, \"off2\": %d, \"side\": %d, \"holes\": %d, \"area\": %d, \"lump\": %d, \"edge\": %.4f}\n",
                        argv[a], t, i, d[i].x0, d[i].y0, d[i].x1, d[i].y1, parm_shape_names[d[i].shape],
-                       parm_color_names[d[i].color], d[i].conf, d[i].iou, d[i].iou2, d[i].off1, d[i].off2, d[i].side, d[i].holes, d[i].area);
+                       parm_color_names[d[i].color], d[i].conf, d[i].iou, d[i].iou2, d[i].off1, d[i].off2, d[i].side, d[i].holes, d[i].area, d[i].lump, d[i].edge);
         }
         free(rgb);
     }

@@ -1,4 +1,4 @@
-/* probe.c — dump detection fits (iou, iou2, off1, area) for the images a good
+/* probe.c — dump detection fits (iou, iou2, off1, lump, edge, area) for the images a good
  * grader must accept (GT renders of train prompts, σ=8 noise, 3×3 blur,
  * ragged edges) and must reject (parm_damage kinds, ragged blobs), one JSON
  * line per detection, to choose parm_clarity's rule offline. Audit tooling:
@@ -12,9 +12,9 @@ static void dump(const char *set, int shape, const uint8_t *rgb) {
     parm_detection d[16];
     int n = parm_detect(rgb, d, 16);
     for (int i = 0; i < n; i++)
-        printf("{\"set\": \"%s\", \"true\": %d, \"shape\": %d, \"iou\": %.4f, \"iou2\": %.4f, \"off1\": %d, \"off2\": %d, \"side\": %d, \"holes\": %d, \"area\": %d, \"box\": [%d, %d, %d, %d]}\n", set,
-               shape, d[i].shape, d[i].iou, d[i].iou2, d[i].off1, d[i].off2, d[i].side, d[i].holes, d[i].area, d[i].x0, d[i].y0, d[i].x1, d[i].y1);
-    if (!n) printf("{\"set\": \"%s\", \"true\": %d, \"shape\": -1, \"iou\": 0, \"iou2\": 0, \"off1\": 0, \"off2\": 0, \"side\": 0, \"holes\": 0, \"area\": 0, \"box\": [0, 0, 0, 0]}\n", set, shape);
+        printf("{\"set\": \"%s\", \"true\": %d, \"shape\": %d, \"iou\": %.4f, \"iou2\": %.4f, \"off1\": %d, \"off2\": %d, \"side\": %d, \"holes\": %d, \"area\": %d, \"lump\": %d, \"edge\": %.4f, \"box\": [%d, %d, %d, %d]}\n", set,
+               shape, d[i].shape, d[i].iou, d[i].iou2, d[i].off1, d[i].off2, d[i].side, d[i].holes, d[i].area, d[i].lump, d[i].edge, d[i].x0, d[i].y0, d[i].x1, d[i].y1);
+    if (!n) printf("{\"set\": \"%s\", \"true\": %d, \"shape\": -1, \"iou\": 0, \"iou2\": 0, \"off1\": 0, \"off2\": 0, \"side\": 0, \"holes\": 0, \"area\": 0, \"lump\": 0, \"edge\": 0, \"box\": [0, 0, 0, 0]}\n", set, shape);
 }
 
 int main(void) {
