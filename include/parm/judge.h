@@ -298,8 +298,9 @@ struct parm_judge_train_opts;
  * (step images, step verdicts), parm (clarity, potential and
  * match in one judge), parm-atoms (clarity, and orm-atoms groups on final
  * and clear step images: potential answered as MATCH by atoms), prm-atoms
- * (orm-atoms groups on any step image: step answered as MATCH by atoms). The data variants refuse a path set holding any TEST
- * prompt (every path's prompt is checked). */
+ * (orm-atoms groups on any step image: step answered as MATCH by atoms).
+ * The data variants refuse a path set holding any TEST prompt (every
+ * path's prompt is checked). */
 typedef struct {
     const char *name, *help;
     int question;            /* the question it trains; -1 = several (parm) */
