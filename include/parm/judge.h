@@ -308,6 +308,8 @@ typedef struct {
     int (*open)(void **ctx, const struct parm_judge_train_opts *o);
     int (*next)(void *ctx, parm_rng *rng, parm_judge_example *ex, int n);
     void (*close)(void *ctx);
+    int as_match;            /* the trained judge's parm_judge.as_match (its data teach those questions as MATCH
+                                of the image); 0 for the variants that train each question's own token */
 } parm_judge_source;
 /* The source of a variant name, or NULL with an error listing the valid ones. */
 const parm_judge_source *parm_judge_source_find(const char *variant);

@@ -559,7 +559,7 @@ static int next_parm(void *ctx, parm_rng *rng, parm_judge_example *ex, int n) {
 /* parm-atoms: the first round(n/4) examples ask clarity of uniform (path,
  * step) pairs (label: the step reads as the final image), the rest are
  * orm-atoms groups, half of them on a clear step image: the judge answers
- * potential as MATCH of the clear step by atoms (parm_judge.potential), so
+ * potential as MATCH of the clear step by atoms (parm_judge.as_match), so
  * it learns to read atoms on step images too. */
 static int next_parm_atoms(void *ctx, parm_rng *rng, parm_judge_example *ex, int n) {
     const src_ctx *c = ctx;
@@ -574,28 +574,28 @@ static int next_parm_atoms(void *ctx, parm_rng *rng, parm_judge_example *ex, int
 
 const parm_judge_source parm_judge_sources[] = {
     {"orm-zs", "zero-shot ORM: GT renders of train prompts; own caption = yes, one change = no",
-     PARM_Q_MATCH, 0, open_zs, parm_judge_next_orm_zs, src_close},
+     PARM_Q_MATCH, 0, open_zs, parm_judge_next_orm_zs, src_close, 0},
     {"atoms", "zero-shot atomic judge: GT renders of train prompts asked their atoms (is there a red star, is the "
               "star left of the circle, ...) and hard negatives (colour swap, relation flip, shape, count +-1, "
               "absent); label = grader verdict of the atom's prompt", PARM_Q_MATCH, 0, open_atoms,
-     parm_judge_next_atoms, src_close},
+     parm_judge_next_atoms, src_close, 0},
     {"orm", "fine-tuned ORM: final images of --data paths, label = grader verdict (balanced), plus a --zs-frac "
-            "share of orm-zs pairs", PARM_Q_MATCH, 1, open_orm, next_orm, src_close},
+            "share of orm-zs pairs", PARM_Q_MATCH, 1, open_orm, next_orm, src_close, 0},
     {"orm-atoms", "fine-tuned atomic ORM: final images of --data paths (correct / incorrect alternating; mirrored "
                   "and palette-permuted with their prompt, never into a test prompt) asked their atoms and hard "
                   "negatives as atoms, label = grader per atom; plus a --zs-frac share of atoms groups",
-     PARM_Q_MATCH, 1, open_orm_atoms, next_orm_atoms, src_close},
+     PARM_Q_MATCH, 1, open_orm_atoms, next_orm_atoms, src_close, 0},
     {"prm", "PRM: step images of --data paths (uniform over paths and steps), label = the step's grader verdict",
-     PARM_Q_STEP, 1, open_prm, next_prm, src_close},
+     PARM_Q_STEP, 1, open_prm, next_prm, src_close, 0},
     {"parm", "PARM: one judge, 1/3 each: clarity (step reads as the final image), potential (final verdict) on "
              "clear step images; match on final images (balanced)", -1, 1, open_parm,
-     next_parm, src_close},
+     next_parm, src_close, 0},
     {"prm-atoms", "PRM by atoms: orm-atoms groups on a uniform step image of a path (labels: the grader per atom on "
                   "that image); step is then answered as MATCH of the step image by atoms", PARM_Q_STEP, 1,
-     open_prm_atoms, next_prm_atoms, src_close},
+     open_prm_atoms, next_prm_atoms, src_close, 1 << PARM_Q_STEP},
     {"parm-atoms", "PARM by atoms: 1/4 clarity (step reads as the final image); 3/4 orm-atoms groups, half on a clear "
                    "step image; potential is then answered as MATCH of the clear step by atoms", -1, 1,
-     open_parm_atoms, next_parm_atoms, src_close},
+     open_parm_atoms, next_parm_atoms, src_close, 1 << PARM_Q_POTENTIAL},
 };
 const int parm_judge_nsources = sizeof parm_judge_sources / sizeof parm_judge_sources[0];
 

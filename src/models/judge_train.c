@@ -268,9 +268,7 @@ static int judge_model(judge_trainer *t) {
                 t->j.variant, t->j.cfg.L, t->j.cfg.C, t->j.cfg.NH, t->j.cfg.F, t->j.cfg.text_len, t->j.cfg.pos2d);
     snprintf(t->j.variant, sizeof t->j.variant, "%s", t->src->name);
     t->j.atoms = o->eval_atoms >= 0 ? o->eval_atoms : strstr(t->src->name, "atoms") ? PARM_ATOMS_PRODUCT : PARM_ATOMS_OFF;
-    /* parm-atoms / prm-atoms answer potential / step as MATCH of the step image (their data teach no such token) */
-    t->j.as_match = !strcmp(t->src->name, "parm-atoms") ? 1 << PARM_Q_POTENTIAL
-                    : !strcmp(t->src->name, "prm-atoms") ? 1 << PARM_Q_STEP : 0;
+    t->j.as_match = t->src->as_match;
     return 0;
 }
 
