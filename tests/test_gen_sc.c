@@ -77,6 +77,11 @@ static void test_sc_from_plain_is_plain(void) {
     CHECK(!parm_gen_init(&base, &cfg, 3), "%s", parm_last_error());
     CHECK(!parm_gen_init_sc(&sc, &base, 6, 4), "%s", parm_last_error());
     if (test_checks_failed_) return;
+    /* the previous image's positions start as the image's own */
+    CHECK(!memcmp(parm_w(&sc.p, sc.pos_sc) + 6 * 32, parm_w(&base.p, base.pos_emb) + 8 * 32, sizeof(float) * 64 * 32),
+          "previous-image positions not copied from the image's");
+    CHECK(memcmp(parm_w(&sc.p, sc.pos_sc), parm_w(&base.p, base.pos_emb), sizeof(float) * 6 * 32),
+          "reflection positions copied too");
     const int B = 2, K = 16, Tt = 8, R = 6, NL = B * NTOK * K;
     int text[2 * 8], refl[2 * 6], prev[2 * NTOK], img[2 * NTOK];
     CHECK(parm_text_encode("a photo of a red star", text, Tt) > 0 && parm_text_encode("a photo of two rings", text + Tt, Tt) > 0,
@@ -284,8 +289,10 @@ static void test_sc_trainer_learns_and_resumes(void) {
     CHECK(parm_gen_load(&a, tmp("sc.safetensors")) == 0 && a.cfg.refl_len == PARM_REFL_TOKENS && a.vq_fingerprint,
           "%s", parm_last_error());
     parm_gen_free(&a);
-    /* exact resume: 6 straight = 3, then resumed to 6 */
+    /* exact resume: 6 straight = 3, then resumed to 6 (minimal-edit targets: their draws resume too) */
     o = tiny_sc();
+    o.gt_targets = 3;
+    o.plain_frac = 0;
     o.train.steps = 6;
     o.train.ckpt = tmp("sa.ckpt");
     CHECK(parm_gen_sc_train(&o, NULL) == 0, "%s", parm_last_error());

@@ -123,6 +123,24 @@ static void test_generate_roundtrip(void) {
               "prompts %d seeds %d forwards %d last flags %d labels %d split %d wrong", bad_prompt, bad_seed, bad_fw,
               bad_last, bad_label, bad_split);
         CHECK(fabs(acc - correct / 6.0) < 1e-9, "acc %g vs %d/6", acc, correct);
+        /* relabel: a fresh set is unchanged; flipped labels are put back and counted */
+        {
+            const size_t nl = (size_t)s.n * T;
+            uint8_t *v0 = malloc(nl), *e0 = malloc(nl);
+            memcpy(v0, s.verdict, nl);
+            memcpy(e0, s.reading_eq, nl);
+            long moved[2] = {-1, -1};
+            CHECK(parm_pathset_relabel(&s, moved) == 0 && moved[0] == 0 && moved[1] == 0 && !memcmp(v0, s.verdict, nl) &&
+                      !memcmp(e0, s.reading_eq, nl),
+                  "relabel changed a fresh set (%ld up, %ld down)", moved[0], moved[1]);
+            for (int i = 0; i < s.n; i++) s.verdict[(size_t)i * T + T - 1] ^= 1;
+            s.reading_eq[0] ^= 1;
+            CHECK(parm_pathset_relabel(&s, moved) == 0 && moved[0] == correct && moved[1] == s.n - correct &&
+                      !memcmp(v0, s.verdict, nl) && !memcmp(e0, s.reading_eq, nl),
+                  "relabel after flips: %ld up, %ld down (want %d, %d)", moved[0], moved[1], correct, s.n - correct);
+            free(v0);
+            free(e0);
+        }
         /* the step images are the sampler's: re-run prompt 1's two paths */
         parm_sample_opts so = o.sample;
         so.step_images = 1;

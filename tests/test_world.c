@@ -365,6 +365,46 @@ static void test_scene_layouts(void) {
     free(all);
 }
 
+/* parm_scene_nearest: always a valid scene of the prompt; it finds a canonical
+ * render of the prompt itself back; a wrong colour keeps the place */
+static void test_scene_nearest(void) {
+    parm_prompt *all;
+    int n = parm_prompts_all(&all), tried = 0, found = 0, invalid = 0;
+    parm_rng r;
+    parm_rng_seed(&r, 21, PARM_STREAM_SCENE);
+    uint8_t rgb[64 * 64 * 3], out[64 * 64 * 3];
+    for (int i = 0; i < n; i += 37) {
+        parm_scene a, b;
+        if (parm_scene_sample_layout(&all[i], &parm_layout_canonical, &r, &a) ||
+            parm_scene_nearest(&all[i], &parm_layout_canonical, (parm_render(&a, rgb), rgb), 8, &r, &b)) {
+            invalid++;
+            continue;
+        }
+        tried++;
+        parm_render(&b, out);
+        int ok = parm_grade(out, &all[i], NULL, 0) == 1;
+        for (int k = 0; k < b.n; k++) {
+            const parm_object *o = &b.obj[k];
+            ok &= o->s == 16 && o->x0 % 8 == 0 && o->y0 % 8 == 0 && o->x0 + o->s <= 64 && o->y0 + o->s <= 64;
+            for (int m = 0; m < k; m++) ok &= gap(o, &b.obj[m]) >= 4;
+        }
+        if (!ok && invalid++ < 5) fprintf(stderr, "    nearest scene for \"%s\" breaks the contract\n", all[i].text);
+        found += !memcmp(rgb, out, sizeof rgb);
+    }
+    CHECK(invalid == 0, "%d nearest scenes invalid", invalid);
+    CHECK(tried > 300 && found >= 0.9 * tried, "own render found back %d of %d", found, tried);
+    /* "a red star" painted blue: the nearest red star stands where the blue one did */
+    parm_prompt p;
+    CHECK(!parm_prompt_parse("a photo of a red star", &p), "%s", parm_last_error());
+    parm_scene w = {.n = 1, .obj = {{.shape = parm_shape_index("star"), .color = parm_color_index("blue"), .x0 = 24, .y0 = 40, .s = 16}}}, b;
+    parm_render(&w, rgb);
+    CHECK(!parm_scene_nearest(&p, &parm_layout_canonical, rgb, 1, &r, &b), "%s", parm_last_error());
+    CHECK(b.n == 1 && b.obj[0].x0 == 24 && b.obj[0].y0 == 40 && b.obj[0].color == parm_color_index("red"),
+          "recoloured star moved to (%d,%d) colour %d", b.obj[0].x0, b.obj[0].y0, b.obj[0].color);
+    CHECK(parm_scene_nearest(&p, &parm_layout_canonical, rgb, 0, &r, &b) == -1, "tries 0 accepted");
+    free(all);
+}
+
 static void test_png_io(void) {
     char dir[] = "/tmp/parm-test-world-XXXXXX";
     CHECK(mkdtemp(dir) != NULL, "mkdtemp");
@@ -472,6 +512,7 @@ int main(void) {
     RUN(test_sample_train);
     RUN(test_scene_contract);
     RUN(test_scene_layouts);
+    RUN(test_scene_nearest);
     RUN(test_png_io);
     RUN(test_atoms);
     return TEST_SUMMARY();

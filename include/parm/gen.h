@@ -119,7 +119,9 @@ int parm_gen_forward_sc(parm_gen *g, const int *text_ids, const int *refl_ids, c
 /* A self-correction generator (refl_len > 0) from a plain one's weights:
  * every tensor of base copied; the new emb.pos_sc and emb.prev ~ N(0, 0.02²)
  * from seed (emb.prev copied from emb.image made the previous image read as
- * image content at step 0: docs/RESULTS.md, PARM++). */
+ * image content at step 0: docs/RESULTS.md, PARM++), then the previous
+ * image's 64 rows of emb.pos_sc set to the image's own rows of emb.pos (the
+ * same place of both images starts out matched). */
 int parm_gen_init_sc(parm_gen *g, const parm_gen *base, int refl_len, uint64_t seed);
 /* Cross-entropy over rows whose target (grid order, [B,256], -1 = skip) is set;
  * weights per row optional. Then full backward into g->p.g. Returns the loss. */

@@ -18,7 +18,10 @@
  * ground-truth render of its prompt as the corrected image (good = -1, a
  * fresh render each time it is drawn); 2: every failed path gets a
  * ground-truth render only (the generator's own correct samples are
- * cluttered targets: docs/RESULTS.md, PARM++). A set holding any TEST
+ * cluttered targets: docs/RESULTS.md, PARM++); 3: as 2, and the render
+ * drawn is the valid one nearest to the failed image (parm_scene_nearest,
+ * fresh each draw: a minimal edit that keeps what was right, so the
+ * previous image is worth copying). A set holding any TEST
  * prompt is refused (every path checked). holdout: -1 every prompt, 0 the
  * training prompts, 1 the held-out ones (every 10th prompt of the set:
  * prompt index % 10 == 9). */
@@ -32,7 +35,8 @@ typedef struct {
     int refl_len;           /* reflection positions (default PARM_REFL_TOKENS) */
     float cond_drop;        /* share of examples with no condition at all (CFG's unconditional input; 0.1) */
     float plain_frac;       /* share of plain examples: a GT render of a train prompt, no segments (0.3) */
-    int gt_targets;         /* see parm_sc_quadruples: 0 paths, 1 paths + GT where none (default), 2 GT only */
+    int gt_targets;         /* see parm_sc_quadruples: 0 paths, 1 paths + GT where none (default), 2 GT only,
+                               3 the GT render nearest to the failed image */
     float bg_weight;
     int eval_n;             /* held-out failed images regenerated at each eval (32) */
     int eval_prompts;       /* plain-prompting eval (parm_gen_evaluate, 32) */

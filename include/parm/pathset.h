@@ -84,6 +84,12 @@ void parm_pathset_rgb(const parm_pathset *s, int i, int t, uint8_t *rgb);
  * every path checked; *first gets the first such path (-1 if none). */
 int parm_pathset_count_test(const parm_pathset *s, int *first);
 
+/* Regrade every step image with the current grader (after a grader change):
+ * verdicts and reading-equal flags rewritten in place from the class maps
+ * (which are the images). changed[2] (may be NULL): final verdicts turned
+ * 0 → 1 and 1 → 0. */
+int parm_pathset_relabel(parm_pathset *s, long changed[2]);
+
 /* ---- making a path set ---- */
 typedef struct {
     int test;                  /* 0: train prompts (parm_prompt_sample_train); 1: TEST prompts only */

@@ -151,6 +151,14 @@ int parm_scene_sample(const parm_prompt *p, parm_rng *rng, parm_scene *scene);
 typedef struct { int step, size_min, size_max, size_step; } parm_layout;
 extern const parm_layout parm_layout_free, parm_layout_canonical;
 int parm_scene_sample_layout(const parm_prompt *p, const parm_layout *layout, parm_rng *rng, parm_scene *scene);
+/* The valid scene of p on layout nearest to the image rgb[64*64*3] (fewest
+ * pixels whose parm_pixel_class differs): the best of `tries` sampled
+ * scenes, then coordinate descent (each object's corner over every layout
+ * position, then its colour when the prompt leaves it free; then any two
+ * objects trading places) while the gap and every relation still hold. Sides are not searched. PARM++'s
+ * minimal-edit correction target of a failed image. 0 / -1. */
+int parm_scene_nearest(const parm_prompt *p, const parm_layout *layout, const uint8_t *rgb, int tries, parm_rng *rng,
+                       parm_scene *scene);
 /* The scene for (prompt, seed) used by `parm render` and `parm bench --method gt`:
  * rng seeded (seed ^ (FNV-1a(text) << 32), PARM_STREAM_SCENE), so images of
  * different prompts with the same seed are independent. */

@@ -17,6 +17,7 @@ static void usage(FILE *f) {
     parm_pathset_gen_opts d = parm_pathset_gen_defaults();
     fprintf(f,
             "usage: parm paths --prompts train|test -o FILE [options]\n"
+            "       parm paths --relabel IN -o OUT   regrade a set's step images (after a grader change)\n"
             "Sample generator paths with every step image, label each step with the grader\n"
             "(verdict, and whether it reads as the path's final image does) and write a path set.\n"
             "Train judges on train-prompt sets only; a test-prompt set is for held-out evaluation.\n\n"
@@ -31,12 +32,14 @@ static void usage(FILE *f) {
             "  --gen W            generator weights (default weights/gen.safetensors)\n"
             "  --vq V             tokenizer weights (default weights/vq.safetensors)\n"
             "  --quiet            no progress output\n"
+            "  --relabel IN       read the set IN, regrade every step image with this build's grader and\n"
+            "                     write it to -o (it may be IN itself); prints how many final verdicts moved\n"
             "Under mpirun -np K the prompts are split over K ranks; rank 0 writes the same file.\n",
             d.n_prompts, d.paths, d.sample.steps);
 }
 
 int cmd_paths(int argc, char **argv) {
-    const char *out = NULL, *split = NULL, *genp = cli_shipped(CLI_GEN), *vqp = cli_shipped(CLI_VQ);
+    const char *out = NULL, *split = NULL, *relabel = NULL, *genp = cli_shipped(CLI_GEN), *vqp = cli_shipped(CLI_VQ);
     parm_pathset_gen_opts o = parm_pathset_gen_defaults();
     long v;
     for (int i = 1; i < argc; i++) {
@@ -47,6 +50,7 @@ int cmd_paths(int argc, char **argv) {
         i++;
         if (!strcmp(a, "-o") || !strcmp(a, "--out")) out = val;
         else if (!strcmp(a, "--gen")) genp = val;
+        else if (!strcmp(a, "--relabel")) relabel = val;
         else if (!strcmp(a, "--vq")) vqp = val;
         else if (!strcmp(a, "--prompts")) {
             if (strcmp(val, "train") && strcmp(val, "test")) {
@@ -59,6 +63,24 @@ int cmd_paths(int argc, char **argv) {
         else if (!strcmp(a, "--seed")) { if (cli_int(a, val, 0, 0x7fffffffL, &v)) return 2; o.seed = (uint64_t)v; }
         else if (!strcmp(a, "--steps")) { if (cli_int(a, val, 1, PARM_PATHSET_MAX_STEPS, &v)) return 2; o.sample.steps = (int)v; }
         else return cli_unknown("paths", a);
+    }
+    if (relabel) {
+        if (!out || split) {
+            fprintf(stderr, "parm: error: parm paths --relabel IN needs -o OUT and no --prompts\n");
+            return 2;
+        }
+        parm_pathset ps;
+        long moved[2];
+        if (parm_pathset_load(&ps, relabel)) return cli_fail();
+        double t0 = parm_now();
+        int rc = parm_pathset_relabel(&ps, moved) || parm_pathset_save(&ps, out);
+        long correct = 0;
+        for (int i = 0; i < ps.n; i++) correct += parm_pathset_final_verdict(&ps, i);
+        if (!rc && !o.quiet)
+            fprintf(stderr, "wrote %s: %d paths regraded; final verdicts 0 -> 1: %ld, 1 -> 0: %ld; correct now %.3f; "
+                            "%.1f s\n", out, ps.n, moved[0], moved[1], (double)correct / ps.n, parm_now() - t0);
+        parm_pathset_free(&ps);
+        return rc ? cli_fail() : 0;
     }
     if (!split || !out) {
         fprintf(stderr, "parm: error: parm paths needs --prompts train|test and -o FILE (see parm paths --help)\n");

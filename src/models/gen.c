@@ -81,6 +81,10 @@ int parm_gen_init_sc(parm_gen *g, const parm_gen *base, int refl_len, uint64_t s
         }
         memcpy(parm_w(&g->p, k), parm_w(&base->p, i), sizeof(float) * base->p.views[i].numel);
     }
+    /* the previous image's positions start as the image's own: position p of the image and of the
+       previous image match from the first step, so copying what was right is easy to learn */
+    memcpy(parm_w(&g->p, g->pos_sc) + (size_t)refl_len * c.C, parm_w(&g->p, g->pos_emb) + (size_t)c.text_len * c.C,
+           sizeof(float) * PARM_GEN_POS * c.C);
     g->vq_fingerprint = base->vq_fingerprint;
     return 0;
 }

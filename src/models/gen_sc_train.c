@@ -18,6 +18,7 @@
 
 #define NPIX (PARM_IMG * PARM_IMG)
 #define NTOK PARM_VQ_TOKENS
+#define SC_NEAREST_TRIES 8 /* gt_targets 3: sampled scenes before the coordinate descent */
 #define HOLDOUT 10 /* prompt group g is held out for eval when g % HOLDOUT == HOLDOUT - 1 */
 
 parm_gen_sc_train_opts parm_gen_sc_train_defaults(void) {
@@ -62,7 +63,7 @@ int parm_sc_quadruples(const parm_pathset *ps, int gt_targets, int holdout, parm
             if (gt_targets < 2)
                 for (int s = 0; s < N; s++)
                     if (parm_pathset_final_verdict(ps, g * N + s)) q[m++] = (parm_sc_quad){g * N + f, g * N + s};
-            if ((!good && gt_targets) || gt_targets == 2) q[m++] = (parm_sc_quad){g * N + f, -1};
+            if ((!good && gt_targets) || gt_targets >= 2) q[m++] = (parm_sc_quad){g * N + f, -1};
         }
     }
     *out = q;
@@ -107,20 +108,26 @@ static int sc_step(void *ctx, parm_rng *rng, long step, parm_shard *sh, float *l
         for (int i = 0; i < R; i++) rf[i] = PARM_TOK_PAD;
         pv[0] = -1;
         parm_prompt p;
+        int fail = -1; /* the quadruple's failed path */
         gt[b] = 1;
         from_path[b] = -1;
         if (t->nquad == 0 || parm_rng_uniform(rng) < o->plain_frac) parm_prompt_sample_train(rng, &p);
         else {
             const parm_sc_quad *q = &t->quad[parm_rng_int(rng, 0, t->nquad - 1)];
             p = t->ps.prompt[q->fail];
+            fail = q->fail;
             memcpy(rf, t->prefl + (size_t)q->fail * R, sizeof(int) * R);
             memcpy(pv, t->ptok + (size_t)q->fail * NTOK, sizeof(int) * NTOK);
             if (q->good >= 0) { gt[b] = 0; from_path[b] = q->good; }
         }
         if (gt[b]) {
             parm_scene sc;
-            if (parm_scene_sample_layout(&p, &o->layout, rng, &sc)) return -1;
-            parm_render(&sc, t->rgb + (size_t)b * NPIX * 3);
+            uint8_t *im = t->rgb + (size_t)b * NPIX * 3;
+            if (o->gt_targets == 3 && fail >= 0) { /* the minimal edit: the valid render nearest to the failed image */
+                parm_pathset_rgb(&t->ps, fail, t->ps.T - 1, im);
+                if (parm_scene_nearest(&p, &o->layout, im, SC_NEAREST_TRIES, rng, &sc)) return -1;
+            } else if (parm_scene_sample_layout(&p, &o->layout, rng, &sc)) return -1;
+            parm_render(&sc, im);
         }
         if (parm_rng_uniform(rng) < o->cond_drop) { /* CFG's unconditional input: no condition at all */
             drop_text(tx, Tt);

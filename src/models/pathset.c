@@ -260,6 +260,38 @@ done:
     return rc;
 }
 
+int parm_pathset_relabel(parm_pathset *s, long changed[2]) {
+    const int T = s->T;
+    long up = 0, down = 0;
+    int rc = 0;
+#pragma omp parallel for schedule(dynamic, 8) reduction(+ : up, down)
+    for (int i = 0; i < s->n; i++) {
+        parm_reading *rd = malloc(sizeof *rd * T);
+        uint8_t rgb[PARM_PATHSET_PIX * 3];
+        if (!rd) {
+#pragma omp atomic write
+            rc = -1;
+            continue;
+        }
+        for (int t = 0; t < T; t++) {
+            parm_pathset_rgb(s, i, t, rgb);
+            parm_grade_reading(rgb, &s->prompt[i], &rd[t]);
+        }
+        int was = parm_pathset_final_verdict(s, i);
+        for (int t = 0; t < T; t++) {
+            s->verdict[(size_t)i * T + t] = (uint8_t)rd[t].verdict;
+            s->reading_eq[(size_t)i * T + t] = (uint8_t)parm_reading_equal(&rd[t], &rd[T - 1]);
+        }
+        int now = parm_pathset_final_verdict(s, i);
+        up += !was && now;
+        down += was && !now;
+        free(rd);
+    }
+    if (rc) return PARM_ERR("relabel: out of memory");
+    if (changed) { changed[0] = up; changed[1] = down; }
+    return 0;
+}
+
 /* The N paths of prompt i, sampled and labeled, appended to f as records. */
 static int generate_prompt(parm_gen *g, parm_vq *vq, const parm_pathset_gen_opts *o, const parm_sample_opts *so,
                            const parm_prompt *prompt, int i, FILE *f, const char *path, uint64_t *seeds, uint8_t *cls,

@@ -110,20 +110,47 @@ static int draw_corner(const parm_layout *l, int s, parm_rng *rng) {
     return l->step * parm_rng_int(rng, 0, (PARM_IMG - s) / l->step);
 }
 
-int parm_scene_sample_layout(const parm_prompt *p, const parm_layout *layout, parm_rng *rng, parm_scene *scene) {
+static int check_layout(const parm_layout *layout) {
     if (layout->step < 1 || layout->size_min < PARM_SIZE_MIN || layout->size_max > PARM_SIZE_MAX ||
         layout->size_min > layout->size_max || layout->size_step < 1)
         return PARM_ERR("scene: bad layout (step %d, sizes %d..%d by %d; sides must lie in [%d, %d])", layout->step,
                         layout->size_min, layout->size_max, layout->size_step, PARM_SIZE_MIN, PARM_SIZE_MAX);
-    int item_of[PARM_MAX_OBJECTS], n = 0;
-    memset(scene, 0, sizeof *scene);
+    return 0;
+}
+
+/* item_of[k] = the include item object k comes from; returns the object count or -1 */
+static int scene_items(const parm_prompt *p, int item_of[PARM_MAX_OBJECTS]) {
+    int n = 0;
     for (int i = 0; i < p->ninclude; i++) {
         const parm_item *it = &p->include[i];
         if (it->shape < 0 || it->shape >= PARM_NSHAPES) return PARM_ERR("scene: bad shape %d", it->shape);
         if (it->count < 0 || n + it->count > PARM_MAX_OBJECTS)
             return PARM_ERR("scene: at most %d objects (asked for %d more)", PARM_MAX_OBJECTS, it->count);
+        if (it->rel != PARM_REL_NONE && (it->rel_ref < 0 || it->rel_ref >= p->ninclude || it->rel_ref == i))
+            return PARM_ERR("scene: relation refers to item %d of %d", it->rel_ref, p->ninclude);
         for (int c = 0; c < it->count; c++) item_of[n++] = i;
     }
+    return n;
+}
+
+/* every relation of the prompt holds between the painted boxes */
+static int relations_hold(const parm_prompt *p, const int *item_of, const parm_scene *sc) {
+    int box[PARM_MAX_OBJECTS][4];
+    for (int k = 0; k < sc->n; k++) parm_object_box(&sc->obj[k], box[k]);
+    for (int a = 0; a < sc->n; a++) {
+        const parm_item *it = &p->include[item_of[a]];
+        if (it->rel == PARM_REL_NONE) continue;
+        for (int b = 0; b < sc->n; b++)
+            if (item_of[b] == it->rel_ref && !(parm_relations(box[a], box[b]) & (1 << it->rel))) return 0;
+    }
+    return 1;
+}
+
+int parm_scene_sample_layout(const parm_prompt *p, const parm_layout *layout, parm_rng *rng, parm_scene *scene) {
+    if (check_layout(layout)) return -1;
+    int item_of[PARM_MAX_OBJECTS], n = scene_items(p, item_of);
+    memset(scene, 0, sizeof *scene);
+    if (n < 0) return -1;
     for (int restart = 0; restart < 10000; restart++) {
         int ok = 1;
         scene->n = 0;
@@ -143,21 +170,83 @@ int parm_scene_sample_layout(const parm_prompt *p, const parm_layout *layout, pa
             ok = placed;
             scene->n = k + 1;
         }
-        if (!ok) continue;
-        int box[PARM_MAX_OBJECTS][4];
-        for (int k = 0; k < n; k++) parm_object_box(&scene->obj[k], box[k]);
-        for (int a = 0; a < n && ok; a++) {
-            const parm_item *it = &p->include[item_of[a]];
-            if (it->rel == PARM_REL_NONE) continue;
-            if (it->rel_ref < 0 || it->rel_ref >= p->ninclude || it->rel_ref == item_of[a])
-                return PARM_ERR("scene: relation refers to item %d of %d", it->rel_ref, p->ninclude);
-            for (int b = 0; b < n && ok; b++)
-                if (item_of[b] == it->rel_ref && !(parm_relations(box[a], box[b]) & (1 << it->rel))) ok = 0;
-        }
-        if (ok) return 0;
+        if (ok && relations_hold(p, item_of, scene)) return 0;
     }
     scene->n = 0;
     return PARM_ERR("scene: could not place %d objects for \"%s\" in 10000 tries", n, p->text);
+}
+
+/* pixels whose palette class (parm_pixel_class) differs from cls[64*64] */
+static long class_distance(const parm_scene *sc, const uint8_t *cls, uint8_t *rgb) {
+    parm_render(sc, rgb);
+    long d = 0;
+    for (int i = 0; i < PARM_IMG * PARM_IMG; i++) d += parm_pixel_class(rgb + 3 * i) != cls[i];
+    return d;
+}
+
+int parm_scene_nearest(const parm_prompt *p, const parm_layout *layout, const uint8_t *rgb, int tries, parm_rng *rng,
+                       parm_scene *scene) {
+    if (tries < 1) return PARM_ERR("scene nearest: tries %d < 1", tries);
+    int item_of[PARM_MAX_OBJECTS], n = scene_items(p, item_of);
+    if (n < 0 || check_layout(layout)) return -1;
+    uint8_t cls[PARM_IMG * PARM_IMG], buf[PARM_IMG * PARM_IMG * 3];
+    for (int i = 0; i < PARM_IMG * PARM_IMG; i++) cls[i] = (uint8_t)parm_pixel_class(rgb + 3 * i);
+    long best = -1;
+    for (int t = 0; t < tries; t++) {
+        parm_scene sc;
+        if (parm_scene_sample_layout(p, layout, rng, &sc)) return -1;
+        long d = class_distance(&sc, cls, buf);
+        if (best < 0 || d < best) { best = d; *scene = sc; }
+    }
+    /* coordinate descent: each object's corner over every layout position, then its free colour */
+    for (int pass = 0, moved = 1; pass < 4 && moved; pass++) {
+        moved = 0;
+        for (int k = 0; k < n; k++) {
+            parm_object *o = &scene->obj[k], keep = *o;
+            int free_color = p->include[item_of[k]].color < 0;
+            int ncand_xy = (PARM_IMG - o->s) / layout->step + 1;
+            for (int cy = 0; cy < ncand_xy; cy++)
+                for (int cx = 0; cx < ncand_xy; cx++) {
+                    o->x0 = cx * layout->step;
+                    o->y0 = cy * layout->step;
+                    int ok = 1;
+                    for (int j = 0; j < n && ok; j++) ok = j == k || gap_ok(&scene->obj[j], o);
+                    long d;
+                    if (ok && relations_hold(p, item_of, scene) && (d = class_distance(scene, cls, buf)) < best) {
+                        best = d;
+                        keep = *o;
+                        moved = 1;
+                    }
+                }
+            *o = keep;
+            for (int c = 0; free_color && c < PARM_NCOLORS; c++) {
+                o->color = c;
+                long d = class_distance(scene, cls, buf);
+                if (d < best) { best = d; keep = *o; moved = 1; }
+            }
+            *o = keep;
+        }
+        for (int a = 0; a < n; a++) /* two objects trade places (a local minimum of the moves above) */
+            for (int b = a + 1; b < n; b++) {
+                parm_object *oa = &scene->obj[a], *ob = &scene->obj[b], ka = *oa, kb = *ob;
+                oa->x0 = kb.x0; oa->y0 = kb.y0;
+                ob->x0 = ka.x0; ob->y0 = ka.y0;
+                int ok = 1;
+                for (int j = 0; j < n && ok; j++) {
+                    if (j != a) ok = gap_ok(&scene->obj[j], oa);
+                    if (ok && j != b && j != a) ok = gap_ok(&scene->obj[j], ob);
+                }
+                long d;
+                if (ok && relations_hold(p, item_of, scene) && (d = class_distance(scene, cls, buf)) < best) {
+                    best = d;
+                    moved = 1;
+                } else {
+                    *oa = ka;
+                    *ob = kb;
+                }
+            }
+    }
+    return 0;
 }
 
 int parm_scene_for_seed(const parm_prompt *p, uint64_t seed, parm_scene *scene) {
