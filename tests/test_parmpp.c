@@ -13,6 +13,8 @@
 #include <unistd.h>
 
 #include "parm.h"
+#include <cjson/cJSON.h>
+
 #include "test.h"
 #include "test_shell.h"
 
@@ -162,6 +164,49 @@ static void test_cli(void) {
     CHECK(strstr(e, "--data") != NULL, "%s", e);
     free(e);
     CHECK(sh("./parm eval reflect --judge %s --data %s --thresh 2", jno, "x.pset") == 2, "thresh 2");
+    /* bench --method parm++: every round's cost, reflection and grader verdict in results.jsonl (score vs rounds) */
+    char scp[600], meta[600];
+    snprintf(scp, sizeof scp, "%s/scgen.safetensors", dir);
+    snprintf(meta, sizeof meta, "%s/one.jsonl", dir);
+    parm_prompt one;
+    char line[1024];
+    FILE *mf = fopen(meta, "w");
+    CHECK(mf && !parm_prompt_parse("a photo of a red star", &one) && !parm_prompt_to_json(&one, line, sizeof line, 0) &&
+              fprintf(mf, "%s\n", line) > 0 && !fclose(mf) && !parm_gen_save(&SC, scp, PARM_F32),
+          "setup: %s", parm_last_error());
+    int brc = sh("./parm bench --method parm++ --rounds 2 -n 2 --steps 2 --metadata %s --images-per-prompt 2 --gen %s "
+                 "--vq %s --judge %s --reflect-judge %s --out %s/b", meta, scp, vqp, jparm, jno, dir);
+    if (brc) {
+        e = slurp("err");
+        fprintf(stderr, "    %s\n", e);
+        free(e);
+    }
+    CHECK(brc == 0, "bench parm++ exits %d", brc);
+    char rp[700];
+    snprintf(rp, sizeof rp, "b/results.jsonl");
+    e = slurp(rp);
+    int rows = 0, ok = 0;
+    for (char *l = e; l && *l; l = strchr(l, '\n'), l = l ? l + 1 : NULL) {
+        char *nl = strchr(l, '\n');
+        if (nl) *nl = 0;
+        cJSON *o = cJSON_Parse(l), *rd = cJSON_GetObjectItemCaseSensitive(o, "round");
+        const cJSON *c = cJSON_GetObjectItemCaseSensitive(o, "correct");
+        rows++;
+        long fw = 0;
+        const cJSON *x;
+        cJSON_ArrayForEach(x, rd) fw += (long)cJSON_GetObjectItemCaseSensitive(x, "forwards")->valuedouble;
+        const cJSON *last = cJSON_GetArrayItem(rd, 2), *lc = last ? cJSON_GetObjectItemCaseSensitive(last, "correct") : NULL;
+        /* the "no" judge rejects every image: both correction rounds run, each reflection written */
+        ok += cJSON_GetArraySize(rd) == 3 && lc && cJSON_IsBool(lc) && cJSON_IsTrue(lc) == cJSON_IsTrue(c) &&
+              fw == (long)cJSON_GetObjectItemCaseSensitive(o, "gen_forwards")->valuedouble &&
+              strlen(cJSON_GetObjectItemCaseSensitive(cJSON_GetArrayItem(rd, 0), "reflection")->valuestring) > 0 &&
+              !cJSON_GetObjectItemCaseSensitive(o, "strip");
+        cJSON_Delete(o);
+        if (nl) *nl = '\n';
+    }
+    CHECK(rows == 2 && ok == 2, "%d of %d rows hold 3 rounds adding up to gen_forwards, the last round's verdict the "
+          "image's: %s", ok, rows, e);
+    free(e);
     /* a path set with a TEST prompt: train gen-sc refuses it before writing anything */
     parm_pathset ps;
     parm_prompt *all;

@@ -180,7 +180,7 @@ static void num_or_null(char *b, size_t n, double v, const char *fmt) {
 }
 
 char *bench_image_json(const parm_search_result *r, uint64_t seed) {
-    size_t cap = 256 + (r ? (size_t)r->n * 200 : 0), k = 0;
+    size_t cap = 256 + (r ? (size_t)r->n * 200 + (PARM_PARMPP_MAX_ROUNDS + 1) * 240 : 0), k = 0;
     char *s = parm_malloc(cap);
     if (!s) return NULL;
     k += snprintf(s + k, cap - k, "\"seed\": %llu", (unsigned long long)seed);
@@ -204,7 +204,24 @@ char *bench_image_json(const parm_search_result *r, uint64_t seed) {
                       j ? ", " : "", (unsigned long long)parm_seed_of(seed, 0, j), v->forwards, v->judge_calls,
                       v->stop_step, v->clear_step, pot, ps, v->correct < 0 ? "null" : v->correct ? "true" : "false");
     }
-    snprintf(s + k, cap - k, "]");
+    k += snprintf(s + k, cap - k, "]");
+    if (r->method == PARM_SEARCH_PARMPP) { /* each round: its forwards, judge calls, reflection, grader verdict */
+        k += snprintf(s + k, cap - k, ", \"rounds\": %d, \"accepted\": %s, \"round\": [", r->rounds,
+                      r->accepted < 0 ? "null" : r->accepted ? "true" : "false");
+        for (int q = 0; q <= r->rounds && q <= PARM_PARMPP_MAX_ROUNDS; q++) {
+            char esc[400];
+            size_t e = 0;
+            for (const char *c = r->reflection[q]; *c && e + 3 < sizeof esc; c++) { /* the grammar's words: no quotes */
+                if (*c == '"' || *c == '\\') esc[e++] = '\\';
+                esc[e++] = *c;
+            }
+            esc[e] = 0;
+            k += snprintf(s + k, cap - k, "%s{\"forwards\": %ld, \"judge_calls\": %ld, \"reflection\": \"%s\", "
+                          "\"correct\": %s}", q ? ", " : "", r->round_forwards[q], r->round_judge_calls[q], esc,
+                          r->round_correct[q] < 0 ? "null" : r->round_correct[q] ? "true" : "false");
+        }
+        snprintf(s + k, cap - k, "]");
+    }
     return s;
 }
 

@@ -137,7 +137,9 @@ static int search_open(void **ctx, const bench_setup *o) {
     if (cli_load_gen_vq(&c->g, &c->vq, o->gen, o->vq)) { free(c); return -1; }
     if (parm_search_open(&c->s, &c->g, &c->vq, &o->so)) { search_close(c); return -1; }
     c->out = o->out;
-    c->strip_div = o->so.method != PARM_SEARCH_BASELINE && o->so.n > 1 ? o->strip_div : 0;
+    /* step strips of every path: not for baseline (one path) nor parm++ (it keeps each round's image instead) */
+    c->strip_div = o->so.method != PARM_SEARCH_BASELINE && o->so.method != PARM_SEARCH_PARMPP && o->so.n > 1
+                       ? o->strip_div : 0;
     *ctx = c;
     return 0;
 }
@@ -153,7 +155,23 @@ static int search_generate_prompt(void *ctx, const parm_prompt *p, int pi, int n
     if (c->strip_div &&
         !(trace = parm_malloc((size_t)n * c->s.o.n * c->s.o.sample.steps * PARM_IMG * PARM_IMG * 3)))
         return -1;
-    int rc = parm_search_run(&c->s, p, n, seeds, rgb, c->res, trace) || (trace && search_strips(c, pi, n, trace));
+    int rc;
+    if (c->s.o.method == PARM_SEARCH_PARMPP && c->s.o.rounds > 0 && !trace) {
+        /* PARM++: every round's image graded too, so one run gives the score after 0..R rounds */
+        const size_t sz = (size_t)PARM_IMG * PARM_IMG * 3;
+        uint8_t *rr = parm_malloc(sz * (PARM_PARMPP_MAX_ROUNDS + 1));
+        rc = !rr;
+        for (int j = 0; j < n && !rc; j++) {
+            parm_search_result *r = &c->res[j];
+            rc = parm_search_parmpp(&c->s, p, seeds[j], rgb + sz * j, r, rr);
+            for (int k = 0; k <= PARM_PARMPP_MAX_ROUNDS && !rc; k++)
+                r->round_correct[k] = (int8_t)(k <= r->rounds ? parm_grade(rr + sz * k, p, NULL, 0) == 1 : -1);
+        }
+        free(rr);
+    } else {
+        rc = parm_search_run(&c->s, p, n, seeds, rgb, c->res, trace) || (trace && search_strips(c, pi, n, trace));
+        for (int j = 0; j < n && !rc; j++) memset(c->res[j].round_correct, -1, sizeof c->res[j].round_correct);
+    }
     free(trace);
     if (rc) return -1;
     for (int j = 0; j < n; j++) {
@@ -514,7 +532,8 @@ static int bench_generate(const bench_method *m, void *ctx, const parm_prompt *p
             if (!rc && skip) rc = !(extra[k0 + q] = bench_details_read(out, i, j, seeds[q]));
             else if (!rc) {
                 char sp[1400], rel[64];
-                const int strip = strip_div && res[q].method >= 0 && res[q].method != PARM_SEARCH_BASELINE && res[q].n > 1;
+                const int strip = strip_div && res[q].method >= 0 && res[q].method != PARM_SEARCH_BASELINE &&
+                                  res[q].method != PARM_SEARCH_PARMPP && res[q].n > 1;
                 rc = !(extra[k0 + q] = bench_image_json(res[q].method >= 0 ? &res[q] : NULL, seeds[q])) ||
                      (strip && (cli_step_strip_path(sp, sizeof sp, rel, sizeof rel, out, i, j) ||
                                 !(extra[k0 + q] = bench_frag_strip(extra[k0 + q], rel)))) ||

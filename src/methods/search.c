@@ -253,6 +253,7 @@ static void select_path(int method, const parm_search_path *v, int n, parm_searc
 
 static void result_init(parm_search_result *res, int method, int n) {
     memset(res, 0, sizeof *res);
+    memset(res->round_correct, -1, sizeof res->round_correct);
     res->method = method;
     res->n = n;
 }
