@@ -396,17 +396,16 @@ static void test_prefset_guided_labels(void) {
     o.sample.steps = 3;
     o.quiet = 1;
     CHECK(parm_prefset_generate(&g, &vq, &o, tmp("gr.pref"), NULL) == 0, "%s", parm_last_error());
-    parm_prefset gr, orm, pm, pl;
-    const int methods[3] = {PARM_SEARCH_ORM, PARM_SEARCH_PARM, PARM_SEARCH_PARM};
-    const int labelers[3] = {PARM_PREF_LABEL_ORM, PARM_PREF_LABEL_PARM, PARM_PREF_LABEL_PARM_LAST};
-    const char *files[3] = {"orm.pref", "parm.pref", "parml.pref"};
-    for (int m = 0; m < 3; m++) {
+    parm_prefset gr, orm, pm;
+    const int methods[2] = {PARM_SEARCH_ORM, PARM_SEARCH_PARM};
+    const char *files[2] = {"orm.pref", "parm.pref"};
+    for (int m = 0; m < 2; m++) {
         parm_searcher sr;
         CHECK(open_labeler(&sr, methods[m], &g, &vq, &o) == 0, "%s", parm_last_error());
         if (test_checks_failed_) return;
         parm_prefset_gen_opts go = o;
-        go.labeler = labelers[m];
-        go.label = m == 2 ? parm_search_pref_label_last : parm_search_pref_label;
+        go.labeler = m ? PARM_PREF_LABEL_PARM : PARM_PREF_LABEL_ORM;
+        go.label = parm_search_pref_label;
         go.label_ctx = &sr;
         CHECK(parm_prefset_generate(&g, &vq, &go, tmp(files[m]), NULL) == 0, "%s", parm_last_error());
         /* resume under another labeler is refused */
@@ -417,8 +416,7 @@ static void test_prefset_guided_labels(void) {
         parm_search_close(&sr);
     }
     CHECK(parm_prefset_load(&gr, tmp("gr.pref")) == 0 && parm_prefset_load(&orm, tmp("orm.pref")) == 0 &&
-              parm_prefset_load(&pm, tmp("parm.pref")) == 0 && parm_prefset_load(&pl, tmp("parml.pref")) == 0, "%s",
-          parm_last_error());
+              parm_prefset_load(&pm, tmp("parm.pref")) == 0, "%s", parm_last_error());
     if (test_checks_failed_) return;
     CHECK(gr.labeler == PARM_PREF_LABEL_GRADER && orm.labeler == PARM_PREF_LABEL_ORM &&
               pm.labeler == PARM_PREF_LABEL_PARM, "labelers %d %d %d", gr.labeler, orm.labeler, pm.labeler);
@@ -445,26 +443,6 @@ static void test_prefset_guided_labels(void) {
     }
     CHECK(bad == 0, "%d ORM verdicts are not P(match) >= 0.5 (%d yes, %d no)", bad, yes, no);
     CHECK(pick_many == 0, "PARM labeled more than one path of %d prompts", pick_many);
-    /* PARM-last: the same pick; a rejected path is one PARM rejected too; the rest in no pair */
-    int differ = 0, neither = 0;
-    for (int i = 0; i < pl.n; i++) {
-        differ += (pl.verdict[i] == 1) != (pm.verdict[i] == 1) || (pl.verdict[i] == 0 && pm.verdict[i] != 0);
-        neither += pl.verdict[i] == PARM_PREF_NEITHER;
-    }
-    CHECK(pl.labeler == PARM_PREF_LABEL_PARM_LAST && differ == 0, "PARM-last differs from PARM's pick on %d paths",
-          differ);
-    /* verdict 2 is in no pair, and only a PARM-last set may hold it */
-    for (int i = 0; i < pl.n; i++) pl.verdict[i] = (uint8_t)(i % pl.paths_per_prompt == 0 ? 1 : i % 2 ? 0 : 2);
-    parm_pref_pair *pp;
-    int np = parm_prefset_pairs(&pl, 0, &pp), bad_pair = 0;
-    for (int i = 0; i < np; i++) bad_pair += pl.verdict[pp[i].chosen] != 1 || pl.verdict[pp[i].rejected] != 0;
-    CHECK(np == pl.n_prompts * (pl.paths_per_prompt / 2) && bad_pair == 0, "%d pairs (%d bad) with verdict 2 (%d "
-          "sampled)", np, bad_pair, neither);
-    free(pp);
-    CHECK(parm_prefset_save(&pl, tmp("parml2.pref")) == 0, "%s", parm_last_error());
-    pl.labeler = PARM_PREF_LABEL_PARM;
-    CHECK(parm_prefset_save(&pl, tmp("parml3.pref")) < 0 && strstr(parm_last_error(), "verdict 2"),
-          "verdict 2 saved in a parm set: %s", parm_last_error());
     CHECK(parm_prefset_relabel(&orm, &vq) < 0 && strstr(parm_last_error(), "not the grader"),
           "relabel of a judge-labeled set: %s", parm_last_error());
     /* ORM guidance of a set sampled before: relabeling the grader set's kept
@@ -482,7 +460,6 @@ static void test_prefset_guided_labels(void) {
     parm_prefset_free(&gr);
     parm_prefset_free(&orm);
     parm_prefset_free(&pm);
-    parm_prefset_free(&pl);
     parm_judge_free(&j);
     parm_gen_free(&g);
     parm_vq_free(&vq);

@@ -20,14 +20,13 @@
  *     48  u64      parm_vq_fingerprint of the tokenizer the tokens belong to
  *     56  u32      labeler: who gave the verdicts (PARM_PREF_LABEL_*: 0 the
  *                    grader, 1 a judge's P(match) ≥ 0.5 (ORM guidance), 2 PARM's
- *                    pick (PARM guidance), 3 PARM's pick against what it
- *                    terminated or ranked last); files before labelers held 0 here
+ *                    pick (PARM guidance)); files before labelers held 0 here
  *     60  u32      FNV-1a 32 of header bytes 0..59
  *   then P·K records of R bytes; record k is path k % K of prompt k / K:
  *     0    char[160] prompt text, NUL-terminated and NUL-padded (must parse,
  *                    must NOT be a test prompt: parm_prompt_is_test)
  *     160  u64      the path's sampler seed
- *     168  u8       verdict of the final image (0/1; 2 = in no pair, labeler 3 only)
+ *     168  u8       grader verdict of the final image (0/1)
  *     169  u8[3]    reserved, 0
  *     172  u32      FNV-1a 32 of the record's other bytes (0..171, 176..R-1)
  *     176  u16[256] final image tokens, grid order (y·16+x)
@@ -54,17 +53,9 @@
  *         (clarity → potential gate with early termination, then best P(match)
  *         of the survivors) when it survived the gate and its P(match) ≥ 0.5,
  *         0 for every other path (those PARM terminated or ranked below its
- *         pick); a prompt whose pick is a fallback or a "no" gives no pairs.
- *   PARM-last: chosen as PARM's; 0 (rejected) only for the paths PARM
- *         terminated, a survivor whose P(match) < 0.5 and the survivor it
- *         ranked last; every other survivor is PARM_PREF_NEITHER (in no
- *         pair): under PARM most paths it merely did not pick are correct
- *         (docs/RESULTS.md, DPO session 7), so they must not be rejected.
- * Verdict PARM_PREF_NEITHER (2) is valid only in a PARM-last set. */
-enum { PARM_PREF_LABEL_GRADER = 0, PARM_PREF_LABEL_ORM = 1, PARM_PREF_LABEL_PARM = 2, PARM_PREF_LABEL_PARM_LAST = 3,
-       PARM_PREF_NLABELERS };
-#define PARM_PREF_NEITHER 2
-extern const char *const parm_pref_label_names[PARM_PREF_NLABELERS]; /* "grader", "orm", "parm", "parm-last" */
+ *         pick); a prompt whose pick is a fallback or a "no" gives no pairs. */
+enum { PARM_PREF_LABEL_GRADER = 0, PARM_PREF_LABEL_ORM = 1, PARM_PREF_LABEL_PARM = 2, PARM_PREF_NLABELERS };
+extern const char *const parm_pref_label_names[PARM_PREF_NLABELERS]; /* "grader", "orm", "parm" */
 /* A reward model's verdicts for the K paths of prompt p from their step
  * images steps [K,T,64,64,3] (step t of path k at (k·T + t)); verdict [K]. */
 typedef int (*parm_pref_label_fn)(void *ctx, const parm_prompt *p, int K, int T, const uint8_t *steps,
@@ -92,7 +83,7 @@ int parm_prefset_save(const parm_prefset *s, const char *path);
 typedef struct {
     int chosen, rejected;
 } parm_pref_pair;
-/* Every (verdict 1, verdict 0) combination of each prompt's paths, at most
+/* Every (correct, incorrect) combination of each prompt's paths, at most
  * max_per_prompt per prompt (<= 0: all; else the first ones in (correct i,
  * incorrect j) order cycled so each correct path is used before a second
  * pairing). *pairs is malloc'd (NULL when none); returns the count or -1. */

@@ -187,8 +187,5 @@ int parm_search_replay(parm_searcher *s, parm_search_record *rec, int n, uint8_t
  * drawn with; its verifier replayed over the prompt's K paths gives the
  * verdicts (see PARM_PREF_LABEL_*). */
 int parm_search_pref_label(void *ctx, const parm_prompt *p, int K, int T, const uint8_t *steps, uint8_t *verdict);
-/* The same for PARM_PREF_LABEL_PARM_LAST (a parm searcher): 1 the pick, 0
- * what PARM terminated, said no to or ranked last, PARM_PREF_NEITHER the rest. */
-int parm_search_pref_label_last(void *ctx, const parm_prompt *p, int K, int T, const uint8_t *steps, uint8_t *verdict);
 
 #endif

@@ -34,9 +34,7 @@ static void usage(FILE *f) {
             "  --label L          who labels the paths: grader (default), orm, orm-zs (verdict = the judge's\n"
             "                     P(match) >= 0.5) or parm (1 = PARM's pick among the K paths when it survived\n"
             "                     the gate with P(match) >= 0.5, 0 = every other path); a reward model, never\n"
-            "                     the grader, labels the guided rounds of iterative DPO; parm-last: 1 = PARM's\n"
-            "                     pick, 0 = what it terminated, said no to or ranked last, the other\n"
-            "                     survivors in no pair\n"
+            "                     the grader, labels the guided rounds of iterative DPO\n"
             "  --judge W          the labeling judge (default " CLI_JUDGE_DIR "/judge_<L>.safetensors)\n"
             "  --gen W            generator weights (default " CLI_GEN ")\n"
             "  --vq V             tokenizer weights (default " CLI_VQ ")\n"
@@ -60,17 +58,13 @@ static int info(const char *path, int relabel, parm_vq *vq, parm_searcher *sr, c
         if (changed < 0 || parm_prefset_save(&s, out ? out : path)) { parm_prefset_free(&s); return cli_fail(); }
     }
     long c = 0;
-    for (int i = 0; i < s.n; i++) c += s.verdict[i] == 1;
+    for (int i = 0; i < s.n; i++) c += s.verdict[i];
     parm_pref_pair *pairs;
     int np = parm_prefset_pairs(&s, 0, &pairs), mixed = 0;
     for (int p = 0; p < s.n_prompts; p++) {
         int k = 0;
-        int w = 0;
-        for (int j = 0; j < s.paths_per_prompt; j++) {
-            k += s.verdict[p * s.paths_per_prompt + j] == 1;
-            w += s.verdict[p * s.paths_per_prompt + j] == 0;
-        }
-        mixed += k > 0 && w > 0;
+        for (int j = 0; j < s.paths_per_prompt; j++) k += s.verdict[p * s.paths_per_prompt + j];
+        mixed += k > 0 && k < s.paths_per_prompt;
     }
     if (np >= 0 && !quiet)
         printf("%s: %d train prompts x %d paths (seed %llu, %d steps, labeled by %s); correct %.3f; %d prompts with "
@@ -132,11 +126,8 @@ int cmd_pairs(int argc, char **argv) {
     else if (!strcmp(label, "orm") || !strcmp(label, "orm-zs") || !strcmp(label, "parm")) {
         method = parm_search_method_find(label);
         o.labeler = method == PARM_SEARCH_PARM ? PARM_PREF_LABEL_PARM : PARM_PREF_LABEL_ORM;
-    } else if (!strcmp(label, "parm-last")) {
-        method = PARM_SEARCH_PARM;
-        o.labeler = PARM_PREF_LABEL_PARM_LAST;
     } else {
-        fprintf(stderr, "parm: error: --label '%s': valid labelers are grader, orm, orm-zs, parm, parm-last\n", label);
+        fprintf(stderr, "parm: error: --label '%s': valid labelers are grader, orm, orm-zs, parm\n", label);
         return 2;
     }
     if (judge && method < 0) {
@@ -144,9 +135,9 @@ int cmd_pairs(int argc, char **argv) {
                 judge);
         return 2;
     }
-    if (relabel && (o.labeler == PARM_PREF_LABEL_PARM || o.labeler == PARM_PREF_LABEL_PARM_LAST)) {
-        fprintf(stderr, "parm: error: --relabel with --label %s: PARM reads every step image, which a set does "
-                        "not keep; sample the set with --label %s instead (valid relabelers: grader, orm, orm-zs)\n", label, label);
+    if (relabel && o.labeler == PARM_PREF_LABEL_PARM) {
+        fprintf(stderr, "parm: error: --relabel with --label parm: PARM reads every step image, which a set does "
+                        "not keep; sample the set with --label parm instead (valid relabelers: grader, orm, orm-zs)\n");
         return 2;
     }
     cli_out co;
@@ -173,7 +164,7 @@ int cmd_pairs(int argc, char **argv) {
             parm_vq_free(&vq);
             return cli_fail();
         }
-        o.label = o.labeler == PARM_PREF_LABEL_PARM_LAST ? parm_search_pref_label_last : parm_search_pref_label;
+        o.label = parm_search_pref_label;
         o.label_ctx = &sr;
         if (!o.quiet) fprintf(stderr, "labeling with %s (%s)\n", label, sr.judge_path);
     }

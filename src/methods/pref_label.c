@@ -10,8 +10,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* the verifier replayed over the K paths of one prompt */
-static int replay(parm_searcher *s, const parm_prompt *p, int K, int T, const uint8_t *steps, parm_search_result *res) {
+int parm_search_pref_label(void *ctx, const parm_prompt *p, int K, int T, const uint8_t *steps, uint8_t *verdict) {
+    parm_searcher *s = ctx;
+    const int m = s->o.method;
+    if (m != PARM_SEARCH_ORM && m != PARM_SEARCH_ORM_ZS && m != PARM_SEARCH_PARM)
+        return PARM_ERR("preference labels: method '%s' is not a reward model (orm-zs, orm or parm)",
+                        parm_search_methods[m].name);
     if (K < 1 || K > PARM_SEARCH_MAX_PATHS) return PARM_ERR("preference labels: %d paths (at most %d)", K,
                                                             PARM_SEARCH_MAX_PATHS);
     parm_search_record rec;
@@ -21,52 +25,16 @@ static int replay(parm_searcher *s, const parm_prompt *p, int K, int T, const ui
     rec.T = T;
     rec.steps = (uint8_t *)steps; /* borrowed: only read by the replay, never freed here */
     uint8_t rgb[PARM_IMG * PARM_IMG * 3];
-    int rc = parm_search_replay(s, &rec, K, rgb, res);
-    for (int k = 0; k < PARM_SEARCH_NMETHODS; k++) free(rec.verdict[k]);
-    return rc;
-}
-
-/* PARM's pick counts only when it survived the gate and its judge said yes */
-static int valid_pick(const parm_search_result *res) {
-    const float sc = res->path[res->chosen].score;
-    return !res->fallback && !isnan(sc) && sc >= 0.5f;
-}
-
-int parm_search_pref_label(void *ctx, const parm_prompt *p, int K, int T, const uint8_t *steps, uint8_t *verdict) {
-    parm_searcher *s = ctx;
-    const int m = s->o.method;
-    if (m != PARM_SEARCH_ORM && m != PARM_SEARCH_ORM_ZS && m != PARM_SEARCH_PARM)
-        return PARM_ERR("preference labels: method '%s' is not a reward model (orm-zs, orm or parm)",
-                        parm_search_methods[m].name);
     parm_search_result res;
-    if (replay(s, p, K, T, steps, &res)) return -1;
+    int rc = parm_search_replay(s, &rec, K, rgb, &res);
+    for (int k = 0; k < PARM_SEARCH_NMETHODS; k++) free(rec.verdict[k]);
+    if (rc) return -1;
     for (int k = 0; k < K; k++) {
         const float sc = res.path[k].score;
-        if (m == PARM_SEARCH_PARM) verdict[k] = k == res.chosen && valid_pick(&res);
-        else verdict[k] = !isnan(sc) && sc >= 0.5f;
-    }
-    return 0;
-}
-
-int parm_search_pref_label_last(void *ctx, const parm_prompt *p, int K, int T, const uint8_t *steps, uint8_t *verdict) {
-    parm_searcher *s = ctx;
-    if (s->o.method != PARM_SEARCH_PARM)
-        return PARM_ERR("preference labels parm-last: method '%s' is not parm", parm_search_methods[s->o.method].name);
-    parm_search_result res;
-    if (replay(s, p, K, T, steps, &res)) return -1;
-    int last = -1, survivors = 0; /* the survivor PARM ranked last (never its pick) */
-    for (int k = 0; k < K; k++) {
-        const parm_search_path *q = &res.path[k];
-        if (q->stop_step >= 0 || isnan(q->score)) continue;
-        survivors++;
-        if (k != res.chosen && (last < 0 || q->score < res.path[last].score)) last = k;
-    }
-    for (int k = 0; k < K; k++) {
-        const parm_search_path *q = &res.path[k];
-        int stopped = q->stop_step >= 0 || isnan(q->score);
-        if (k == res.chosen && valid_pick(&res)) verdict[k] = 1;
-        else if (stopped || q->score < 0.5f || (k == last && survivors > 1)) verdict[k] = 0;
-        else verdict[k] = PARM_PREF_NEITHER;
+        if (m == PARM_SEARCH_PARM)
+            verdict[k] = k == res.chosen && !res.fallback && !isnan(sc) && sc >= 0.5f;
+        else
+            verdict[k] = !isnan(sc) && sc >= 0.5f;
     }
     return 0;
 }

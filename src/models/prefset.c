@@ -19,7 +19,7 @@
 #define NPIX (PARM_IMG * PARM_IMG)
 static const char MAGIC[8] = {'P', 'A', 'R', 'M', 'P', 'R', 'E', 'F'};
 
-const char *const parm_pref_label_names[PARM_PREF_NLABELERS] = {"grader", "orm", "parm", "parm-last"};
+const char *const parm_pref_label_names[PARM_PREF_NLABELERS] = {"grader", "orm", "parm"};
 
 static uint32_t record_sum(const uint8_t *rec) { return record_checksum(rec, REC); }
 
@@ -68,9 +68,6 @@ static void header_encode(uint8_t *h, const parm_prefset *s) {
 }
 
 /* Path i of s into rec[REC], checked as a loader would check it. */
-/* the largest verdict a set of this labeler may hold */
-static int max_verdict(const parm_prefset *s) { return s->labeler == PARM_PREF_LABEL_PARM_LAST ? PARM_PREF_NEITHER : 1; }
-
 static int record_encode(uint8_t *rec, const parm_prefset *s, int i) {
     const char *text = s->prompt[i].text;
     size_t len = strlen(text);
@@ -81,8 +78,7 @@ static int record_encode(uint8_t *rec, const parm_prefset *s, int i) {
         return PARM_ERR("path %d: prompt '%s' is a TEST prompt (preference sets hold train prompts only)", i, text);
     if (i % s->paths_per_prompt && strcmp(text, s->prompt[i - i % s->paths_per_prompt].text))
         return PARM_ERR("path %d: prompt '%s' differs from its prompt's first path", i, text);
-    if (s->verdict[i] > max_verdict(s)) return PARM_ERR("path %d: verdict %d is not 0 or 1%s", i, s->verdict[i],
-                                                        max_verdict(s) > 1 ? " or 2" : "");
+    if (s->verdict[i] > 1) return PARM_ERR("path %d: verdict %d is not 0 or 1", i, s->verdict[i]);
     memset(rec, 0, REC_FIXED);
     memcpy(rec, text, len);
     put64(rec + 160, s->path_seed[i]);
@@ -109,9 +105,8 @@ static int record_decode(const uint8_t *rec, parm_prefset *s, int i, const char 
     if (i % K && strcmp(text, s->prompt[i - i % K].text))
         return PARM_ERR("'%s': path %d: prompt '%s' differs from its prompt's first path '%s'", file, i, text,
                         s->prompt[i - i % K].text);
-    if (rec[168] > max_verdict(s) || rec[169] || rec[170] || rec[171])
-        return PARM_ERR("'%s': path %d: verdict byte %d is not 0 or 1%s (or reserved bytes set)", file, i, rec[168],
-                        max_verdict(s) > 1 ? " or 2" : "");
+    if (rec[168] > 1 || rec[169] || rec[170] || rec[171])
+        return PARM_ERR("'%s': path %d: verdict byte %d is not 0 or 1 (or reserved bytes set)", file, i, rec[168]);
     s->path_seed[i] = get64(rec + 160);
     s->verdict[i] = rec[168];
     for (int k = 0; k < NTOK; k++) {
@@ -212,12 +207,9 @@ int parm_prefset_pairs(const parm_prefset *s, int max_per_prompt, parm_pref_pair
     const int K = s->paths_per_prompt;
     long total = 0;
     for (int p = 0; p < s->n_prompts; p++) {
-        int c = 0, w = 0;
-        for (int k = 0; k < K; k++) {
-            c += s->verdict[p * K + k] == 1;
-            w += s->verdict[p * K + k] == 0;
-        }
-        long m = (long)c * w;
+        int c = 0;
+        for (int k = 0; k < K; k++) c += s->verdict[p * K + k];
+        long m = (long)c * (K - c);
         total += max_per_prompt > 0 && m > max_per_prompt ? max_per_prompt : m;
     }
     if (total == 0) return 0;
@@ -228,8 +220,8 @@ int parm_prefset_pairs(const parm_prefset *s, int max_per_prompt, parm_pref_pair
     for (int p = 0; p < s->n_prompts; p++) {
         int c = 0, w = 0;
         for (int k = 0; k < K && k < 256; k++) {
-            if (s->verdict[p * K + k] == 1) good[c++] = p * K + k;
-            else if (s->verdict[p * K + k] == 0) bad[w++] = p * K + k;
+            if (s->verdict[p * K + k]) good[c++] = p * K + k;
+            else bad[w++] = p * K + k;
         }
         long m = (long)c * w, take = max_per_prompt > 0 && m > max_per_prompt ? max_per_prompt : m;
         /* pairing r: chosen good[r % c], rejected bad[(r / c + r) % w] — each correct path once before any twice */
@@ -426,7 +418,7 @@ int parm_prefset_generate(parm_gen *g, parm_vq *vq, const parm_prefset_gen_opts 
         if (o->save_every > 0 && (i + 1) % o->save_every == 0 && i + 1 < P && save_prefix(&s, i + 1, path)) goto out;
         if (!o->quiet) {
             long c = 0;
-            for (int j = 0; j < (i + 1) * K; j++) c += s.verdict[j] == 1;
+            for (int j = 0; j < (i + 1) * K; j++) c += s.verdict[j];
             char extra[96];
             snprintf(extra, sizeof extra, "correct %.3f", (double)c / ((long)(i + 1) * K));
             parm_progress_update(&prog, (long)(i + 1) * K, extra);
@@ -436,7 +428,7 @@ int parm_prefset_generate(parm_gen *g, parm_vq *vq, const parm_prefset_gen_opts 
     if (parm_prefset_save(&s, path)) goto out;
     if (acc) {
         long c = 0;
-        for (int j = 0; j < s.n; j++) c += s.verdict[j] == 1;
+        for (int j = 0; j < s.n; j++) c += s.verdict[j];
         *acc = (double)c / s.n;
     }
     rc = 0;
