@@ -312,6 +312,17 @@ static void test_sc_trainer_learns_and_resumes(void) {
     CHECK(kx == 6 && ky == 6 && !memcmp(&rx, &ry, sizeof rx) && !memcmp(x.p.w, y.p.w, sizeof(float) * x.p.numel) &&
               !memcmp(x.p.m, y.p.m, sizeof(float) * x.p.numel),
           "resumed self-correction run differs from a straight one");
+    /* the edit weight reaches the loss: the same 2 steps with it at 1 and at 50 end apart */
+    o.train.resume = NULL;
+    o.train.steps = 2;
+    o.edit_weight = 50;
+    o.train.ckpt = tmp("se.ckpt");
+    CHECK(parm_gen_sc_train(&o, NULL) == 0 && parm_ckpt_load(&y.p, tmp("se.ckpt"), &ky, &ry) == 0, "%s",
+          parm_last_error());
+    o.edit_weight = 1;
+    CHECK(parm_gen_sc_train(&o, NULL) == 0 && parm_ckpt_load(&x.p, tmp("se.ckpt"), &kx, &rx) == 0, "%s",
+          parm_last_error());
+    CHECK(memcmp(x.p.w, y.p.w, sizeof(float) * x.p.numel), "edit weight 50 trains exactly as 1");
     parm_gen_free(&base);
     parm_gen_free(&x);
     parm_gen_free(&y);

@@ -38,6 +38,8 @@ typedef struct {
     int gt_targets;         /* see parm_sc_quadruples: 0 paths, 1 paths + GT where none (default), 2 GT only,
                                3 the GT render nearest to the failed image */
     float bg_weight;
+    float edit_weight;      /* loss weight of a token that differs from the previous image's token at its
+                               place (what the correction must change; 1 = none) */
     int eval_n;             /* held-out failed images regenerated at each eval (32) */
     int eval_prompts;       /* plain-prompting eval (parm_gen_evaluate, 32) */
     parm_layout layout;     /* GT renders (default canonical) */

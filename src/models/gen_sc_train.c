@@ -35,6 +35,7 @@ parm_gen_sc_train_opts parm_gen_sc_train_defaults(void) {
     o.plain_frac = 0.3f;
     o.gt_targets = 1;
     o.bg_weight = 1.0f;
+    o.edit_weight = 1.0f;
     o.eval_n = 32;
     o.eval_prompts = 32;
     o.layout = parm_layout_canonical;
@@ -144,7 +145,10 @@ static int sc_step(void *ctx, parm_rng *rng, long step, parm_shard *sh, float *l
         const int *tk = t->tokens + b * NTOK;
         for (int i = 0; i < NTOK; i++) { in[i] = tk[i]; tg[i] = -1; }
         for (int i = 0; i < nm; i++) { in[perm[i]] = K; tg[perm[i]] = tk[perm[i]]; }
-        for (int i = 0; i < NTOK; i++) t->weights[b * NTOK + i] = tk[i] == t->bg ? o->bg_weight : 1.0f;
+        const int *pv = t->prev + b * NTOK; /* pv[0] < 0: no previous image */
+        for (int i = 0; i < NTOK; i++)
+            t->weights[b * NTOK + i] = (tk[i] == t->bg ? o->bg_weight : 1.0f) *
+                                       (pv[0] >= 0 && pv[i] != tk[i] ? o->edit_weight : 1.0f);
     }
     const int lo = sh->lo, n = sh->hi - sh->lo;
     if (lo > 0) {
