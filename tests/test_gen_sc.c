@@ -209,6 +209,45 @@ static int tiny_setup(void) {
     return rc;
 }
 
+/* synthetic quadruples: train prompts; the failed image fails, the fix passes,
+ * the reflection is the grader's; the fix differs from the failed image in
+ * fewer pixels than a fresh render of the prompt does (it undoes one fault) */
+static void test_synthetic(void) {
+    parm_rng rng;
+    parm_rng_seed(&rng, 5, PARM_STREAM_TRAIN);
+    int bad = 0, closer = 0, n = 200;
+    long dfix = 0, dfresh = 0;
+    static uint8_t f[64 * 64 * 3], g[64 * 64 * 3], h[64 * 64 * 3];
+    for (int i = 0; i < n; i++) {
+        parm_prompt p;
+        int rf[PARM_REFL_TOKENS], want[PARM_REFL_TOKENS];
+        CHECK(!parm_sc_synthetic(&parm_layout_canonical, &rng, &p, rf, PARM_REFL_TOKENS, f, g), "%s", parm_last_error());
+        if (test_checks_failed_) return;
+        parm_reflection r;
+        char txt[256];
+        parm_scene fresh;
+        CHECK(parm_reflect_grader(f, &p, &r) == 0 && !parm_reflection_text(&r, txt, sizeof txt) &&
+                  parm_reflection_encode(txt, want, PARM_REFL_TOKENS) >= 0 &&
+                  !parm_scene_sample_layout(&p, &parm_layout_canonical, &rng, &fresh),
+              "%s", parm_last_error());
+        parm_render(&fresh, h);
+        bad += parm_prompt_is_test(&p) || parm_grade(f, &p, NULL, 0) != 0 || parm_grade(g, &p, NULL, 0) != 1 ||
+               memcmp(rf, want, sizeof rf);
+        long a = 0, b = 0;
+        for (int k = 0; k < 64 * 64 * 3; k += 3) {
+            a += memcmp(f + k, g + k, 3) != 0;
+            b += memcmp(f + k, h + k, 3) != 0;
+        }
+        dfix += a;
+        dfresh += b;
+        closer += a < b;
+    }
+    fprintf(stderr, "    %d synthetic quadruples: fix differs from the failed image in %.0f px (a fresh render: %.0f); "
+                    "closer %d\n", n, (double)dfix / n, (double)dfresh / n, closer);
+    CHECK(bad == 0, "%d synthetic quadruples wrong (test prompt, failed image passes, fix fails, reflection)", bad);
+    CHECK(closer >= 0.8 * n, "the fix is closer than a fresh render for only %d of %d", closer, n);
+}
+
 static void test_sample_condition(void) {
     parm_gen g, sc;
     parm_vq vq;
@@ -293,6 +332,7 @@ static void test_sc_trainer_learns_and_resumes(void) {
     o = tiny_sc();
     o.gt_targets = 3;
     o.plain_frac = 0;
+    o.synth_frac = 0.5f;
     o.train.steps = 6;
     o.train.ckpt = tmp("sa.ckpt");
     CHECK(parm_gen_sc_train(&o, NULL) == 0, "%s", parm_last_error());
@@ -315,6 +355,7 @@ static void test_sc_trainer_learns_and_resumes(void) {
     /* the edit weight reaches the loss: the same 2 steps with it at 1 and at 50 end apart */
     o.train.resume = NULL;
     o.train.steps = 2;
+    o.synth_frac = 0; /* the generator's failed images: their tokens differ from the fix's (the tiny VQ's do not always) */
     o.edit_weight = 50;
     o.train.ckpt = tmp("se.ckpt");
     CHECK(parm_gen_sc_train(&o, NULL) == 0 && parm_ckpt_load(&y.p, tmp("se.ckpt"), &ky, &ry) == 0, "%s",
@@ -361,6 +402,7 @@ int main(void) {
     RUN(test_sc_from_plain_is_plain);
     RUN(test_quadruples_train_prompts_only);
     if (tiny_setup()) { fprintf(stderr, "setup: %s\n", parm_last_error()); return 1; }
+    RUN(test_synthetic);
     RUN(test_sample_condition);
     RUN(test_correction_eval);
     RUN(test_sc_trainer_learns_and_resumes);

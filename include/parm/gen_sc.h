@@ -27,6 +27,15 @@
  * prompt index % 10 == 9). */
 typedef struct { int fail, good; } parm_sc_quad; /* path indices; good = -1: a GT render */
 int parm_sc_quadruples(const parm_pathset *ps, int gt_targets, int holdout, parm_sc_quad **out, int *n);
+/* A synthetic quadruple (train gen-sc --synth-frac): a ground-truth scene of
+ * a train prompt (drawn into *p) on layout, changed in one respect
+ * (parm_scene_wrong_layout: shape, colour, count, relation, a missing object),
+ * rendered as the failed image f[64*64*3] (it fails the grader); the
+ * grader's reflection of f into rf[R] (text tokens); and as the corrected
+ * image g the valid render nearest to f (parm_scene_nearest): f with that
+ * fault undone, so the fix is what differs. 0 / -1. */
+int parm_sc_synthetic(const parm_layout *layout, parm_rng *rng, parm_prompt *p, int *rf, int R, uint8_t *f, uint8_t *g);
+
 typedef struct {
     parm_train_opts train;  /* init (required): a plain generator (made self-correcting, parm_gen_init_sc)
                                or a self-correction one; steps, batch, lr, … */
@@ -38,6 +47,9 @@ typedef struct {
     int gt_targets;         /* see parm_sc_quadruples: 0 paths, 1 paths + GT where none (default), 2 GT only,
                                3 the GT render nearest to the failed image */
     float bg_weight;
+    float synth_frac;       /* share of the conditioned examples that are synthetic quadruples: a GT scene
+                               changed in one respect as the failed image, the grader's reflection, the
+                               nearest valid render as the fix (train prompts; 0 = none) */
     float edit_weight;      /* loss weight of a token that differs from the previous image's token at its
                                place (what the correction must change; 1 = none) */
     int eval_n;             /* held-out failed images regenerated at each eval (32) */

@@ -197,6 +197,9 @@ extern const char *const parm_wrong_names[PARM_NWRONG];
 int parm_wrong_applies(const parm_prompt *p, int kind);
 /* A scene for p changed in respect `kind` (error if it does not apply). */
 int parm_scene_wrong(const parm_prompt *p, int kind, parm_rng *rng, parm_scene *scene);
+/* The same on a layout (parm_scene_wrong = the free layout, same draws). */
+int parm_scene_wrong_layout(const parm_prompt *p, int kind, const parm_layout *layout, parm_rng *rng,
+                            parm_scene *scene);
 /* Captions changed in exactly one respect (judge training: "minimally corrupted captions"). */
 typedef enum {
     PARM_CORRUPT_COLOR,     /* one named colour → another (colors, color_attr; c1 ≠ c2 kept) */

@@ -36,6 +36,7 @@ parm_gen_sc_train_opts parm_gen_sc_train_defaults(void) {
     o.gt_targets = 1;
     o.bg_weight = 1.0f;
     o.edit_weight = 1.0f;
+    o.synth_frac = 0.0f;
     o.eval_n = 32;
     o.eval_prompts = 32;
     o.layout = parm_layout_canonical;
@@ -83,10 +84,36 @@ typedef struct {
     int *prefl;               /* [n paths,refl_len] the grader's reflection of every final image (failed ones) */
     int bg;
     uint8_t *rgb;             /* [B,64,64,3] */
+    uint8_t *frgb;            /* [B,64,64,3] synthetic quadruples' failed images */
+    int *ftok;                /* [B,256] their tokens */
     int *tokens, *input, *targets, *text, *refl, *prev; /* [B,256] ×3, [B,Tt], [B,R], [B,256] */
     float *weights;
     double acc, fill, fix, fix_plain; /* last eval: plain grader acc, non-bg, correction rate, plain regeneration rate */
 } sc_trainer;
+
+/* synthetic quadruples: see parm/gen_sc.h */
+int parm_sc_synthetic(const parm_layout *layout, parm_rng *rng, parm_prompt *p, int *rf, int R, uint8_t *f,
+                      uint8_t *g) {
+    for (int attempt = 0; attempt < 50; attempt++) {
+        parm_prompt_sample_train(rng, p);
+        int kinds[PARM_NWRONG], nk = 0;
+        for (int k = 0; k < PARM_NWRONG; k++)
+            if (parm_wrong_applies(p, k)) kinds[nk++] = k;
+        parm_scene fs, gs;
+        /* a change the layout cannot place (too many objects) is drawn again */
+        if (parm_scene_wrong_layout(p, kinds[parm_rng_int(rng, 0, nk - 1)], layout, rng, &fs)) continue;
+        parm_render(&fs, f);
+        if (parm_grade(f, p, NULL, 0) != 0) continue;
+        parm_reflection r;
+        char txt[256];
+        if (parm_reflect_grader(f, p, &r) < 0 || parm_reflection_text(&r, txt, sizeof txt) ||
+            parm_reflection_encode(txt, rf, R) < 0 || parm_scene_nearest(p, layout, f, SC_NEAREST_TRIES, rng, &gs))
+            return -1;
+        parm_render(&gs, g);
+        return 0;
+    }
+    return PARM_ERR("train gen-sc: no synthetic failure drawn in 50 attempts");
+}
 
 static void drop_text(int *t, int Tt) {
     t[0] = PARM_TOK_BOS;
@@ -103,7 +130,7 @@ static int sc_step(void *ctx, parm_rng *rng, long step, parm_shard *sh, float *l
     const int B = o->train.batch, Tt = t->g.cfg.text_len, K = t->g.cfg.ncodes, R = t->g.cfg.refl_len;
     /* per example: plain GT render (segments absent) or a quadruple; the target image of a
        quadruple is its corrected path's tokens, or a GT render of its prompt (-1) */
-    int gt[B], from_path[B];
+    int gt[B], from_path[B], synth[B], any_synth = 0;
     for (int b = 0; b < B; b++) {
         int *tx = t->text + b * Tt, *rf = t->refl + b * R, *pv = t->prev + b * NTOK;
         for (int i = 0; i < R; i++) rf[i] = PARM_TOK_PAD;
@@ -112,8 +139,15 @@ static int sc_step(void *ctx, parm_rng *rng, long step, parm_shard *sh, float *l
         int fail = -1; /* the quadruple's failed path */
         gt[b] = 1;
         from_path[b] = -1;
-        if (t->nquad == 0 || parm_rng_uniform(rng) < o->plain_frac) parm_prompt_sample_train(rng, &p);
-        else {
+        synth[b] = 0;
+        if ((t->nquad == 0 && o->synth_frac <= 0) || parm_rng_uniform(rng) < o->plain_frac)
+            parm_prompt_sample_train(rng, &p);
+        else if (o->synth_frac > 0 && (t->nquad == 0 || parm_rng_uniform(rng) < o->synth_frac)) {
+            if (parm_sc_synthetic(&o->layout, rng, &p, rf, R, t->frgb + (size_t)b * NPIX * 3, t->rgb + (size_t)b * NPIX * 3)) return -1;
+            synth[b] = 1;
+            gt[b] = 2; /* the target is rendered already */
+            pv[0] = 0; /* present: its tokens are filled after encoding */
+        } else {
             const parm_sc_quad *q = &t->quad[parm_rng_int(rng, 0, t->nquad - 1)];
             p = t->ps.prompt[q->fail];
             fail = q->fail;
@@ -121,7 +155,7 @@ static int sc_step(void *ctx, parm_rng *rng, long step, parm_shard *sh, float *l
             memcpy(pv, t->ptok + (size_t)q->fail * NTOK, sizeof(int) * NTOK);
             if (q->good >= 0) { gt[b] = 0; from_path[b] = q->good; }
         }
-        if (gt[b]) {
+        if (gt[b] == 1) {
             parm_scene sc;
             uint8_t *im = t->rgb + (size_t)b * NPIX * 3;
             if (o->gt_targets == 3 && fail >= 0) { /* the minimal edit: the valid render nearest to the failed image */
@@ -134,10 +168,17 @@ static int sc_step(void *ctx, parm_rng *rng, long step, parm_shard *sh, float *l
             drop_text(tx, Tt);
             for (int i = 0; i < R; i++) rf[i] = PARM_TOK_PAD;
             pv[0] = -1;
+            synth[b] = 0;
         } else if (parm_text_encode(p.text, tx, Tt) < 0) return -1;
         if (pv[0] < 0) for (int i = 1; i < NTOK; i++) pv[i] = -1;
+        any_synth |= synth[b];
     }
     if (parm_vq_encode(&t->vq, t->rgb, B, t->tokens)) return -1;
+    if (any_synth) { /* the synthetic failed images' tokens are their previous image */
+        if (parm_vq_encode(&t->vq, t->frgb, B, t->ftok)) return -1;
+        for (int b = 0; b < B; b++)
+            if (synth[b]) memcpy(t->prev + b * NTOK, t->ftok + b * NTOK, sizeof(int) * NTOK);
+    }
     for (int b = 0; b < B; b++) {
         if (!gt[b]) memcpy(t->tokens + b * NTOK, t->ptok + (size_t)from_path[b] * NTOK, sizeof(int) * NTOK);
         int perm[NTOK], nm = parm_gen_draw_mask(rng, perm);
@@ -286,6 +327,8 @@ int parm_gen_sc_train(const parm_gen_sc_train_opts *o, long *nquad) {
     if (sc_models(&t)) { free(t.quad); free(t.evq); parm_pathset_free(&t.ps); return -1; }
     const int B = o->train.batch, Tt = t.g.cfg.text_len, R = t.g.cfg.refl_len;
     t.rgb = parm_malloc((size_t)B * NPIX * 3);
+    t.frgb = parm_calloc((size_t)B * NPIX * 3, 1);
+    t.ftok = parm_malloc(sizeof(int) * B * NTOK);
     t.tokens = parm_malloc(sizeof(int) * B * NTOK);
     t.input = parm_malloc(sizeof(int) * B * NTOK);
     t.targets = parm_malloc(sizeof(int) * B * NTOK);
@@ -293,7 +336,7 @@ int parm_gen_sc_train(const parm_gen_sc_train_opts *o, long *nquad) {
     t.refl = parm_malloc(sizeof(int) * B * R);
     t.prev = parm_malloc(sizeof(int) * B * NTOK);
     t.weights = parm_malloc(sizeof(float) * B * NTOK);
-    if (!t.rgb || !t.tokens || !t.input || !t.targets || !t.text || !t.refl || !t.prev || !t.weights ||
+    if (!t.rgb || !t.frgb || !t.ftok || !t.tokens || !t.input || !t.targets || !t.text || !t.refl || !t.prev || !t.weights ||
         parm_gen_alloc(&t.g, B) || sc_prepare(&t))
         goto done;
     memset(t.rgb, 128, NPIX * 3);
@@ -310,7 +353,7 @@ int parm_gen_sc_train(const parm_gen_sc_train_opts *o, long *nquad) {
                        .step = sc_step, .evaluate = sc_eval, .log_row = sc_log_row, .save = sc_save};
     rc = parm_train(&o->train, &tr, NULL);
 done:
-    free(t.rgb); free(t.tokens); free(t.input); free(t.targets); free(t.text); free(t.refl); free(t.prev);
+    free(t.rgb); free(t.frgb); free(t.ftok); free(t.tokens); free(t.input); free(t.targets); free(t.text); free(t.refl); free(t.prev);
     free(t.weights); free(t.ptok); free(t.prefl); free(t.quad); free(t.evq);
     parm_pathset_free(&t.ps);
     parm_gen_free(&t.g);

@@ -28,6 +28,11 @@ static int other(parm_rng *rng, int n, int not) {
 }
 
 int parm_scene_wrong(const parm_prompt *p, int kind, parm_rng *rng, parm_scene *scene) {
+    return parm_scene_wrong_layout(p, kind, &parm_layout_free, rng, scene);
+}
+
+int parm_scene_wrong_layout(const parm_prompt *p, int kind, const parm_layout *layout, parm_rng *rng,
+                            parm_scene *scene) {
     if (!parm_wrong_applies(p, kind))
         return PARM_ERR("change '%s' does not apply to a %s prompt", kind >= 0 && kind < PARM_NWRONG ? parm_wrong_names[kind] : "?",
                         parm_tag_names[p->tag]);
@@ -36,7 +41,7 @@ int parm_scene_wrong(const parm_prompt *p, int kind, parm_rng *rng, parm_scene *
     switch (kind) {
     case PARM_WRONG_SHAPE:
     case PARM_WRONG_COLOR: {
-        if (parm_scene_sample(&q, rng, scene)) return -1;
+        if (parm_scene_sample_layout(&q, layout, rng, scene)) return -1;
         int k = parm_rng_int(rng, 0, scene->n - 1);
         if (kind == PARM_WRONG_SHAPE) scene->obj[k].shape = other(rng, PARM_NSHAPES, scene->obj[k].shape);
         else scene->obj[k].color = other(rng, PARM_NCOLORS, scene->obj[k].color);
@@ -46,12 +51,12 @@ int parm_scene_wrong(const parm_prompt *p, int kind, parm_rng *rng, parm_scene *
         int n = p->include[0].count, lo = n - 2 < 1 ? 1 : n - 2, m;
         do m = parm_rng_int(rng, lo, n + 2); while (m == n);
         q.include[0].count = m;
-        return parm_scene_sample(&q, rng, scene);
+        return parm_scene_sample_layout(&q, layout, rng, scene);
     }
     case PARM_WRONG_RELATION: {
         parm_item *it = &q.include[1];
         it->rel = it->rel ^ 1; /* left<->right, above<->below */
-        return parm_scene_sample(&q, rng, scene);
+        return parm_scene_sample_layout(&q, layout, rng, scene);
     }
     case PARM_WRONG_MISSING: {
         int i = parm_rng_int(rng, 0, q.ninclude - 1);
@@ -62,7 +67,7 @@ int parm_scene_wrong(const parm_prompt *p, int kind, parm_rng *rng, parm_scene *
             for (int k = 0; k < q.ninclude; k++) q.include[k].rel = PARM_REL_NONE; /* nothing left to relate to */
         }
         if (q.ninclude == 0) { memset(scene, 0, sizeof *scene); return 0; }
-        return parm_scene_sample(&q, rng, scene);
+        return parm_scene_sample_layout(&q, layout, rng, scene);
     }
     }
     return PARM_ERR("unknown change %d", kind);
