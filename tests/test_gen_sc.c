@@ -278,7 +278,21 @@ static void test_sample_condition(void) {
     /* path 1 (no condition) in a batch with a conditioned path: the tokens may differ only by rounding;
        path 0 is conditioned: its forward ran the full layout */
     CHECK(r.forwards[0] == 3 && r.forwards[1] == 3, "forwards");
+    uint8_t c0[64 * 64 * 3];
+    memcpy(c0, r.images, sizeof c0);
     parm_sample_end(&r);
+    /* uncond_prev: CFG's unconditional branch sees the previous image (a different image), kept through a file */
+    sc.cfg.uncond_prev = 1;
+    CHECK(!parm_gen_save(&sc, tmp("up.safetensors"), PARM_F32), "%s", parm_last_error());
+    parm_gen up;
+    CHECK(!parm_gen_load(&up, tmp("up.safetensors")) && up.cfg.uncond_prev == 1, "uncond_prev lost: %s",
+          parm_last_error());
+    CHECK(!parm_sample_begin(&up, &r, &p, 2, seeds, &so) && !parm_sample_condition(&up, &r, 0, refl, prev), "%s",
+          parm_last_error());
+    while ((rc = parm_sample_step(&up, &vq, &r)) == 0) {}
+    CHECK(rc == 1 && memcmp(c0, r.images, sizeof c0), "the unconditional branch ignores uncond_prev");
+    parm_sample_end(&r);
+    parm_gen_free(&up);
     parm_gen_free(&g);
     parm_gen_free(&sc);
     parm_vq_free(&vq);

@@ -54,6 +54,9 @@ typedef struct {
     int ncodes;        /* VQ codebook size K (MASK = K) */
     int text_len;      /* text positions incl. BOS */
     int refl_len;      /* PARM++ self-correction segments: reflection positions (0 = plain generator) */
+    int uncond_prev;   /* self-correction: CFG's unconditional branch keeps the previous image (text and
+                          reflection dropped), as the trainer's condition dropout taught it (metadata
+                          "uncond_prev"); 0: it drops every condition */
 } parm_gen_config;
 parm_gen_config parm_gen_default_config(void);
 

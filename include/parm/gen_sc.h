@@ -35,6 +35,10 @@ int parm_sc_quadruples(const parm_pathset *ps, int gt_targets, int holdout, parm
  * image g the valid render nearest to f (parm_scene_nearest): f with that
  * fault undone, so the fix is what differs. 0 / -1. */
 int parm_sc_synthetic(const parm_layout *layout, parm_rng *rng, parm_prompt *p, int *rf, int R, uint8_t *f, uint8_t *g);
+/* n synthetic failed images as a one-step path set (each its own prompt,
+ * verdict 0): parm_gen_sc_eval_pathset on it measures the correction of
+ * the faults the synthetic quadruples teach. Draws from (seed, PARM_STREAM_TRAIN). */
+int parm_sc_synthetic_pathset(const parm_layout *layout, int n, uint64_t seed, parm_pathset *ps);
 
 typedef struct {
     parm_train_opts train;  /* init (required): a plain generator (made self-correcting, parm_gen_init_sc)
@@ -42,7 +46,11 @@ typedef struct {
     const char *vq_path;
     const char *data;       /* the train-prompt path set */
     int refl_len;           /* reflection positions (default PARM_REFL_TOKENS) */
-    float cond_drop;        /* share of examples with no condition at all (CFG's unconditional input; 0.1) */
+    float cond_drop;        /* share of examples dropped to CFG's unconditional input (0.1): no text, no
+                               reflection, and no previous image unless uncond_prev */
+    int uncond_prev;        /* 1 (default): a dropped example keeps its previous image, so guidance
+                               contrasts (text, reflection) on that image with the image alone; saved in the
+                               weights (parm_gen_config.uncond_prev) for the sampler */
     float plain_frac;       /* share of plain examples: a GT render of a train prompt, no segments (0.3) */
     int gt_targets;         /* see parm_sc_quadruples: 0 paths, 1 paths + GT where none (default), 2 GT only,
                                3 the GT render nearest to the failed image */

@@ -355,24 +355,26 @@ static int eval_reflect(int argc, char **argv) {
 
 static void eval_correct_usage(FILE *f) {
     fprintf(f,
-            "usage: parm eval correct --data PATHSET [--gen W] [--judge W] [--n N] [sampler options]\n"
+            "usage: parm eval correct --data PATHSET | --synthetic N [--gen W] [--judge W] [--n N] [sampler options]\n"
             "PARM++'s correction step alone: each failed final image of the path set gets a reflection\n"
             "(the judge's with --judge, else the grader's reason) and is regenerated once conditioned on\n"
             "(that image, the reflection) and once plainly (same seed); both graded. Images the judge\n"
             "accepts stay as they are (counted as not corrected). A plain generator: plain only.\n\n"
             "  --data FILE       the path set (TEST prompts allowed: evaluation only)\n"
+            "  --synthetic N     instead: N synthetic failures of train prompts (a GT scene changed in one\n"
+            "                    respect, as `train gen-sc --synth-frac` draws them; --seed S)\n"
             "  --gen W           generator weights (default weights/gen.safetensors)\n"
             "  --vq W            tokenizer weights (default weights/vq.safetensors)\n"
             "  --judge W         the reflecting judge (default: the grader's reason)\n"
             "  --thresh X        the judge's atom threshold (default 0.5)\n"
             "  --n N             at most N failed images (default 64)\n"
-            "  --seed S          accepted for uniformity (image i regenerates with seed 1000 + i)\n");
+            "  --seed S          --synthetic's draw (default 0); image i regenerates with seed 1000 + i\n");
     cli_sample_usage(f);
 }
 
 static int eval_correct(int argc, char **argv) {
     const char *genp = cli_shipped(CLI_GEN), *vqp = cli_shipped(CLI_VQ), *data = NULL, *judge = NULL;
-    long n = 64, seed = 0;
+    long n = 64, seed = 0, synthetic = 0;
     double thresh = 0.5;
     parm_sample_opts o = parm_sample_defaults();
     for (int i = 1; i < argc; i++) {
@@ -386,6 +388,7 @@ static int eval_correct(int argc, char **argv) {
         else if (!strcmp(a, "--judge")) judge = val;
         else if (!strcmp(a, "--thresh")) { if (cli_float(a, val, 0, 1, &thresh)) return 2; }
         else if (!strcmp(a, "--n")) { if (cli_int(a, val, 1, 1000000, &n)) return 2; }
+        else if (!strcmp(a, "--synthetic")) { if (cli_int(a, val, 1, 100000, &synthetic)) return 2; }
         else if (!strcmp(a, "--seed")) { if (cli_int(a, val, 0, 0x7fffffffL, &seed)) return 2; }
         else {
             int k = cli_sample_opt(a, val, &o);
@@ -393,8 +396,9 @@ static int eval_correct(int argc, char **argv) {
             if (!k) return cli_unknown("eval correct", a);
         }
     }
-    if (!data) {
-        fprintf(stderr, "parm: error: eval correct needs --data PATHSET (see parm eval correct --help)\n");
+    if (!data == !synthetic) {
+        fprintf(stderr, "parm: error: eval correct needs one of --data PATHSET or --synthetic N (see parm eval correct "
+                        "--help)\n");
         return 2;
     }
     parm_gen g;
@@ -402,7 +406,8 @@ static int eval_correct(int argc, char **argv) {
     parm_pathset ps;
     parm_judge j;
     if (cli_load_gen_vq(&g, &vq, genp, vqp)) return cli_fail();
-    int rc = parm_pathset_load(&ps, data);
+    int rc = data ? parm_pathset_load(&ps, data)
+                  : parm_sc_synthetic_pathset(&parm_layout_canonical, (int)synthetic, (uint64_t)seed, &ps);
     if (!rc && judge && parm_judge_load(&j, judge)) { parm_pathset_free(&ps); rc = -1; }
     if (rc) { parm_gen_free(&g); parm_vq_free(&vq); return cli_fail(); }
     parm_sc_eval m;
@@ -410,7 +415,7 @@ static int eval_correct(int argc, char **argv) {
     rc = parm_gen_sc_eval_pathset(&g, &vq, &ps, judge ? &j : NULL, (float)thresh, (int)n, &o, &m);
     if (!rc) {
         printf("correction on %s by %s (reflections: %s): %ld failed images, %ld accepted by the judge (kept), "
-               "%ld regenerated (%.1f s)\n", data, genp, judge ? judge : "the grader's reason", m.n, m.accepted,
+               "%ld regenerated (%.1f s)\n", data ? data : "synthetic failures", genp, judge ? judge : "the grader's reason", m.n, m.accepted,
                m.regenerated, parm_now() - t0);
         if (g.cfg.refl_len) printf("  corrected with (image, reflection) %.4f (%ld of %ld failed images)\n",
                                    m.n ? (double)m.fixed / m.n : 0, m.fixed, m.n);

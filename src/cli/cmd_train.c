@@ -427,6 +427,8 @@ static void train_gen_sc_usage(FILE *f) {
             "  --gt-targets 0..3  0: corrected images are the prompt's correct paths; 1: and a failed path of\n"
             "                     a prompt with no correct path gets a GT render; 2: GT renders only; 3: the GT\n"
             "                     render nearest to the failed image, a minimal edit (default %d)\n"
+            "  --uncond-prev 0|1  1: the unconditional (dropped) examples keep their previous image, and CFG's\n"
+            "                     unconditional branch does too (saved in the weights); 0: drop all (default %d)\n"
             "  --synth-frac X     share of conditioned examples that are synthetic: a GT scene changed in one\n"
             "                     respect (the failed image), the grader's reflection, the nearest valid\n"
             "                     render as the fix (default %g)\n"
@@ -434,7 +436,7 @@ static void train_gen_sc_usage(FILE *f) {
             "                     what a correction must change (default %g)\n"
             "  --eval-n N         held-out failed images regenerated per eval (default %d)\n"
             "  --eval-prompts N   train prompts generated plainly per eval (default %d)\n",
-            d.plain_frac, d.cond_drop, d.gt_targets, d.synth_frac, d.edit_weight, d.eval_n, d.eval_prompts);
+            d.plain_frac, d.cond_drop, d.gt_targets, d.uncond_prev, d.synth_frac, d.edit_weight, d.eval_n, d.eval_prompts);
     common_usage(f, &d.train, "generation");
     paths_usage(f, "gen_sc");
 }
@@ -445,6 +447,7 @@ static int gen_sc_opt(void *ctx, const char *a, const char *v) {
     long n;
     if (!strcmp(a, "--plain-frac")) { if (cli_float(a, v, 0, 1, &x)) return -1; o->plain_frac = (float)x; return 1; }
     if (!strcmp(a, "--cond-drop")) { if (cli_float(a, v, 0, 1, &x)) return -1; o->cond_drop = (float)x; return 1; }
+    if (!strcmp(a, "--uncond-prev")) { if (cli_int(a, v, 0, 1, &n)) return -1; o->uncond_prev = (int)n; return 1; }
     if (!strcmp(a, "--synth-frac")) { if (cli_float(a, v, 0, 1, &x)) return -1; o->synth_frac = (float)x; return 1; }
     if (!strcmp(a, "--edit-weight")) { if (cli_float(a, v, 0, 1000, &x)) return -1; o->edit_weight = (float)x; return 1; }
     if (!strcmp(a, "--gt-targets")) { if (cli_int(a, v, 0, 3, &n)) return -1; o->gt_targets = (int)n; return 1; }

@@ -358,6 +358,7 @@ int parm_gen_save(const parm_gen *g, const char *path, parm_dtype dtype) {
     int nm = 7;
     if (g->vq_fingerprint) { meta[2 * nm] = "vq_fingerprint"; meta[2 * nm + 1] = fp; nm++; }
     if (c->refl_len) { meta[2 * nm] = "refl_len"; meta[2 * nm + 1] = v[6]; nm++; } /* plain files stay as they were */
+    if (c->refl_len && c->uncond_prev) { meta[2 * nm] = "uncond_prev"; meta[2 * nm + 1] = "1"; nm++; }
     return parm_slab_save(&g->p, path, dtype, meta, nm);
 }
 
@@ -379,6 +380,7 @@ int parm_gen_load(parm_gen *g, const char *path) {
         else *dst[i] = (int)x;
     }
     c.refl_len = 0;
+    c.uncond_prev = 0;
     const char *rl = bad ? NULL : parm_st_meta(&f, "refl_len");
     if (rl) {
         char *end;
@@ -386,6 +388,10 @@ int parm_gen_load(parm_gen *g, const char *path) {
         if (*end || end == rl || x < 2 || x > 64) bad = PARM_ERR("'%s': metadata refl_len='%s' is not in [2, 64]", path, rl);
         else c.refl_len = (int)x;
     }
+    const char *up = bad ? NULL : parm_st_meta(&f, "uncond_prev");
+    if (up && (strcmp(up, "1") || !c.refl_len))
+        bad = PARM_ERR("'%s': metadata uncond_prev='%s' (only \"1\", and only with refl_len)", path, up);
+    else if (up) c.uncond_prev = 1;
     uint64_t fp = 0;
     const char *fps = bad ? NULL : parm_st_meta(&f, "vq_fingerprint");
     if (fps) {

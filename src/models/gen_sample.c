@@ -137,9 +137,10 @@ static int step_forward(parm_gen *g, parm_sample_run *r, const int *alive_idx, i
         if (b < na) {
             memcpy(refl + b * R, r->refl + (size_t)i * R, sizeof(int) * R);
             memcpy(prev + b * NTOK, r->prev + (size_t)i * NTOK, sizeof(int) * NTOK);
-        } else { /* unconditional: no condition at all */
+        } else { /* unconditional: no text, no reflection; the previous image too unless uncond_prev */
             for (int t = 0; t < R; t++) refl[b * R + t] = PARM_TOK_PAD;
-            for (int t = 0; t < NTOK; t++) prev[b * NTOK + t] = -1;
+            if (g->cfg.uncond_prev) memcpy(prev + b * NTOK, r->prev + (size_t)i * NTOK, sizeof(int) * NTOK);
+            else for (int t = 0; t < NTOK; t++) prev[b * NTOK + t] = -1;
         }
     }
     int rc = parm_gen_forward_sc(g, text, refl, prev, img, B, 0);

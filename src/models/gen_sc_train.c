@@ -37,6 +37,7 @@ parm_gen_sc_train_opts parm_gen_sc_train_defaults(void) {
     o.bg_weight = 1.0f;
     o.edit_weight = 1.0f;
     o.synth_frac = 0.0f;
+    o.uncond_prev = 1;
     o.eval_n = 32;
     o.eval_prompts = 32;
     o.layout = parm_layout_canonical;
@@ -115,6 +116,23 @@ int parm_sc_synthetic(const parm_layout *layout, parm_rng *rng, parm_prompt *p, 
     return PARM_ERR("train gen-sc: no synthetic failure drawn in 50 attempts");
 }
 
+int parm_sc_synthetic_pathset(const parm_layout *layout, int n, uint64_t seed, parm_pathset *ps) {
+    if (parm_pathset_alloc(ps, n, 1, 1)) return -1;
+    parm_rng rng;
+    parm_rng_seed(&rng, seed, PARM_STREAM_TRAIN);
+    uint8_t f[NPIX * 3], g[NPIX * 3];
+    int rf[64];
+    for (int i = 0; i < n; i++) {
+        if (parm_sc_synthetic(layout, &rng, &ps->prompt[i], rf, 64, f, g)) { parm_pathset_free(ps); return -1; }
+        ps->path_seed[i] = (uint64_t)i;
+        ps->verdict[i] = 0;
+        ps->reading_eq[i] = 1;
+        uint8_t *c = ps->classes + (size_t)i * NPIX;
+        for (int k = 0; k < NPIX; k++) c[k] = (uint8_t)parm_pixel_class(f + 3 * k);
+    }
+    return 0;
+}
+
 static void drop_text(int *t, int Tt) {
     t[0] = PARM_TOK_BOS;
     for (int i = 1; i < Tt; i++) t[i] = PARM_TOK_PAD;
@@ -164,11 +182,11 @@ static int sc_step(void *ctx, parm_rng *rng, long step, parm_shard *sh, float *l
             } else if (parm_scene_sample_layout(&p, &o->layout, rng, &sc)) return -1;
             parm_render(&sc, im);
         }
-        if (parm_rng_uniform(rng) < o->cond_drop) { /* CFG's unconditional input: no condition at all */
+        if (parm_rng_uniform(rng) < o->cond_drop) { /* CFG's unconditional input: no text, no reflection, and
+                                                        no previous image unless uncond_prev keeps it */
             drop_text(tx, Tt);
             for (int i = 0; i < R; i++) rf[i] = PARM_TOK_PAD;
-            pv[0] = -1;
-            synth[b] = 0;
+            if (!o->uncond_prev) { pv[0] = -1; synth[b] = 0; }
         } else if (parm_text_encode(p.text, tx, Tt) < 0) return -1;
         if (pv[0] < 0) for (int i = 1; i < NTOK; i++) pv[i] = -1;
         any_synth |= synth[b];
@@ -271,8 +289,13 @@ static int sc_models(sc_trainer *t) {
     if (parm_gen_load(&base, o->train.init)) { parm_vq_free(&t->vq); return -1; }
     int rc = parm_gen_check_vq(&base, &t->vq, o->train.init, o->vq_path);
     if (!rc) {
-        if (base.cfg.refl_len) { t->g = base; return 0; } /* a self-correction generator already */
+        if (base.cfg.refl_len) { /* a self-correction generator already */
+            t->g = base;
+            t->g.cfg.uncond_prev = o->uncond_prev;
+            return 0;
+        }
         rc = parm_gen_init_sc(&t->g, &base, o->refl_len, o->train.seed);
+        t->g.cfg.uncond_prev = o->uncond_prev;
     }
     parm_gen_free(&base);
     if (rc) parm_vq_free(&t->vq);
