@@ -342,6 +342,16 @@ static void test_sc_trainer_learns_and_resumes(void) {
     CHECK(parm_gen_load(&a, tmp("sc.safetensors")) == 0 && a.cfg.refl_len == PARM_REFL_TOKENS && a.vq_fingerprint,
           "%s", parm_last_error());
     parm_gen_free(&a);
+    /* a self-correction generator continues (it used to crash: the copied model's transformer pointed
+       into a freed slab) */
+    parm_gen_sc_train_opts c = tiny_sc();
+    c.train.init = tmp("sc.safetensors");
+    c.train.steps = 2;
+    c.train.out = tmp("sc2.safetensors");
+    CHECK(parm_gen_sc_train(&c, NULL) == 0 && parm_gen_load(&a, tmp("sc2.safetensors")) == 0 &&
+              a.cfg.refl_len == PARM_REFL_TOKENS && a.cfg.uncond_prev == 1,
+          "continuing a self-correction generator: %s", parm_last_error());
+    parm_gen_free(&a);
     /* exact resume: 6 straight = 3, then resumed to 6 (minimal-edit targets: their draws resume too) */
     o = tiny_sc();
     o.gt_targets = 3;

@@ -289,15 +289,17 @@ static int sc_models(sc_trainer *t) {
     if (parm_gen_load(&base, o->train.init)) { parm_vq_free(&t->vq); return -1; }
     int rc = parm_gen_check_vq(&base, &t->vq, o->train.init, o->vq_path);
     if (!rc) {
-        if (base.cfg.refl_len) { /* a self-correction generator already */
-            t->g = base;
-            t->g.cfg.uncond_prev = o->uncond_prev;
-            return 0;
+        /* a self-correction generator already: loaded again in place (a parm_gen must not be copied:
+           its transformer points into its own slab) */
+        if (base.cfg.refl_len) {
+            parm_gen_free(&base);
+            rc = parm_gen_load(&t->g, o->train.init);
+        } else {
+            rc = parm_gen_init_sc(&t->g, &base, o->refl_len, o->train.seed);
+            parm_gen_free(&base);
         }
-        rc = parm_gen_init_sc(&t->g, &base, o->refl_len, o->train.seed);
-        t->g.cfg.uncond_prev = o->uncond_prev;
-    }
-    parm_gen_free(&base);
+        if (!rc) t->g.cfg.uncond_prev = o->uncond_prev;
+    } else parm_gen_free(&base);
     if (rc) parm_vq_free(&t->vq);
     else t->g.vq_fingerprint = parm_vq_fingerprint(&t->vq);
     return rc;
