@@ -146,8 +146,9 @@ static int sc_step(void *ctx, parm_rng *rng, long step, parm_shard *sh, float *l
     sc_trainer *t = ctx;
     const parm_gen_sc_train_opts *o = t->o;
     const int B = o->train.batch, Tt = t->g.cfg.text_len, K = t->g.cfg.ncodes, R = t->g.cfg.refl_len;
-    /* per example: plain GT render (segments absent) or a quadruple; the target image of a
-       quadruple is its corrected path's tokens, or a GT render of its prompt (-1) */
+    /* per example: plain GT render (segments absent), a synthetic quadruple (synth_frac) or one of
+       the path set's; the target of a path-set quadruple is its corrected path's tokens, or a GT render
+       of its prompt (-1; gt_targets 3: the one nearest to the failed image) */
     int gt[B], from_path[B], synth[B], any_synth = 0;
     for (int b = 0; b < B; b++) {
         int *tx = t->text + b * Tt, *rf = t->refl + b * R, *pv = t->prev + b * NTOK;
@@ -161,7 +162,9 @@ static int sc_step(void *ctx, parm_rng *rng, long step, parm_shard *sh, float *l
         if ((t->nquad == 0 && o->synth_frac <= 0) || parm_rng_uniform(rng) < o->plain_frac)
             parm_prompt_sample_train(rng, &p);
         else if (o->synth_frac > 0 && (t->nquad == 0 || parm_rng_uniform(rng) < o->synth_frac)) {
-            if (parm_sc_synthetic(&o->layout, rng, &p, rf, R, t->frgb + (size_t)b * NPIX * 3, t->rgb + (size_t)b * NPIX * 3)) return -1;
+            if (parm_sc_synthetic(&o->layout, rng, &p, rf, R, t->frgb + (size_t)b * NPIX * 3,
+                                  t->rgb + (size_t)b * NPIX * 3))
+                return -1;
             synth[b] = 1;
             gt[b] = 2; /* the target is rendered already */
             pv[0] = 0; /* present: its tokens are filled after encoding */
