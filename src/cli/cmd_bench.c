@@ -131,15 +131,15 @@ static int search_strips(const search_ctx *c, int pi, int n, const uint8_t *trac
             return -1;
     return 0;
 }
+/* step strips of every path: not for baseline (one path) nor parm++ (it keeps each round's image instead) */
+static int has_strips(int method, int n) { return method != PARM_SEARCH_BASELINE && method != PARM_SEARCH_PARMPP && n > 1; }
 static int search_open(void **ctx, const bench_setup *o) {
     search_ctx *c = parm_calloc(1, sizeof *c);
     if (!c) return -1;
     if (cli_load_gen_vq(&c->g, &c->vq, o->gen, o->vq)) { free(c); return -1; }
     if (parm_search_open(&c->s, &c->g, &c->vq, &o->so)) { search_close(c); return -1; }
     c->out = o->out;
-    /* step strips of every path: not for baseline (one path) nor parm++ (it keeps each round's image instead) */
-    c->strip_div = o->so.method != PARM_SEARCH_BASELINE && o->so.method != PARM_SEARCH_PARMPP && o->so.n > 1
-                       ? o->strip_div : 0;
+    c->strip_div = has_strips(o->so.method, o->so.n) ? o->strip_div : 0;
     *ctx = c;
     return 0;
 }
@@ -170,7 +170,6 @@ static int search_generate_prompt(void *ctx, const parm_prompt *p, int pi, int n
         free(rr);
     } else {
         rc = parm_search_run(&c->s, p, n, seeds, rgb, c->res, trace) || (trace && search_strips(c, pi, n, trace));
-        for (int j = 0; j < n && !rc; j++) memset(c->res[j].round_correct, -1, sizeof c->res[j].round_correct);
     }
     free(trace);
     if (rc) return -1;
@@ -532,8 +531,7 @@ static int bench_generate(const bench_method *m, void *ctx, const parm_prompt *p
             if (!rc && skip) rc = !(extra[k0 + q] = bench_details_read(out, i, j, seeds[q]));
             else if (!rc) {
                 char sp[1400], rel[64];
-                const int strip = strip_div && res[q].method >= 0 && res[q].method != PARM_SEARCH_BASELINE &&
-                                  res[q].method != PARM_SEARCH_PARMPP && res[q].n > 1;
+                const int strip = strip_div && res[q].method >= 0 && has_strips(res[q].method, res[q].n);
                 rc = !(extra[k0 + q] = bench_image_json(res[q].method >= 0 ? &res[q] : NULL, seeds[q])) ||
                      (strip && (cli_step_strip_path(sp, sizeof sp, rel, sizeof rel, out, i, j) ||
                                 !(extra[k0 + q] = bench_frag_strip(extra[k0 + q], rel)))) ||
