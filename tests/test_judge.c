@@ -330,6 +330,55 @@ static void test_relation_source(void) {
     printf("    %d relation examples, %d true, %d small objects seen (free layout)\n", n, pos, odd_size);
 }
 
+/* damaged groups (--damage-frac): renders of train prompts with one object
+ * damaged, asked atoms; never a test prompt; every label the grader's on the
+ * damaged image; many of the images' own atoms become "no"; no grounding
+ * target; deterministic; a share outside [0, 1] refused */
+static void test_damage_source(void) {
+    parm_judge_train_opts o = parm_judge_train_defaults();
+    o.damage_frac = 1.0f;
+    const parm_judge_source *src = parm_judge_source_find("atoms");
+    void *ctx = NULL;
+    CHECK(src && src->open(&ctx, &o) == 0, "%s", parm_last_error());
+    if (test_checks_failed_) return;
+    parm_rng rng;
+    parm_rng_seed(&rng, 8, PARM_STREAM_TRAIN);
+    enum { BATCH = 32, NB = 12 };
+    static parm_judge_example ex[BATCH], ex2[BATCH];
+    int n = 0, test_caps = 0, test_src = 0, wrong = 0, grounded = 0, own = 0, own_no = 0;
+    for (int r = 0; r < NB; r++) {
+        if (src->next(ctx, &rng, ex, BATCH)) { CHECK(0, "%s", parm_last_error()); break; }
+        for (int i = 0; i < BATCH; i++) {
+            const parm_judge_example *e = &ex[i];
+            test_caps += parm_prompt_is_test(&e->caption);
+            test_src += parm_prompt_is_test(&e->prompt);
+            wrong += parm_grade(e->rgb, &e->caption, NULL, 0) != (e->label == 1.0f);
+            grounded += e->has_ground;
+            if (i % 4 < 2) { /* the image's own atoms */
+                own++;
+                own_no += e->label == 0.0f;
+            }
+        }
+        n += BATCH;
+    }
+    CHECK(test_caps == 0 && test_src == 0, "%d test atom prompts, %d test source prompts in %d", test_caps, test_src, n);
+    CHECK(wrong == 0, "%d labels disagree with the grader", wrong);
+    CHECK(grounded == 0, "%d damaged examples carry a grounding target", grounded);
+    CHECK(own_no * 5 >= own, "only %d of %d own atoms are 'no' on damaged images", own_no, own);
+    parm_rng r1, r2;
+    parm_rng_seed(&r1, 9, PARM_STREAM_TRAIN);
+    r2 = r1;
+    CHECK(src->next(ctx, &r1, ex, BATCH) == 0 && src->next(ctx, &r2, ex2, BATCH) == 0, "%s", parm_last_error());
+    int same = 1;
+    for (int i = 0; i < BATCH; i++)
+        same &= !memcmp(ex[i].rgb, ex2[i].rgb, SZ) && !strcmp(ex[i].atom, ex2[i].atom) && ex[i].label == ex2[i].label;
+    CHECK(same, "same rng state, different batch");
+    src->close(ctx);
+    o.damage_frac = -0.5f;
+    CHECK(src->open(&ctx, &o) < 0 && strstr(parm_last_error(), "-0.5"), "%s", parm_last_error());
+    printf("    %d damaged-group examples: %d of %d own atoms 'no' (the grader no longer finds the object)\n", n, own_no, own);
+}
+
 /* the relation probe: held-out triples are exactly TEST position prompts */
 static void test_relation_probe(void) {
     for (int test = 0; test < 2; test++) {
@@ -833,6 +882,7 @@ int main(void) {
     RUN(test_orm_zs_source);
     RUN(test_atoms_source);
     RUN(test_relation_source);
+    RUN(test_damage_source);
     RUN(test_relation_probe);
     RUN(test_pos2d);
     RUN(test_prob_atoms);

@@ -402,11 +402,20 @@ int parm_judge_evaluate(parm_judge *j, const parm_judge_evalset *s, parm_judge_m
  * acc_step[T], n_step[T] (may be NULL): accuracy and count per step (match:
  * only the last). bestofn (may be NULL; match only, else -1): per prompt,
  * the final verdict of the path the judge scores highest — the accuracy of
- * best-of-N selection with this judge. */
+ * best-of-N selection with this judge — overall and per tag, and what the
+ * judge misses, read off the grader's reason (parm_reflect_grader of the
+ * final image; its first failing clause): the wrong picks of prompts that
+ * had a correct path, and the rejected final images it accepts (P ≥ ½). */
 typedef struct {
     double bestofn;   /* best-of-N by the judge */
     double mean;      /* mean final verdict (one random path) */
     double oracle;    /* a prompt counts when any of its paths is correct */
+    long n_tag[PARM_NTAGS];                         /* prompts per tag */
+    double bestofn_tag[PARM_NTAGS], oracle_tag[PARM_NTAGS];
+    long wrong_picks;                               /* prompts with a correct path whose pick is wrong */
+    long wrong_kind[PARM_NFAIL];                    /* those picks by the first failing clause's kind */
+    long rejected_kind[PARM_NFAIL];                 /* rejected final images by that kind */
+    long accepted_kind[PARM_NFAIL];                 /* of those, the ones the judge accepts (P ≥ ½) */
 } parm_judge_bestofn;
 int parm_judge_evaluate_pathset(parm_judge *j, const parm_pathset *ps, int question, parm_judge_metrics *m,
                                 double *acc_step, long *n_step, parm_judge_bestofn *bestofn);
@@ -440,6 +449,9 @@ typedef struct parm_judge_train_opts {
     float rel_frac;        /* atoms (and orm-atoms' zero-shot share): share of atom groups that are relation
                               groups (parm_judge_next_atoms; default 0) */
     float free_frac;       /* atoms: share of atom groups rendered in the free layout instead (default 0) */
+    float damage_frac;     /* atoms (and orm-atoms' zero-shot share): share of atom groups whose render has one object
+                              damaged (the grader's perturbation family, or ragged edges), labels the grader's on it
+                              (default 0) */
     float word_frac;       /* caption-completion rows added per batch, as a share of batch (default 0.5; 0 = off) */
     float word_weight;     /* weight of the caption-completion loss (default 1) */
     int eval_atoms;        /* how the held-out evals score a prompt (PARM_ATOMS_*); -1 (default): product for the

@@ -139,8 +139,20 @@ static int eval_judge_pathset(const char *weights, const char *data, int questio
                "\"yes_rate\": %.6f, \"answered_yes_rate\": %.6f, \"accuracy_yes\": %.6f, \"accuracy_no\": %.6f",
                weights, parm_atoms_rule_names[atoms], data, qn, ps.n_prompts, ps.n, ps.T, ntest, m.n, m.loss, m.acc, m.auc, m.yes_rate,
                m.pred_yes_rate, m.acc_pos, m.acc_neg);
-        if (question == PARM_Q_MATCH)
-            printf(", \"best_of_n\": %.6f, \"one_path\": %.6f, \"oracle\": %.6f", bon.bestofn, bon.mean, bon.oracle);
+        if (question == PARM_Q_MATCH) {
+            printf(", \"best_of_n\": %.6f, \"one_path\": %.6f, \"oracle\": %.6f, \"wrong_picks\": %ld", bon.bestofn,
+                   bon.mean, bon.oracle, bon.wrong_picks);
+            printf(", \"best_of_n_by_tag\": {");
+            for (int t = 0, c = 0; t < PARM_NTAGS; t++)
+                if (bon.n_tag[t])
+                    printf("%s\"%s\": [%.6f, %.6f, %ld]", c++ ? ", " : "", parm_tag_names[t], bon.bestofn_tag[t],
+                           bon.oracle_tag[t], bon.n_tag[t]);
+            printf("}, \"misses_by_clause\": {");
+            for (int k = 0; k < PARM_NFAIL; k++)
+                printf("%s\"%s\": {\"wrong_picks\": %ld, \"rejected\": %ld, \"accepted\": %ld}", k ? ", " : "",
+                       parm_fail_names[k], bon.wrong_kind[k], bon.rejected_kind[k], bon.accepted_kind[k]);
+            printf("}");
+        }
         for (int t = 0; t < PARM_NTAGS; t++)
             if (m.n_tag[t]) printf(", \"%s\": %.6f", parm_tag_names[t], m.acc_tag[t]);
         if (question != PARM_Q_MATCH) {
@@ -164,9 +176,23 @@ static int eval_judge_pathset(const char *weights, const char *data, int questio
             printf("  by step:");
             for (int t = 0; t < ps.T; t++) printf(" %d:%.3f", t, acc_step[t]);
             printf("\n");
-        } else
+        } else {
             printf("  best-of-%d by the judge %.4f   (one path %.4f, oracle best-of-%d %.4f)\n", ps.paths_per_prompt,
                    bon.bestofn, bon.mean, ps.paths_per_prompt, bon.oracle);
+            printf("  best-of-%d by tag (judge / oracle):", ps.paths_per_prompt);
+            for (int t = 0; t < PARM_NTAGS; t++)
+                if (bon.n_tag[t])
+                    printf("  %s %.3f / %.3f (%ld)", parm_tag_names[t], bon.bestofn_tag[t], bon.oracle_tag[t], bon.n_tag[t]);
+            printf("\n  what it misses, by the grader's first failing clause:\n    wrong picks (%ld prompts had a correct path):",
+                   bon.wrong_picks);
+            for (int k = 0; k < PARM_NFAIL; k++) printf("%s %s %ld", k ? "," : "", parm_fail_names[k], bon.wrong_kind[k]);
+            printf("\n    rejected final images it accepts:");
+            for (int k = 0; k < PARM_NFAIL; k++)
+                if (bon.rejected_kind[k])
+                    printf("  %s %ld/%ld (%.2f)", parm_fail_names[k], bon.accepted_kind[k], bon.rejected_kind[k],
+                           (double)bon.accepted_kind[k] / bon.rejected_kind[k]);
+            printf("\n");
+        }
     }
     parm_pathset_free(&ps);
     parm_judge_free(&j);

@@ -263,6 +263,10 @@ static void train_judge_usage(FILE *f) {
             "                     relation groups: a two_object train render asked 2 true and 2 false\n"
             "                     relation atoms of train triples (default 0)\n"
             "  --free-frac X      atoms: share of atom groups rendered in the free layout (default 0)\n"
+            "  --damage-frac X    atoms (and orm-atoms' zero-shot share): share of atom groups whose render has\n"
+            "                     one object damaged (eroded, dilated, notched, spurs, merged, half-erased,\n"
+            "                     blob, or ragged edges); each atom labeled by the grader on that image, so\n"
+            "                     a shape it no longer finds is a 'no' (default 0)\n"
             "  --pos2d X          add the fixed 2-D position code of norm X to every patch token (fresh or\n"
             "                     --init; default: an --init file's own, else none; a checkpoint keeps its own)\n"
             "  --ground-weight X  weight of the grounding loss (default %g = off): atoms examples asking a true\n"
@@ -324,10 +328,10 @@ static int judge_opt(void *ctx, const char *a, const char *v) {
         o->cfg.pos2d = (float)x;
         return 1;
     }
-    if (!strcmp(a, "--rel-frac") || !strcmp(a, "--free-frac")) {
+    if (!strcmp(a, "--rel-frac") || !strcmp(a, "--free-frac") || !strcmp(a, "--damage-frac")) {
         double x;
         if (cli_float(a, v, 0, 1, &x)) return -1;
-        *(!strcmp(a, "--rel-frac") ? &o->rel_frac : &o->free_frac) = (float)x;
+        *(!strcmp(a, "--rel-frac") ? &o->rel_frac : !strcmp(a, "--free-frac") ? &o->free_frac : &o->damage_frac) = (float)x;
         return 1;
     }
     return 0;

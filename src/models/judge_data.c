@@ -72,6 +72,7 @@ typedef struct {
     float zs_frac;       /* orm: share of zero-shot pairs per batch */
     float rel_frac;      /* atoms: share of groups that are relation groups */
     float free_frac;     /* atoms: share of groups in the free layout */
+    float damage_frac;   /* atoms: share of groups with one object damaged (damaged_group) */
     int has_data;
     parm_pathset ps;     /* the path set (data variants) */
     int *pos, *neg;      /* paths whose final image is correct / incorrect */
@@ -327,15 +328,46 @@ static int atom_group(const parm_layout *layout, parm_rng *rng, parm_judge_examp
     return PARM_ERR("atoms source: no usable image in 1000 tries");
 }
 
+/* A damaged group: a render of a random train prompt with one object damaged
+ * (parm_render_damaged, a kind of the grader's perturbation family, or every
+ * object/background border pixel flipped with probability 0.15-0.5, the
+ * generator's ragged edges), asked its atoms and hard negatives like
+ * atom_group, each labeled by the grader on the damaged image: the shape-
+ * quality negatives ("is there a red star?" of a star the grader no longer
+ * finds) that generator images fail on most (docs/RESULTS.md, session 9).
+ * No grounding targets (the damaged object's pixels are not its scene's). */
+static int damaged_group(const parm_layout *layout, parm_rng *rng, parm_judge_example *ex, int m) {
+    for (int tries = 0; tries < 1000; tries++) {
+        parm_prompt p;
+        parm_prompt_sample_train(rng, &p);
+        parm_scene sc;
+        if (parm_scene_sample_layout(&p, layout, rng, &sc)) return -1;
+        uint8_t rgb[NPIX * 3];
+        int k = parm_rng_int(rng, 0, sc.n - 1), kind = parm_rng_int(rng, 0, PARM_NDAMAGE);
+        if (kind == PARM_NDAMAGE) {
+            parm_render(&sc, rgb);
+            parm_image_ragged(rgb, 0.15f + 0.35f * parm_rng_uniform(rng), rng);
+        } else if (parm_render_damaged(&sc, k, kind, rng, rgb)) {
+            parm_clear_error(); /* no room for this damage here: draw another scene */
+            continue;
+        }
+        int rc = atom_examples(&p, rgb, NULL, rng, ex, m);
+        if (rc <= 0) return rc;
+    }
+    return PARM_ERR("atoms source: no usable damaged image in 1000 tries");
+}
+
 int parm_judge_next_atoms(void *ctx, parm_rng *rng, parm_judge_example *ex, int n) {
     const src_ctx *c = ctx;
     const parm_layout *layout = c ? &c->layout : &parm_layout_canonical;
-    const float rel = c ? c->rel_frac : 0.0f;
+    const float rel = c ? c->rel_frac : 0.0f, dmg = c ? c->damage_frac : 0.0f;
     for (int i = 0; i < n; i += ATOM_GROUP) {
         int m = n - i < ATOM_GROUP ? n - i : ATOM_GROUP;
-        /* the draw only when relation groups are on, so rel_frac 0 keeps the first runs' streams */
+        /* each draw only when its share is > 0, so the earlier runs' streams stay as they were */
         const parm_layout *l = c && c->free_frac > 0 && parm_rng_uniform(rng) < c->free_frac ? &parm_layout_free : layout;
-        if (rel > 0 && parm_rng_uniform(rng) < rel ? relation_group(l, rng, ex + i, m) : atom_group(l, rng, ex + i, m))
+        int is_rel = rel > 0 && parm_rng_uniform(rng) < rel, is_dmg = dmg > 0 && parm_rng_uniform(rng) < dmg;
+        if (is_dmg ? damaged_group(l, rng, ex + i, m)
+                   : is_rel ? relation_group(l, rng, ex + i, m) : atom_group(l, rng, ex + i, m))
             return -1;
     }
     return 0;
@@ -387,12 +419,14 @@ static int src_open(void **ctx, const parm_judge_train_opts *o, const char *vari
     if (o->zs_frac < 0 || o->zs_frac > 1) return PARM_ERR("zero-shot share %g outside [0, 1]", o->zs_frac);
     if (o->rel_frac < 0 || o->rel_frac > 1) return PARM_ERR("relation-group share %g outside [0, 1]", o->rel_frac);
     if (o->free_frac < 0 || o->free_frac > 1) return PARM_ERR("free-layout share %g outside [0, 1]", o->free_frac);
+    if (o->damage_frac < 0 || o->damage_frac > 1) return PARM_ERR("damaged-group share %g outside [0, 1]", o->damage_frac);
     src_ctx *c = parm_calloc(1, sizeof *c);
     if (!c) return -1;
     c->layout = o->layout;
     c->zs_frac = o->zs_frac;
     c->rel_frac = o->rel_frac;
     c->free_frac = o->free_frac;
+    c->damage_frac = o->damage_frac;
     if (needs_data) {
         if (parm_pathset_load(&c->ps, o->data)) { free(c); return -1; }
         c->has_data = 1;

@@ -246,6 +246,61 @@ static float ps_label(const parm_pathset *ps, int question, int p, int t) {
     }
 }
 
+/* The first failing clause's kind of path i's final image by the grader's
+ * reason, or -1 when the grader (this build's) accepts it. */
+static int final_fail_kind(const parm_pathset *ps, int i) {
+    uint8_t rgb[PARM_PATHSET_PIX * 3];
+    parm_reflection r;
+    parm_pathset_rgb(ps, i, ps->T - 1, rgb);
+    return parm_reflect_grader(rgb, &ps->prompt[i], &r) == 1 || r.n < 1 ? -1 : r.c[0].kind;
+}
+
+/* best-of-N by logit[0..ps->n) (question match; else every figure -1) */
+static int bestofn_fill(const parm_pathset *ps, int question, const float *logit, parm_judge_bestofn *bon) {
+    memset(bon, 0, sizeof *bon);
+    bon->bestofn = bon->mean = bon->oracle = -1;
+    for (int t = 0; t < PARM_NTAGS; t++) bon->bestofn_tag[t] = bon->oracle_tag[t] = -1;
+    if (question != PARM_Q_MATCH) return 0;
+    const int N = ps->paths_per_prompt;
+    long best = 0, any = 0, sum = 0, best_tag[PARM_NTAGS] = {0}, any_tag[PARM_NTAGS] = {0};
+    for (int q = 0; q < ps->n_prompts; q++) {
+        int arg = q * N, ok_any = 0;
+        for (int k = q * N; k < (q + 1) * N; k++) {
+            if (logit[k] > logit[arg]) arg = k;
+            int v = parm_pathset_final_verdict(ps, k);
+            ok_any |= v;
+            sum += v;
+            if (!v) {
+                int kind = final_fail_kind(ps, k);
+                if (kind >= 0) {
+                    bon->rejected_kind[kind]++;
+                    bon->accepted_kind[kind] += 1.0f / (1.0f + expf(-logit[k])) >= 0.5f;
+                }
+            }
+        }
+        int v = parm_pathset_final_verdict(ps, arg), tag = ps->prompt[q * N].tag;
+        best += v;
+        any += ok_any;
+        bon->n_tag[tag]++;
+        best_tag[tag] += v;
+        any_tag[tag] += ok_any;
+        if (ok_any && !v) {
+            bon->wrong_picks++;
+            int kind = final_fail_kind(ps, arg);
+            if (kind >= 0) bon->wrong_kind[kind]++;
+        }
+    }
+    bon->bestofn = (double)best / ps->n_prompts;
+    bon->oracle = (double)any / ps->n_prompts;
+    bon->mean = (double)sum / ps->n;
+    for (int t = 0; t < PARM_NTAGS; t++)
+        if (bon->n_tag[t]) {
+            bon->bestofn_tag[t] = (double)best_tag[t] / bon->n_tag[t];
+            bon->oracle_tag[t] = (double)any_tag[t] / bon->n_tag[t];
+        }
+    return 0;
+}
+
 int parm_judge_evaluate_pathset(parm_judge *j, const parm_pathset *ps, int question, parm_judge_metrics *m,
                                 double *acc_step, long *n_step, parm_judge_bestofn *bon) {
     memset(m, 0, sizeof *m);
@@ -282,26 +337,7 @@ int parm_judge_evaluate_pathset(parm_judge *j, const parm_pathset *ps, int quest
         if (n_step) n_step[t] = cnt[t];
     }
     if (metrics_fill(m, n, logit, lab, tag, kind)) goto done;
-    if (bon) {
-        bon->bestofn = bon->mean = bon->oracle = -1;
-        if (question == PARM_Q_MATCH) {
-            const int N = ps->paths_per_prompt;
-            long best = 0, any = 0, sum = 0;
-            for (int q = 0; q < ps->n_prompts; q++) {
-                int arg = q * N, ok_any = 0;
-                for (int k = q * N; k < (q + 1) * N; k++) {
-                    if (logit[k] > logit[arg]) arg = k;
-                    ok_any |= parm_pathset_final_verdict(ps, k);
-                    sum += parm_pathset_final_verdict(ps, k);
-                }
-                best += parm_pathset_final_verdict(ps, arg);
-                any += ok_any;
-            }
-            bon->bestofn = (double)best / ps->n_prompts;
-            bon->oracle = (double)any / ps->n_prompts;
-            bon->mean = (double)sum / ps->n;
-        }
-    }
+    if (bon && bestofn_fill(ps, question, logit, bon)) goto done;
     rc = 0;
 done:
     free(logit); free(lab); free(tag); free(kind); free(clear);
