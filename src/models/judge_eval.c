@@ -256,11 +256,11 @@ static int final_fail_kind(const parm_pathset *ps, int i) {
 }
 
 /* best-of-N by logit[0..ps->n) (question match; else every figure -1) */
-static int bestofn_fill(const parm_pathset *ps, int question, const float *logit, parm_judge_bestofn *bon) {
+static void bestofn_fill(const parm_pathset *ps, int question, const float *logit, parm_judge_bestofn *bon) {
     memset(bon, 0, sizeof *bon);
     bon->bestofn = bon->mean = bon->oracle = -1;
     for (int t = 0; t < PARM_NTAGS; t++) bon->bestofn_tag[t] = bon->oracle_tag[t] = -1;
-    if (question != PARM_Q_MATCH) return 0;
+    if (question != PARM_Q_MATCH) return;
     const int N = ps->paths_per_prompt;
     long best = 0, any = 0, sum = 0, best_tag[PARM_NTAGS] = {0}, any_tag[PARM_NTAGS] = {0};
     for (int q = 0; q < ps->n_prompts; q++) {
@@ -298,7 +298,6 @@ static int bestofn_fill(const parm_pathset *ps, int question, const float *logit
             bon->bestofn_tag[t] = (double)best_tag[t] / bon->n_tag[t];
             bon->oracle_tag[t] = (double)any_tag[t] / bon->n_tag[t];
         }
-    return 0;
 }
 
 int parm_judge_evaluate_pathset(parm_judge *j, const parm_pathset *ps, int question, parm_judge_metrics *m,
@@ -337,7 +336,7 @@ int parm_judge_evaluate_pathset(parm_judge *j, const parm_pathset *ps, int quest
         if (n_step) n_step[t] = cnt[t];
     }
     if (metrics_fill(m, n, logit, lab, tag, kind)) goto done;
-    if (bon && bestofn_fill(ps, question, logit, bon)) goto done;
+    if (bon) bestofn_fill(ps, question, logit, bon);
     rc = 0;
 done:
     free(logit); free(lab); free(tag); free(kind); free(clear);
