@@ -272,6 +272,18 @@ static void test_atoms_source(void) {
            atom_kinds[2], rel_neg, kinds[0], kinds[1], kinds[2], kinds[3], kinds[4]);
 }
 
+/* determinism of a source: the same rng state gives the same batch (n examples into a and b) */
+static void check_same_batch(const parm_judge_source *src, void *ctx, parm_judge_example *a, parm_judge_example *b, int n) {
+    parm_rng r1, r2;
+    parm_rng_seed(&r1, 9, PARM_STREAM_TRAIN);
+    r2 = r1;
+    CHECK(src->next(ctx, &r1, a, n) == 0 && src->next(ctx, &r2, b, n) == 0, "%s", parm_last_error());
+    int same = 1;
+    for (int i = 0; i < n; i++)
+        same &= !memcmp(a[i].rgb, b[i].rgb, SZ) && !strcmp(a[i].atom, b[i].atom) && a[i].label == b[i].label;
+    CHECK(same, "same rng state, different batch");
+}
+
 /* relation groups (--rel-frac; with the free layout mixed in, --free-frac):
  * renders of two_object train prompts asked train relation atoms, true and
  * false alternating; never a test prompt; labels true to the grader */
@@ -316,14 +328,7 @@ static void test_relation_source(void) {
           not_rel, order, ungrouped);
     CHECK(pos == n / 2, "%d of %d true", pos, n);
     CHECK(odd_size > 0, "no free-layout image in %d groups", n / 4);
-    parm_rng r1, r2;
-    parm_rng_seed(&r1, 9, PARM_STREAM_TRAIN);
-    r2 = r1;
-    CHECK(src->next(ctx, &r1, ex, BATCH) == 0 && src->next(ctx, &r2, ex2, BATCH) == 0, "%s", parm_last_error());
-    int same = 1;
-    for (int i = 0; i < BATCH; i++)
-        same &= !memcmp(ex[i].rgb, ex2[i].rgb, SZ) && !strcmp(ex[i].atom, ex2[i].atom) && ex[i].label == ex2[i].label;
-    CHECK(same, "same rng state, different batch");
+    check_same_batch(src, ctx, ex, ex2, BATCH);
     src->close(ctx);
     o.rel_frac = 1.5f;
     CHECK(src->open(&ctx, &o) < 0 && strstr(parm_last_error(), "1.5"), "%s", parm_last_error());
@@ -365,14 +370,7 @@ static void test_damage_source(void) {
     CHECK(wrong == 0, "%d labels disagree with the grader", wrong);
     CHECK(grounded == 0, "%d damaged examples carry a grounding target", grounded);
     CHECK(own_no * 5 >= own, "only %d of %d own atoms are 'no' on damaged images", own_no, own);
-    parm_rng r1, r2;
-    parm_rng_seed(&r1, 9, PARM_STREAM_TRAIN);
-    r2 = r1;
-    CHECK(src->next(ctx, &r1, ex, BATCH) == 0 && src->next(ctx, &r2, ex2, BATCH) == 0, "%s", parm_last_error());
-    int same = 1;
-    for (int i = 0; i < BATCH; i++)
-        same &= !memcmp(ex[i].rgb, ex2[i].rgb, SZ) && !strcmp(ex[i].atom, ex2[i].atom) && ex[i].label == ex2[i].label;
-    CHECK(same, "same rng state, different batch");
+    check_same_batch(src, ctx, ex, ex2, BATCH);
     src->close(ctx);
     o.damage_frac = -0.5f;
     CHECK(src->open(&ctx, &o) < 0 && strstr(parm_last_error(), "-0.5"), "%s", parm_last_error());
