@@ -759,7 +759,7 @@ static void test_evaluate_pathset(void) {
                   "best-of-N %g one %g oracle %g", bon.bestofn, bon.mean, bon.oracle);
         else CHECK(bon.bestofn == -1, "best-of-N only for match");
         if (q == PARM_Q_MATCH) { /* per tag and the misses add up to the totals */
-            long np = 0, picked = 0, rej = 0, rej_k = 0, acc_k = 0, wrong_k = 0, wrong = 0;
+            long np = 0, picked = 0, rej = 0, rej_k = 0, wrong_k = 0, with_correct = 0;
             for (int t = 0; t < PARM_NTAGS; t++) {
                 np += bon.n_tag[t];
                 picked += bon.n_tag[t] ? lround(bon.bestofn_tag[t] * bon.n_tag[t]) : 0;
@@ -767,21 +767,21 @@ static void test_evaluate_pathset(void) {
             for (int i = 0; i < s.n; i++) rej += !parm_pathset_final_verdict(&s, i);
             for (int k = 0; k < PARM_NFAIL; k++) {
                 rej_k += bon.rejected_kind[k];
-                acc_k += bon.accepted_kind[k];
                 wrong_k += bon.wrong_kind[k];
                 CHECK(bon.accepted_kind[k] <= bon.rejected_kind[k], "kind %d: %ld accepted of %ld", k, bon.accepted_kind[k],
                       bon.rejected_kind[k]);
             }
-            for (int p = 0; p < P; p++) { /* prompts with a correct path whose highest-scored path is wrong */
+            for (int p = 0; p < P; p++) { /* prompts with a correct path */
                 int any = 0;
                 for (int k = p * N; k < (p + 1) * N; k++) any |= parm_pathset_final_verdict(&s, k);
-                wrong += any;
+                with_correct += any;
             }
             CHECK(np == P && picked == lround(bon.bestofn * P), "tags: %ld prompts, %ld picked right", np, picked);
             CHECK(rej_k == rej, "rejected final images by clause %ld, rejected %ld (the set's verdicts are this grader's)",
                   rej_k, rej);
-            CHECK(wrong_k == bon.wrong_picks && bon.wrong_picks <= wrong && bon.wrong_picks >= wrong - lround(bon.bestofn * P),
-                  "wrong picks %ld (by clause %ld), prompts with a correct path %ld", bon.wrong_picks, wrong_k, wrong);
+            /* a right pick needs a correct path, so wrong picks = prompts with one − right picks */
+            CHECK(wrong_k == bon.wrong_picks && bon.wrong_picks == with_correct - lround(bon.bestofn * P),
+                  "wrong picks %ld (by clause %ld), prompts with a correct path %ld", bon.wrong_picks, wrong_k, with_correct);
         }
     }
     parm_judge_metrics m;

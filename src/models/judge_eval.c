@@ -264,18 +264,15 @@ static void bestofn_fill(const parm_pathset *ps, int question, const float *logi
     const int N = ps->paths_per_prompt;
     long best = 0, any = 0, sum = 0, best_tag[PARM_NTAGS] = {0}, any_tag[PARM_NTAGS] = {0};
     for (int q = 0; q < ps->n_prompts; q++) {
-        int arg = q * N, ok_any = 0;
+        int arg = q * N, arg_kind = -1, ok_any = 0; /* the pick and its failing clause (each image graded once) */
         for (int k = q * N; k < (q + 1) * N; k++) {
-            if (logit[k] > logit[arg]) arg = k;
-            int v = parm_pathset_final_verdict(ps, k);
+            int v = parm_pathset_final_verdict(ps, k), kind = v ? -1 : final_fail_kind(ps, k);
+            if (k == q * N || logit[k] > logit[arg]) { arg = k; arg_kind = kind; }
             ok_any |= v;
             sum += v;
-            if (!v) {
-                int kind = final_fail_kind(ps, k);
-                if (kind >= 0) {
-                    bon->rejected_kind[kind]++;
-                    bon->accepted_kind[kind] += 1.0f / (1.0f + expf(-logit[k])) >= 0.5f;
-                }
+            if (kind >= 0) {
+                bon->rejected_kind[kind]++;
+                bon->accepted_kind[kind] += 1.0f / (1.0f + expf(-logit[k])) >= 0.5f;
             }
         }
         int v = parm_pathset_final_verdict(ps, arg), tag = ps->prompt[q * N].tag;
@@ -286,8 +283,7 @@ static void bestofn_fill(const parm_pathset *ps, int question, const float *logi
         any_tag[tag] += ok_any;
         if (ok_any && !v) {
             bon->wrong_picks++;
-            int kind = final_fail_kind(ps, arg);
-            if (kind >= 0) bon->wrong_kind[kind]++;
+            if (arg_kind >= 0) bon->wrong_kind[arg_kind]++;
         }
     }
     bon->bestofn = (double)best / ps->n_prompts;
