@@ -141,6 +141,37 @@ static void test_generate_roundtrip(void) {
             free(v0);
             free(e0);
         }
+        /* concat: two copies one after another; sets of other shapes refused */
+        {
+            parm_pathset two[2] = {s, s}, cat, odd;
+            two[1].split = 1;
+            CHECK(parm_pathset_concat(&cat, two, 2) == 0, "%s", parm_last_error());
+            const size_t nl = (size_t)s.n * T;
+            int bad = cat.n != 2 * s.n || cat.n_prompts != 2 * s.n_prompts || cat.paths_per_prompt != s.paths_per_prompt ||
+                      cat.T != T || cat.split != 1 || cat.seed != s.seed;
+            for (int h = 0; h < 2 && !bad; h++) {
+                const size_t at = (size_t)h * s.n;
+                bad += memcmp(cat.prompt + at, s.prompt, s.n * sizeof *s.prompt) != 0;
+                bad += memcmp(cat.path_seed + at, s.path_seed, s.n * sizeof *s.path_seed) != 0;
+                bad += memcmp(cat.forwards + at, s.forwards, s.n * sizeof *s.forwards) != 0;
+                bad += memcmp(cat.verdict + at * T, s.verdict, nl) != 0;
+                bad += memcmp(cat.reading_eq + at * T, s.reading_eq, nl) != 0;
+                bad += memcmp(cat.classes + at * T * PARM_PATHSET_PIX, s.classes, nl * PARM_PATHSET_PIX) != 0;
+            }
+            CHECK(!bad, "concat of a set with itself is not the set twice");
+            parm_pathset_free(&cat);
+            CHECK(parm_pathset_alloc(&odd, 1, s.paths_per_prompt, T + 1) == 0, "%s", parm_last_error());
+            two[1] = odd;
+            CHECK(parm_pathset_concat(&cat, two, 2) != 0 && cat.n == 0 && strstr(parm_last_error(), "agree"),
+                  "concat of sets with %d and %d steps accepted", T, T + 1);
+            parm_pathset_free(&odd);
+            CHECK(parm_pathset_alloc(&odd, 1, s.paths_per_prompt + 1, T) == 0, "%s", parm_last_error());
+            two[1] = odd;
+            CHECK(parm_pathset_concat(&cat, two, 2) != 0 && cat.n == 0, "concat of sets with %d and %d paths accepted",
+                  s.paths_per_prompt, s.paths_per_prompt + 1);
+            parm_pathset_free(&odd);
+            parm_clear_error();
+        }
         /* the step images are the sampler's: re-run prompt 1's two paths */
         parm_sample_opts so = o.sample;
         so.step_images = 1;
@@ -825,6 +856,21 @@ static void test_cli(void) {
     CHECK(parm_pathset_load(&s, tmp("cli_test.pset")) == 0 && s.n == 4 && s.T == 3 && parm_pathset_count_test(&s, NULL) == 4,
           "%s", parm_last_error());
     parm_pathset_free(&s);
+    /* --merge: train + test sets into one (a trainer then refuses it: it holds TEST prompts) */
+    CHECK(sh("./parm paths --merge %s,%s -o %s --quiet", tmp("cli_train.pset"), tmp("cli_test.pset"), tmp("cli_m.pset")) == 0,
+          "paths --merge");
+    CHECK(parm_pathset_load(&s, tmp("cli_m.pset")) == 0 && s.n == 8 && s.T == 3 && parm_pathset_count_test(&s, NULL) == 4,
+          "merged set: %s", parm_last_error());
+    parm_pathset_free(&s);
+    CHECK(sh("./parm paths --merge %s -o %s", tmp("cli_train.pset"), tmp("cli_m1.pset")) == 2 &&
+              access(tmp("cli_m1.pset"), F_OK) != 0,
+          "--merge of one set exits 2 and writes nothing");
+    CHECK(sh("./parm paths --merge %s,%s -o %s", tmp("cli_train.pset"), tmp("nope.pset"), tmp("cli_m2.pset")) == 1 &&
+              access(tmp("cli_m2.pset"), F_OK) != 0,
+          "--merge of a missing set exits 1 and writes nothing");
+    e = slurp("err");
+    CHECK(strstr(e, "nope.pset") != NULL, "names the missing set: %s", e);
+    free(e);
     const char *tiny = "--steps 1 --batch 4 --layers 1 --width 16 --heads 2 --mlp 16 --eval-every 0 --log '' --quiet";
     CHECK(sh("./parm train judge --variant orm --data %s %s --out %s --ckpt %s", tmp("cli_test.pset"), tiny,
              tmp("j.st"), tmp("j.ckpt")) == 1, "test-prompt data must be refused");

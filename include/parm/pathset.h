@@ -89,6 +89,11 @@ int parm_pathset_count_test(const parm_pathset *s, int *first);
  * (which are the images). changed[2] (may be NULL): final verdicts turned
  * 0 → 1 and 1 → 0. */
 int parm_pathset_relabel(parm_pathset *s, long changed[2]);
+/* out = the sets a[0..k-1] one after another (more training data from sets drawn
+ * with different seeds). They must agree on steps T and paths per prompt; the
+ * header seed is a[0]'s, the split is TEST if any input is. out is allocated
+ * here (free with parm_pathset_free); on error it is left empty. */
+int parm_pathset_concat(parm_pathset *out, const parm_pathset *a, int k);
 
 /* ---- making a path set ---- */
 typedef struct {

@@ -18,6 +18,7 @@ static void usage(FILE *f) {
     fprintf(f,
             "usage: parm paths --prompts train|test -o FILE [options]\n"
             "       parm paths --relabel IN -o OUT   regrade a set's step images (after a grader change)\n"
+            "       parm paths --merge A,B[,...] -o OUT   the sets one after another (same steps and paths per prompt)\n"
             "Sample generator paths with every step image, label each step with the grader\n"
             "(verdict, and whether it reads as the path's final image does) and write a path set.\n"
             "Train judges on train-prompt sets only; a test-prompt set is for held-out evaluation.\n\n"
@@ -34,12 +35,58 @@ static void usage(FILE *f) {
             "  --quiet            no progress output\n"
             "  --relabel IN       read the set IN, regrade every step image with this build's grader and\n"
             "                     write it to -o (it may be IN itself); prints how many final verdicts moved\n"
+            "  --merge A,B,...    concatenate path sets (e.g. train sets drawn with different seeds) into -o;\n"
+            "                     they must have the same steps and paths per prompt\n"
             "Under mpirun -np K the prompts are split over K ranks; rank 0 writes the same file.\n",
             d.n_prompts, d.paths, d.sample.steps);
 }
 
+/* --merge A,B,...: load each set, concatenate, write out atomically */
+static int merge_sets(const char *list, const char *out, int other_mode, int quiet) {
+    enum { MAX_SETS = 16 };
+    if (!out || other_mode) {
+        fprintf(stderr, "parm: error: parm paths --merge A,B,... needs -o OUT and no --prompts or --relabel\n");
+        return 2;
+    }
+    char buf[4096];
+    if (strlen(list) >= sizeof buf) {
+        fprintf(stderr, "parm: error: --merge list is longer than %zu characters\n", sizeof buf - 1);
+        return 2;
+    }
+    strcpy(buf, list);
+    const char *names[MAX_SETS];
+    int k = 0;
+    for (char *save = NULL, *tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+        if (k == MAX_SETS) {
+            fprintf(stderr, "parm: error: --merge takes at most %d sets\n", MAX_SETS);
+            return 2;
+        }
+        names[k++] = tok;
+    }
+    if (k < 2) {
+        fprintf(stderr, "parm: error: --merge '%s' names %d set(s); give two or more, comma-separated\n", list, k);
+        return 2;
+    }
+    cli_out co;
+    if (cli_output(&co, "-o", out, 0)) return 2;
+    parm_pathset sets[MAX_SETS], all;
+    int loaded = 0, rc = 0;
+    for (; loaded < k && !rc; loaded++) rc = parm_pathset_load(&sets[loaded], names[loaded]);
+    if (rc) loaded--; /* the failed load left its set empty */
+    if (!rc) rc = parm_pathset_concat(&all, sets, k) || parm_pathset_save(&all, out);
+    if (!rc && !quiet) {
+        long correct = 0;
+        for (int i = 0; i < all.n; i++) correct += parm_pathset_final_verdict(&all, i);
+        fprintf(stderr, "wrote %s: %d sets, %d prompts x %d paths, %d steps; final images correct %.3f\n", out, k,
+                all.n_prompts, all.paths_per_prompt, all.T, (double)correct / all.n);
+    }
+    if (!rc) parm_pathset_free(&all);
+    for (int j = 0; j < loaded; j++) parm_pathset_free(&sets[j]);
+    return rc ? cli_fail() : 0;
+}
+
 int cmd_paths(int argc, char **argv) {
-    const char *out = NULL, *split = NULL, *relabel = NULL, *genp = cli_shipped(CLI_GEN), *vqp = cli_shipped(CLI_VQ);
+    const char *out = NULL, *split = NULL, *relabel = NULL, *merge = NULL, *genp = cli_shipped(CLI_GEN), *vqp = cli_shipped(CLI_VQ);
     parm_pathset_gen_opts o = parm_pathset_gen_defaults();
     long v;
     for (int i = 1; i < argc; i++) {
@@ -51,6 +98,7 @@ int cmd_paths(int argc, char **argv) {
         if (!strcmp(a, "-o") || !strcmp(a, "--out")) out = val;
         else if (!strcmp(a, "--gen")) genp = val;
         else if (!strcmp(a, "--relabel")) relabel = val;
+        else if (!strcmp(a, "--merge")) merge = val;
         else if (!strcmp(a, "--vq")) vqp = val;
         else if (!strcmp(a, "--prompts")) {
             if (strcmp(val, "train") && strcmp(val, "test")) {
@@ -64,6 +112,7 @@ int cmd_paths(int argc, char **argv) {
         else if (!strcmp(a, "--steps")) { if (cli_int(a, val, 1, PARM_PATHSET_MAX_STEPS, &v)) return 2; o.sample.steps = (int)v; }
         else return cli_unknown("paths", a);
     }
+    if (merge) return merge_sets(merge, out, split || relabel, o.quiet);
     if (relabel) {
         if (!out || split) {
             fprintf(stderr, "parm: error: parm paths --relabel IN needs -o OUT and no --prompts\n");

@@ -292,6 +292,39 @@ int parm_pathset_relabel(parm_pathset *s, long changed[2]) {
     return 0;
 }
 
+int parm_pathset_concat(parm_pathset *out, const parm_pathset *a, int k) {
+    memset(out, 0, sizeof *out);
+    if (k < 1) return PARM_ERR("concat: no path set given");
+    long long prompts = 0;
+    int split = 0;
+    for (int j = 0; j < k; j++) {
+        if (a[j].T != a[0].T || a[j].paths_per_prompt != a[0].paths_per_prompt)
+            return PARM_ERR("concat: set %d has %d steps x %d paths per prompt, set 0 has %d x %d (they must agree)", j,
+                            a[j].T, a[j].paths_per_prompt, a[0].T, a[0].paths_per_prompt);
+        prompts += a[j].n_prompts;
+        split |= a[j].split;
+    }
+    if (prompts * a[0].paths_per_prompt > PARM_PATHSET_MAX_PATHS)
+        return PARM_ERR("concat: %lld prompts x %d paths is more than %d paths", prompts, a[0].paths_per_prompt,
+                        PARM_PATHSET_MAX_PATHS);
+    if (parm_pathset_alloc(out, (int)prompts, a[0].paths_per_prompt, a[0].T)) return -1;
+    out->split = split;
+    out->seed = a[0].seed;
+    const size_t T = (size_t)a[0].T;
+    size_t at = 0;
+    for (int j = 0; j < k; j++) {
+        const size_t n = (size_t)a[j].n;
+        memcpy(out->prompt + at, a[j].prompt, n * sizeof *out->prompt);
+        memcpy(out->path_seed + at, a[j].path_seed, n * sizeof *out->path_seed);
+        memcpy(out->forwards + at, a[j].forwards, n * sizeof *out->forwards);
+        memcpy(out->verdict + at * T, a[j].verdict, n * T);
+        memcpy(out->reading_eq + at * T, a[j].reading_eq, n * T);
+        memcpy(out->classes + at * T * PARM_PATHSET_PIX, a[j].classes, n * T * PARM_PATHSET_PIX);
+        at += n;
+    }
+    return 0;
+}
+
 /* The N paths of prompt i, sampled and labeled, appended to f as records. */
 static int generate_prompt(parm_gen *g, parm_vq *vq, const parm_pathset_gen_opts *o, const parm_sample_opts *so,
                            const parm_prompt *prompt, int i, FILE *f, const char *path, uint64_t *seeds, uint8_t *cls,
