@@ -502,6 +502,66 @@ static void test_prob_atoms(void) {
 
 /* a fixed batch is learned (pairs: only the caption tells the labels apart):
  * forward/backward/AdamW fit together */
+/* test-time augmentation: fixed views (identity first, permutations), and the
+ * logit with tta = K is the mean of the K views' logits asked by hand */
+static void test_tta(void) {
+    int flags, perm[PARM_NCOLORS], perm2[PARM_NCOLORS], f2;
+    CHECK(parm_judge_tta_view(0, &flags, perm) == 0 && flags == 0, "view 0 is not the identity");
+    for (int q = 0; q < PARM_NCOLORS; q++) CHECK(perm[q] == q, "view 0 permutes colour %d", q);
+    int palette_views = 0;
+    for (int v = 1; v < PARM_JUDGE_MAX_TTA; v++) {
+        CHECK(parm_judge_tta_view(v, &flags, perm) == 0 && parm_judge_tta_view(v, &f2, perm2) == 0 && flags == f2 &&
+                  !memcmp(perm, perm2, sizeof perm) && flags != 0,
+              "view %d not fixed or the identity", v);
+        int seen = 0;
+        for (int q = 0; q < PARM_NCOLORS; q++) seen |= 1 << perm[q];
+        CHECK(seen == (1 << PARM_NCOLORS) - 1, "view %d: not a permutation", v);
+        palette_views += !!(flags & PARM_AUG_PALETTE);
+    }
+    CHECK(palette_views >= 3, "%d palette views", palette_views);
+    CHECK(parm_judge_tta_view(PARM_JUDGE_MAX_TTA, &flags, perm) != 0 && parm_judge_tta_view(-1, &flags, perm) != 0,
+          "out-of-range views accepted");
+    parm_clear_error();
+    parm_judge j;
+    parm_judge_config c = {.L = 1, .C = 32, .NH = 2, .F = 64, .text_len = 16};
+    CHECK(parm_judge_init(&j, &c, 4) == 0, "%s", parm_last_error());
+    if (test_checks_failed_) return;
+    static uint8_t rgb[2 * SZ], aug[SZ];
+    parm_rng rng;
+    parm_rng_seed(&rng, 6, PARM_STREAM_TRAIN);
+    parm_prompt ps[2];
+    CHECK(parm_render_train_scenes(&rng, 2, rgb, ps) == 0, "%s", parm_last_error());
+    const char *prompts[2] = {ps[0].text, ps[1].text};
+    for (int atoms = PARM_ATOMS_OFF; atoms <= PARM_ATOMS_MIN; atoms += PARM_ATOMS_MIN) {
+        j.atoms = atoms;
+        const int K = 6;
+        double want[2] = {0, 0};
+        j.tta = 1;
+        for (int v = 0; v < K; v++) {
+            parm_judge_tta_view(v, &flags, perm);
+            for (int i = 0; i < 2; i++) {
+                parm_prompt pa;
+                CHECK(parm_judge_augment(&ps[i], rgb + (size_t)i * SZ, flags, perm, &pa, aug) == 0, "%s", parm_last_error());
+                const char *t = pa.text;
+                float x;
+                CHECK(parm_judge_logit(&j, PARM_Q_MATCH, &t, 1, aug, 1, &x) == 0, "%s", parm_last_error());
+                want[i] += x / K;
+            }
+        }
+        float got[2], p[2];
+        j.tta = K;
+        CHECK(parm_judge_logit(&j, PARM_Q_MATCH, prompts, 2, rgb, 2, got) == 0 &&
+                  parm_judge_prob(&j, PARM_Q_MATCH, prompts, 2, rgb, 2, p) == 0, "%s", parm_last_error());
+        for (int i = 0; i < 2; i++)
+            CHECK(fabs(got[i] - want[i]) < 1e-4 && fabsf(p[i] - 1.0f / (1.0f + expf(-got[i]))) < 1e-6f,
+                  "atoms %d image %d: tta logit %g, mean of views %g", atoms, i, got[i], want[i]);
+        j.tta = PARM_JUDGE_MAX_TTA + 1;
+        CHECK(parm_judge_logit(&j, PARM_Q_MATCH, prompts, 2, rgb, 2, got) != 0, "tta %d accepted", j.tta);
+        parm_clear_error();
+    }
+    parm_judge_free(&j);
+}
+
 static void test_overfit_batch(void) {
     parm_judge j;
     parm_judge_config c = {.L = 1, .C = 32, .NH = 2, .F = 64, .text_len = 16};
@@ -884,6 +944,7 @@ int main(void) {
     RUN(test_relation_probe);
     RUN(test_pos2d);
     RUN(test_prob_atoms);
+    RUN(test_tta);
     TEST_IN_F32(RUN(test_overfit_batch)); /* bound set in f32; bf16 result in docs/RESULTS.md */
     RUN(test_train_smoke_and_resume);
     RUN(test_ground_matches_pytorch);

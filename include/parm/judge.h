@@ -100,6 +100,11 @@ typedef struct {
                               its atoms (world.h) asked one by one, their P(yes) multiplied / the least of them;
                               PARM_ATOMS_PROMPT_*: the same, each atom asked as its grammar prompt
                               (parm_atom_prompt: "a photo of a red star", the captions an orm-zs judge reads) */
+    int tta;               /* test-time augmentation of parm_judge_prob: 0 or 1 = off; K in 2..PARM_JUDGE_MAX_TTA:
+                              the logit is the mean over K fixed views of the (image, prompt) pair changed together
+                              (parm_judge_augment: views 1-3 permute the palette, 4 mirrors left-right, 5 mirrors
+                              and permutes, 6-7 the same with up-down; parm_judge_tta_view). A runtime setting, not
+                              saved; measured in docs/RESULTS.md (phase 6): palette views help a little, mirrors hurt. */
     int as_match;          /* bit (1 << q): question q is answered as MATCH of the image it is asked of (scored by
                               `atoms`), not by its own question token; 0 (default): none. POTENTIAL (parm-atoms):
                               a clear step reads as the final image, so "will this path end correct" is "does this
@@ -225,6 +230,10 @@ float parm_judge_loss_backward_ex(parm_judge *j, const float *labels, const floa
  * [n,64,64,3]; probs [n] in [0,1]. Batches internally (allocates on first use). */
 int parm_judge_prob(parm_judge *j, int question, const char *const *prompts, int nprompts, const uint8_t *rgb, int n,
                     float *probs);
+
+/* The same as logits (log-odds), the value parm_judge_prob takes the sigmoid of. */
+int parm_judge_logit(parm_judge *j, int question, const char *const *prompts, int nprompts, const uint8_t *rgb, int n,
+                     float *logits);
 
 /* P(yes) of "does image i match prompts[i]" scored by the prompt's atoms:
  * each atom's question text (parm_atom_text) asked with PARM_Q_MATCH, then
@@ -356,6 +365,11 @@ int parm_judge_next_atoms(void *ctx, parm_rng *rng, parm_judge_example *ex, int 
 enum { PARM_AUG_MIRROR_X = 1, PARM_AUG_MIRROR_Y = 2, PARM_AUG_PALETTE = 4 };
 int parm_judge_augment(const parm_prompt *p, const uint8_t *rgb, int flags, const int *perm, parm_prompt *pout,
                        uint8_t *rgb_out);
+/* View v (0 .. PARM_JUDGE_MAX_TTA-1) of the judge's test-time augmentation: the
+ * parm_judge_augment flags and palette permutation perm[PARM_NCOLORS] (view 0 = identity;
+ * fixed, so every run scores alike). 0 / -1 (v out of range). */
+#define PARM_JUDGE_MAX_TTA 8
+int parm_judge_tta_view(int v, int *flags, int *perm);
 /* The text example e shows the judge: e->atom if set, else e->caption.text. */
 const char *parm_judge_example_text(const parm_judge_example *e);
 /* The generator-backed sources, directly (tests, tools): open with o->data

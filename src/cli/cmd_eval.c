@@ -97,6 +97,9 @@ static void eval_judge_usage(FILE *f) {
             "  --as-match L  --data: the questions answered as MATCH of the image they are asked of (scored\n"
             "                by --atoms): none, potential, step or potential,step (parm-atoms / prm-atoms\n"
             "                judges' way); default: the judge file's\n"
+            "  --tta K       test-time augmentation: the mean logit over K fixed views (1 = off, default;\n"
+            "                2..4: + 1..3 palette permutations; 5..8: + mirrors), each image changed\n"
+            "                together with its prompt\n"
             "  --json        print the summary as one JSON object\n\n"
             "With --data, the judge is scored against the grader's labels on a path set\n"
             "(`parm paths`; the held-out set is `parm paths --prompts test`): accuracy, AUC,\n"
@@ -110,11 +113,13 @@ static void eval_judge_usage(FILE *f) {
 }
 
 /* the judge against the grader on a path set; prints like the GT eval */
-static int eval_judge_pathset(const char *weights, const char *data, int question, int atoms, int as_match, int json) {
+static int eval_judge_pathset(const char *weights, const char *data, int question, int atoms, int as_match, int tta,
+                              int json) {
     parm_judge j;
     parm_pathset ps;
     if (parm_judge_load(&j, weights)) return cli_fail();
     j.atoms = atoms;
+    j.tta = tta;
     if (as_match >= 0) j.as_match = as_match;
     if (atoms && parm_judge_asked(&j, question) != PARM_Q_MATCH) {
         fprintf(stderr, "parm: error: --atoms scores the question 'match' only (got --question '%s'; potential and step "
@@ -203,7 +208,7 @@ static int eval_judge(int argc, char **argv) {
     const char *weights = cli_shipped("weights/judge_orm-zs.safetensors"), *set = "test", *data = NULL;
     parm_layout layout = parm_layout_canonical;
     long n = 1000, seed = 0;
-    int json = 0, question = PARM_Q_MATCH, gt_opts = 0, atoms = PARM_ATOMS_OFF, as_match = -1;
+    int json = 0, question = PARM_Q_MATCH, gt_opts = 0, atoms = PARM_ATOMS_OFF, as_match = -1, tta = 1;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i], *v;
         if (!strcmp(a, "--help") || !strcmp(a, "-h")) { eval_judge_usage(stdout); return 0; }
@@ -212,6 +217,7 @@ static int eval_judge(int argc, char **argv) {
         i++;
         if (!strcmp(a, "--weights") || !strcmp(a, "--judge")) weights = v;
         else if (!strcmp(a, "--data")) data = v;
+        else if (!strcmp(a, "--tta")) { long k; if (cli_int(a, v, 1, PARM_JUDGE_MAX_TTA, &k)) return 2; tta = (int)k; }
         else if (!strcmp(a, "--atoms")) {
             if ((atoms = parm_atoms_rule_index(v)) < 0) {
                 fprintf(stderr, "parm: error: --atoms '%s' is not one of: %s\n", v, PARM_ATOMS_RULES_LIST);
@@ -260,12 +266,13 @@ static int eval_judge(int argc, char **argv) {
                 parm_judge_question_names[question]);
         return 2;
     }
-    if (data) return eval_judge_pathset(weights, data, question, atoms, as_match, json);
+    if (data) return eval_judge_pathset(weights, data, question, atoms, as_match, tta, json);
     parm_judge j;
     parm_judge_evalset s;
     parm_judge_metrics m;
     if (parm_judge_load(&j, weights)) return cli_fail();
     j.atoms = atoms;
+    j.tta = tta;
     int test = !strcmp(set, "test") || !strcmp(set, "rel-test"), rel = !strncmp(set, "rel-", 4);
     if (rel ? parm_judge_evalset_relations(&s, test, (int)n, (uint64_t)seed, &layout)
             : parm_judge_evalset_gt(&s, test, (int)n, (uint64_t)seed, &layout)) {

@@ -622,14 +622,83 @@ int parm_judge_as_match_parse(const char *s) {
     }
 }
 
-int parm_judge_prob(parm_judge *j, int question, const char *const *prompts, int nprompts, const uint8_t *rgb, int n,
-                    float *probs) {
+int parm_judge_tta_view(int v, int *flags, int *perm) {
+    if (v < 0 || v >= PARM_JUDGE_MAX_TTA) return PARM_ERR("judge: augmentation view %d outside [0, %d]", v,
+                                                         PARM_JUDGE_MAX_TTA - 1);
+    static const int view_flags[PARM_JUDGE_MAX_TTA] = {
+        0, PARM_AUG_PALETTE, PARM_AUG_PALETTE, PARM_AUG_PALETTE, PARM_AUG_MIRROR_X,
+        PARM_AUG_MIRROR_X | PARM_AUG_PALETTE, PARM_AUG_MIRROR_Y, PARM_AUG_MIRROR_Y | PARM_AUG_PALETTE};
+    *flags = view_flags[v];
+    for (int q = 0; q < PARM_NCOLORS; q++) perm[q] = q;
+    if (!(*flags & PARM_AUG_PALETTE)) return 0;
+    parm_rng rng; /* a fixed permutation per view: Fisher-Yates on a stream of its own */
+    parm_rng_seed(&rng, 0x7a11, (uint64_t)v);
+    for (int q = PARM_NCOLORS - 1; q > 0; q--) {
+        int r = parm_rng_int(&rng, 0, q), t = perm[q];
+        perm[q] = perm[r];
+        perm[r] = t;
+    }
+    return 0;
+}
+
+/* logits of question (as asked) for n images: atoms for MATCH of an atoms judge, else the text as is */
+static int logits_asked(parm_judge *j, int question, const char *const *prompts, int nprompts, const uint8_t *rgb,
+                        int n, float *out) {
+    if (question == PARM_Q_MATCH && j->atoms) return parm_judge_logit_atoms(j, j->atoms, prompts, nprompts, rgb, n, out);
+    return logits_raw(j, question, prompts, nprompts, rgb, n, out);
+}
+
+/* the mean logit over j->tta views, each image and its prompt augmented together */
+static int logits_tta(parm_judge *j, int question, const char *const *prompts, int nprompts, const uint8_t *rgb, int n,
+                      float *out) {
+    enum { NPX = PARM_IMG * PARM_IMG * 3 };
+    if (j->tta > PARM_JUDGE_MAX_TTA) return PARM_ERR("judge: %d augmentation views, at most %d", j->tta, PARM_JUDGE_MAX_TTA);
+    uint8_t *img = parm_malloc((size_t)n * NPX);
+    char (*txt)[160] = parm_malloc(sizeof *txt * n);
+    const char **ptr = parm_malloc(sizeof *ptr * n);
+    float *lv = parm_malloc(sizeof(float) * n);
+    double *acc = parm_calloc((size_t)n, sizeof *acc);
+    int rc = -1;
+    if (!img || !txt || !ptr || !lv || !acc) goto done;
+    for (int v = 0; v < j->tta; v++) {
+        int flags, perm[PARM_NCOLORS];
+        if (parm_judge_tta_view(v, &flags, perm)) goto done;
+        if (v == 0) {
+            if (logits_asked(j, question, prompts, nprompts, rgb, n, lv)) goto done;
+        } else {
+            for (int i = 0; i < n; i++) {
+                const char *text = prompts[nprompts == 1 ? 0 : i];
+                parm_prompt p, pa;
+                if (!text) { PARM_ERR("judge: prompt %d is NULL", nprompts == 1 ? 0 : i); goto done; }
+                if (parm_prompt_parse(text, &p)) goto done;
+                if (parm_judge_augment(&p, rgb + (size_t)i * NPX, flags, perm, &pa, img + (size_t)i * NPX)) goto done;
+                snprintf(txt[i], sizeof txt[i], "%s", pa.text);
+                ptr[i] = txt[i];
+            }
+            if (logits_asked(j, question, ptr, n, img, n, lv)) goto done;
+        }
+        for (int i = 0; i < n; i++) acc[i] += lv[i];
+    }
+    for (int i = 0; i < n; i++) out[i] = (float)(acc[i] / j->tta);
+    rc = 0;
+done:
+    free(img); free(txt); free(ptr); free(lv); free(acc);
+    return rc;
+}
+
+int parm_judge_logit(parm_judge *j, int question, const char *const *prompts, int nprompts, const uint8_t *rgb, int n,
+                     float *logits) {
     if (question < 0 || question >= PARM_JUDGE_NQ) return bad_question(question);
     if (check_prob_args(prompts, nprompts, rgb, n)) return -1;
     if (n == 0) return 0;
     question = parm_judge_asked(j, question);
-    if (question == PARM_Q_MATCH && j->atoms) return parm_judge_prob_atoms(j, j->atoms, prompts, nprompts, rgb, n, probs);
-    if (logits_raw(j, question, prompts, nprompts, rgb, n, probs)) return -1;
+    return j->tta > 1 ? logits_tta(j, question, prompts, nprompts, rgb, n, logits)
+                      : logits_asked(j, question, prompts, nprompts, rgb, n, logits);
+}
+
+int parm_judge_prob(parm_judge *j, int question, const char *const *prompts, int nprompts, const uint8_t *rgb, int n,
+                    float *probs) {
+    if (parm_judge_logit(j, question, prompts, nprompts, rgb, n, probs)) return -1;
     for (int i = 0; i < n; i++) probs[i] = sigmoid(probs[i]);
     return 0;
 }

@@ -47,6 +47,30 @@ double parm_auc(const float *scores, const float *labels, int n) {
     return (rank_sum - 0.5 * npos * (npos + 1)) / ((double)npos * nneg);
 }
 
+/* logit[b] of B items (question q[b], texts[b], image b of rgb) by parm_judge_logit, one call per question */
+static int tta_chunk(parm_judge *j, const int *q, const char **texts, const uint8_t *rgb, int B, float *logit) {
+    const char *t[64];
+    uint8_t *img = parm_malloc((size_t)B * NPIX * 3);
+    float out[64];
+    int idx[64], rc = -1;
+    if (!img || B > 64) { if (B > 64) PARM_ERR("judge eval: chunk of %d items, at most 64", B); goto done; }
+    for (int question = 0; question < PARM_JUDGE_NQ; question++) {
+        int m = 0;
+        for (int b = 0; b < B; b++)
+            if (q[b] == question) {
+                t[m] = texts[b];
+                memcpy(img + (size_t)m * NPIX * 3, rgb + (size_t)b * NPIX * 3, NPIX * 3);
+                idx[m++] = b;
+            }
+        if (m && parm_judge_logit(j, question, t, m, img, m, out)) goto done;
+        for (int k = 0; k < m; k++) logit[idx[k]] = out[k];
+    }
+    rc = 0;
+done:
+    free(img);
+    return rc;
+}
+
 /* Logits of n items, batched: item(ctx, i, &question, &text, rgb) describes item i. */
 typedef int (*item_fn)(const void *ctx, int i, int *question, const char **text, uint8_t *rgb);
 static int score_items(parm_judge *j, int n, item_fn item, const void *ctx, float *logit) {
@@ -62,8 +86,13 @@ static int score_items(parm_judge *j, int n, item_fn item, const void *ctx, floa
         int B = n - i0 < NB ? n - i0 : NB, all_match = 1;
         for (int b = 0; b < B; b++) {
             if (item(ctx, i0 + b, &q[b], &texts[b], rgb + (size_t)b * NPIX * 3)) goto done;
+            if (j->tta > 1) continue; /* asked below, by parm_judge_logit */
             q[b] = parm_judge_asked(j, q[b]); /* as parm_judge_prob */
             all_match &= q[b] == PARM_Q_MATCH;
+        }
+        if (j->tta > 1) { /* test-time augmentation: parm_judge_logit per question of the chunk */
+            if (tta_chunk(j, q, texts, rgb, B, logit + i0)) goto done;
+            continue;
         }
         if (j->atoms && all_match) { /* the prompts scored by their atoms (judge.h) */
             if (parm_judge_logit_atoms(j, j->atoms, texts, B, rgb, B, logit + i0)) goto done;
