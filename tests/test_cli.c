@@ -236,6 +236,36 @@ static void test_gen_flag_every_method(void) {
     }
 }
 
+/* --alt-judge-dir: rows "<method>-alt" replayed on the same paths with a second set
+ * of judges. The shipped judges again give the same images as the first set; a
+ * folder whose judge_orm is the zero-shot file gives orm-alt = orm-zs's images, and
+ * methods whose judge the folder lacks get no alt rows. */
+static void test_alt_judges(void) {
+    const char *common = "--prompts 2 --images-per-prompt 1 -n 4 --curve 2,4 --seed 3 --strips 0";
+    CHECK(sh("mkdir -p %s/altj && cp weights/judge_orm-zs.safetensors %s/altj/judge_orm.safetensors", T, T) == 0, "alt dir");
+    CHECK(sh("OMP_WAIT_POLICY=passive ./parm bench --method all %s --alt-judge-dir weights --json -o %s/aa > %s/aa.jsonl", common,
+             T, T) == 0 &&
+              sh("OMP_WAIT_POLICY=passive ./parm bench --method all %s --alt-judge-dir %s/altj -o %s/ab", common, T, T) == 0,
+          "bench --alt-judge-dir: %s", slurp("err"));
+    const char *methods[] = {"orm-zs", "orm", "prm", "parm"};
+    for (int m = 0; m < 4; m++)
+        for (int i = 0; i < 2; i++)
+            CHECK(sh("cmp -s %s/aa/%s/%05d/samples/0000.png %s/aa/%s-alt/%05d/samples/0000.png", T, methods[m], i, T,
+                     methods[m], i) == 0,
+                  "%s-alt with the same judges: image %d differs", methods[m], i);
+    char *o = slurp("aa.jsonl");
+    CHECK(o && strstr(o, "\"method\": \"parm-alt\"") && strstr(o, "\"method\": \"orm-alt\""), "alt rows in --json: %s",
+          o ? o : "");
+    free(o);
+    for (int i = 0; i < 2; i++)
+        CHECK(sh("cmp -s %s/ab/orm-zs/%05d/samples/0000.png %s/ab/orm-alt/%05d/samples/0000.png", T, i, T, i) == 0,
+              "orm-alt with the zero-shot file is not orm-zs's image %d", i);
+    CHECK(sh("test -d %s/ab/orm-alt && ! test -e %s/ab/prm-alt && ! test -e %s/ab/parm-alt && ! test -e %s/ab/baseline-alt", T,
+             T, T, T) == 0,
+          "alt rows only for the judges the folder holds");
+    CHECK(sh("./parm bench --method orm --alt-judge-dir weights") == 2, "--alt-judge-dir without --method all exits 2");
+}
+
 static void test_judge_cli(void) {
     const char *cmds[] = {"train judge", "eval judge"};
     for (int i = 0; i < 2; i++) {
@@ -377,6 +407,7 @@ int main(void) {
     RUN(test_render_and_prompts);
     RUN(test_bench_and_grade);
     RUN(test_gen_flag_every_method);
+    RUN(test_alt_judges);
     RUN(test_grade_bad_input);
     RUN(test_judge_cli);
     RUN(test_dpo_cli);

@@ -12,7 +12,10 @@
  * are skipped with a note. --sweep adds PARM rows under other gate settings
  * (keep, potential threshold, clarity threshold): keep and the potential
  * threshold only re-gate the cached verdicts; another clarity threshold
- * re-judges (for tuning on train-prompt sets, never the benchmark). Under
+ * re-judges (for tuning on train-prompt sets, never the benchmark).
+ * --alt-judge-dir adds rows "<method>-alt": the judge methods again with a
+ * second set of judges, on the same recorded paths (slots NM.., each with
+ * its own verdict cache), so two judge sets are compared image for image. Under
  * `mpirun -np K` the images are split over the ranks; rank 0 merges the
  * cells (integer counts) and writes what one process writes. */
 #include <stdio.h>
@@ -25,6 +28,7 @@
 
 #define SZ ((size_t)PARM_IMG * PARM_IMG * 3)
 #define NM PARM_SEARCH_NMETHODS
+#define NS (2 * NM) /* slots: method m with the judges of --judge-dir (m) or of --alt-judge-dir (NM + m) */
 
 typedef struct {
     parm_score score;
@@ -102,25 +106,33 @@ static int replay_image(replay_ctx *x, int i, int j, long k) {
     }
     x->gen_seconds += x->rec->gen_seconds;
     x->gen_forwards += x->rec->gen_forwards;
-    for (int m = 0; m < NM; m++) {
-        if (!x->ready[m]) continue;
-        const int nc = m == PARM_SEARCH_BASELINE ? 1 : o->ncurve; /* baseline: one path whatever n */
-        for (int c = 0; c < nc; c++) {
+    for (int sl = 0; sl < NS; sl++) {
+        if (!x->ready[sl]) continue;
+        const int m = sl % NM, nc = m == PARM_SEARCH_BASELINE ? 1 : o->ncurve; /* baseline: one path whatever n */
+        parm_search_path *cached = x->rec->verdict[m];
+        if (sl >= NM) x->rec->verdict[m] = NULL; /* the alt judges' own verdicts */
+        int rc = 0;
+        for (int c = 0; c < nc && !rc; c++) {
             parm_search_result res;
-            if (parm_search_replay(&x->s[m], x->rec, o->curve[c], rgb, &res)) return -1;
-            cell_add(&x->cells[m][c], &x->ps[i], rgb, &res, k);
-            if (c == nc - 1 && m == PARM_SEARCH_PARM && sweep_image(&x->s[m], x->rec, o, o->nsweep, x->cells + NM, k))
-                return -1;
-            if (c == nc - 1) { /* the folder: the largest n */
-                parm_grade_item *it = &x->items[m][k];
+            if ((rc = parm_search_replay(&x->s[sl], x->rec, o->curve[c], rgb, &res))) break;
+            cell_add(&x->cells[sl][c], &x->ps[i], rgb, &res, k);
+            if (c == nc - 1 && sl == PARM_SEARCH_PARM && sweep_image(&x->s[sl], x->rec, o, o->nsweep, x->cells + NS, k))
+                rc = -1;
+            if (!rc && c == nc - 1) { /* the folder: the largest n */
+                parm_grade_item *it = &x->items[sl][k];
                 it->prompt = x->ps[i];
-                if (parm_geneval_sample_path(it->path, sizeof it->path, x->dir[m], i, j) ||
-                    parm_png_write(it->path, rgb, PARM_IMG, PARM_IMG) || !(x->extra[m][k] = bench_image_json(&res, seed)) ||
+                if (parm_geneval_sample_path(it->path, sizeof it->path, x->dir[sl], i, j) ||
+                    parm_png_write(it->path, rgb, PARM_IMG, PARM_IMG) || !(x->extra[sl][k] = bench_image_json(&res, seed)) ||
                     (*strip_rel && m != PARM_SEARCH_BASELINE &&
-                     !(x->extra[m][k] = bench_frag_strip(x->extra[m][k], strip_rel))))
-                    return -1;
+                     !(x->extra[sl][k] = bench_frag_strip(x->extra[sl][k], strip_rel))))
+                    rc = -1;
             }
         }
+        if (sl >= NM) {
+            free(x->rec->verdict[m]);
+            x->rec->verdict[m] = cached;
+        }
+        if (rc) return -1;
     }
     parm_search_record_free(x->rec);
     return 0;
@@ -132,8 +144,8 @@ static int replay_image(replay_ctx *x, int i, int j, long k) {
  * rank 0 ends with what one process has (the seconds aside). */
 static int replay_merge(replay_ctx *x, long nimg, int np, int rc) {
     const bench_replay_opts *o = x->o;
-    const int ncell = (NM + o->nsweep) * o->ncurve, per = 2 * PARM_NTAGS + 2;
-    const long nv = (long)ncell * per + 2 + 2 * NM;
+    const int ncell = (NS + o->nsweep) * o->ncurve, per = 2 * PARM_NTAGS + 2;
+    const long nv = (long)ncell * per + 2 + 2 * NS;
     long klo, khi;
     parm_dist_block(nimg, &klo, &khi);
     double *v = parm_calloc((size_t)nv, sizeof *v);
@@ -148,7 +160,7 @@ static int replay_merge(replay_ctx *x, long nimg, int np, int rc) {
     if (v) {
         v[(long)ncell * per] = x->gen_seconds;
         v[(long)ncell * per + 1] = (double)x->gen_forwards;
-        for (int m = 0; m < NM; m++) {
+        for (int m = 0; m < NS; m++) {
             v[(long)ncell * per + 2 + 2 * m] = x->ready[m] ? x->s[m].judge_seconds : 0;
             v[(long)ncell * per + 3 + 2 * m] = x->ready[m] ? (double)x->s[m].judge_done : 0;
         }
@@ -163,7 +175,7 @@ static int replay_merge(replay_ctx *x, long nimg, int np, int rc) {
     }
     x->gen_seconds = v[(long)ncell * per];
     x->gen_forwards = (long)v[(long)ncell * per + 1];
-    for (int m = 0; m < NM; m++)
+    for (int m = 0; m < NS; m++)
         if (x->ready[m]) {
             x->s[m].judge_seconds = v[(long)ncell * per + 2 + 2 * m];
             x->s[m].judge_done = (long)v[(long)ncell * per + 3 + 2 * m];
@@ -174,10 +186,10 @@ static int replay_merge(replay_ctx *x, long nimg, int np, int rc) {
     /* the per-image details, NUL-separated, method-major within each rank's block */
     size_t n = 0, cap = 1;
     char *buf = NULL;
-    for (int m = 0; m < NM; m++)
+    for (int m = 0; m < NS; m++)
         for (long k = klo; x->ready[m] && k < khi; k++) cap += strlen(x->extra[m][k]) + 1;
     int fail = !(buf = parm_malloc(cap));
-    for (int m = 0; !fail && m < NM; m++)
+    for (int m = 0; !fail && m < NS; m++)
         for (long k = klo; x->ready[m] && k < khi; k++) {
             size_t l = strlen(x->extra[m][k]) + 1;
             memcpy(buf + n, x->extra[m][k], l);
@@ -190,7 +202,7 @@ static int replay_merge(replay_ctx *x, long nimg, int np, int rc) {
     const char *at = all;
     for (int r = 0; parm_dist_rank() == 0 && r < parm_dist_size(); r++) {
         const long lo = nimg * r / parm_dist_size(), hi = nimg * (r + 1) / parm_dist_size();
-        for (int m = 0; m < NM; m++)
+        for (int m = 0; m < NS; m++)
             for (long k = lo; x->ready[m] && k < hi; k++) {
                 const size_t l = strlen(at) + 1;
                 if (r) {
@@ -240,59 +252,63 @@ static int row_ci(const cell *x, const parm_prompt *ps, long nimg, int per, parm
 
 int bench_replay(const bench_replay_opts *o) {
     parm_prompt *ps = NULL;
-    int np, rc = 1, ready[NM] = {0};
+    int np, rc = 1, ready[NS] = {0};
     if (cli_load_prompts(o->meta, o->prompts_file, &ps, &np)) return cli_fail();
     cli_subset_prompts(ps, &np, o->limit, o->every);
     const long nimg = (long)np * o->per;
     const int nmax = o->curve[o->ncurve - 1];
-    parm_searcher s[NM];
+    parm_searcher s[NS];
     parm_gen g;
     parm_vq vq;
     int have_g = 0, have_vq = 0;
     const int nsw = o->nsweep; /* ≤ BENCH_MAX_SWEEP: parse_sweep's bound */
     char swname[BENCH_MAX_SWEEP][64];
-    cell(*cells)[PARM_SEARCH_MAX_PATHS] = parm_calloc(NM + nsw, sizeof *cells);
-    signed char *okv = parm_calloc((size_t)(NM + nsw) * o->ncurve * nimg, 1);
+    cell(*cells)[PARM_SEARCH_MAX_PATHS] = parm_calloc(NS + nsw, sizeof *cells);
+    signed char *okv = parm_calloc((size_t)(NS + nsw) * o->ncurve * nimg, 1);
     parm_outcome *outc = parm_malloc(sizeof *outc * nimg);
     parm_score_ci *cis = NULL;
-    char **extra[NM] = {0};
-    parm_grade_item *items[NM] = {0};
+    char **extra[NS] = {0};
+    parm_grade_item *items[NS] = {0};
     parm_search_record rec;
     memset(&rec, 0, sizeof rec);
-    char dir[NM][1024], err[1024] = "";
+    char dir[NS][1024], err[1024] = "", altname[NM][48];
     if (!cells || !okv || !outc) goto done;
-    for (int m = 0; m < NM + nsw; m++)
+    for (int m = 0; m < NS + nsw; m++)
         for (int c = 0; c < o->ncurve; c++) cells[m][c].ok = okv + ((size_t)m * o->ncurve + c) * nimg;
     /* the methods, their judges (missing weights: skipped), their folders */
-    for (int m = 0; m < NM; m++) {
+    for (int sl = 0; sl < NS; sl++) {
+        const int m = sl % NM, alt = sl >= NM;
         if (m == PARM_SEARCH_PARMPP) continue; /* regenerates from its reflections: live only (--method parm++) */
+        const parm_search_method_info *mi = &parm_search_methods[m];
+        if (alt && (!o->judge_dir_alt || !mi->variant)) continue; /* alt rows: the judge methods only */
+        snprintf(altname[m], sizeof altname[m], "%s-alt", mi->name);
+        const char *name = alt ? altname[m] : mi->name, *jdir = alt ? o->judge_dir_alt : o->judge_dir;
         parm_search_opts so = parm_search_defaults(m);
         so.n = o->N;
         so.sample.steps = o->steps;
-        so.judge_dir = o->judge_dir;
+        so.judge_dir = jdir;
         so.clarity_thresh = o->gate.clarity_thresh;
         so.potential_thresh = o->gate.potential_thresh;
         so.keep = o->gate.keep;
-        const parm_search_method_info *mi = &parm_search_methods[m];
         char jp[512];
         struct stat st;
-        if (parm_search_judge_path(m, o->judge_dir, jp, sizeof jp)) goto fail;
+        if (parm_search_judge_path(m, jdir, jp, sizeof jp)) goto fail;
         if (mi->variant && stat(jp, &st)) {
             fprintf(stderr, "parm bench: note: skipping %s: judge weights %s not found (train them with `parm train "
-                            "judge --variant %s`)\n", mi->name, jp, mi->variant);
+                            "judge --variant %s`)\n", name, jp, mi->variant);
             continue;
         }
-        if (parm_search_open(&s[m], NULL, NULL, &so)) goto fail;
-        ready[m] = 1;
-        if (mi->variant && bench_prov_file(o->prov, mi->name, s[m].judge_path)) goto fail;
-        if (!(extra[m] = parm_calloc(nimg, sizeof *extra[m]))) goto fail;
-        if ((size_t)snprintf(dir[m], sizeof dir[m], "%s/%s", o->out, mi->name) >= sizeof dir[m]) {
+        if (parm_search_open(&s[sl], NULL, NULL, &so)) goto fail;
+        ready[sl] = 1;
+        if (mi->variant && bench_prov_file(o->prov, name, s[sl].judge_path)) goto fail;
+        if (!(extra[sl] = parm_calloc(nimg, sizeof *extra[sl]))) goto fail;
+        if ((size_t)snprintf(dir[sl], sizeof dir[sl], "%s/%s", o->out, name) >= sizeof dir[sl]) {
             PARM_ERR("output folder '%s' too long", o->out);
             goto fail;
         }
-        if (!(items[m] = parm_malloc(sizeof *items[m] * nimg)) || parm_mkdirs(dir[m])) goto fail;
+        if (!(items[sl] = parm_malloc(sizeof *items[sl] * nimg)) || parm_mkdirs(dir[sl])) goto fail;
         for (int i = 0; i < np; i++)
-            if (parm_geneval_write_prompt(dir[m], i, &ps[i])) goto fail;
+            if (parm_geneval_write_prompt(dir[sl], i, &ps[i])) goto fail;
     }
     if (cli_load_gen_vq(&g, &vq, o->gen, o->vq)) goto fail;
     have_g = have_vq = 1;
@@ -318,26 +334,28 @@ int bench_replay(const bench_replay_opts *o) {
     const long gen_forwards = x.gen_forwards;
     /* seconds: the unit costs measured over the whole run (see parm_search_replay) */
     const double per_fwd = gen_forwards ? gen_seconds / gen_forwards : 0;
-    bench_row *rows = parm_malloc(sizeof *rows * (NM + nsw) * o->ncurve);
-    cis = parm_malloc(sizeof *cis * (NM + nsw) * o->ncurve);
+    bench_row *rows = parm_malloc(sizeof *rows * (NS + nsw) * o->ncurve);
+    cis = parm_malloc(sizeof *cis * (NS + nsw) * o->ncurve);
     int nrows = 0;
     if (!rows || !cis) { free(rows); goto fail; }
-    for (int m = 0; m < NM; m++) {
-        if (!ready[m]) continue;
+    for (int sl = 0; sl < NS; sl++) {
+        if (!ready[sl]) continue;
+        const int m = sl % NM;
+        const char *name = sl >= NM ? altname[m] : parm_search_methods[m].name;
         char results[1100];
-        snprintf(results, sizeof results, "%s/results.jsonl", dir[m]);
+        snprintf(results, sizeof results, "%s/results.jsonl", dir[sl]);
         const int nc = m == PARM_SEARCH_BASELINE ? 1 : o->ncurve;
         parm_score chk;
-        if (parm_grade_items(items[m], (int)nimg, results, &chk) ||
-            bench_results_finish(results, extra[m], nimg, o->per, outc)) { free(rows); goto fail; }
-        if (memcmp(&chk, &cells[m][nc - 1].score, sizeof chk))
+        if (parm_grade_items(items[sl], (int)nimg, results, &chk) ||
+            bench_results_finish(results, extra[sl], nimg, o->per, outc)) { free(rows); goto fail; }
+        if (memcmp(&chk, &cells[sl][nc - 1].score, sizeof chk))
             fprintf(stderr, "parm bench: warning: %s: the written PNGs grade differently from the images in memory\n",
-                    parm_search_methods[m].name);
-        const double per_call = s[m].judge_done ? s[m].judge_seconds / s[m].judge_done : 0;
+                    name);
+        const double per_call = s[sl].judge_done ? s[sl].judge_seconds / s[sl].judge_done : 0;
         for (int c = 0; c < nc; c++) {
-            const cell *x = &cells[m][c];
+            const cell *x = &cells[sl][c];
             bench_row *b = &rows[nrows++];
-            *b = (bench_row){.method = parm_search_methods[m].name, .n = m == PARM_SEARCH_BASELINE ? 1 : o->curve[c],
+            *b = (bench_row){.method = name, .n = m == PARM_SEARCH_BASELINE ? 1 : o->curve[c],
                              .score = x->score, .forwards = (double)x->forwards / nimg,
                              .judge_calls = (double)x->judge_calls / nimg, .upper_bound = parm_search_methods[m].upper_bound,
                              .seconds_estimated = 1};
@@ -345,12 +363,12 @@ int bench_replay(const bench_replay_opts *o) {
             if (row_ci(x, ps, nimg, o->per, outc, &cis[nrows - 1])) { free(rows); goto fail; }
             b->ci = &cis[nrows - 1];
         }
-        if (m == PARM_SEARCH_PARM)
+        if (sl == PARM_SEARCH_PARM)
             for (int w = 0; w < nsw; w++) {
                 snprintf(swname[w], sizeof swname[w], "parm@%g/%g/%g", o->sweep_keep[w], o->sweep_pot[w],
                          o->sweep_clar[w]);
                 for (int c = 0; c < o->ncurve; c++) {
-                    const cell *x = &cells[NM + w][c];
+                    const cell *x = &cells[NS + w][c];
                     bench_row *b = &rows[nrows++];
                     *b = (bench_row){.method = swname[w], .n = o->curve[c], .score = x->score,
                                      .forwards = (double)x->forwards / nimg, .judge_calls = (double)x->judge_calls / nimg,
@@ -391,7 +409,7 @@ fail:
     fprintf(stderr, "\nparm bench: error: %s\n", err);
 done:
     parm_search_record_free(&rec);
-    for (int m = 0; m < NM; m++) {
+    for (int m = 0; m < NS; m++) {
         if (ready[m]) parm_search_close(&s[m]);
         free(items[m]);
         for (long k = 0; extra[m] && k < nimg; k++) free(extra[m][k]);

@@ -111,6 +111,8 @@ int bench_unit_cost_write(const char *dir, int i, long forwards, long judge_call
 #define BENCH_MAX_SWEEP 32 /* --sweep items at most */
 typedef struct {
     const char *meta, *out, *judge_dir, *gen, *vq;
+    const char *judge_dir_alt; /* NULL, or a second folder of judges: rows "<method>-alt" for each judge method whose
+                                  file is there, replayed on the same paths (paired with the first set's rows) */
     const char *prompts_file; /* plain-text prompts instead of meta (NULL: meta) */
     int per, N, steps, limit, every, json;
     uint64_t seed;

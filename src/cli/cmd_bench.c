@@ -18,7 +18,7 @@
 
 /* everything `parm bench` was asked for (parsed by bench_parse) */
 typedef struct {
-    const char *method, *out, *meta, *curve_s, *plot, *judge, *judge_dir, *sweep_s, *gen, *vq;
+    const char *method, *out, *meta, *curve_s, *plot, *judge, *judge_dir, *judge_dir_alt, *sweep_s, *gen, *vq;
     const char *prompts_file; /* --prompts-file: one prompt per line, instead of --metadata */
     int meta_given;
     long per, seed, npaths, steps, limit, every;
@@ -223,6 +223,9 @@ static void usage(FILE *f) {
                "                         PNG as `parm plot --json` of this run's --json lines\n"
                "  --judge PATH           judge weights of a single method (default DIR/judge_<method>.safetensors)\n"
                "  --judge-dir DIR        folder of the judges' default weights (default weights)\n"
+               "  --alt-judge-dir DIR    all: also rows \"<method>-alt\" for every judge method whose file is in\n"
+               "                         DIR, replayed on the same paths (two judge sets compared image for\n"
+               "                         image: `parm compare OUT/orm OUT/orm-alt`)\n"
                "  --gen W                generator weights (default weights/gen.safetensors)\n"
                "  --vq W                 tokenizer weights (default weights/vq.safetensors); it must be the\n"
                "                         generator's own (checked)\n"
@@ -330,6 +333,7 @@ static int bench_parse(int argc, char **argv, bench_args *a, int *done) {
                            : !strcmp(o, "--plot") ? &a->plot
                            : !strcmp(o, "--judge") ? &a->judge
                            : !strcmp(o, "--judge-dir") ? &a->judge_dir
+                           : !strcmp(o, "--alt-judge-dir") ? &a->judge_dir_alt
                            : !strcmp(o, "--gen") ? &a->gen
                            : !strcmp(o, "--vq") ? &a->vq
                            : !strcmp(o, "--prompts-file") ? &a->prompts_file
@@ -388,6 +392,7 @@ static int bench_pick(const bench_args *a, bench_method *m, int *search) {
     if (a->curve_s && !all) bad = "--curve needs --method all";
     else if (a->sweep_s && (!all || a->plot)) bad = "--sweep needs --method all, without --plot";
     else if (a->plot && !all) bad = "--plot needs --method all (one method has no curve to draw)";
+    else if (a->judge_dir_alt && !all) bad = "--alt-judge-dir needs --method all (with one method, run it twice with --judge)";
     else if (a->judge && (all || *search < 0 || !parm_search_methods[*search].variant))
         bad = "--judge needs a method with a judge (orm-zs, orm, prm, parm); with --method all use --judge-dir DIR";
     if (bad) { fprintf(stderr, "parm bench: error: %s\n", bad); return 2; }
@@ -407,11 +412,11 @@ static void bench_manifest(const bench_args *a, const char *method, char *buf, s
     snprintf(buf, n,
              "{\"method\": \"%s\", \"n\": %ld, \"steps\": %ld, \"images_per_prompt\": %ld, \"seed\": %ld, "
              "\"prompts\": %ld, \"every\": %ld, \"metadata\": \"%s\", \"prompts_file\": \"%s\", \"gen\": \"%s\", "
-             "\"vq\": \"%s\", \"judge\": \"%s\", \"judge_dir\": \"%s\", \"keep\": %g, \"potential_thresh\": %g, "
+             "\"vq\": \"%s\", \"judge\": \"%s\", \"judge_dir\": \"%s\", \"alt_judge_dir\": \"%s\", \"keep\": %g, \"potential_thresh\": %g, "
              "\"clarity_thresh\": %g, \"curve\": \"%s\", \"sweep\": \"%s\", \"strips\": %ld}",
              method, a->npaths, a->steps, a->per, a->seed, a->limit, a->every, a->meta,
              a->prompts_file ? a->prompts_file : "", a->gen, a->vq, a->judge ? a->judge : "",
-             a->judge_dir ? a->judge_dir : "", a->gate.keep, a->gate.potential_thresh, a->gate.clarity_thresh,
+             a->judge_dir ? a->judge_dir : "", a->judge_dir_alt ? a->judge_dir_alt : "", a->gate.keep, a->gate.potential_thresh, a->gate.clarity_thresh,
              a->curve_s ? a->curve_s : "", a->sweep_s ? a->sweep_s : "", a->strip_div);
     size_t k = strlen(buf);
     if (!strcmp(method, "parm++") && k > 0 && k < n) /* its own options: a resume must match them too */
@@ -452,7 +457,7 @@ static int bench_all(const bench_args *a) {
     bench_replay_opts ro = {.meta = a->meta, .prompts_file = a->prompts_file, .out = a->out ? a->out : "out/bench-all",
                             .per = (int)a->per,
                             .seed = (uint64_t)a->seed, .N = N, .curve = curve, .ncurve = ncurve,
-                            .judge_dir = a->judge_dir, .gen = a->gen, .vq = a->vq, .steps = (int)a->steps,
+                            .judge_dir = a->judge_dir, .judge_dir_alt = a->judge_dir_alt, .gen = a->gen, .vq = a->vq, .steps = (int)a->steps,
                             .limit = (int)a->limit, .every = (int)a->every, .json = a->json, .plot = a->plot,
                             .gate = a->gate, .nsweep = nsweep, .sweep_keep = sweep_keep, .sweep_pot = sweep_pot,
                             .sweep_clar = sweep_clar, .strip_div = (int)a->strip_div};
@@ -571,6 +576,7 @@ static int bench_provenance(bench_prov *p, const bench_args *a, const bench_meth
     bench_prov_str(p, "metadata", a->prompts_file ? NULL : a->meta);
     bench_prov_str(p, "prompts_file", a->prompts_file);
     bench_prov_str(p, "judge_dir", a->judge_dir);
+    bench_prov_str(p, "alt_judge_dir", a->judge_dir_alt);
     parm_sample_opts so = o ? o->so.sample : parm_sample_defaults();
     so.steps = (int)a->steps;
     bench_prov_sample(p, &so);
