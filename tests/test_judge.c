@@ -562,6 +562,42 @@ static void test_tta(void) {
     parm_judge_free(&j);
 }
 
+/* growing a judge by identity blocks keeps every answer (two questions, three images);
+ * the grown judge saves and loads with its new depth; bad growth is refused */
+static void test_grow(void) {
+    parm_judge j;
+    parm_judge_config c = {.L = 2, .C = 32, .NH = 2, .F = 64, .text_len = 16};
+    CHECK(parm_judge_init(&j, &c, 8) == 0, "%s", parm_last_error());
+    if (test_checks_failed_) return;
+    static uint8_t rgb[3 * SZ];
+    parm_rng rng;
+    parm_rng_seed(&rng, 9, PARM_STREAM_TRAIN);
+    parm_prompt ps[3];
+    CHECK(parm_render_train_scenes(&rng, 3, rgb, ps) == 0, "%s", parm_last_error());
+    const char *prompts[3] = {ps[0].text, ps[1].text, ps[2].text};
+    float before[3][2], after[3][2];
+    for (int q = 0; q < 2; q++) CHECK(parm_judge_logit(&j, q, prompts, 3, rgb, 3, &before[0][0] + 3 * q) == 0, "%s", parm_last_error());
+    j.atoms = PARM_ATOMS_MIN;
+    CHECK(parm_judge_grow(&j, 3, 1) == 0 && j.cfg.L == 5 && j.atoms == PARM_ATOMS_MIN, "%s", parm_last_error());
+    j.atoms = PARM_ATOMS_OFF;
+    for (int q = 0; q < 2; q++) CHECK(parm_judge_logit(&j, q, prompts, 3, rgb, 3, &after[0][0] + 3 * q) == 0, "%s", parm_last_error());
+    float worst = 0;
+    for (int k = 0; k < 6; k++) worst = fmaxf(worst, fabsf((&before[0][0])[k] - (&after[0][0])[k]));
+    CHECK(worst < 1e-5f, "grown judge answers differently: max |dlogit| %g", worst);
+    char path[600];
+    snprintf(path, sizeof path, "/tmp/parm_judge_grown_%d.safetensors", (int)getpid());
+    parm_judge k;
+    float loaded[3];
+    CHECK(parm_judge_save(&j, path, PARM_F32) == 0 && parm_judge_load(&k, path) == 0 && k.cfg.L == 5, "%s", parm_last_error());
+    CHECK(parm_judge_logit(&k, 0, prompts, 3, rgb, 3, loaded) == 0 && fabsf(loaded[0] - after[0][0]) < 1e-6f,
+          "grown judge round trip: %g vs %g", loaded[0], after[0][0]);
+    parm_judge_free(&k);
+    remove(path);
+    CHECK(parm_judge_grow(&j, -1, 1) != 0 && parm_judge_grow(&j, 70, 1) != 0 && j.cfg.L == 5, "bad growth accepted");
+    parm_clear_error();
+    parm_judge_free(&j);
+}
+
 static void test_overfit_batch(void) {
     parm_judge j;
     parm_judge_config c = {.L = 1, .C = 32, .NH = 2, .F = 64, .text_len = 16};
@@ -945,6 +981,7 @@ int main(void) {
     RUN(test_pos2d);
     RUN(test_prob_atoms);
     RUN(test_tta);
+    RUN(test_grow);
     TEST_IN_F32(RUN(test_overfit_batch)); /* bound set in f32; bf16 result in docs/RESULTS.md */
     RUN(test_train_smoke_and_resume);
     RUN(test_ground_matches_pytorch);

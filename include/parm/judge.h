@@ -206,6 +206,11 @@ float parm_judge_relation_logit(const float *gA, const float *gB, int rel);
  * ~ N(0, 0.02), drawn from seed); every other tensor, the variant and the
  * rules are kept. A judge that has one is left as is. 0 / -1. */
 int parm_judge_add_ground(parm_judge *j, uint64_t seed);
+/* Deepen j by `extra` transformer blocks appended after its last one, each
+ * starting as the identity (attention and MLP output projections zero, the
+ * rest a fresh init from seed), so the grown judge answers exactly as j did
+ * and fine-tuning has more capacity. Every old tensor is copied by name. 0 / -1. */
+int parm_judge_grow(parm_judge *j, int extra, uint64_t seed);
 
 /* The full objective with every auxiliary loss: BCE (weights as above) +
  * word_weight · caption completion (word_targets, as _aux) + the grounding
@@ -472,6 +477,8 @@ typedef struct parm_judge_train_opts {
                               atoms variant, off otherwise */
     float ground_weight;   /* λ of the grounding loss on examples with a target (default 0 = off; > 0 gives an
                               --init judge without one the grounding head) */
+    int grow_layers;       /* --init judge deepened by this many identity-initialized blocks (parm_judge_grow;
+                              default 0) */
 } parm_judge_train_opts;
 parm_judge_train_opts parm_judge_train_defaults(void);
 

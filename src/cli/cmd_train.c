@@ -273,6 +273,8 @@ static void train_judge_usage(FILE *f) {
             "                     object atom of an object the scene holds once teach head.ground where its\n"
             "                     pixels are (64-way CE over patches); an --init judge without the head gets\n"
             "                     one; a judge with it answers relation atoms geometrically (judge.h)\n"
+            "  --grow-layers K    deepen the --init judge by K transformer blocks that start as the identity\n"
+            "                     (it answers as before; fine-tuning gets more capacity; default 0)\n"
             "  --eval-data FILE   also evaluate on this path set at each eval (a TEST-prompt set is allowed)\n"
             "  --eval-n N         examples per held-out set (default %d): GT renders of TEST prompts and of\n"
             "                     train prompts, matching vs corrupted captions\n"
@@ -314,6 +316,12 @@ static int judge_opt(void *ctx, const char *a, const char *v) {
             fprintf(stderr, "parm: error: --eval-atoms '%s' is not one of: %s\n", v, PARM_ATOMS_RULES_LIST);
             return -1;
         }
+        return 1;
+    }
+    if (!strcmp(a, "--grow-layers")) {
+        long k;
+        if (cli_int(a, v, 0, 60, &k)) return -1;
+        o->grow_layers = (int)k;
         return 1;
     }
     if (!strcmp(a, "--ground-weight")) {

@@ -95,6 +95,40 @@ int parm_judge_init(parm_judge *j, const parm_judge_config *cfg, uint64_t seed) 
     return 0;
 }
 
+int parm_judge_grow(parm_judge *j, int extra, uint64_t seed) {
+    if (extra == 0) return 0;
+    if (extra < 0 || j->cfg.L + extra > 64) return PARM_ERR("judge: cannot grow %d blocks by %d (at most 64 in all)",
+                                                           j->cfg.L, extra);
+    parm_judge_config c = j->cfg;
+    c.L += extra;
+    parm_judge k;
+    if (parm_judge_init(&k, &c, seed)) return -1;
+    for (int i = 0; i < j->p.n; i++) { /* every old tensor by name: the first L blocks, embeddings, heads, final LN */
+        int d = parm_slab_find(&k.p, j->p.views[i].name);
+        if (d < 0 || k.p.views[d].numel != j->p.views[i].numel) {
+            parm_judge_free(&k);
+            return PARM_ERR("judge: tensor '%s' does not carry over to the grown judge", j->p.views[i].name);
+        }
+        memcpy(parm_w(&k.p, d), parm_w(&j->p, i), sizeof(float) * j->p.views[i].numel);
+    }
+    for (int l = j->cfg.L; l < c.L; l++) { /* identity blocks: nothing added to the residual stream */
+        const parm_tf_block_params *b = &k.tf.blk[l];
+        parm_init_const(&k.p, b->projw, 0.0f);
+        parm_init_const(&k.p, b->projb, 0.0f);
+        parm_init_const(&k.p, b->fcpw, 0.0f);
+        parm_init_const(&k.p, b->fcpb, 0.0f);
+    }
+    memcpy(k.variant, j->variant, sizeof k.variant);
+    k.atoms = j->atoms;
+    k.as_match = j->as_match;
+    k.forwards = j->forwards;
+    parm_judge_free(j);
+    *j = k;
+    j->tf.slab = &j->p;
+    parm_gemm_weights_changed();
+    return 0;
+}
+
 int parm_judge_add_ground(parm_judge *j, uint64_t seed) {
     if (j->cfg.ground) return 0;
     parm_judge_config c = j->cfg;

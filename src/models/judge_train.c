@@ -263,6 +263,8 @@ static int judge_model(judge_trainer *t) {
     if (init && !ckpt_cfg && o->cfg.pos2d > 0 && parm_judge_set_pos2d(&t->j, o->cfg.pos2d)) return -1;
     /* an --init judge without the grounding head gets one (head.ground ~ N(0, 0.02)) */
     if (init && !ckpt_cfg && o->ground_weight > 0 && parm_judge_add_ground(&t->j, o->train.seed)) return -1;
+    if (o->grow_layers && !init && !ckpt_cfg) return PARM_ERR("--grow-layers %d deepens an --init judge; none given", o->grow_layers);
+    if (init && !ckpt_cfg && parm_judge_grow(&t->j, o->grow_layers, o->train.seed ^ 0x6a09e667f3bcc908ULL)) return -1;
     if (init && !o->train.quiet && !ckpt_cfg)
         fprintf(stderr, "starting from %s (variant '%s'; L %d C %d NH %d F %d text_len %d pos2d %g)\n", init,
                 t->j.variant, t->j.cfg.L, t->j.cfg.C, t->j.cfg.NH, t->j.cfg.F, t->j.cfg.text_len, t->j.cfg.pos2d);
