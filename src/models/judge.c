@@ -95,6 +95,20 @@ int parm_judge_init(parm_judge *j, const parm_judge_config *cfg, uint64_t seed) 
     return 0;
 }
 
+/* every tensor of j into the same-named, same-sized tensor of k (a fresh judge
+ * of a larger config); on a mismatch k is freed and the error names `what` */
+static int copy_tensors(parm_judge *k, const parm_judge *j, const char *what) {
+    for (int i = 0; i < j->p.n; i++) {
+        int d = parm_slab_find(&k->p, j->p.views[i].name);
+        if (d < 0 || k->p.views[d].numel != j->p.views[i].numel) {
+            parm_judge_free(k);
+            return PARM_ERR("judge: tensor '%s' does not carry over to the %s", j->p.views[i].name, what);
+        }
+        memcpy(parm_w(&k->p, d), parm_w(&j->p, i), sizeof(float) * j->p.views[i].numel);
+    }
+    return 0;
+}
+
 int parm_judge_grow(parm_judge *j, int extra, uint64_t seed) {
     if (extra == 0) return 0;
     if (extra < 0 || j->cfg.L + extra > 64) return PARM_ERR("judge: cannot grow %d blocks by %d (at most 64 in all)",
@@ -103,14 +117,8 @@ int parm_judge_grow(parm_judge *j, int extra, uint64_t seed) {
     c.L += extra;
     parm_judge k;
     if (parm_judge_init(&k, &c, seed)) return -1;
-    for (int i = 0; i < j->p.n; i++) { /* every old tensor by name: the first L blocks, embeddings, heads, final LN */
-        int d = parm_slab_find(&k.p, j->p.views[i].name);
-        if (d < 0 || k.p.views[d].numel != j->p.views[i].numel) {
-            parm_judge_free(&k);
-            return PARM_ERR("judge: tensor '%s' does not carry over to the grown judge", j->p.views[i].name);
-        }
-        memcpy(parm_w(&k.p, d), parm_w(&j->p, i), sizeof(float) * j->p.views[i].numel);
-    }
+    /* every old tensor by name: the first L blocks, embeddings, heads, final LN */
+    if (copy_tensors(&k, j, "grown judge")) return -1;
     for (int l = j->cfg.L; l < c.L; l++) { /* identity blocks: nothing added to the residual stream */
         const parm_tf_block_params *b = &k.tf.blk[l];
         parm_init_const(&k.p, b->projw, 0.0f);
@@ -136,14 +144,7 @@ int parm_judge_add_ground(parm_judge *j, uint64_t seed) {
     parm_judge k;
     if (parm_judge_init(&k, &c, seed)) return -1;
     /* head.ground keeps the fresh init's N(0, 0.02) draw; the rest is copied over */
-    for (int i = 0; i < j->p.n; i++) { /* every old tensor by name, same shapes (same config) */
-        int d = parm_slab_find(&k.p, j->p.views[i].name);
-        if (d < 0 || k.p.views[d].numel != j->p.views[i].numel) {
-            parm_judge_free(&k);
-            return PARM_ERR("judge: tensor '%s' does not carry over to the grounding judge", j->p.views[i].name);
-        }
-        memcpy(parm_w(&k.p, d), parm_w(&j->p, i), sizeof(float) * j->p.views[i].numel);
-    }
+    if (copy_tensors(&k, j, "grounding judge")) return -1;
     memcpy(k.variant, j->variant, sizeof k.variant);
     k.atoms = j->atoms;
     k.forwards = j->forwards;
