@@ -69,10 +69,9 @@ static int merge_sets(const char *list, const char *out, int other_mode, int qui
     }
     cli_out co;
     if (cli_output(&co, "-o", out, 0)) return 2;
-    parm_pathset sets[MAX_SETS], all;
-    int loaded = 0, rc = 0;
-    for (; loaded < k && !rc; loaded++) rc = parm_pathset_load(&sets[loaded], names[loaded]);
-    if (rc) loaded--; /* the failed load left its set empty */
+    parm_pathset sets[MAX_SETS], all = {0}; /* concat leaves `all` empty on error: always freeable */
+    int loaded = 0, rc;
+    while (loaded < k && !(rc = parm_pathset_load(&sets[loaded], names[loaded]))) loaded++;
     if (!rc) rc = parm_pathset_concat(&all, sets, k) || parm_pathset_save(&all, out);
     if (!rc && !quiet) {
         long correct = 0;
@@ -80,7 +79,7 @@ static int merge_sets(const char *list, const char *out, int other_mode, int qui
         fprintf(stderr, "wrote %s: %d sets, %d prompts x %d paths, %d steps; final images correct %.3f\n", out, k,
                 all.n_prompts, all.paths_per_prompt, all.T, (double)correct / all.n);
     }
-    if (!rc) parm_pathset_free(&all);
+    parm_pathset_free(&all);
     for (int j = 0; j < loaded; j++) parm_pathset_free(&sets[j]);
     return rc ? cli_fail() : 0;
 }

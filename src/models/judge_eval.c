@@ -49,11 +49,12 @@ double parm_auc(const float *scores, const float *labels, int n) {
 
 /* logit[b] of B items (question q[b], texts[b], image b of rgb) by parm_judge_logit, one call per question */
 static int tta_chunk(parm_judge *j, const int *q, const char **texts, const uint8_t *rgb, int B, float *logit) {
+    if (B > 64) return PARM_ERR("judge eval: chunk of %d items, at most 64", B);
     const char *t[64];
     uint8_t *img = parm_malloc((size_t)B * NPIX * 3);
     float out[64];
     int idx[64], rc = -1;
-    if (!img || B > 64) { if (B > 64) PARM_ERR("judge eval: chunk of %d items, at most 64", B); goto done; }
+    if (!img) goto done;
     for (int question = 0; question < PARM_JUDGE_NQ; question++) {
         int m = 0;
         for (int b = 0; b < B; b++)
