@@ -8,6 +8,7 @@
  * (./parm, built by `make test` first): generate --method parm++ refusals,
  * eval reflect and train gen-sc argument errors, a TEST-prompt path set
  * refused by train gen-sc. */
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -74,7 +75,10 @@ static void test_rounds0_is_parm(void) {
         CHECK(ra.chosen == rb.chosen && ra.gen_forwards == rb.gen_forwards && ra.judge_calls == rb.judge_calls &&
               ra.survivors == rb.survivors, "chosen %d/%d forwards %ld/%ld calls %ld/%ld", ra.chosen, rb.chosen,
               ra.gen_forwards, rb.gen_forwards, ra.judge_calls, rb.judge_calls);
-        CHECK(rb.rounds == 0 && rb.accepted == -1 && rb.reflection[0][0] == 0, "no reflection asked");
+        CHECK(rb.rounds == 0 && rb.accepted == -1 && rb.reflection[0][0] == 0 && isnan(rb.round_accept_p[0]),
+              "no reflection asked");
+        CHECK(rb.round_score[0] == ra.score || (isnan(rb.round_score[0]) && isnan(ra.score)), "round 0 score %g, PARM %g",
+              rb.round_score[0], ra.score);
     }
 }
 
@@ -109,6 +113,13 @@ static void test_rounds_costs_add_up_and_stop(void) {
         CHECK(rb.round_forwards[r] > 0, "round %d ran no generator step", r);
     }
     CHECK(rb.reflection[3][0] == 0, "the last round's image was reflected on");
+    /* per round: PARM's pick score (round 0 = PARM's), the judge's P(accept) where it was asked */
+    CHECK(rb.round_score[0] == ra.score || (isnan(rb.round_score[0]) && isnan(ra.score)), "round 0 score %g, PARM %g",
+          rb.round_score[0], ra.score);
+    for (int r = 0; r < 3; r++)
+        CHECK(rb.round_accept_p[r] >= 0 && rb.round_accept_p[r] < 0.5f, "round %d P(accept) %g under an always-no judge",
+              r, rb.round_accept_p[r]);
+    CHECK(isnan(rb.round_accept_p[3]), "the last round's P(accept) %g: it was not asked", rb.round_accept_p[3]);
     /* parm_search_run gives the same */
     static uint8_t d[SZ];
     static parm_search_result rd;
@@ -200,12 +211,14 @@ static void test_cli(void) {
         ok += cJSON_GetArraySize(rd) == 3 && lc && cJSON_IsBool(lc) && cJSON_IsTrue(lc) == cJSON_IsTrue(c) &&
               fw == (long)cJSON_GetObjectItemCaseSensitive(o, "gen_forwards")->valuedouble &&
               strlen(cJSON_GetObjectItemCaseSensitive(cJSON_GetArrayItem(rd, 0), "reflection")->valuestring) > 0 &&
-              !cJSON_GetObjectItemCaseSensitive(o, "strip");
+              cJSON_IsNumber(cJSON_GetObjectItemCaseSensitive(cJSON_GetArrayItem(rd, 0), "accept_p")) &&
+              cJSON_IsNull(cJSON_GetObjectItemCaseSensitive(last, "accept_p")) &&
+              cJSON_GetObjectItemCaseSensitive(last, "score") && !cJSON_GetObjectItemCaseSensitive(o, "strip");
         cJSON_Delete(o);
         if (nl) *nl = '\n';
     }
     CHECK(rows == 2 && ok == 2, "%d of %d rows hold 3 rounds adding up to gen_forwards, the last round's verdict the "
-          "image's: %s", ok, rows, e);
+          "image's, P(accept) where asked: %s", ok, rows, e);
     free(e);
     /* a path set with a TEST prompt: train gen-sc refuses it before writing anything */
     parm_pathset ps;

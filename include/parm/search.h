@@ -115,6 +115,9 @@ typedef struct {
     long round_forwards[PARM_PARMPP_MAX_ROUNDS + 1], round_judge_calls[PARM_PARMPP_MAX_ROUNDS + 1];
                             /* round r's PARM search (r = 0 the first); + the reflection on its image */
     char reflection[PARM_PARMPP_MAX_ROUNDS + 1][160]; /* the reflection on round r's image ("" if not asked) */
+    float round_score[PARM_PARMPP_MAX_ROUNDS + 1];    /* PARM's selection score of round r's pick (NAN: fallback) */
+    float round_accept_p[PARM_PARMPP_MAX_ROUNDS + 1]; /* the reflecting judge's product of atom P(yes) on round
+                               r's image (NAN if not asked) */
     int8_t round_correct[PARM_PARMPP_MAX_ROUNDS + 1]; /* the grader's verdict of round r's image, filled by
                                a caller that grades them (bench: score vs rounds); -1 = not graded */
 } parm_search_result;

@@ -180,7 +180,7 @@ static void num_or_null(char *b, size_t n, double v, const char *fmt) {
 }
 
 char *bench_image_json(const parm_search_result *r, uint64_t seed) {
-    size_t cap = 256 + (r ? (size_t)r->n * 200 + (PARM_PARMPP_MAX_ROUNDS + 1) * 240 : 0), k = 0;
+    size_t cap = 256 + (r ? (size_t)r->n * 200 + (PARM_PARMPP_MAX_ROUNDS + 1) * 400 : 0), k = 0;
     char *s = parm_malloc(cap);
     if (!s) return NULL;
     k += snprintf(s + k, cap - k, "\"seed\": %llu", (unsigned long long)seed);
@@ -216,8 +216,12 @@ char *bench_image_json(const parm_search_result *r, uint64_t seed) {
                 esc[e++] = *c;
             }
             esc[e] = 0;
+            char sc[32], ap[32];
+            num_or_null(sc, sizeof sc, r->round_score[q], "%.6f");
+            num_or_null(ap, sizeof ap, r->round_accept_p[q], "%.6f");
             k += snprintf(s + k, cap - k, "%s{\"forwards\": %ld, \"judge_calls\": %ld, \"reflection\": \"%s\", "
-                          "\"correct\": %s}", q ? ", " : "", r->round_forwards[q], r->round_judge_calls[q], esc,
+                          "\"score\": %s, \"accept_p\": %s, \"correct\": %s}", q ? ", " : "", r->round_forwards[q],
+                          r->round_judge_calls[q], esc, sc, ap,
                           r->round_correct[q] < 0 ? "null" : r->round_correct[q] ? "true" : "false");
         }
         snprintf(s + k, cap - k, "]");

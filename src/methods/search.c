@@ -361,6 +361,8 @@ int parm_search_run(parm_searcher *s, const parm_prompt *p, int nimg, const uint
             res[i].accepted = -1;
             res[i].round_forwards[0] = res[i].gen_forwards;
             res[i].round_judge_calls[0] = res[i].judge_calls;
+            for (int k = 0; k <= PARM_PARMPP_MAX_ROUNDS; k++) res[i].round_score[k] = res[i].round_accept_p[k] = NAN;
+            res[i].round_score[0] = res[i].score;
         }
         return 0;
     }
@@ -382,6 +384,8 @@ int parm_search_parmpp(parm_searcher *s, const parm_prompt *p, uint64_t seed, ui
     long fwd = 0, calls = 0;
     char reflections[PARM_PARMPP_MAX_ROUNDS + 1][160];
     long rf[PARM_PARMPP_MAX_ROUNDS + 1] = {0}, rj[PARM_PARMPP_MAX_ROUNDS + 1] = {0};
+    float rs[PARM_PARMPP_MAX_ROUNDS + 1], ra[PARM_PARMPP_MAX_ROUNDS + 1];
+    for (int k = 0; k <= PARM_PARMPP_MAX_ROUNDS; k++) rs[k] = ra[k] = NAN;
     memset(reflections, 0, sizeof reflections);
     int r = 0, accepted = -1;
     for (;; r++) {
@@ -389,13 +393,14 @@ int parm_search_parmpp(parm_searcher *s, const parm_prompt *p, uint64_t seed, ui
         if (search_live(s, p, 1, &seed, rgb, x, NULL, r * n, r ? refl : NULL, r ? prev : NULL)) goto done;
         rf[r] = x->gen_forwards;
         rj[r] = x->judge_calls;
+        rs[r] = x->score;
         if (round_rgb) memcpy(round_rgb + SZ * r, rgb, SZ);
         if (r == R || !s->has_reflect) break;
         /* the judge reflects on the chosen image; "yes" stops the loop */
         parm_reflection rr;
         int nc = 0;
         double tj = parm_now();
-        int e = parm_judge_reflect(&s->reflect, p, rgb, s->o.reflect_thresh, &rr, NULL, &nc);
+        int e = parm_judge_reflect(&s->reflect, p, rgb, s->o.reflect_thresh, &rr, &ra[r], &nc);
         s->judge_seconds += parm_now() - tj;
         s->judge_done += nc;
         rj[r] += nc;
@@ -415,6 +420,8 @@ int parm_search_parmpp(parm_searcher *s, const parm_prompt *p, uint64_t seed, ui
     memcpy(res->round_forwards, rf, sizeof rf);
     memcpy(res->round_judge_calls, rj, sizeof rj);
     memcpy(res->reflection, reflections, sizeof reflections);
+    memcpy(res->round_score, rs, sizeof rs);
+    memcpy(res->round_accept_p, ra, sizeof ra);
     res->seconds = parm_now() - t0;
     rc = 0;
 done:
