@@ -320,6 +320,33 @@ static void test_judge_cli(void) {
     e = slurp("err");
     CHECK(strstr(e, "parm: error:") != NULL, "names the problem: %s", e);
     free(e);
+    /* export --mix: a bad alpha is quoted, nothing written; alpha 1 is the weights themselves, alpha 0 the base */
+    CHECK(sh("./parm export gen --weights weights/gen.safetensors --mix weights/gen_dpo.safetensors --alpha 2 "
+             "-o %s/m.safetensors", T) == 2, "--alpha 2 exits 2");
+    char mpath[512];
+    snprintf(mpath, sizeof mpath, "%s/m.safetensors", T);
+    CHECK(access(mpath, F_OK) != 0, "--alpha 2 wrote %s", mpath);
+    e = slurp("err");
+    CHECK(strstr(e, "'2'") != NULL && strstr(e, "--alpha") != NULL, "quotes the bad value: %s", e);
+    free(e);
+    CHECK(sh("./parm export judge --weights weights/gen.safetensors --mix weights/gen.safetensors --alpha 0.5 "
+             "-o %s/m.safetensors", T) == 2, "--mix of judges refused");
+    for (int k = 0; k < 2; k++) {
+        CHECK(sh("./parm export gen --weights weights/gen_dpo.safetensors --mix weights/gen.safetensors --alpha %d "
+                 "-o %s/m%d.safetensors", k, T, k) == 0, "export --mix --alpha %d", k);
+        parm_gen a, b;
+        char path[512];
+        snprintf(path, sizeof path, "%s/m%d.safetensors", T, k);
+        if (parm_gen_load(&a, path)) { CHECK(0, "%s", parm_last_error()); continue; }
+        CHECK(parm_gen_load(&b, k ? "weights/gen_dpo.safetensors" : "weights/gen.safetensors") == 0, "%s",
+              parm_last_error());
+        size_t diff = a.p.numel == b.p.numel ? 0 : 1; /* compared as numbers: 0·w + (−0) is +0 */
+        for (size_t i = 0; !diff && i < a.p.numel; i++) diff += a.p.w[i] != b.p.w[i];
+        CHECK(!diff,
+              "alpha %d must give %s exactly", k, k ? "the weights" : "the base");
+        parm_gen_free(&a);
+        parm_gen_free(&b);
+    }
 }
 
 /* `parm pairs` and `parm train dpo`: help, refusals before any work, a bad

@@ -68,6 +68,33 @@ static void test_slab_basics(void) {
     parm_slab_free(&s);
 }
 
+/* weight interpolation: shared tensors mixed, the rest kept, mismatches refused */
+static void test_slab_mix(void) {
+    parm_slab s = {0}, t = {0}, u = {0};
+    int64_t a[2] = {3, 5}, b[1] = {7}, c[1] = {4};
+    parm_slab_add(&s, "a", 2, a, 1);
+    parm_slab_add(&s, "only_s", 1, b, 0);
+    parm_slab_add(&t, "only_t", 1, b, 0);
+    parm_slab_add(&t, "a", 2, a, 1);
+    parm_slab_add(&u, "a", 1, c, 0);
+    CHECK(parm_slab_alloc(&s) == 0 && parm_slab_alloc(&t) == 0 && parm_slab_alloc(&u) == 0);
+    parm_init_const(&s, 0, 2.0f);
+    parm_init_const(&s, 1, 5.0f);
+    parm_init_const(&t, 0, 9.0f);
+    parm_init_const(&t, 1, -4.0f);
+    CHECK(parm_slab_mix(&s, &t, 0.25f) == 1, "one shared tensor");
+    int ok = 1;
+    for (int i = 0; i < 15; i++) ok &= parm_w(&s, 0)[i] == 0.25f * 2.0f + 0.75f * -4.0f;
+    for (int i = 0; i < 7; i++) ok &= parm_w(&s, 1)[i] == 5.0f;
+    CHECK(ok, "a = 0.25*2 + 0.75*(-4); only_s kept: %g %g", parm_w(&s, 0)[0], parm_w(&s, 1)[0]);
+    CHECK(parm_slab_mix(&s, &u, 0.5f) < 0 && strstr(parm_last_error(), "'a'"), "shape mismatch refused: %s",
+          parm_last_error());
+    CHECK(parm_slab_mix(&s, &t, 1.5f) < 0 && parm_slab_mix(&s, &t, NAN) < 0, "alpha outside [0, 1] refused");
+    parm_slab_free(&s);
+    parm_slab_free(&t);
+    parm_slab_free(&u);
+}
+
 /* ---- LR schedule, clipping ---- */
 static void test_lr_and_clip(void) {
     /* warmup 10 to 1e-3, cosine to 1e-4 at 110 */
@@ -645,6 +672,7 @@ int main(void) {
         return 1;
     }
     RUN(test_slab_basics);
+    RUN(test_slab_mix);
     RUN(test_lr_and_clip);
     RUN(test_adamw_vs_torch);
     RUN(test_dtype_conversions);
