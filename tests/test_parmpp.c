@@ -165,8 +165,16 @@ static void test_cli(void) {
     e = slurp("err");
     CHECK(strstr(e, "self-correction generator") != NULL, "%s", e);
     free(e);
+    /* without --gen, parm++ takes the shipped self-correction generator (the plain one would be refused) */
+    CHECK(sh("./parm generate --method parm++ --rounds 1 -n 2 --steps 2 --prompt 'a photo of a star' -o %s/d.png", dir) == 0,
+          "parm++ without --gen: the shipped gen_sc");
+    CHECK(sh("./parm bench --help") == 0, "bench help");
+    e = slurp("out");
+    CHECK(strstr(e, "gen_sc.safetensors") != NULL, "bench --help names parm++'s default generator");
+    free(e);
     CHECK(sh("./parm generate --help") == 0, "help");
     e = slurp("out");
+    CHECK(strstr(e, "gen_sc.safetensors") != NULL, "generate --help names parm++'s default generator: %s", e);
     CHECK(strstr(e, "parm++") && strstr(e, "--rounds") && strstr(e, "--reflect-judge"), "generate --help: %s", e);
     free(e);
     CHECK(sh("./parm eval reflect --help") == 0 && sh("./parm train gen-sc --help") == 0, "helps");

@@ -159,6 +159,7 @@ int plot_rows_png_x(const plot_row *rows, int nrows, const char *title, const ch
 const char *cli_home(void);
 const char *cli_shipped(const char *rel);
 #define CLI_GEN "weights/gen.safetensors"
+#define CLI_GEN_SC "weights/gen_sc.safetensors" /* the default generator of --method parm++ (rounds > 0) */
 #define CLI_VQ "weights/vq.safetensors"
 #define CLI_JUDGE_DIR "weights"
 #define CLI_BENCH "bench/geneval-shapes.jsonl"

@@ -226,7 +226,8 @@ static void usage(FILE *f) {
                "  --alt-judge-dir DIR    all: also rows \"<method>-alt\" for every judge method whose file is in\n"
                "                         DIR, replayed on the same paths (two judge sets compared image for\n"
                "                         image: `parm compare OUT/orm OUT/orm-alt`)\n"
-               "  --gen W                generator weights (default weights/gen.safetensors)\n"
+               "  --gen W                generator weights (default weights/gen.safetensors; parm++ with\n"
+               "                         --rounds > 0: weights/gen_sc.safetensors, the self-correction one)\n"
                "  --vq W                 tokenizer weights (default weights/vq.safetensors); it must be the\n"
                "                         generator's own (checked)\n"
                "                         (default files are found under PARM_HOME or the executable's folder)\n",
@@ -323,6 +324,7 @@ static int bench_parse(int argc, char **argv, bench_args *a, int *done) {
                       .per = 4, .npaths = -1, .strip_div = 2, .steps = parm_sample_defaults().steps, .limit = -1, .every = 1,
                       .gate = parm_search_defaults(PARM_SEARCH_PARM)};
     *done = 0;
+    int gen_given = 0;
     for (int i = 1; i < argc; i++) {
         const char *o = argv[i], *v;
         const char **str = !strcmp(o, "--method") ? &a->method
@@ -339,6 +341,7 @@ static int bench_parse(int argc, char **argv, bench_args *a, int *done) {
                            : !strcmp(o, "--prompts-file") ? &a->prompts_file
                                                 : NULL;
         if (!strcmp(o, "--metadata")) a->meta_given = 1;
+        if (!strcmp(o, "--gen")) gen_given = 1;
         if (!strcmp(o, "--help") || !strcmp(o, "-h")) { usage(stdout); *done = 1; return 0; }
         else if (!strcmp(o, "--json")) a->json = 1;
         else if (!strcmp(o, "--overwrite")) a->overwrite = 1;
@@ -366,6 +369,8 @@ static int bench_parse(int argc, char **argv, bench_args *a, int *done) {
         } else return cli_unknown("bench", o);
     }
     if (!a->judge_dir) a->judge_dir = cli_shipped(CLI_JUDGE_DIR);
+    if (!gen_given && a->method && !strcmp(a->method, "parm++") && a->gate.rounds > 0)
+        a->gen = cli_shipped(CLI_GEN_SC); /* PARM++ needs the self-correction generator */
     if (a->prompts_file && a->meta_given) {
         fprintf(stderr, "parm bench: error: give --metadata FILE or --prompts-file FILE, not both\n");
         return 2;

@@ -26,7 +26,8 @@ static void usage(FILE *f) {
             "  --trace PATH       PNG grid of every step's image (rows = images, columns = step numbers)\n"
             "  --scale K          write the PNGs enlarged K x (nearest-neighbour, 1..16; default 1)\n"
             "  --json             print one JSON object (per image: seed, the grader's verdict and reason)\n"
-            "  --gen PATH         generator weights (default weights/gen.safetensors)\n"
+            "  --gen PATH         generator weights (default weights/gen.safetensors; parm++ with --rounds > 0:\n"
+            "                     weights/gen_sc.safetensors, the self-correction one)\n"
             "  --vq PATH          tokenizer weights (default weights/vq.safetensors)\n\n"
             "Test-time verification: one image, chosen among N paths (path k uses seed S+%d*k)\n"
             "  --method M         ",
@@ -74,7 +75,7 @@ int cmd_generate(int argc, char **argv) {
     const char *text = NULL, *out = NULL, *trace = NULL, *genp = cli_shipped(CLI_GEN),
                *vqp = cli_shipped(CLI_VQ), *judge = NULL, *judge_dir = NULL;
     long n = 1, seed = 0, scale = 1;
-    int method = -1, n_given = 0, json = 0;
+    int method = -1, n_given = 0, gen_given = 0, json = 0;
     parm_search_opts gate = parm_search_defaults(PARM_SEARCH_PARM);
     parm_sample_opts so = parm_sample_defaults();
     for (int i = 1; i < argc; i++) {
@@ -86,7 +87,7 @@ int cmd_generate(int argc, char **argv) {
         if (!strcmp(a, "--prompt")) text = val;
         else if (!strcmp(a, "-o") || !strcmp(a, "--out")) out = val;
         else if (!strcmp(a, "--trace")) trace = val;
-        else if (!strcmp(a, "--gen")) genp = val;
+        else if (!strcmp(a, "--gen")) { genp = val; gen_given = 1; }
         else if (!strcmp(a, "--vq")) vqp = val;
         else if (!strcmp(a, "--judge")) judge = val;
         else if (!strcmp(a, "--judge-dir")) judge_dir = val;
@@ -107,6 +108,8 @@ int cmd_generate(int argc, char **argv) {
         }
     }
     if (!text || !out) { usage(stderr); return 2; }
+    if (!gen_given && method == PARM_SEARCH_PARMPP && gate.rounds > 0)
+        genp = cli_shipped(CLI_GEN_SC); /* PARM++ needs the self-correction generator */
     if (method >= 0 && !strcmp(out, "-")) {
         fprintf(stderr, "parm generate: error: -o - with --method: stdout carries the per-path table; give a file name\n");
         return 2;
