@@ -89,6 +89,17 @@ static void test_slab_mix(void) {
     CHECK(ok, "a = 0.25*2 + 0.75*(-4); only_s kept: %g %g", parm_w(&s, 0)[0], parm_w(&s, 1)[0]);
     CHECK(parm_slab_mix(&s, &u, 0.5f) < 0 && strstr(parm_last_error(), "'a'"), "shape mismatch refused: %s",
           parm_last_error());
+    /* "a" matches and comes first in dst, "only_s" does not match: nothing may change */
+    parm_slab v = {0};
+    parm_slab_add(&v, "a", 2, a, 1);
+    parm_slab_add(&v, "only_s", 1, c, 0);
+    CHECK(parm_slab_alloc(&v) == 0);
+    parm_init_const(&v, 0, 100.0f);
+    CHECK(parm_slab_mix(&s, &v, 0.5f) < 0 && strstr(parm_last_error(), "'only_s'"), "shape mismatch refused: %s",
+          parm_last_error());
+    parm_slab_free(&v);
+    CHECK(parm_w(&s, 1)[0] == 5.0f && parm_w(&s, 0)[0] == 0.25f * 2.0f + 0.75f * -4.0f,
+          "a refused mix left dst as it was: %g %g", parm_w(&s, 0)[0], parm_w(&s, 1)[0]);
     CHECK(parm_slab_mix(&s, &t, 1.5f) < 0 && parm_slab_mix(&s, &t, NAN) < 0, "alpha outside [0, 1] refused");
     parm_slab_free(&s);
     parm_slab_free(&t);

@@ -56,7 +56,8 @@ static inline float *parm_g(const parm_slab *s, int i) { return s->g + s->views[
 int parm_slab_find(const parm_slab *s, const char *name); /* index or -1 */
 /* Weight interpolation (WiSE-FT style): every tensor of dst that other also
  * has becomes alpha·dst + (1 − alpha)·other; tensors only dst has are kept.
- * Returns how many were mixed, or -1 (alpha outside [0, 1], a shape mismatch). */
+ * Returns how many were mixed, or -1 (alpha outside [0, 1], a shape mismatch;
+ * dst is then unchanged). */
 int parm_slab_mix(parm_slab *dst, const parm_slab *other, float alpha);
 void parm_slab_zero_grad(parm_slab *s);
 /* Initialisers for view i: normal(0, std) / constant. */

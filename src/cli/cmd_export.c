@@ -9,7 +9,6 @@
  * generator towards the plain one to win back plain prompting. */
 #include <math.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 
 #include "cli.h"
@@ -68,15 +67,7 @@ int cmd_export(int argc, char **argv) {
         else if (!strcmp(a, "--like")) { if (!(v = cli_value(argc, argv, i++))) return 2; like = v; }
         else if (!strcmp(a, "--weights")) { if (!(v = cli_value(argc, argv, i++))) return 2; weights = v; }
         else if (!strcmp(a, "--mix")) { if (!(v = cli_value(argc, argv, i++))) return 2; mix = v; }
-        else if (!strcmp(a, "--alpha")) {
-            if (!(v = cli_value(argc, argv, i++))) return 2;
-            char *end;
-            alpha = strtod(v, &end);
-            if (*end || end == v || !(alpha >= 0 && alpha <= 1)) {
-                fprintf(stderr, "parm export: error: --alpha '%s' is not a number in [0, 1]\n", v);
-                return 2;
-            }
-        }
+        else if (!strcmp(a, "--alpha")) { if (!(v = cli_value(argc, argv, i++)) || cli_float(a, v, 0, 1, &alpha)) return 2; }
         else if (!strcmp(a, "-o") || !strcmp(a, "--out")) { if (!(v = cli_value(argc, argv, i++))) return 2; out = v; }
         else if (a[0] != '-' && !kind) kind = a;
         else return cli_unknown("export", a);

@@ -105,17 +105,21 @@ int parm_slab_find(const parm_slab *s, const char *name) {
 
 int parm_slab_mix(parm_slab *dst, const parm_slab *other, float alpha) {
     if (!(alpha >= 0.0f && alpha <= 1.0f)) return PARM_ERR("slab mix: alpha %g is not in [0, 1]", alpha);
-    int mixed = 0;
-    for (int i = 0; i < dst->n; i++) {
+    for (int i = 0; i < dst->n; i++) { /* every shape checked before anything changes: no half-mixed dst */
         const parm_view *a = &dst->views[i];
         int j = parm_slab_find(other, a->name);
         if (j < 0) continue;
         const parm_view *b = &other->views[j];
         if (a->ndim != b->ndim || a->numel != b->numel || memcmp(a->shape, b->shape, sizeof(int64_t) * a->ndim))
             return PARM_ERR("slab mix: tensor '%s' has different shapes in the two models", a->name);
+    }
+    int mixed = 0;
+    for (int i = 0; i < dst->n; i++) {
+        int j = parm_slab_find(other, dst->views[i].name);
+        if (j < 0) continue;
         float *w = parm_w(dst, i);
         const float *o = parm_w(other, j);
-        for (size_t k = 0; k < a->numel; k++) w[k] = alpha * w[k] + (1.0f - alpha) * o[k];
+        for (size_t k = 0; k < dst->views[i].numel; k++) w[k] = alpha * w[k] + (1.0f - alpha) * o[k];
         mixed++;
     }
     return mixed;
