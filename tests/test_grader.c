@@ -161,7 +161,7 @@ static void test_detect_edges_and_sizes(void) {
 }
 
 static parm_detection det(int shape, float conf, int color, int x0, int y0, int w, int h) {
-    parm_detection d = {shape, conf, color, x0, y0, x0 + w - 1, y0 + h - 1, w * h, conf, 0, 0, 0, 0, 0, 0, 0};
+    parm_detection d = {shape, conf, color, x0, y0, x0 + w - 1, y0 + h - 1, w * h, conf, 0, 0, 0, 0, 0, 0, 0, 0};
     return d;
 }
 

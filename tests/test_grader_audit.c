@@ -6,7 +6,8 @@
  *  - on the hand-labeled audit set (docs/grader-audit/labels.jsonl: generator
  *    outputs of train prompts + the 25 oracle picks) the detector's
  *    precision and recall per shape stay at the levels docs/GRADER.md reports,
- *    and on the held-out batch (docs/grader-audit/heldout-labels.jsonl) overall.
+ *    and on the held-out batches (docs/grader-audit/heldout-labels.jsonl,
+ *    heldout2-labels.jsonl) overall.
  * Rates print; the bounds sit just above (FA) or below (P/R) the measured
  * figures so that a regression fails. */
 #include <stdlib.h>
@@ -27,9 +28,11 @@ static int any_found(const uint8_t *rgb) {
 
 /* Every shape × side 12..20 × 6 draws (colour, place) per kind: ~650 objects per kind. */
 static void test_damage_rejected(void) {
-    /* measured at this commit (docs/GRADER.md, session 7: 0.017 0.012 0.017 0.008 0.003 0.005 0.000);
-     * the issue's target is 0.02 for every kind */
-    static const double bound[PARM_NDAMAGE] = {0.02, 0.015, 0.02, 0.01, 0.005, 0.01, 0.005};
+    /* measured at this commit (docs/GRADER.md, session 12: 0.017 0.012 0.026 0.008 0.003 0.005 0.000);
+     * the issue's target is 0.02 for every kind. Notched misses it since session 12 made the family
+     * stricter (a slot with object on both sides; the old one shaved arms and shafts to half width,
+     * which the labels accept as the class): the session-7 grader scores the same 0.026 on it. */
+    static const double bound[PARM_NDAMAGE] = {0.02, 0.015, 0.03, 0.01, 0.005, 0.01, 0.005};
     long n[PARM_NDAMAGE] = {0}, fa[PARM_NDAMAGE] = {0}, ngt = 0, gt_found = 0;
     for (int kind = 0; kind < PARM_NDAMAGE; kind++) {
         parm_rng rng;
@@ -172,12 +175,12 @@ static int audit_pr(const char *labels, int min_objects, double *P, double *R, d
 static void test_audit_set(void) {
     double P, R, minp, minr;
     if (audit_pr("labels.jsonl", 900, &P, &R, &minp, &minr) < 0) return;
-    /* measured at this commit (docs/GRADER.md, session 7: P 0.9938, R 0.9391, worst P 0.973, worst R 0.854);
+    /* measured at this commit (docs/GRADER.md, session 12: P 0.9939, R 0.9528, worst P 0.973, worst R 0.889);
      * the issue's target is P >= 0.97 per shape at R >= 0.95 */
     CHECK(P >= 0.99, "audit precision %.4f", P);
-    CHECK(R >= 0.93, "audit recall %.4f", R);
+    CHECK(R >= 0.95, "audit recall %.4f", R);
     CHECK(minp >= 0.97, "worst per-shape precision %.3f", minp);
-    CHECK(minr >= 0.85, "worst per-shape recall %.3f", minr);
+    CHECK(minr >= 0.88, "worst per-shape recall %.3f", minr);
 }
 
 /* The held-out batch (docs/grader-audit/heldout/: labeled after the rule was chosen, never tuned on;
@@ -185,9 +188,19 @@ static void test_audit_set(void) {
 static void test_heldout_set(void) {
     double P, R, minp, minr;
     if (audit_pr("heldout-labels.jsonl", 300, &P, &R, &minp, &minr) < 0) return;
-    /* measured at this commit (docs/GRADER.md, session 7: P 0.9932, R 0.9245) */
+    /* measured at this commit (docs/GRADER.md, session 12: P 0.9934, R 0.9497) */
     CHECK(P >= 0.98, "held-out precision %.4f", P);
-    CHECK(R >= 0.91, "held-out recall %.4f", R);
+    CHECK(R >= 0.94, "held-out recall %.4f", R);
+}
+
+/* The second held-out batch (docs/grader-audit/heldout2/: position and color_attr train prompts,
+ * labeled blind after the session-12 rule was fixed; six labels changed in a documented second pass). */
+static void test_heldout2_set(void) {
+    double P, R, minp, minr;
+    if (audit_pr("heldout2-labels.jsonl", 300, &P, &R, &minp, &minr) < 0) return;
+    /* measured at this commit (docs/GRADER.md, session 12: P 0.9630, R 0.9398; first pass P 0.9321, R 0.9096) */
+    CHECK(P >= 0.95, "held-out 2 precision %.4f", P);
+    CHECK(R >= 0.93, "held-out 2 recall %.4f", R);
 }
 
 int main(void) {
@@ -195,5 +208,6 @@ int main(void) {
     RUN(test_ragged_blobs_rejected);
     RUN(test_audit_set);
     RUN(test_heldout_set);
+    RUN(test_heldout2_set);
     return TEST_SUMMARY();
 }

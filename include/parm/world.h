@@ -232,7 +232,8 @@ void parm_image_speck(uint8_t *rgb, parm_rng *rng);
 typedef enum {
     PARM_DAMAGE_ERODE,   /* three random bites of ~A/10 pixels each eaten from the border */
     PARM_DAMAGE_DILATE,  /* three random lumps of ~A/10 pixels each grown outward */
-    PARM_DAMAGE_NOTCH,   /* a 3-px slot from one box side to the centre, cutting >= A/10 pixels */
+    PARM_DAMAGE_NOTCH,   /* a 3-px slot from one box side to the centre, cutting >= A/10 pixels,
+                          * with object on both sides along half its length (a walled slot) */
     PARM_DAMAGE_SPURS,   /* three 1-px rays of 5..8 px sticking out */
     PARM_DAMAGE_MERGE,   /* a same-colour object of any shape overlapping it (one component; neither inside the other) */
     PARM_DAMAGE_HALF,    /* left or right half erased (ring, crescent: top or bottom) */
@@ -285,6 +286,8 @@ typedef struct {
     int lump;           /* largest 8-connected piece of (mask XOR template) opened by a 2x2 square:
                            the biggest bite or lump >= 2 px thick (issue 13, session 7) */
     float edge;         /* fraction of the fitted template's pixels on its 1-px boundary (session 7) */
+    int variant;        /* proportion variant of the fitted template: 0 = the world's shape; cross 1-8 =
+                           one arm half as thick, arrow 1-3 = a shaft half as thick (session 12) */
 } parm_detection;
 /* The detector's confidence from a detection's fit (docs/GRADER.md): the
  * template IoU when the fit is clear — fitted side >= PARM_CLEAR_MIN_SIDE,
@@ -295,12 +298,15 @@ typedef struct {
  * <= PARM_CLEAR_LUMP px, and the template beats the mask's own bounding box
  * (IoU = area / box area) by PARM_CLEAR_MARGIN unless the class is the
  * square (whose template is a box), and 1 - IoU <= PARM_CLEAR_JITTER·edge
- * (the misfit is no more than 1-px edge jitter explains) — else PARM_UNCLEAR_SCALE × IoU (never "found": < PARM_DET_THRESH). */
+ * (the misfit is no more than 1-px edge jitter explains), and (session 12) a
+ * proportion variant (parm_detection.variant > 0) fits with IoU >=
+ * PARM_CLEAR_VARIANT_IOU — else PARM_UNCLEAR_SCALE × IoU (never "found": < PARM_DET_THRESH). */
 #define PARM_CLEAR_MIN_SIDE 10
 #define PARM_CLEAR_MARGIN 0.02f
 #define PARM_CLEAR_OFF1 0.4f
 #define PARM_CLEAR_LUMP 6
 #define PARM_CLEAR_JITTER 0.4f
+#define PARM_CLEAR_VARIANT_IOU 0.85f /* a proportion variant's fit must be this close (session 12) */
 #define PARM_UNCLEAR_SCALE 0.5f
 float parm_clarity(const parm_detection *d);
 /* Detect objects in a 64x64 RGB image; returns count (≤ max). */

@@ -146,23 +146,33 @@ int parm_damage_mask(const parm_scene *s, int k, int kind, parm_rng *rng, uint8_
             grow(m, out, border_pixel(m, 0, rng), A / 10, 1, 0.3f, rng);
         }
         return 0;
-    case PARM_DAMAGE_NOTCH: { /* a 3-px slot from a box side to the centre that cuts >= A/10 pixels (a slot
-                                 into the crescent's own bite cuts nothing: redrawn, at most 16 times) */
+    case PARM_DAMAGE_NOTCH: { /* a 3-px slot from a box side to the centre that cuts >= A/10 pixels and has
+                                 the object on both sides along at least half its length (a slot into the
+                                 crescent's own bite cuts nothing; one that shaves a whole arm or shaft to
+                                 half its thickness is a proportion change the labels accept, not a notch:
+                                 session 12); redrawn, at most 16 times, then an error (as merge's "no room") */
         int cx = (box[0] + box[2]) / 2, cy = (box[1] + box[3]) / 2;
         for (int tries = 0; tries < 16; tries++) {
-            int side = parm_rng_int(rng, 0, 3), off = parm_rng_int(rng, -2, 2), cut = 0;
+            int side = parm_rng_int(rng, 0, 3), off = parm_rng_int(rng, -2, 2), cut = 0, along = 0, walled = 0;
             memcpy(inside, m, sizeof inside);
             for (int y = box[1]; y <= box[3]; y++)
                 for (int x = box[0]; x <= box[2]; x++) {
-                    int in = side == 0   ? x <= cx && abs(y - cy - off) <= 1
-                             : side == 1 ? x >= cx && abs(y - cy - off) <= 1
-                             : side == 2 ? y <= cy && abs(x - cx - off) <= 1
-                                         : y >= cy && abs(x - cx - off) <= 1;
-                    if (in && inside[y * PARM_IMG + x]) { inside[y * PARM_IMG + x] = 0; cut++; }
+                    int horiz = side < 2, in = side == 0   ? x <= cx && abs(y - cy - off) <= 1
+                                               : side == 1 ? x >= cx && abs(y - cy - off) <= 1
+                                               : side == 2 ? y <= cy && abs(x - cx - off) <= 1
+                                                           : y >= cy && abs(x - cx - off) <= 1;
+                    if (!in || !inside[y * PARM_IMG + x]) continue;
+                    inside[y * PARM_IMG + x] = 0;
+                    cut++;
+                    if (horiz ? y != cy + off : x != cx + off) continue; /* walls: checked on the slot's midline */
+                    along++;
+                    int ax = horiz ? x : x - 2, ay = horiz ? y - 2 : y, bx = horiz ? x : x + 2, by = horiz ? y + 2 : y;
+                    walled += ax >= 0 && ay >= 0 && bx < PARM_IMG && by < PARM_IMG && m[ay * PARM_IMG + ax] &&
+                              m[by * PARM_IMG + bx];
                 }
-            if (10 * cut >= A || tries == 15) { memcpy(m, inside, sizeof inside); break; }
+            if (10 * cut >= A && 2 * walled >= along) { memcpy(m, inside, sizeof inside); return 0; }
         }
-        return 0;
+        return PARM_ERR("no slot of >= A/10 with walls on both sides fits object %d", k);
     }
     case PARM_DAMAGE_SPURS: { /* three 1-px rays of 5..8 px from border pixels, away from the centre */
         double cx = 0.5 * (box[0] + box[2]), cy = 0.5 * (box[1] + box[3]);

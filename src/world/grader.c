@@ -215,7 +215,7 @@ static void classify(const uint64_t *M, const int box[4], int A, parm_detection 
     int W = box[2] - box[0] + 1, H = box[3] - box[1] + 1;
     float best[PARM_NSHAPES];
     const parm_template *bt[PARM_NSHAPES] = {0};
-    int bx[PARM_NSHAPES] = {0}, by[PARM_NSHAPES] = {0};
+    int bx[PARM_NSHAPES] = {0}, by[PARM_NSHAPES] = {0}, bs[PARM_NSHAPES] = {0}, bv[PARM_NSHAPES] = {0};
     for (int k = 0; k < PARM_NSHAPES; k++) best[k] = 0;
     int exact = -1;
     /* pass 1: exact renders */
@@ -223,26 +223,30 @@ static void classify(const uint64_t *M, const int box[4], int A, parm_detection 
         for (int s = PARM_TMIN; s <= PARM_TMAX; s++) {
             const parm_template *t = parm_template_get(k, s);
             if (t->w != W || t->h != H || t->area != A) continue;
-            if (iou_inter(M, t, box[0], box[1]) == A) { exact = k; bt[k] = t; bx[k] = box[0]; by[k] = box[1]; break; }
+            if (iou_inter(M, t, box[0], box[1]) == A) { exact = k; bt[k] = t; bx[k] = box[0]; by[k] = box[1]; bs[k] = s; break; }
         }
-    /* pass 2: search sizes and offsets near the box, per class */
-    for (int k = 0; k < PARM_NSHAPES; k++)
-        for (int s = PARM_TMIN; s <= PARM_TMAX; s++) {
-            if (k == exact) break;
-            const parm_template *t = parm_template_get(k, s);
-            if (t->w < W - 4 || t->w > W + 2 || t->h < H - 4 || t->h > H + 2) continue;
-            int dx0 = (W - t->w < 0 ? W - t->w : 0) - 1, dx1 = (W - t->w > 0 ? W - t->w : 0) + 1;
-            int dy0 = (H - t->h < 0 ? H - t->h : 0) - 1, dy1 = (H - t->h > 0 ? H - t->h : 0) + 1;
-            /* an upper bound on IoU: min(A, area) / max(A, area) */
-            float ub = A < t->area ? (float)A / t->area : (float)t->area / A;
-            if (ub <= best[k]) continue;
-            for (int dy = dy0; dy <= dy1; dy++)
-                for (int dx = dx0; dx <= dx1; dx++) {
-                    int inter = iou_inter(M, t, box[0] + dx, box[1] + dy);
-                    float iou = (float)inter / (float)(A + t->area - inter);
-                    if (iou > best[k]) { best[k] = iou; bt[k] = t; bx[k] = box[0] + dx; by[k] = box[1] + dy; }
-                }
-        }
+    /* pass 2: search sizes, proportion variants and offsets near the box, per class */
+    for (int k = 0; k < PARM_NSHAPES; k++) {
+        if (k == exact) continue;
+        for (int s = PARM_TMIN; s <= PARM_TMAX; s++)
+            for (int v = 0; v < parm_template_nvariants(k); v++) {
+                const parm_template *t = parm_template_variant(k, s, v);
+                if (t->w < W - 4 || t->w > W + 2 || t->h < H - 4 || t->h > H + 2) continue;
+                int dx0 = (W - t->w < 0 ? W - t->w : 0) - 1, dx1 = (W - t->w > 0 ? W - t->w : 0) + 1;
+                int dy0 = (H - t->h < 0 ? H - t->h : 0) - 1, dy1 = (H - t->h > 0 ? H - t->h : 0) + 1;
+                /* an upper bound on IoU: min(A, area) / max(A, area) */
+                float ub = A < t->area ? (float)A / t->area : (float)t->area / A;
+                if (ub <= best[k]) continue;
+                for (int dy = dy0; dy <= dy1; dy++)
+                    for (int dx = dx0; dx <= dx1; dx++) {
+                        int inter = iou_inter(M, t, box[0] + dx, box[1] + dy);
+                        float iou = (float)inter / (float)(A + t->area - inter);
+                        if (iou > best[k]) {
+                            best[k] = iou; bt[k] = t; bx[k] = box[0] + dx; by[k] = box[1] + dy; bs[k] = s; bv[k] = v;
+                        }
+                    }
+            }
+    }
     if (exact >= 0) best[exact] = 1.0f;
     int k1 = -1;
     for (int k = 0; k < PARM_NSHAPES; k++)
@@ -255,6 +259,7 @@ static void classify(const uint64_t *M, const int box[4], int A, parm_detection 
     d->off1 = d->off2 = d->holes = d->lump = 0;
     d->edge = 0;
     d->side = 0;
+    d->variant = 0;
     if (k1 >= 0) {
         uint64_t T[PARM_IMG];
         place(bt[k1], bx[k1], by[k1], T);
@@ -269,8 +274,8 @@ static void classify(const uint64_t *M, const int box[4], int A, parm_detection 
             te += __builtin_popcountll(T[y] & ~Er[y]);
         }
         d->edge = ta ? (float)te / (float)ta : 1;
-        for (int s = PARM_TMIN; s <= PARM_TMAX; s++)
-            if (parm_template_get(k1, s) == bt[k1]) d->side = s;
+        d->side = bs[k1];
+        d->variant = bv[k1];
     }
     d->conf = k1 < 0 ? 0 : parm_clarity(d);
 }
@@ -282,7 +287,7 @@ float parm_clarity(const parm_detection *d) {
     int clear = d->side >= PARM_CLEAR_MIN_SIDE && d->holes == 0 && d->iou - d->iou2 >= PARM_CLEAR_MARGIN &&
                 d->off1 <= PARM_CLEAR_OFF1 * sqrtf((float)d->area) && d->lump <= PARM_CLEAR_LUMP &&
                 (d->shape == SHAPE_SQUARE || d->iou - box_iou >= PARM_CLEAR_MARGIN) &&
-                1 - d->iou <= PARM_CLEAR_JITTER * d->edge;
+                1 - d->iou <= PARM_CLEAR_JITTER * d->edge && (d->variant == 0 || d->iou >= PARM_CLEAR_VARIANT_IOU);
     return clear ? d->iou : PARM_UNCLEAR_SCALE * d->iou;
 }
 

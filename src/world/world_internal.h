@@ -18,6 +18,15 @@ typedef struct {
 
 /* Template for shape at side s in [PARM_TMIN, PARM_TMAX] (built once, thread-safe). */
 const parm_template *parm_template_get(int shape, int s);
+
+/* Proportion variants the detector also fits (issue 13, session 12; never rendered):
+ * variant 0 is the template above; the cross has 8 more (one arm of half its
+ * thickness, either half kept), the arrow 3 (a shaft of half its thickness:
+ * upper, lower or centre half); every other shape has none. */
+#define PARM_TVARIANTS 9 /* the most any shape has, variant 0 included */
+int parm_template_nvariants(int shape);
+/* Variant v in [0, parm_template_nvariants(shape)) at side s; NULL when out of range. */
+const parm_template *parm_template_variant(int shape, int s, int v);
 /* grader.c: detections >= thr per class, ranked by confidence (the grader's reading) */
 void parm_world_found_by_class(const parm_detection *d, int n, float thr, int found[PARM_NSHAPES][PARM_MAX_FOUND],
                           int nf[PARM_NSHAPES]);

@@ -1,7 +1,7 @@
 /* dump.c — print every detection of 64×64 tiles of PNG strips (one JSON line
  * per detection: file, tile, box, shape, colour, conf and the fit behind it).
  * Audit tooling, not part of parm: cc -O2 -Iinclude tools/grader-audit/dump.c
- * build/libparm.a -lopenblas -lpng -lcjson -lm -fopenmp -o /tmp/dump */
+ * build/libparm.a -lopenblas -ldnnl -lpng -lcjson -lm -fopenmp -o /tmp/dump */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,9 +23,9 @@ int main(int argc, char **argv) {
             int n = parm_detect(tile, d, 64);
             for (int i = 0; i < n; i++)
                 printf("{\"file\": \"%s\", \"tile\": %d, \"det\": %d, \"box\": [%d, %d, %d, %d], \"shape\": \"%s\", \"color\": \"%s\", "
-                       "\"conf\": %.4f, \"iou\": %.4f, \"iou2\": %.4f, \"off1\": %d, \"off2\": %d, \"side\": %d, \"holes\": %d, \"area\": %d, \"lump\": %d, \"edge\": %.4f}\n",
+                       "\"conf\": %.4f, \"iou\": %.4f, \"iou2\": %.4f, \"off1\": %d, \"off2\": %d, \"side\": %d, \"holes\": %d, \"area\": %d, \"lump\": %d, \"edge\": %.4f, \"variant\": %d}\n",
                        argv[a], t, i, d[i].x0, d[i].y0, d[i].x1, d[i].y1, parm_shape_names[d[i].shape],
-                       parm_color_names[d[i].color], d[i].conf, d[i].iou, d[i].iou2, d[i].off1, d[i].off2, d[i].side, d[i].holes, d[i].area, d[i].lump, d[i].edge);
+                       parm_color_names[d[i].color], d[i].conf, d[i].iou, d[i].iou2, d[i].off1, d[i].off2, d[i].side, d[i].holes, d[i].area, d[i].lump, d[i].edge, d[i].variant);
         }
         free(rgb);
     }

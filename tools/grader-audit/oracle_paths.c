@@ -6,7 +6,7 @@
  * OUT/<%05d>/samples/<%04d>.png, sample index j*N + k. `parm grade OUT` then
  * gives every path's verdict; oracle(image j) = any of its N paths correct.
  * Audit tooling (issue 13), not part of parm:
- *   cc -O2 -fopenmp -Iinclude tools/grader-audit/oracle_paths.c build/libparm.a -lopenblas -lpng -lcjson -lm -o /tmp/oracle_paths
+ *   cc -O2 -fopenmp -Iinclude tools/grader-audit/oracle_paths.c build/libparm.a -lopenblas -ldnnl -lpng -lcjson -lm -o /tmp/oracle_paths
  *   /tmp/oracle_paths OUT [K=4] [N=10] [IMAGES=4]               (run from the repository root) */
 #include <stdio.h>
 #include <stdlib.h>
@@ -21,7 +21,7 @@ int main(int argc, char **argv) {
     int np;
     parm_gen g;
     parm_vq vq;
-    if (parm_prompts_load(PARM_BENCH_PATH, &ps, &np) || parm_gen_load(&g, "weights/gen.safetensors") ||
+    if (parm_prompts_load("bench/geneval-shapes.jsonl", &ps, &np) || parm_gen_load(&g, "weights/gen.safetensors") ||
         parm_vq_load(&vq, "weights/vq.safetensors")) {
         fprintf(stderr, "oracle_paths: %s\n", parm_last_error());
         return 1;
