@@ -36,7 +36,7 @@ static void usage(FILE *f) {
             "                     the gate with P(match) >= 0.5, 0 = every other path); a reward model, never\n"
             "                     the grader, labels the guided rounds of iterative DPO\n"
             "  --judge W          the labeling judge (default " CLI_JUDGE_DIR "/judge_<L>.safetensors)\n"
-            "  --gen W            generator weights (default " CLI_GEN ")\n"
+            "  --gen W            generator weights (default " CLI_GEN "; --relabel loads none)\n"
             "  --vq V             tokenizer weights (default " CLI_VQ ")\n"
             "  --quiet            no progress output\n"
             "  with --relabel: -o OUT writes the relabeled set to OUT (default: FILE in place); --label orm\n"
@@ -142,10 +142,23 @@ int cmd_pairs(int argc, char **argv) {
     }
     cli_out co;
     if (out && cli_output(&co, "--out", out, 0)) return 2;
-    if (relabel && method < 0) { /* regrading needs only the tokenizer */
+    if (relabel) { /* relabeling decodes the kept tokens: the tokenizer (and the judge), no generator */
         parm_vq vq;
         if (parm_vq_load(&vq, vqp)) return cli_fail();
-        int rc = info(relabel, 1, &vq, NULL, out, o.quiet);
+        parm_searcher sr;
+        if (method >= 0) {
+            parm_search_opts so = parm_search_defaults(method);
+            so.n = o.paths;
+            so.judge = judge;
+            so.judge_dir = cli_shipped(CLI_JUDGE_DIR);
+            if (parm_search_open(&sr, NULL, &vq, &so)) {
+                parm_vq_free(&vq);
+                return cli_fail();
+            }
+            if (!o.quiet) fprintf(stderr, "relabeling with %s (%s)\n", label, sr.judge_path);
+        }
+        int rc = info(relabel, 1, &vq, method >= 0 ? &sr : NULL, out, o.quiet);
+        if (method >= 0) parm_search_close(&sr);
         parm_vq_free(&vq);
         return rc;
     }
@@ -167,13 +180,6 @@ int cmd_pairs(int argc, char **argv) {
         o.label = parm_search_pref_label;
         o.label_ctx = &sr;
         if (!o.quiet) fprintf(stderr, "labeling with %s (%s)\n", label, sr.judge_path);
-    }
-    if (relabel) {
-        int rc = info(relabel, 1, &vq, &sr, out, o.quiet);
-        parm_search_close(&sr);
-        parm_gen_free(&g);
-        parm_vq_free(&vq);
-        return rc;
     }
     double acc = 0, t0 = parm_now();
     int rc = parm_prefset_generate(&g, &vq, &o, out, &acc);
