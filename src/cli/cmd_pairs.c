@@ -76,6 +76,20 @@ static int info(const char *path, int relabel, parm_vq *vq, parm_searcher *sr, c
     return np < 0 ? cli_fail() : 0;
 }
 
+/* The reward model that labels paths (orm, orm-zs, parm) as a searcher of that method; g may be NULL when
+ * only kept final images are relabeled. */
+static int open_labeler(parm_searcher *sr, int method, parm_gen *g, parm_vq *vq, const parm_prefset_gen_opts *o,
+                        const char *judge, const char *verb, const char *label) {
+    parm_search_opts so = parm_search_defaults(method);
+    so.n = o->paths;
+    so.sample = o->sample;
+    so.judge = judge;
+    so.judge_dir = cli_shipped(CLI_JUDGE_DIR);
+    if (parm_search_open(sr, g, vq, &so)) return -1;
+    if (!o->quiet) fprintf(stderr, "%s with %s (%s)\n", verb, label, sr->judge_path);
+    return 0;
+}
+
 int cmd_pairs(int argc, char **argv) {
     const char *out = NULL, *genp = cli_shipped(CLI_GEN), *vqp = cli_shipped(CLI_VQ), *relabel = NULL, *inf = NULL;
     const char *label = "grader", *judge = NULL;
@@ -146,16 +160,9 @@ int cmd_pairs(int argc, char **argv) {
         parm_vq vq;
         if (parm_vq_load(&vq, vqp)) return cli_fail();
         parm_searcher sr;
-        if (method >= 0) {
-            parm_search_opts so = parm_search_defaults(method);
-            so.n = o.paths;
-            so.judge = judge;
-            so.judge_dir = cli_shipped(CLI_JUDGE_DIR);
-            if (parm_search_open(&sr, NULL, &vq, &so)) {
-                parm_vq_free(&vq);
-                return cli_fail();
-            }
-            if (!o.quiet) fprintf(stderr, "relabeling with %s (%s)\n", label, sr.judge_path);
+        if (method >= 0 && open_labeler(&sr, method, NULL, &vq, &o, judge, "relabeling", label)) {
+            parm_vq_free(&vq);
+            return cli_fail();
         }
         int rc = info(relabel, 1, &vq, method >= 0 ? &sr : NULL, out, o.quiet);
         if (method >= 0) parm_search_close(&sr);
@@ -167,19 +174,13 @@ int cmd_pairs(int argc, char **argv) {
     if (cli_load_gen_vq(&g, &vq, genp, vqp)) return cli_fail();
     parm_searcher sr;
     if (method >= 0) {
-        parm_search_opts so = parm_search_defaults(method);
-        so.n = o.paths;
-        so.sample = o.sample;
-        so.judge = judge;
-        so.judge_dir = cli_shipped(CLI_JUDGE_DIR);
-        if (parm_search_open(&sr, &g, &vq, &so)) {
+        if (open_labeler(&sr, method, &g, &vq, &o, judge, "labeling", label)) {
             parm_gen_free(&g);
             parm_vq_free(&vq);
             return cli_fail();
         }
         o.label = parm_search_pref_label;
         o.label_ctx = &sr;
-        if (!o.quiet) fprintf(stderr, "labeling with %s (%s)\n", label, sr.judge_path);
     }
     double acc = 0, t0 = parm_now();
     int rc = parm_prefset_generate(&g, &vq, &o, out, &acc);
