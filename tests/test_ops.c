@@ -603,6 +603,23 @@ static void test_fx_losses(void) {
     parm_bce_logits_backward(dx, dloss, x, y, w, M);
     fx_cmp("bce", "loss_w", &L, 1, FX_TOL_A, FX_TOL_R);
     fx_cmp("bce", "dx_w", dx, M, FX_TOL_A, FX_TOL_R);
+
+    /* ranking by the weakest row: 13 rows, pairs 0 and 1 whole, pair 2 one-sided (ignored) */
+    enum { NR = 13 };
+    float *rx = fx("rank.x", NR), *rdx = zeros(NR), *want_np = fx("rank.npairs", 1);
+    int *slot = fx_int("rank.slot", NR), npairs = -1;
+    L = parm_rank_min_forward(rx, slot, NR, &npairs);
+    parm_rank_min_backward(rdx, dloss, rx, slot, NR);
+    fx_cmp("rank", "loss", &L, 1, FX_TOL_A, FX_TOL_R);
+    fx_cmp("rank", "dx", rdx, NR, FX_TOL_A, FX_TOL_R);
+    CHECK(npairs == (int)want_np[0] && npairs == 2, "rank: %d pairs counted, fixture %g", npairs, want_np[0]);
+    int none[NR] = {0};
+    memset(rdx, 0, NR * sizeof(float));
+    L = parm_rank_min_forward(rx, none, NR, &npairs);
+    parm_rank_min_backward(rdx, dloss, rx, none, NR);
+    float zero[NR] = {0};
+    CHECK(L == 0 && npairs == 0 && !memcmp(rdx, zero, sizeof zero), "rank without pairs: loss %g, %d pairs", L, npairs);
+    free(rx); free(rdx); free(want_np); free(slot);
 }
 
 static void test_fx_conv(void) {

@@ -530,6 +530,89 @@ static void test_orm_atoms(void) {
     parm_pathset_free(&s);
 }
 
+/* orm-atoms with ranking pairs (rank_frac): the pairs come first; each
+ * pair's side 0 is one image and side 1 another, both made for one prompt
+ * (the same one, augmented alike), their rows every object / count atom of
+ * it; side 0 passes all of them and side 1 fails one (the grader's labels);
+ * relation atoms carry no slot; no test prompt; deterministic; with
+ * rank_frac 0 no slot is set; other variants refuse it */
+static void test_orm_atoms_rank(void) {
+    parm_pathset s;
+    enum { P = 12, N = 2, T = 2, B = 32, NB = 20 };
+    CHECK(gt_set(&s, P, N, T, 5, -1) == 0, "%s", parm_last_error());
+    const char *f = tmp("rank.pset");
+    CHECK(parm_pathset_save(&s, f) == 0, "%s", parm_last_error());
+    const parm_judge_source *src = parm_judge_source_find("orm-atoms");
+    parm_judge_train_opts o = data_opts("orm-atoms", f);
+    void *plain = NULL, *ctx = NULL;
+    CHECK(src && src->open(&plain, &o) == 0, "%s", parm_last_error());
+    o.rank_frac = 0.75f;
+    CHECK(src && src->open(&ctx, &o) == 0, "%s", parm_last_error());
+    if (test_checks_failed_) { parm_pathset_free(&s); return; }
+    static parm_judge_example ex[B], ex2[B];
+    parm_rng rng, r2;
+    parm_rng_seed(&rng, 6, PARM_STREAM_TRAIN);
+    r2 = rng;
+    CHECK(src->next(ctx, &rng, ex, B) == 0 && src->next(ctx, &r2, ex2, B) == 0 && !memcmp(ex, ex2, sizeof ex),
+          "same rng state, different batch");
+    int pairs = 0, rows = 0, tests = 0, bad = 0, order = 0, rel_slots = 0;
+    for (int r = 0; r < NB; r++) {
+        if (r && src->next(ctx, &rng, ex, B)) { CHECK(0, "%s", parm_last_error()); break; }
+        int last = -1;
+        for (int b = 0; b < B; b++) {
+            const parm_judge_example *e = &ex[b];
+            tests += parm_prompt_is_test(&e->caption) + parm_prompt_is_test(&e->prompt);
+            parm_atom a;
+            int is_rel = !parm_atom_parse(e->atom, &a) && a.kind == PARM_ATOM_RELATION;
+            if (!e->rank_slot) continue;
+            rows++;
+            rel_slots += is_rel;
+            order += b >= 18; /* pairs sit in the first round(0.75·24) rows (24 path rows: zs_frac 0.25) */
+            const int pair = (e->rank_slot - 1) / 2, side = (e->rank_slot - 1) % 2;
+            if (pair != last) { pairs += side == 0; last = pair; }
+            int pass0 = 1, fail1 = 0;
+            for (int k = 0; k < B; k++) {
+                const parm_judge_example *g = &ex[k];
+                if (!g->rank_slot || (g->rank_slot - 1) / 2 != pair) continue;
+                int same_img = !memcmp(g->rgb, e->rgb, SZ), gs = (g->rank_slot - 1) % 2;
+                bad += strcmp(g->prompt.text, e->prompt.text) != 0 || same_img != (gs == side);
+                bad += parm_grade(g->rgb, &g->caption, NULL, 0) != (g->label == 1.0f);
+                if (gs == 0) pass0 &= g->label == 1.0f;
+                else fail1 |= g->label == 0.0f;
+            }
+            bad += !pass0 || !fail1;
+        }
+    }
+    printf("    orm-atoms with ranking pairs: %d pairs, %d rows in %d batches\n", pairs, rows, NB);
+    CHECK(tests == 0, "%d test prompts", tests);
+    CHECK(bad == 0, "%d ranking rows inconsistent (prompt, image, side, label)", bad);
+    CHECK(rel_slots == 0 && order == 0, "%d relation atoms ranked, %d ranking rows after the pairs' share", rel_slots, order);
+    CHECK(pairs >= NB, "only %d ranking pairs in %d batches", pairs, NB);
+    /* rank_frac 0: the batch of a source opened without it, every slot 0 */
+    parm_rng_seed(&rng, 6, PARM_STREAM_TRAIN);
+    r2 = rng;
+    o.rank_frac = 0;
+    void *zero = NULL;
+    CHECK(src->open(&zero, &o) == 0 && src->next(zero, &rng, ex, B) == 0 && src->next(plain, &r2, ex2, B) == 0, "%s",
+          parm_last_error());
+    int slots = 0, diff = 0;
+    for (int b = 0; b < B; b++) {
+        slots += ex[b].rank_slot != 0;
+        diff += memcmp(ex[b].rgb, ex2[b].rgb, SZ) || ex[b].label != ex2[b].label || strcmp(ex[b].atom, ex2[b].atom) ||
+                strcmp(ex[b].prompt.text, ex2[b].prompt.text);
+    }
+    CHECK(diff == 0, "rank_frac 0 changed %d rows of the stream", diff);
+    CHECK(slots == 0, "%d slots set without ranking pairs", slots);
+    src->close(zero);
+    src->close(plain);
+    src->close(ctx);
+    o.rank_frac = 0.5f;
+    o.variant = "orm";
+    const parm_judge_source *orm = parm_judge_source_find("orm");
+    CHECK(orm->open(&ctx, &o) < 0 && strstr(parm_last_error(), "orm-atoms"), "orm took rank_frac: %s", parm_last_error());
+    parm_pathset_free(&s);
+}
+
 /* parm-atoms and prm-atoms: orm-atoms groups on step images. No test
  * prompt; every label the grader's on the image shown; parm-atoms: the first
  * (B+2)/4 examples ask clarity (label = the path set's reading flag), its atom
@@ -915,6 +998,7 @@ int main(void) {
     RUN(test_corrupt_files);
     RUN(test_sources);
     RUN(test_orm_atoms);
+    RUN(test_orm_atoms_rank);
     RUN(test_step_atoms);
     RUN(test_refusals);
     RUN(test_as_match);

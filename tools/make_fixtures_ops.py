@@ -196,6 +196,19 @@ torch.autograd.backward([zq_st, loss], [dzq, dloss_vq])
 put("vq", z=z, codebook=cb, dzq=dzq, dloss=dloss_vq.reshape(1), zq=zq_st, idx=idx.view(B, H * W).int(),
     loss=loss.reshape(1), dz=z.grad, dcodebook=cb.grad)
 
+# ---- ranking by the weakest row (parm_rank_min_*): slot 0 = no pair, 1 + 2p + s = pair p, side s;
+# loss = mean over pairs with both sides of softplus(min_1 − min_0); pair 2 lacks side 1 (ignored)
+slot = torch.tensor([1, 2, 1, 0, 2, 3, 4, 4, 3, 1, 0, 5, 3], dtype=torch.long)
+x = leaf(rn(len(slot), scale=2.0))
+terms = []
+for p in range(3):
+    s0, s1 = x[slot == 1 + 2 * p], x[slot == 2 + 2 * p]
+    if len(s0) and len(s1):
+        terms.append(F.softplus(s1.min() - s0.min()))
+loss = torch.stack(terms).mean()
+backward(loss, dloss)
+put("rank", x=x, slot=slot.int(), loss=loss.reshape(1), npairs=torch.tensor([len(terms)]).int(), dx=x.grad)
+
 out_path = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tests", "fixtures", "ops.safetensors")
 arrs = {k: (v.float() if v.is_floating_point() else v.int()).numpy() for k, v in T.items()}
 fixture_io.save(out_path, arrs, metadata={"generator": "tools/make_fixtures_ops.py", "torch": torch.__version__})

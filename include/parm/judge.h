@@ -224,6 +224,7 @@ typedef struct {
     float word_weight;
     const float *ground;     /* [B,64] target distributions (each sums to 1) or NULL */
     const float *ground_w;   /* [B] */
+    const float *dlogit_extra; /* [B] or NULL: the gradient of a further loss on the logits, added to BCE's */
     float word_loss, ground_loss; /* out */
     double ground_ce;        /* out */
     int ground_rows;         /* out */
@@ -297,6 +298,9 @@ typedef struct {
     int has_ground;                        /* 1: ground holds a grounding target (the atoms source: a true object
                                               atom about an object the scene holds once); 0: none */
     float ground[PARM_JUDGE_PATCHES];      /* the share of that object's rendered pixels in each patch (sums to 1) */
+    int rank_slot;                         /* 0, or a ranking pair's row (orm-atoms with rank_frac): 1 + 2·pair + side,
+                                              side 0 = an atom of a correct final image, 1 = the same atom of an
+                                              incorrect one of the same prompt (parm_rank_min_forward) */
 } parm_judge_example;
 
 struct parm_judge_train_opts;
@@ -435,6 +439,12 @@ typedef struct {
     long wrong_kind[PARM_NFAIL];                    /* those picks by the first failing clause's kind */
     long rejected_kind[PARM_NFAIL];                 /* rejected final images by that kind */
     long accepted_kind[PARM_NFAIL];                 /* of those, the ones the judge accepts (P ≥ ½) */
+    /* within-prompt ranking, what best-of-N needs (the AUC above also pools
+     * prompts of different difficulty): over every (correct, incorrect) pair
+     * of final images of one prompt, the share the judge orders right (ties
+     * ½); mixed = prompts with both verdicts, of which mixed_right picked right */
+    long pairs, mixed, mixed_right;
+    double paired_auc; /* -1 when no prompt has both verdicts */
 } parm_judge_bestofn;
 int parm_judge_evaluate_pathset(parm_judge *j, const parm_pathset *ps, int question, parm_judge_metrics *m,
                                 double *acc_step, long *n_step, parm_judge_bestofn *bestofn);
@@ -479,6 +489,10 @@ typedef struct parm_judge_train_opts {
                               --init judge without one the grounding head) */
     int grow_layers;       /* --init judge deepened by this many identity-initialized blocks (parm_judge_grow;
                               default 0) */
+    float rank_frac;       /* orm-atoms: share of the path rows given to ranking pairs — every atom of a correct and
+                              of an incorrect final image of one prompt, augmented alike (default 0 = none) */
+    float rank_weight;     /* weight of the ranking loss on those pairs (parm_rank_min_forward on the atoms'
+                              logits: the correct image's weakest atom above the incorrect one's; default 1) */
 } parm_judge_train_opts;
 parm_judge_train_opts parm_judge_train_defaults(void);
 

@@ -177,6 +177,16 @@ void parm_logsoftmax_gather_backward(float *dlogits, const float *dout, const fl
 float parm_bce_logits_forward(const float *x, const float *y, const float *w, int N);
 void parm_bce_logits_backward(float *dx, float dloss, const float *x, const float *y, const float *w, int N);
 
+/* pairwise ranking by the weakest row: slot[i] = 0 (row i in no pair) or
+ * 1 + 2·p + s (pair p, side s: 0 = the preferred item, 1 = the other); a
+ * side scores m_s = min over its rows' x, and a pair with both sides present
+ * costs softplus(m_1 − m_0) = −log σ(m_0 − m_1). loss = the mean over such
+ * pairs (0 when none; *npairs, may be NULL, gets their count); backward sends
+ * each pair's gradient to its sides' argmin rows (the first on ties). Used by
+ * the judge trainer: a prompt's score is its weakest atom's. */
+float parm_rank_min_forward(const float *x, const int *slot, int N, int *npairs);
+void parm_rank_min_backward(float *dx, float dloss, const float *x, const int *slot, int N);
+
 /* conv2d: inp [B,IC,H,W], w [OC,IC,K,K], b [OC] or NULL → out [B,OC,HO,WO],
  * HO = (H + 2·pad − K)/stride + 1 (same for WO). Any K, stride, pad ≥ 0
  * (used: K = 1, 3, 4; stride 1, 2). */

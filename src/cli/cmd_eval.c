@@ -147,6 +147,8 @@ static int eval_judge_pathset(const char *weights, const char *data, int questio
         if (question == PARM_Q_MATCH) {
             printf(", \"best_of_n\": %.6f, \"one_path\": %.6f, \"oracle\": %.6f, \"wrong_picks\": %ld", bon.bestofn,
                    bon.mean, bon.oracle, bon.wrong_picks);
+            printf(", \"paired_auc\": %.6f, \"pairs\": %ld, \"mixed_prompts\": %ld, \"mixed_right\": %ld", bon.paired_auc,
+                   bon.pairs, bon.mixed, bon.mixed_right);
             printf(", \"best_of_n_by_tag\": {");
             for (int t = 0, c = 0; t < PARM_NTAGS; t++)
                 if (bon.n_tag[t])
@@ -184,6 +186,8 @@ static int eval_judge_pathset(const char *weights, const char *data, int questio
         } else {
             printf("  best-of-%d by the judge %.4f   (one path %.4f, oracle best-of-%d %.4f)\n", ps.paths_per_prompt,
                    bon.bestofn, bon.mean, ps.paths_per_prompt, bon.oracle);
+            printf("  within a prompt: pairs (correct, incorrect) ordered right %.4f of %ld; prompts with both verdicts "
+                   "picked right %ld of %ld\n", bon.paired_auc, bon.pairs, bon.mixed_right, bon.mixed);
             printf("  best-of-%d by tag (judge / oracle):", ps.paths_per_prompt);
             for (int t = 0; t < PARM_NTAGS; t++)
                 if (bon.n_tag[t])

@@ -275,6 +275,11 @@ static void train_judge_usage(FILE *f) {
             "                     one; a judge with it answers relation atoms geometrically (judge.h)\n"
             "  --grow-layers K    deepen the --init judge by K transformer blocks that start as the identity\n"
             "                     (it answers as before; fine-tuning gets more capacity; default 0)\n"
+            "  --rank-frac X      orm-atoms: share of the path rows given to ranking pairs: every atom of a\n"
+            "                     correct and of an incorrect final image of one prompt, augmented alike, each\n"
+            "                     an atom example as usual; the ranking loss puts the correct image's weakest\n"
+            "                     object / count atom above the incorrect one's (what best-of-N asks; default 0)\n"
+            "  --rank-weight X    weight of that loss (default %g)\n"
             "  --eval-data FILE   also evaluate on this path set at each eval (a TEST-prompt set is allowed)\n"
             "  --eval-n N         examples per held-out set (default %d): GT renders of TEST prompts and of\n"
             "                     train prompts, matching vs corrupted captions\n"
@@ -286,7 +291,7 @@ static void train_judge_usage(FILE *f) {
             "                     `parm bench --judge W` scores by it\n"
             "  --layers N --width N --heads N --mlp N   model size (default %d / %d / %d / %d;\n"
             "                     a --resume checkpoint carries its own)\n",
-            d.zs_frac, d.ground_weight, d.eval_n, d.word_frac, d.word_weight, d.cfg.L, d.cfg.C, d.cfg.NH, d.cfg.F);
+            d.zs_frac, d.ground_weight, d.rank_weight, d.eval_n, d.word_frac, d.word_weight, d.cfg.L, d.cfg.C, d.cfg.NH, d.cfg.F);
     common_usage(f, &d.train, "held-out");
     paths_usage(f, "judge_<variant>");
 }
@@ -336,10 +341,19 @@ static int judge_opt(void *ctx, const char *a, const char *v) {
         o->cfg.pos2d = (float)x;
         return 1;
     }
-    if (!strcmp(a, "--rel-frac") || !strcmp(a, "--free-frac") || !strcmp(a, "--damage-frac")) {
+    if (!strcmp(a, "--rel-frac") || !strcmp(a, "--free-frac") || !strcmp(a, "--damage-frac") || !strcmp(a, "--rank-frac")) {
         double x;
         if (cli_float(a, v, 0, 1, &x)) return -1;
-        *(!strcmp(a, "--rel-frac") ? &o->rel_frac : !strcmp(a, "--free-frac") ? &o->free_frac : &o->damage_frac) = (float)x;
+        *(!strcmp(a, "--rel-frac")    ? &o->rel_frac
+          : !strcmp(a, "--free-frac") ? &o->free_frac
+          : !strcmp(a, "--rank-frac") ? &o->rank_frac
+                                      : &o->damage_frac) = (float)x;
+        return 1;
+    }
+    if (!strcmp(a, "--rank-weight")) {
+        double x;
+        if (cli_float(a, v, 0, 100, &x)) return -1;
+        o->rank_weight = (float)x;
         return 1;
     }
     return 0;

@@ -132,3 +132,45 @@ void parm_bce_logits_backward(float *dx, float dloss, const float *x, const floa
         dx[i] += c * (w ? w[i] : 1.0f) * (s - y[i]);
     }
 }
+
+/* argmin row of pair p's side s (-1: the side has no row) */
+static int rank_side_min(const float *x, const int *slot, int N, int p, int s) {
+    int arg = -1;
+    for (int i = 0; i < N; i++)
+        if (slot[i] == 1 + 2 * p + s && (arg < 0 || x[i] < x[arg])) arg = i;
+    return arg;
+}
+
+static int rank_max_pair(const int *slot, int N) {
+    int P = 0;
+    for (int i = 0; i < N; i++)
+        if (slot[i] > 0 && (slot[i] - 1) / 2 + 1 > P) P = (slot[i] - 1) / 2 + 1;
+    return P;
+}
+
+float parm_rank_min_forward(const float *x, const int *slot, int N, int *npairs) {
+    double L = 0;
+    int n = 0;
+    for (int p = 0, P = rank_max_pair(slot, N); p < P; p++) {
+        int a = rank_side_min(x, slot, N, p, 0), b = rank_side_min(x, slot, N, p, 1);
+        if (a < 0 || b < 0) continue;
+        double z = (double)x[b] - x[a]; /* softplus(z), stable */
+        L += (z > 0 ? z : 0) + log1p(exp(-fabs(z)));
+        n++;
+    }
+    if (npairs) *npairs = n;
+    return n ? (float)(L / n) : 0.0f;
+}
+
+void parm_rank_min_backward(float *dx, float dloss, const float *x, const int *slot, int N) {
+    int n, P = rank_max_pair(slot, N);
+    parm_rank_min_forward(x, slot, N, &n);
+    if (!dx || !n) return;
+    for (int p = 0; p < P; p++) {
+        int a = rank_side_min(x, slot, N, p, 0), b = rank_side_min(x, slot, N, p, 1);
+        if (a < 0 || b < 0) continue;
+        float g = dloss / n / (1.0f + expf(-(x[b] - x[a]))); /* σ(m_1 − m_0) / n */
+        dx[b] += g;
+        dx[a] -= g;
+    }
+}

@@ -379,6 +379,8 @@ float parm_judge_loss_backward_ex(parm_judge *j, const float *labels, const floa
     float loss = parm_bce_logits_forward(j->logits, labels, weights, B);
     memset(j->dlogits, 0, sizeof(float) * B);
     parm_bce_logits_backward(j->dlogits, 1.0f, j->logits, labels, weights, B);
+    if (aux->dlogit_extra)
+        for (int b = 0; b < B; b++) j->dlogits[b] += aux->dlogit_extra[b];
     memset(j->dhid, 0, sizeof(float) * B * C);
     parm_linear_backward(j->dhid, parm_g(&j->p, j->head_w), parm_g(&j->p, j->head_b), j->dlogits, j->hid,
                     parm_w(&j->p, j->head_w), B, C, 1);

@@ -77,6 +77,8 @@ typedef struct {
     parm_pathset ps;     /* the path set (data variants) */
     int *pos, *neg;      /* paths whose final image is correct / incorrect */
     int npos, nneg;
+    float rank_frac;     /* orm-atoms: share of path rows in ranking pairs */
+    int *mixed, nmixed;  /* prompts (index of their first path) with a correct and an incorrect final image */
 } src_ctx;
 
 int parm_judge_next_orm_zs(void *ctx, parm_rng *rng, parm_judge_example *ex, int n) {
@@ -405,6 +407,7 @@ static void src_close(void *ctx) {
     parm_pathset_free(&c->ps);
     free(c->pos);
     free(c->neg);
+    free(c->mixed);
     free(c);
 }
 
@@ -420,6 +423,10 @@ static int src_open(void **ctx, const parm_judge_train_opts *o, const char *vari
     if (o->rel_frac < 0 || o->rel_frac > 1) return PARM_ERR("relation-group share %g outside [0, 1]", o->rel_frac);
     if (o->free_frac < 0 || o->free_frac > 1) return PARM_ERR("free-layout share %g outside [0, 1]", o->free_frac);
     if (o->damage_frac < 0 || o->damage_frac > 1) return PARM_ERR("damaged-group share %g outside [0, 1]", o->damage_frac);
+    if (o->rank_frac < 0 || o->rank_frac > 1) return PARM_ERR("ranking-pair share %g outside [0, 1]", o->rank_frac);
+    if (o->rank_frac > 0 && strcmp(variant, "orm-atoms"))
+        return PARM_ERR("ranking pairs (rank_frac %g) are made by the orm-atoms source only, not '%s'", o->rank_frac,
+                        variant);
     src_ctx *c = parm_calloc(1, sizeof *c);
     if (!c) return -1;
     c->layout = o->layout;
@@ -427,6 +434,7 @@ static int src_open(void **ctx, const parm_judge_train_opts *o, const char *vari
     c->rel_frac = o->rel_frac;
     c->free_frac = o->free_frac;
     c->damage_frac = o->damage_frac;
+    c->rank_frac = o->rank_frac;
     if (needs_data) {
         if (parm_pathset_load(&c->ps, o->data)) { free(c); return -1; }
         c->has_data = 1;
@@ -444,6 +452,21 @@ static int src_open(void **ctx, const parm_judge_train_opts *o, const char *vari
         for (int i = 0; i < c->ps.n; i++) {
             if (parm_pathset_final_verdict(&c->ps, i)) c->pos[c->npos++] = i;
             else c->neg[c->nneg++] = i;
+        }
+        const int N = c->ps.paths_per_prompt;
+        if (c->rank_frac > 0) {
+            if (!(c->mixed = parm_malloc(sizeof(int) * (c->ps.n_prompts + 1)))) { src_close(c); return -1; }
+            for (int q = 0; q < c->ps.n_prompts; q++) {
+                int yes = 0;
+                for (int k = q * N; k < (q + 1) * N; k++) yes += parm_pathset_final_verdict(&c->ps, k);
+                if (yes > 0 && yes < N) c->mixed[c->nmixed++] = q * N;
+            }
+            if (!c->nmixed) {
+                PARM_ERR("path set '%s': no prompt has both a correct and an incorrect final image, so there are no "
+                         "ranking pairs (rank_frac %g)", o->data, o->rank_frac);
+                src_close(c);
+                return -1;
+            }
         }
     }
     *ctx = c;
@@ -510,9 +533,89 @@ static int clear_step(const parm_pathset *ps, int i, parm_rng *rng) {
  * of the path instead of its final one — a clear step (parm-atoms), or any
  * step, uniform (any_step: prm-atoms) — labeled by the grader on the image
  * shown; 0 draws nothing more, so orm-atoms' streams stay as they were. */
+/* A random augmentation (each half the time: mirror left-right, mirror
+ * up-down, palette permutation) of image rgb made for prompt p into *q, out;
+ * the original when the augmented prompt is a test prompt. */
+static int augment_random(const parm_prompt *p, const uint8_t *rgb, parm_rng *rng, int *flags, int *perm,
+                          parm_prompt *q, uint8_t *out) {
+    *flags = 0;
+    for (int f = 0; f < 3; f++)
+        if (parm_rng_uniform(rng) < 0.5) *flags |= 1 << f;
+    for (int i = 0; i < PARM_NCOLORS; i++) perm[i] = i;
+    for (int i = PARM_NCOLORS - 1; i > 0; i--) { /* Fisher-Yates */
+        int r = parm_rng_int(rng, 0, i), t = perm[i];
+        perm[i] = perm[r];
+        perm[r] = t;
+    }
+    if (parm_judge_augment(p, rgb, *flags, perm, q, out)) return -1;
+    if (parm_prompt_is_test(q)) { *q = *p; memcpy(out, rgb, NPIX * 3); *flags = -1; }
+    return 0;
+}
+
+/* Ranking pair `pair` into ex[0..2·na): every atom of the prompt asked of a
+ * correct final image (side 0) and then of an incorrect one of the same
+ * prompt (side 1), both augmented the same way; all rows are atom examples
+ * (BCE), and the object and count atoms also carry the pair's rank_slot —
+ * not relation atoms, which a grounded judge answers by its readout, not by
+ * the logit the ranking loss would move; a pair ranks nothing (its slots
+ * stay 0) unless the correct image passes every ranked atom and the
+ * incorrect one fails one. Returns the rows used, 0
+ * when they would not fit in `room` or an atom is dropped (a test prompt:
+ * the caller draws another), -1 on error. */
+static int rank_pair(const src_ctx *c, parm_rng *rng, int pair, parm_judge_example *ex, int room) {
+    const int N = c->ps.paths_per_prompt, q0 = c->mixed[parm_rng_int(rng, 0, c->nmixed - 1)];
+    int side_path[2], cnt[2] = {0, 0};
+    for (int k = q0; k < q0 + N; k++) cnt[!parm_pathset_final_verdict(&c->ps, k)]++;
+    for (int s = 0; s < 2; s++) { /* the r-th path of that verdict */
+        int r = parm_rng_int(rng, 0, cnt[s] - 1);
+        for (int k = q0; k < q0 + N; k++)
+            if ((!parm_pathset_final_verdict(&c->ps, k)) == s && r-- == 0) side_path[s] = k;
+    }
+    parm_prompt p;
+    parm_atom at[PARM_MAX_ATOMS];
+    uint8_t rgb[NPIX * 3], aug[NPIX * 3];
+    int flags, perm[PARM_NCOLORS], na = 0, fails = 0, broken = 0;
+    for (int s = 0; s < 2; s++) {
+        parm_pathset_rgb(&c->ps, side_path[s], c->ps.T - 1, rgb);
+        if (s == 0) {
+            if (augment_random(&c->ps.prompt[q0], rgb, rng, &flags, perm, &p, aug)) return -1;
+            if ((na = parm_prompt_atoms(&p, at)) < 1) return -1;
+            if (2 * na > room) return 0;
+        } else if (flags < 0) memcpy(aug, rgb, sizeof aug);
+        else if (parm_judge_augment(&c->ps.prompt[q0], rgb, flags, perm, &(parm_prompt){0}, aug)) return -1;
+        parm_detection dets[64];
+        int ndets = parm_detect(aug, dets, 64);
+        for (int a = 0; a < na; a++) {
+            parm_judge_example *e = &ex[s * na + a];
+            if (atom_example(&at[a], -1, &p, aug, dets, ndets, e)) return 0;
+            e->rank_slot = at[a].kind == PARM_ATOM_RELATION ? 0 : 1 + 2 * pair + s;
+            if (e->rank_slot && e->label < 0.5f) *(s ? &fails : &broken) += 1;
+        }
+    }
+    /* the incorrect image fails only by a relation (or by nothing an atom asks), or the augmentation broke the
+     * correct one (a mirrored generator shape the grader no longer finds): nothing to rank */
+    if (!fails || broken)
+        for (int r = 0; r < 2 * na; r++) ex[r].rank_slot = 0;
+    return 2 * na;
+}
+
 static int orm_atoms_groups(const src_ctx *c, parm_rng *rng, parm_judge_example *ex, int n, float step_frac,
                             int any_step) {
-    int k = (int)(c->zs_frac * n + 0.5f), m = n - k;
+    int k = (int)(c->zs_frac * n + 0.5f), m = n - k, used = 0;
+    for (int b = 0; b < n; b++) ex[b].rank_slot = 0;
+    if (c->rank_frac > 0 && c->nmixed) { /* ranking pairs first, up to round(rank_frac·m) rows */
+        const int room = (int)(c->rank_frac * m + 0.5f);
+        for (int tries = 0, pair = 0; tries < 100 && room - used >= 2; tries++) {
+            int r = rank_pair(c, rng, pair, ex + used, room - used);
+            if (r < 0) return -1;
+            if (r > 0) { used += r; pair++; tries = 0; }
+            else if (room - used < 2 * PARM_MAX_ATOMS) break; /* the rest may be too small for any prompt */
+        }
+        for (int b = used; b < n; b++) ex[b].rank_slot = 0; /* rows of a dropped draw */
+        ex += used;
+        n -= used;
+        m -= used;
+    }
     k = n - (m -= m % ATOM_GROUP); /* whole groups of path images */
     uint8_t rgb[NPIX * 3], aug[NPIX * 3];
     for (int b = 0; b < m; b += ATOM_GROUP) {
@@ -524,18 +627,9 @@ static int orm_atoms_groups(const src_ctx *c, parm_rng *rng, parm_judge_example 
             if (step_frac > 0 && parm_rng_uniform(rng) < step_frac)
                 t = any_step ? parm_rng_int(rng, 0, c->ps.T - 1) : clear_step(&c->ps, i, rng);
             parm_pathset_rgb(&c->ps, i, t, rgb);
-            int flags = 0, perm[PARM_NCOLORS];
-            for (int f = 0; f < 3; f++)
-                if (parm_rng_uniform(rng) < 0.5) flags |= 1 << f;
-            for (int q = 0; q < PARM_NCOLORS; q++) perm[q] = q;
-            for (int q = PARM_NCOLORS - 1; q > 0; q--) { /* Fisher-Yates */
-                int r = parm_rng_int(rng, 0, q), t = perm[q];
-                perm[q] = perm[r];
-                perm[r] = t;
-            }
+            int flags, perm[PARM_NCOLORS];
             parm_prompt p;
-            if (parm_judge_augment(&c->ps.prompt[i], rgb, flags, perm, &p, aug)) return -1;
-            if (parm_prompt_is_test(&p)) { p = c->ps.prompt[i]; memcpy(aug, rgb, sizeof aug); }
+            if (augment_random(&c->ps.prompt[i], rgb, rng, &flags, perm, &p, aug)) return -1;
             rc = atom_examples(&p, aug, NULL, rng, ex + b, ATOM_GROUP);
             if (rc < 0) return -1;
         }

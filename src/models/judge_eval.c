@@ -293,7 +293,19 @@ static void bestofn_fill(const parm_pathset *ps, int question, const float *logi
     if (question != PARM_Q_MATCH) return;
     const int N = ps->paths_per_prompt;
     long best = 0, any = 0, sum = 0, best_tag[PARM_NTAGS] = {0}, any_tag[PARM_NTAGS] = {0};
+    double pair_wins = 0;
     for (int q = 0; q < ps->n_prompts; q++) {
+        int npos = 0;
+        for (int a = q * N; a < (q + 1) * N; a++) {
+            if (!parm_pathset_final_verdict(ps, a)) continue;
+            npos++;
+            for (int b = q * N; b < (q + 1) * N; b++)
+                if (!parm_pathset_final_verdict(ps, b)) {
+                    bon->pairs++;
+                    pair_wins += logit[a] > logit[b] ? 1.0 : logit[a] == logit[b] ? 0.5 : 0.0;
+                }
+        }
+        int mixed = npos > 0 && npos < N;
         int arg = q * N, arg_kind = -1, ok_any = 0; /* the pick and its failing clause (each image graded once) */
         for (int k = q * N; k < (q + 1) * N; k++) {
             int v = parm_pathset_final_verdict(ps, k), kind = v ? -1 : final_fail_kind(ps, k);
@@ -308,6 +320,8 @@ static void bestofn_fill(const parm_pathset *ps, int question, const float *logi
         int v = parm_pathset_final_verdict(ps, arg), tag = ps->prompt[q * N].tag;
         best += v;
         any += ok_any;
+        bon->mixed += mixed;
+        bon->mixed_right += mixed && v;
         bon->n_tag[tag]++;
         best_tag[tag] += v;
         any_tag[tag] += ok_any;
@@ -319,6 +333,7 @@ static void bestofn_fill(const parm_pathset *ps, int question, const float *logi
     bon->bestofn = (double)best / ps->n_prompts;
     bon->oracle = (double)any / ps->n_prompts;
     bon->mean = (double)sum / ps->n;
+    bon->paired_auc = bon->pairs ? pair_wins / bon->pairs : -1;
     for (int t = 0; t < PARM_NTAGS; t++)
         if (bon->n_tag[t]) {
             bon->bestofn_tag[t] = (double)best_tag[t] / bon->n_tag[t];

@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "parm/ops.h"
 #include "parm/text.h"
 #include "parm/judge.h"
 #include "parm/train.h"
@@ -34,6 +35,7 @@ parm_judge_train_opts parm_judge_train_defaults(void) {
     o.word_weight = 1.0f;
     o.eval_atoms = -1;
     o.ground_weight = 0.0f;
+    o.rank_weight = 1.0f;
     return o;
 }
 
@@ -113,6 +115,9 @@ typedef struct {
     float *gt, *gw;             /* [B+W,64] grounding targets, [B+W] their weights (0 = none) */
     long ran;                   /* steps run in this call (the EMAs start at its first) */
     double acc_ema, word_ema, ground_ema; /* ground_ema: mean grounding CE of the rows with a target (-1: none yet) */
+    double rank_ema;            /* mean ranking loss per pair (-1: none yet) */
+    int *slot;                  /* [B+W] the rows' rank_slot */
+    float *dextra;              /* [B+W] the ranking loss's gradient on the logits */
     parm_judge_evalset ev_test, ev_train, ev_rel; /* ev_rel: the relation probe of held-out triples (atom variants) */
     parm_pathset eval_ps;
     parm_judge_metrics mt, mr, md, mrel; /* last eval: TEST GT, train GT, path set, relation probe */
@@ -141,6 +146,7 @@ static int judge_step(void *ctx, parm_rng *rng, long step, parm_shard *sh, float
     const int B = t->o->train.batch, BW = B + t->W, Tt = t->j.cfg.text_len, lo = sh->lo, hi = sh->hi, n = hi - lo;
     parm_judge_example *ex = t->ex;
     int src[BW]; /* the example a completion row copies */
+    for (int b = 0; b < B; b++) ex[b].rank_slot = 0; /* sources other than orm-atoms leave it */
     if (t->src->next(t->src_ctx, rng, ex, B)) return -1;
     for (int b = 0; b < B; b++) {
         t->q[b] = ex[b].question;
@@ -178,14 +184,28 @@ static int judge_step(void *ctx, parm_rng *rng, long step, parm_shard *sh, float
     for (int b = 0; b < n; b++) t->bce_w[b] = (float)rows / n;
     /* the grounding loss likewise: (λ/n) Σ CE over the shard's examples with a target */
     for (int b = 0; b < n; b++) t->gw[b] = t->gw[b] ? t->o->ground_weight * (float)rows / n : 0.0f;
+    /* ranking pairs (whole pairs within the shard): w · mean softplus(weakest rejected − weakest chosen) */
+    int npairs = 0;
+    float rank_loss = 0;
+    if (t->o->rank_frac > 0) {
+        for (int b = 0; b < rows; b++) {
+            t->slot[b] = b < n ? ex[lo + b].rank_slot : 0;
+            t->dextra[b] = 0;
+        }
+        rank_loss = parm_rank_min_forward(t->j.logits, t->slot, rows, &npairs);
+        parm_rank_min_backward(t->dextra, t->o->rank_weight, t->j.logits, t->slot, rows);
+    }
     parm_judge_aux aux = {.word_targets = rows > n ? t->words : NULL, .word_weight = t->o->word_weight,
-                          .ground = t->o->ground_weight > 0 ? t->gt : NULL, .ground_w = t->gw};
-    *loss = parm_judge_loss_backward_ex(&t->j, t->labels, t->bce_w, &aux, rows);
+                          .ground = t->o->ground_weight > 0 ? t->gt : NULL, .ground_w = t->gw,
+                          .dlogit_extra = npairs ? t->dextra : NULL};
+    *loss = parm_judge_loss_backward_ex(&t->j, t->labels, t->bce_w, &aux, rows) + t->o->rank_weight * rank_loss;
     wloss = aux.word_loss;
     sh->stats[0] = correct;
     sh->stats[1] = n == B ? wloss : (double)wloss * n / B;
     sh->stats[2] = aux.ground_ce;
     sh->stats[3] = aux.ground_rows;
+    sh->stats[4] = (double)rank_loss * npairs;
+    sh->stats[5] = npairs;
     return 0;
 }
 
@@ -197,13 +217,14 @@ static void judge_shard_stats(void *ctx, const double *s) {
     t->acc_ema = t->ran == 1 ? acc : 0.98 * t->acc_ema + 0.02 * acc;
     t->word_ema = t->ran == 1 ? s[1] : 0.98 * t->word_ema + 0.02 * s[1];
     if (s[3] > 0) t->ground_ema = t->ground_ema < 0 ? s[2] / s[3] : 0.98 * t->ground_ema + 0.02 * s[2] / s[3];
+    if (s[5] > 0) t->rank_ema = t->rank_ema < 0 ? s[4] / s[5] : 0.98 * t->rank_ema + 0.02 * s[4] / s[5];
 }
 
 static void judge_describe(void *ctx, char *buf, size_t n) {
     judge_trainer *t = ctx;
-    if (t->o->ground_weight > 0)
-        snprintf(buf, n, "acc %.3f  words %.3f  ground %.3f", t->acc_ema, t->word_ema, t->ground_ema);
-    else snprintf(buf, n, "acc %.3f  words %.3f", t->acc_ema, t->word_ema);
+    int k = snprintf(buf, n, "acc %.3f  words %.3f", t->acc_ema, t->word_ema);
+    if (k > 0 && (size_t)k < n && t->o->ground_weight > 0) k += snprintf(buf + k, n - k, "  ground %.3f", t->ground_ema);
+    if (k > 0 && (size_t)k < n && t->o->rank_frac > 0) snprintf(buf + k, n - k, "  rank %.3f", t->rank_ema);
 }
 
 static int judge_eval(void *ctx, long step, int quiet) {
@@ -301,8 +322,10 @@ int parm_judge_train(const parm_judge_train_opts *o, parm_judge_train_stats *st)
     t.bce_w = parm_malloc(sizeof(float) * BW);
     t.gt = parm_malloc(sizeof(float) * BW * PARM_JUDGE_PATCHES);
     t.gw = parm_malloc(sizeof(float) * BW);
-    t.ground_ema = -1;
-    if (!t.ex || !t.rgb || !t.q || !t.ids || !t.words || !t.labels || !t.bce_w || !t.gt || !t.gw ||
+    t.slot = parm_malloc(sizeof(int) * BW);
+    t.dextra = parm_malloc(sizeof(float) * BW);
+    t.ground_ema = t.rank_ema = -1;
+    if (!t.ex || !t.rgb || !t.q || !t.ids || !t.words || !t.labels || !t.bce_w || !t.gt || !t.gw || !t.slot || !t.dextra ||
         parm_judge_alloc(&t.j, BW))
         goto done;
     if (o->eval_data && o->eval_data[0] && parm_pathset_load(&t.eval_ps, o->eval_data)) goto done;
@@ -328,6 +351,7 @@ int parm_judge_train(const parm_judge_train_opts *o, parm_judge_train_stats *st)
     if (!rc && st) *st = (parm_judge_train_stats){ts.loss_first, ts.loss_last, ts.samples, ts.seconds};
 done:
     free(t.ex); free(t.rgb); free(t.q); free(t.ids); free(t.words); free(t.labels); free(t.bce_w); free(t.gt); free(t.gw);
+    free(t.slot); free(t.dextra);
     parm_judge_evalset_free(&t.ev_test);
     parm_judge_evalset_free(&t.ev_train);
     parm_judge_evalset_free(&t.ev_rel);
