@@ -21,7 +21,8 @@
 #define EVAL_SEED_TEST 1000 /* held-out sets: fixed, independent of --seed */
 #define EVAL_SEED_TRAIN 2000
 #define COLUMNS "acc,test_loss,test_acc,test_auc,train_loss,train_acc,train_auc,data_loss,data_acc,data_auc,rel_auc," \
-                "rel_yes_true,rel_yes_false" /* + ",ground" (the grounding CE EMA) with --ground-weight */
+                "rel_yes_true,rel_yes_false" /* + ",ground" (the grounding CE EMA) with --ground-weight, ",rank" (the
+                                        ranking loss EMA) with --rank-frac */
 
 parm_judge_train_opts parm_judge_train_defaults(void) {
     parm_judge_train_opts o = {0};
@@ -248,8 +249,9 @@ static int judge_eval(void *ctx, long step, int quiet) {
 static void judge_log_row(void *ctx, int evaluated, char *buf, size_t n) {
     judge_trainer *t = ctx;
     if (!evaluated) {
-        if (t->o->ground_weight > 0) snprintf(buf, n, "%.4f,,,,,,,,,,,,,%.4f", t->acc_ema, t->ground_ema);
-        else snprintf(buf, n, "%.4f,,,,,,,,,,,,", t->acc_ema);
+        int k = t->o->ground_weight > 0 ? snprintf(buf, n, "%.4f,,,,,,,,,,,,,%.4f", t->acc_ema, t->ground_ema)
+                                        : snprintf(buf, n, "%.4f,,,,,,,,,,,,", t->acc_ema);
+        if (k > 0 && (size_t)k < n && t->o->rank_frac > 0) snprintf(buf + k, n - k, ",%.4f", t->rank_ema);
         return;
     }
     int k = snprintf(buf, n, "%.4f,%.5f,%.4f,%.4f,%.5f,%.4f,%.4f", t->acc_ema, t->mt.loss, t->mt.acc, t->mt.auc,
@@ -262,7 +264,8 @@ static void judge_log_row(void *ctx, int evaluated, char *buf, size_t n) {
         k2 = snprintf(buf + k, n - k, ",%.4f,%.4f,%.4f", t->mrel.auc, t->mrel.acc_pos, 1 - t->mrel.acc_neg);
     else k2 = snprintf(buf + k, n - k, ",,,");
     if (k2 < 0 || (size_t)(k += k2) >= n) return;
-    if (t->o->ground_weight > 0) snprintf(buf + k, n - k, ",%.4f", t->ground_ema);
+    if (t->o->ground_weight > 0 && (k2 = snprintf(buf + k, n - k, ",%.4f", t->ground_ema)) > 0) k += k2;
+    if ((size_t)k < n && t->o->rank_frac > 0) snprintf(buf + k, n - k, ",%.4f", t->rank_ema);
 }
 
 static int judge_save(void *ctx, const char *path) { return parm_judge_save(&((judge_trainer *)ctx)->j, path, PARM_F16); }
@@ -342,8 +345,10 @@ int parm_judge_train(const parm_judge_train_opts *o, parm_judge_train_stats *st)
     if (t.j.cfg.ground) /* only then, so checkpoints without the head keep their metadata */
         snprintf(cfg_meta + strlen(cfg_meta), sizeof cfg_meta - strlen(cfg_meta), " 1");
     const char *const ckpt_meta[] = {"judge_variant", t.src->name, "judge_config", cfg_meta};
+    char columns[sizeof COLUMNS + 16];
+    snprintf(columns, sizeof columns, "%s%s%s", COLUMNS, o->ground_weight > 0 ? ",ground" : "", o->rank_frac > 0 ? ",rank" : "");
     parm_trainer tr = {.label = label, .unit = "examples", .params = &t.j.p, .ctx = &t, .ckpt_meta = ckpt_meta,
-                       .nmeta = 2, .log_columns = o->ground_weight > 0 ? COLUMNS ",ground" : COLUMNS,
+                       .nmeta = 2, .log_columns = columns,
                        .step = judge_step, .shard_stats = judge_shard_stats, .describe = judge_describe, .evaluate = judge_eval,
                        .log_row = judge_log_row, .save = judge_save};
     parm_train_stats ts;
