@@ -383,6 +383,22 @@ static void test_dpo_cli(void) {
              "./parm pairs --info %s/p.pref", T, T) == 0, "tiny set: %s", slurp("err"));
     char *o = slurp("out");
     CHECK(strstr(o, "1 train prompts x 2 paths (seed 3, 2 steps, labeled by grader)") != NULL, "info: %s", o);
+    {   /* the per-tag table: one row, the set's one prompt, its pairs = the headline's */
+        const char *h = strstr(o, "tag ");
+        int rows = 0, prompts = 0, pairs = -1, headline = -1;
+        char name[32];
+        const char *l = h ? strchr(h, '\n') : NULL;
+        for (; l && l[1]; l = strchr(l + 1, '\n')) {
+            int np, mx, pr;
+            double c;
+            if (sscanf(l + 1, "%31s %d %lf %d %d", name, &np, &c, &mx, &pr) == 5 && parm_tag_index(name) >= 0)
+                rows++, prompts += np, pairs = pr;
+        }
+        const char *hp = strstr(o, "verdicts; ");
+        if (hp) sscanf(hp, "verdicts; %d pairs", &headline);
+        CHECK(h && rows == 1 && prompts == 1 && pairs == headline, "info by tag: %d rows, %d prompts, %d/%d pairs: %s",
+              rows, prompts, pairs, headline, o);
+    }
     free(o);
     /* ORM guidance of a kept set: to a new file, the source untouched; PARM refused */
     CHECK(sh("cp %s/p.pref %s/p0.pref && ./parm pairs --relabel %s/p.pref --label parm -o %s/q.pref", T, T, T, T) == 2 &&

@@ -22,7 +22,7 @@ static void usage(FILE *f) {
             "       parm pairs --relabel FILE [--vq V]  regrade a set's images (after a grader change)\n"
             "       parm pairs --relabel FILE --label orm|orm-zs [--judge W] [-o OUT]\n"
             "                                           relabel its final images by a reward model (ORM guidance)\n"
-            "       parm pairs --info FILE              prompts, paths, accuracy and pair count\n"
+            "       parm pairs --info FILE              prompts, paths, accuracy and pair count, by tag\n"
             "Sample K generator paths for each of P TRAIN prompts, grade each final image and keep its\n"
             "tokens: the data of `parm train dpo` (pairs = correct x incorrect paths of one prompt).\n\n"
             "  -o, --out FILE     the set (written atomically; a valid partial set every --save-every prompts)\n"
@@ -47,6 +47,22 @@ static void usage(FILE *f) {
 
 /* Print a set's counts; relabel it first when relabel != 0: by the grader
  * (sr == NULL) or by sr's reward model, writing out (NULL: in place). */
+/* Per tag: prompts, correct share, prompts with both verdicts, pairs (what DPO learns from, by tag). */
+static void print_tags(const parm_prefset *s) {
+    const int K = s->paths_per_prompt;
+    long prompts[PARM_NTAGS] = {0}, correct[PARM_NTAGS] = {0}, mixed[PARM_NTAGS] = {0}, pairs[PARM_NTAGS] = {0};
+    for (int p = 0; p < s->n_prompts; p++) {
+        int t = s->prompt[p * K].tag, c = 0;
+        for (int k = 0; k < K; k++) c += s->verdict[p * K + k];
+        prompts[t]++, correct[t] += c, mixed[t] += c > 0 && c < K, pairs[t] += (long)c * (K - c);
+    }
+    printf("%-14s %8s %8s %8s %8s\n", "tag", "prompts", "correct", "mixed", "pairs");
+    for (int t = 0; t < PARM_NTAGS; t++)
+        if (prompts[t])
+            printf("%-14s %8ld %8.3f %8ld %8ld\n", parm_tag_names[t], prompts[t],
+                   (double)correct[t] / ((double)prompts[t] * K), mixed[t], pairs[t]);
+}
+
 static int info(const char *path, int relabel, parm_vq *vq, parm_searcher *sr, const char *out, int quiet) {
     parm_prefset s;
     if (parm_prefset_load(&s, path)) return cli_fail();
@@ -71,6 +87,7 @@ static int info(const char *path, int relabel, parm_vq *vq, parm_searcher *sr, c
                "both verdicts; %d pairs\n", relabel && out ? out : path, s.n_prompts, s.paths_per_prompt,
                (unsigned long long)s.seed, s.steps, parm_pref_label_names[s.labeler], (double)c / s.n, mixed, np);
     if (relabel && !quiet) printf("relabeled: %d verdicts changed\n", changed);
+    if (np >= 0 && !quiet) print_tags(&s);
     free(pairs);
     parm_prefset_free(&s);
     return np < 0 ? cli_fail() : 0;
