@@ -286,6 +286,36 @@ static void test_cli(void) {
         long n = count_colour(a, w, h, parm_plot_palette[PARM_SEARCH_PARM - 1], &x0, &x1, &yl, &yr);
         CHECK(n > 200 && yr < yl, "parm's line: %ld px, y left %.1f right %.1f", n, yl, yr);
     }
+    /* two runs on one chart: a second run's lines are added (the PNG changes), labels must match the files */
+    put_file("rows2.jsonl", "{\"overall\": 0.3, \"method\": \"baseline\", \"n\": 1, \"gen_forwards_per_image\": 12}\n"
+                            "{\"overall\": 0.7, \"method\": \"parm\", \"n\": 4, \"gen_forwards_per_image\": 30}\n");
+    CHECK(sh("./parm plot --json %s/rows.jsonl --json %s/rows2.jsonl --label gen --label gen_dpo -o %s/e.png", T, T, T) == 0,
+          "two runs: %s", slurp("err"));
+    char pe[600];
+    snprintf(pe, sizeof pe, "%s/e.png", T);
+    uint8_t *e2 = NULL;
+    int w3 = 0, h3 = 0;
+    CHECK(parm_png_read(pe, &e2, &w3, &h3) == 0 && w3 == w && h3 == h && a && memcmp(a, e2, (size_t)w * h * 3),
+          "a second run changes the chart");
+    free(e2);
+    CHECK(sh("./parm plot --json %s/rows.jsonl --json %s/rows2.jsonl --label gen -o %s/f.png", T, T, T) == 2,
+          "one label for two files exits 2");
+    o = slurp("err");
+    CHECK(strstr(o, "1 --label for 2 --json") && lines(o) == 1, "%s", o);
+    free(o);
+    CHECK(sh("./parm plot --json %s/rows2.jsonl --x steps -o %s/f.png", T, T) == 2, "--x steps exits 2");
+    o = slurp("err");
+    CHECK(strstr(o, "'steps'") && strstr(o, "n, forwards") && lines(o) == 1, "%s", o);
+    free(o);
+    CHECK(sh("./parm plot --json %s/rows2.jsonl --x forwards -o %s/f.png", T, T) == 0, "by forwards: %s", slurp("err"));
+    CHECK(sh("./parm plot --json %s/rows.jsonl --json %s/rows2.jsonl --x forwards -o %s/g.png", T, T, T) == 1,
+          "rows without forwards exit 1 by forwards");
+    o = slurp("err");
+    CHECK(strstr(o, "no gen_forwards_per_image") && lines(o) == 1, "%s", o);
+    free(o);
+    char pg[600];
+    snprintf(pg, sizeof pg, "%s/g.png", T);
+    CHECK(access(pg, F_OK) != 0, "no PNG after an error");
     free(a);
     free(b);
     /* garbled, wrong, empty, duplicated, missing: one line, exit 1, no PNG */

@@ -136,6 +136,7 @@ typedef struct {
     long images;     /* -1 if absent */
     int upper_bound;
     double forwards; /* gen_forwards_per_image; 0 if absent */
+    int group;       /* which run (generator) the row is of: `parm plot --json A --json B`; 0 for one */
 } plot_row;
 /* Parse one JSON line (needs "method", "n", "overall"; reads "images",
  * "upper_bound"); `where` (e.g. "FILE:LINE") prefixes the error. */
@@ -149,6 +150,11 @@ int plot_rows_png(const plot_row *rows, int nrows, const char *title, const char
 /* The same with by_forwards: x = generator forward passes per image (log2 axis) instead of n. */
 int plot_rows_png_x(const plot_row *rows, int nrows, const char *title, const char *path, int width, int height,
                     int by_forwards);
+/* The same for rows of ngroups runs (row.group < ngroups, e.g. one a generator): a line per (group,
+ * method), named "LABEL: method" when ngroups > 1; a method keeps its colour, group 1 is dashed,
+ * group 2 has no markers, group 3 both. */
+int plot_rows_png_groups(const plot_row *rows, int nrows, const char *title, const char *path, int width, int height,
+                         int by_forwards, const char *const *labels, int ngroups);
 
 /* Shipped files (weights/, bench/) are CLI policy, not the library's: they are
  * found under cli_home() — $PARM_HOME if set, else the folder of the parm
