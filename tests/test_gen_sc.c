@@ -388,6 +388,16 @@ static void test_sc_trainer_learns_and_resumes(void) {
     CHECK(parm_gen_sc_train(&o, NULL) == 0 && parm_ckpt_load(&x.p, tmp("se.ckpt"), &kx, &rx) == 0, "%s",
           parm_last_error());
     CHECK(memcmp(x.p.w, y.p.w, sizeof(float) * x.p.numel), "edit weight 50 trains exactly as 1");
+    /* the judge's reflections (the shipped ORM reading the failed images) replace the grader's: the same
+       2 steps end elsewhere; a judge that is not there is an error naming it */
+    o.reflect_judge = "weights/judge_orm.safetensors";
+    CHECK(parm_gen_sc_train(&o, NULL) == 0 && parm_ckpt_load(&y.p, tmp("se.ckpt"), &ky, &ry) == 0, "%s",
+          parm_last_error());
+    CHECK(memcmp(x.p.w, y.p.w, sizeof(float) * x.p.numel), "judge reflections train exactly as the grader's");
+    o.reflect_judge = tmp("no_judge.safetensors");
+    CHECK(parm_gen_sc_train(&o, NULL) < 0 && strstr(parm_last_error(), "no_judge"), "missing judge: %s",
+          parm_last_error());
+    o.reflect_judge = NULL;
     parm_gen_free(&base);
     parm_gen_free(&x);
     parm_gen_free(&y);

@@ -63,6 +63,11 @@ typedef struct {
     int eval_n;             /* held-out failed images regenerated at each eval (32) */
     int eval_prompts;       /* plain-prompting eval (parm_gen_evaluate, 32) */
     parm_layout layout;     /* GT renders (default canonical) */
+    const char *reflect_judge; /* NULL: every real failed image's reflection is the grader's; else the
+                               judge's (parm_judge_reflect at reflect_thresh) wherever that judge rejects
+                               the image, as the PARM++ loop will condition on it (the grader's where it
+                               accepts: the loop never corrects those); synthetic quadruples keep the grader's */
+    float reflect_thresh;   /* 0.5 */
 } parm_gen_sc_train_opts;
 parm_gen_sc_train_opts parm_gen_sc_train_defaults(void);
 /* *nquad (may be NULL) = the training quadruples. */

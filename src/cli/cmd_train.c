@@ -461,8 +461,13 @@ static void train_gen_sc_usage(FILE *f) {
             "  --edit-weight X    loss weight of a token that differs from the previous image's there:\n"
             "                     what a correction must change (default %g)\n"
             "  --eval-n N         held-out failed images regenerated per eval (default %d)\n"
-            "  --eval-prompts N   train prompts generated plainly per eval (default %d)\n",
-            d.plain_frac, d.cond_drop, d.gt_targets, d.uncond_prev, d.synth_frac, d.edit_weight, d.eval_n, d.eval_prompts);
+            "  --eval-prompts N   train prompts generated plainly per eval (default %d)\n"
+            "  --reflect-judge W  the real failed images' reflections are this judge's (its reading, as the\n"
+            "                     PARM++ loop conditions on it) wherever it rejects the image; the grader's where\n"
+            "                     it accepts, and for synthetic quadruples (default: the grader's everywhere)\n"
+            "  --reflect-thresh X the judge rejects when an atom's P(yes) < X (default %g)\n",
+            d.plain_frac, d.cond_drop, d.gt_targets, d.uncond_prev, d.synth_frac, d.edit_weight, d.eval_n, d.eval_prompts,
+            d.reflect_thresh);
     common_usage(f, &d.train, "generation");
     paths_usage(f, "gen_sc");
 }
@@ -481,6 +486,8 @@ static int gen_sc_opt(void *ctx, const char *a, const char *v) {
     if (!strcmp(a, "--eval-prompts")) { if (cli_int(a, v, 1, 100000, &n)) return -1; o->eval_prompts = (int)n; return 1; }
     if (!strcmp(a, "--data")) { o->data = v; return 1; }
     if (!strcmp(a, "--vq")) { o->vq_path = v; return 1; }
+    if (!strcmp(a, "--reflect-judge")) { o->reflect_judge = v; return 1; }
+    if (!strcmp(a, "--reflect-thresh")) { if (cli_float(a, v, 0, 1, &x)) return -1; o->reflect_thresh = (float)x; return 1; }
     return 0;
 }
 

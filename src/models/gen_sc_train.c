@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "parm/gen_sc.h"
+#include "parm/judge.h"
 #include "parm/pathset.h"
 #include "parm/reflect.h"
 #include "parm/sample.h"
@@ -41,6 +42,7 @@ parm_gen_sc_train_opts parm_gen_sc_train_defaults(void) {
     o.eval_n = 32;
     o.eval_prompts = 32;
     o.layout = parm_layout_canonical;
+    o.reflect_thresh = 0.5f;
     return o;
 }
 
@@ -308,26 +310,43 @@ static int sc_models(sc_trainer *t) {
     return rc;
 }
 
-/* every final image's tokens and (failed ones) the grader's reflection tokens */
+/* every final image's tokens and (failed ones) the grader's reflection tokens, or with o->reflect_judge
+ * the judge's where it rejects the image */
 static int sc_prepare(sc_trainer *t) {
     const int R = t->g.cfg.refl_len, n = t->ps.n;
     t->ptok = parm_malloc(sizeof(int) * n * NTOK);
     t->prefl = parm_malloc(sizeof(int) * n * R);
     uint8_t *rgb = parm_malloc((size_t)64 * NPIX * 3);
     if (!t->ptok || !t->prefl || !rgb) { free(rgb); return -1; }
-    int rc = 0;
+    parm_judge j;
+    const int use_judge = t->o->reflect_judge != NULL;
+    if (use_judge && parm_judge_load(&j, t->o->reflect_judge)) { free(rgb); return -1; }
+    int rc = 0, failed = 0, by_judge = 0;
     for (int i0 = 0; i0 < n && !rc; i0 += 64) {
         int m = n - i0 < 64 ? n - i0 : 64;
         for (int k = 0; k < m; k++) parm_pathset_rgb(&t->ps, i0 + k, t->ps.T - 1, rgb + (size_t)k * NPIX * 3);
         rc = parm_vq_encode(&t->vq, rgb, m, t->ptok + (size_t)i0 * NTOK);
         for (int k = 0; k < m && !rc; k++) {
-            parm_reflection r;
+            const uint8_t *img = rgb + (size_t)k * NPIX * 3;
+            const parm_prompt *p = &t->ps.prompt[i0 + k];
+            parm_reflection r, rj;
             char txt[256];
-            int v = parm_reflect_grader(rgb + (size_t)k * NPIX * 3, &t->ps.prompt[i0 + k], &r);
-            if (v < 0 || parm_reflection_text(&r, txt, sizeof txt) ||
-                parm_reflection_encode(txt, t->prefl + (size_t)(i0 + k) * R, R) < 0)
+            int v = parm_reflect_grader(img, p, &r);
+            if (v < 0) { rc = -1; break; }
+            if (use_judge && !parm_pathset_final_verdict(&t->ps, i0 + k)) {
+                failed++;
+                if (parm_judge_reflect(&j, p, img, t->o->reflect_thresh, &rj, NULL, NULL)) { rc = -1; break; }
+                if (rj.n > 0) r = rj, by_judge++;
+            }
+            if (parm_reflection_text(&r, txt, sizeof txt) || parm_reflection_encode(txt, t->prefl + (size_t)(i0 + k) * R, R) < 0)
                 rc = -1;
         }
+    }
+    if (use_judge) {
+        parm_judge_free(&j);
+        if (!rc && !t->o->train.quiet)
+            fprintf(stderr, "train gen-sc: reflections of %d failed final images: %d the judge's (%s rejects them), %d the "
+                            "grader's (the judge accepts them)\n", failed, by_judge, t->o->reflect_judge, failed - by_judge);
     }
     free(rgb);
     return rc;
