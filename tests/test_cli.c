@@ -207,6 +207,34 @@ static void test_wrong_tokenizer(void) {
     CHECK(!exists("z.png") && !exists("z.pset"), "nothing written");
 }
 
+/* Every shipped generator (the issue's named files) loads and belongs to the shipped tokenizer, and no
+ * two of them are the same weights. */
+static void test_shipped_generators(void) {
+    static const char *const names[] = {"gen", "gen_dpo", "gen_itdpo", "gen_itdpo_orm", "gen_itdpo_parm", "gen_sc"};
+    enum { NG = sizeof names / sizeof names[0] };
+    parm_vq vq;
+    CHECK(parm_vq_load(&vq, "weights/vq.safetensors") == 0, "%s", parm_last_error());
+    if (test_checks_failed_) return;
+    uint64_t sum[NG] = {0};
+    for (int i = 0; i < NG; i++) {
+        char path[128];
+        snprintf(path, sizeof path, "weights/%s.safetensors", names[i]);
+        parm_gen g;
+        CHECK(parm_gen_load(&g, path) == 0, "%s", parm_last_error());
+        if (test_checks_failed_) break;
+        CHECK(parm_gen_check_vq(&g, &vq, path, "weights/vq.safetensors") == 0, "%s", parm_last_error());
+        const float *w = g.p.w;
+        for (size_t k = 0; k < (size_t)g.p.numel; k++) { /* FNV-1a over the weights' bits */
+            uint32_t u;
+            memcpy(&u, &w[k], 4);
+            sum[i] = (sum[i] ^ u) * 1099511628211ULL;
+        }
+        for (int j = 0; j < i; j++) CHECK(sum[j] != sum[i], "%s has the weights of %s", names[i], names[j]);
+        parm_gen_free(&g);
+    }
+    parm_vq_free(&vq);
+}
+
 /* --gen is honored by every method: a generator with other weights (the
  * shipped one with its head bias shifted, same tokenizer) changes the image
  * each method returns, `--method all` included. */
@@ -457,6 +485,7 @@ int main(void) {
     RUN(test_dpo_cli);
     RUN(test_other_working_directory);
     RUN(test_wrong_tokenizer);
+    RUN(test_shipped_generators);
     RUN(test_train_leaves_repo_clean);
     char cmd[256];
     snprintf(cmd, sizeof cmd, "rm -rf %s", T);
