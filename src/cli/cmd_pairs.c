@@ -45,24 +45,30 @@ static void usage(FILE *f) {
     cli_sample_usage(f);
 }
 
-/* Print a set's counts; relabel it first when relabel != 0: by the grader
- * (sr == NULL) or by sr's reward model, writing out (NULL: in place). */
-/* Per tag: prompts, correct share, prompts with both verdicts, pairs (what DPO learns from, by tag). */
-static void print_tags(const parm_prefset *s) {
+/* A set's counts by tag: prompts, correct paths, prompts with both verdicts, every-combination pairs
+ * (what DPO learns from, per tag). */
+typedef struct { long prompts[PARM_NTAGS], correct[PARM_NTAGS], mixed[PARM_NTAGS], pairs[PARM_NTAGS]; } tag_counts;
+
+static void count_tags(const parm_prefset *s, tag_counts *tc) {
     const int K = s->paths_per_prompt;
-    long prompts[PARM_NTAGS] = {0}, correct[PARM_NTAGS] = {0}, mixed[PARM_NTAGS] = {0}, pairs[PARM_NTAGS] = {0};
+    memset(tc, 0, sizeof *tc);
     for (int p = 0; p < s->n_prompts; p++) {
         int t = s->prompt[p * K].tag, c = 0;
         for (int k = 0; k < K; k++) c += s->verdict[p * K + k];
-        prompts[t]++, correct[t] += c, mixed[t] += c > 0 && c < K, pairs[t] += (long)c * (K - c);
+        tc->prompts[t]++, tc->correct[t] += c, tc->mixed[t] += c > 0 && c < K, tc->pairs[t] += (long)c * (K - c);
     }
-    printf("%-14s %8s %8s %8s %8s\n", "tag", "prompts", "correct", "mixed", "pairs");
-    for (int t = 0; t < PARM_NTAGS; t++)
-        if (prompts[t])
-            printf("%-14s %8ld %8.3f %8ld %8ld\n", parm_tag_names[t], prompts[t],
-                   (double)correct[t] / ((double)prompts[t] * K), mixed[t], pairs[t]);
 }
 
+static void print_tags(const tag_counts *tc, int K) {
+    printf("%-14s %8s %8s %8s %8s\n", "tag", "prompts", "correct", "mixed", "pairs");
+    for (int t = 0; t < PARM_NTAGS; t++)
+        if (tc->prompts[t])
+            printf("%-14s %8ld %8.3f %8ld %8ld\n", parm_tag_names[t], tc->prompts[t],
+                   (double)tc->correct[t] / ((double)tc->prompts[t] * K), tc->mixed[t], tc->pairs[t]);
+}
+
+/* Print a set's counts; relabel it first when relabel != 0: by the grader
+ * (sr == NULL) or by sr's reward model, writing out (NULL: in place). */
 static int info(const char *path, int relabel, parm_vq *vq, parm_searcher *sr, const char *out, int quiet) {
     parm_prefset s;
     if (parm_prefset_load(&s, path)) return cli_fail();
@@ -76,18 +82,17 @@ static int info(const char *path, int relabel, parm_vq *vq, parm_searcher *sr, c
     long c = 0;
     for (int i = 0; i < s.n; i++) c += s.verdict[i];
     parm_pref_pair *pairs;
-    int np = parm_prefset_pairs(&s, 0, &pairs), mixed = 0;
-    for (int p = 0; p < s.n_prompts; p++) {
-        int k = 0;
-        for (int j = 0; j < s.paths_per_prompt; j++) k += s.verdict[p * s.paths_per_prompt + j];
-        mixed += k > 0 && k < s.paths_per_prompt;
-    }
+    int np = parm_prefset_pairs(&s, 0, &pairs);
+    tag_counts tc;
+    count_tags(&s, &tc);
+    long mixed = 0;
+    for (int t = 0; t < PARM_NTAGS; t++) mixed += tc.mixed[t];
     if (np >= 0 && !quiet)
         printf("%s: %d train prompts x %d paths (seed %llu, %d steps, labeled by %s); correct %.3f; %d prompts with "
                "both verdicts; %d pairs\n", relabel && out ? out : path, s.n_prompts, s.paths_per_prompt,
-               (unsigned long long)s.seed, s.steps, parm_pref_label_names[s.labeler], (double)c / s.n, mixed, np);
+               (unsigned long long)s.seed, s.steps, parm_pref_label_names[s.labeler], (double)c / s.n, (int)mixed, np);
     if (relabel && !quiet) printf("relabeled: %d verdicts changed\n", changed);
-    if (np >= 0 && !quiet) print_tags(&s);
+    if (np >= 0 && !quiet) print_tags(&tc, s.paths_per_prompt);
     free(pairs);
     parm_prefset_free(&s);
     return np < 0 ? cli_fail() : 0;

@@ -243,12 +243,13 @@ int cmd_plot(int argc, char **argv) {
         if (!strcmp(a, "--help") || !strcmp(a, "-h")) { usage(stdout); return 0; }
         else if (!strcmp(a, "--json") || !strcmp(a, "--label")) {
             if (!(v = cli_value(argc, argv, i++))) return 2;
-            int *k = a[2] == 'j' ? &nin : &nlabel;
-            if (*k == PLOT_MAX_RUNS) {
+            const int is_json = !strcmp(a, "--json");
+            int *count = is_json ? &nin : &nlabel;
+            if (*count == PLOT_MAX_RUNS) {
                 fprintf(stderr, "parm plot: error: more than %d %s options ('%s')\n", PLOT_MAX_RUNS, a, v);
                 return 2;
             }
-            (a[2] == 'j' ? in : label)[(*k)++] = v;
+            (is_json ? in : label)[(*count)++] = v;
         } else if (!strcmp(a, "--x")) {
             if (!(v = cli_value(argc, argv, i++))) return 2;
             if (strcmp(v, "n") && strcmp(v, "forwards")) {
