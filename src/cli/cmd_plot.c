@@ -67,23 +67,6 @@ int plot_rows_png_x(const plot_row *rows, int nrows, const char *title, const ch
     return plot_rows_png_groups(rows, nrows, title, path, width, height, by_forwards, NULL, 1);
 }
 
-/* A method keeps its colour whichever others ran, and in every run: a search method by its table
- * index; another name (orm-alt) the next free slot, in the order the names first appear. */
-static int method_colour(const plot_row *rows, int i) {
-    int mi = parm_search_method_find(rows[i].method);
-    parm_clear_error();
-    if (mi > 0) return mi - 1;
-    int slot = 5;
-    for (int j = 0; j < i && strcmp(rows[j].method, rows[i].method); j++) {
-        int first = 1;
-        for (int h = 0; h < j && first; h++) first = strcmp(rows[h].method, rows[j].method) != 0;
-        int known = parm_search_method_find(rows[j].method) >= 0; /* baseline (0) draws gray */
-        parm_clear_error();
-        slot += first && !known;
-    }
-    return slot;
-}
-
 static int same_series(const plot_row *a, const plot_row *b) { return a->group == b->group && !strcmp(a->method, b->method); }
 
 int plot_rows_png_groups(const plot_row *rows, int nrows, const char *title, const char *path, int width, int height,
@@ -95,8 +78,9 @@ int plot_rows_png_groups(const plot_row *rows, int nrows, const char *title, con
     double *xy = parm_malloc(sizeof *xy * 2 * nrows);
     char(*names)[96] = parm_malloc(sizeof *names * nrows);
     uint8_t(*grays)[3] = parm_malloc(sizeof *grays * nrows);
-    int ns = 0, k = 0, rc = -1;
-    if (!sorted || !ser || !xy || !names || !grays) goto done;
+    const char **smethod = parm_malloc(sizeof *smethod * nrows); /* each series' method */
+    int ns = 0, k = 0, rc = -1, extra_colour = 5;
+    if (!sorted || !ser || !xy || !names || !grays || !smethod) goto done;
     for (int i = 0; i < nrows; i++) {
         if (rows[i].group < 0 || rows[i].group >= ngroups) {
             PARM_ERR("row %d is of run %d, not one of the %d runs", i, rows[i].group, ngroups);
@@ -141,9 +125,16 @@ int plot_rows_png_groups(const plot_row *rows, int nrows, const char *title, con
                      sorted[k0].upper_bound ? " (upper bound)" : "");
             s->dashed = sorted[k0].upper_bound || g % 2 == 1;
             s->no_markers = g / 2 % 2 == 1;
-            s->color = parm_plot_palette[method_colour(rows, i) % PARM_PLOT_NPALETTE];
+            /* a method keeps its colour whichever others ran, and in every run: a search method by its
+               table index, another name (orm-alt) the next free slot, shared with its line of an earlier run */
+            int mi = parm_search_method_find(rows[i].method), earlier = -1;
+            parm_clear_error();
+            for (int e = 0; e < ns && earlier < 0 && mi <= 0; e++)
+                if (!strcmp(smethod[e], rows[i].method)) earlier = e;
+            s->color = earlier >= 0 ? ser[earlier].color
+                                    : parm_plot_palette[(mi > 0 ? mi - 1 : extra_colour++) % PARM_PLOT_NPALETTE];
         }
-        ns++;
+        smethod[ns++] = rows[i].method;
     }
     char deftitle[128];
     if (!title) {
@@ -169,6 +160,7 @@ done:
     free(xy);
     free(names);
     free(grays);
+    free(smethod);
     return rc;
 }
 
