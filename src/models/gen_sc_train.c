@@ -329,15 +329,16 @@ static int sc_prepare(sc_trainer *t) {
         for (int k = 0; k < m && !rc; k++) {
             const uint8_t *img = rgb + (size_t)k * NPIX * 3;
             const parm_prompt *p = &t->ps.prompt[i0 + k];
-            parm_reflection r, rj;
+            parm_reflection r;
             char txt[256];
-            int v = parm_reflect_grader(img, p, &r);
-            if (v < 0) { rc = -1; break; }
+            int judged = 0; /* r is the judge's reflection: it rejects a failed image */
             if (use_judge && !parm_pathset_final_verdict(&t->ps, i0 + k)) {
                 failed++;
-                if (parm_judge_reflect(&j, p, img, t->o->reflect_thresh, &rj, NULL, NULL)) { rc = -1; break; }
-                if (rj.n > 0) r = rj, by_judge++;
+                if (parm_judge_reflect(&j, p, img, t->o->reflect_thresh, &r, NULL, NULL)) { rc = -1; break; }
+                judged = r.n > 0;
+                by_judge += judged;
             }
+            if (!judged && parm_reflect_grader(img, p, &r) < 0) { rc = -1; break; }
             if (parm_reflection_text(&r, txt, sizeof txt) || parm_reflection_encode(txt, t->prefl + (size_t)(i0 + k) * R, R) < 0)
                 rc = -1;
         }
