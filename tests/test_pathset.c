@@ -530,86 +530,131 @@ static void test_orm_atoms(void) {
     parm_pathset_free(&s);
 }
 
-/* orm-atoms with ranking pairs (rank_frac): the pairs come first; each
- * pair's side 0 is one image and side 1 another, both made for one prompt
- * (the same one, augmented alike), their rows every object / count atom of
- * it; side 0 passes all of them and side 1 fails one (the grader's labels);
- * relation atoms carry no slot; no test prompt; deterministic; with
- * rank_frac 0 no slot is set; other variants refuse it */
-static void test_orm_atoms_rank(void) {
+/* orm-atoms and parm-atoms with ranking pairs (rank_frac): the pairs come
+ * first among the atom rows; each pair's side 0 is one image and side 1
+ * another, both made for one prompt (the same one, augmented alike), their
+ * rows every object / count atom of it; side 0 passes all of them and side 1
+ * fails one (the grader's labels); relation atoms carry no slot; no test
+ * prompt; deterministic; parm-atoms: some pairs on clear steps that are not
+ * final, none on an unclear step; with rank_frac 0 no slot is set; other
+ * variants refuse it */
+static void test_atoms_rank(void) {
     parm_pathset s;
-    enum { P = 12, N = 2, T = 2, B = 32, NB = 20 };
+    enum { P = 12, N = 2, T = 4, B = 32, NB = 40 };
     CHECK(gt_set(&s, P, N, T, 5, -1) == 0, "%s", parm_last_error());
+    /* a one-pixel speck in the corner of every earlier step, so that a clear step is not the final image
+     * itself (in a GT set it would be: the same objects drawn); verdicts and readings recomputed */
+    for (int i = 0; i < s.n; i++) {
+        parm_reading rd[T];
+        for (int t = 0; t < T; t++) {
+            uint8_t *cls = s.classes + ((size_t)i * T + t) * PIX;
+            if (t < T - 1) cls[0] = (uint8_t)(cls[0] == 1 ? 2 : 1);
+            static uint8_t rgb[SZ];
+            parm_pathset_rgb(&s, i, t, rgb);
+            parm_grade_reading(rgb, &s.prompt[i], &rd[t]);
+            s.verdict[(size_t)i * T + t] = (uint8_t)rd[t].verdict;
+        }
+        for (int t = 0; t < T; t++) s.reading_eq[(size_t)i * T + t] = (uint8_t)parm_reading_equal(&rd[t], &rd[T - 1]);
+    }
     const char *f = tmp("rank.pset");
     CHECK(parm_pathset_save(&s, f) == 0, "%s", parm_last_error());
-    const parm_judge_source *src = parm_judge_source_find("orm-atoms");
-    parm_judge_train_opts o = data_opts("orm-atoms", f);
-    void *plain = NULL, *ctx = NULL;
-    CHECK(src && src->open(&plain, &o) == 0, "%s", parm_last_error());
-    o.rank_frac = 0.75f;
-    CHECK(src && src->open(&ctx, &o) == 0, "%s", parm_last_error());
-    if (test_checks_failed_) { parm_pathset_free(&s); return; }
-    static parm_judge_example ex[B], ex2[B];
-    parm_rng rng, r2;
-    parm_rng_seed(&rng, 6, PARM_STREAM_TRAIN);
-    r2 = rng;
-    CHECK(src->next(ctx, &rng, ex, B) == 0 && src->next(ctx, &r2, ex2, B) == 0 && !memcmp(ex, ex2, sizeof ex),
-          "same rng state, different batch");
-    int pairs = 0, rows = 0, tests = 0, bad = 0, order = 0, rel_slots = 0;
-    for (int r = 0; r < NB; r++) {
-        if (r && src->next(ctx, &rng, ex, B)) { CHECK(0, "%s", parm_last_error()); break; }
-        int last = -1;
-        for (int b = 0; b < B; b++) {
-            const parm_judge_example *e = &ex[b];
-            tests += parm_prompt_is_test(&e->caption) + parm_prompt_is_test(&e->prompt);
-            parm_atom a;
-            int is_rel = !parm_atom_parse(e->atom, &a) && a.kind == PARM_ATOM_RELATION;
-            if (!e->rank_slot) continue;
-            rows++;
-            rel_slots += is_rel;
-            order += b >= 18; /* pairs sit in the first round(0.75·24) rows (24 path rows: zs_frac 0.25) */
-            const int pair = (e->rank_slot - 1) / 2, side = (e->rank_slot - 1) % 2;
-            if (pair != last) { pairs += side == 0; last = pair; }
-            int pass0 = 1, fail1 = 0;
-            for (int k = 0; k < B; k++) {
-                const parm_judge_example *g = &ex[k];
-                if (!g->rank_slot || (g->rank_slot - 1) / 2 != pair) continue;
-                int same_img = !memcmp(g->rgb, e->rgb, SZ), gs = (g->rank_slot - 1) % 2;
-                bad += strcmp(g->prompt.text, e->prompt.text) != 0 || same_img != (gs == side);
-                bad += parm_grade(g->rgb, &g->caption, NULL, 0) != (g->label == 1.0f);
-                if (gs == 0) pass0 &= g->label == 1.0f;
-                else fail1 |= g->label == 0.0f;
+    const char *names[2] = {"orm-atoms", "parm-atoms"};
+    for (int v = 0; v < 2 && !test_checks_failed_; v++) {
+        const parm_judge_source *src = parm_judge_source_find(names[v]);
+        parm_judge_train_opts o = data_opts(names[v], f);
+        void *plain = NULL, *ctx = NULL;
+        CHECK(src && src->open(&plain, &o) == 0, "%s", parm_last_error());
+        o.rank_frac = 0.75f;
+        CHECK(src && src->open(&ctx, &o) == 0, "%s", parm_last_error());
+        if (test_checks_failed_) break;
+        /* rows before the atom rows (parm-atoms' clarity), then zs_frac 0.25 of the rest at the end;
+         * the pairs sit in the first round(0.75·path rows) atom rows */
+        const int k0 = v ? (B + 2) / 4 : 0, path_rows = (B - k0) - (int)(0.25f * (B - k0) + 0.5f);
+        const int pair_end = k0 + (int)(0.75f * path_rows + 0.5f);
+        static parm_judge_example ex[B], ex2[B];
+        parm_rng rng, r2;
+        parm_rng_seed(&rng, 6, PARM_STREAM_TRAIN);
+        r2 = rng;
+        memset(ex, 0, sizeof ex); /* fields a source leaves unset (an unused grounding target) compare equal */
+        memset(ex2, 0, sizeof ex2);
+        CHECK(src->next(ctx, &rng, ex, B) == 0 && src->next(ctx, &r2, ex2, B) == 0 && !memcmp(ex, ex2, sizeof ex),
+              "%s: same rng state, different batch", names[v]);
+        int pairs = 0, rows = 0, tests = 0, bad = 0, order = 0, rel_slots = 0, traced = 0, nonfinal = 0, unclear = 0;
+        for (int r = 0; r < NB; r++) {
+            if (r && src->next(ctx, &rng, ex, B)) { CHECK(0, "%s", parm_last_error()); break; }
+            int last = -1;
+            for (int b = 0; b < B; b++) {
+                const parm_judge_example *e = &ex[b];
+                tests += parm_prompt_is_test(&e->caption) + parm_prompt_is_test(&e->prompt);
+                parm_atom a;
+                int is_rel = !parm_atom_parse(e->atom, &a) && a.kind == PARM_ATOM_RELATION;
+                if (!e->rank_slot) continue;
+                rows++;
+                rel_slots += is_rel;
+                order += b < k0 || b >= pair_end;
+                const int pair = (e->rank_slot - 1) / 2, side = (e->rank_slot - 1) % 2;
+                if (pair != last) { pairs += side == 0; last = pair; }
+                int pass0 = 1, fail1 = 0;
+                for (int k = 0; k < B; k++) {
+                    const parm_judge_example *g = &ex[k];
+                    if (!g->rank_slot || (g->rank_slot - 1) / 2 != pair) continue;
+                    int same_img = !memcmp(g->rgb, e->rgb, SZ), gs = (g->rank_slot - 1) % 2;
+                    bad += strcmp(g->prompt.text, e->prompt.text) != 0 || same_img != (gs == side);
+                    bad += parm_grade(g->rgb, &g->caption, NULL, 0) != (g->label == 1.0f);
+                    if (gs == 0) pass0 &= g->label == 1.0f;
+                    else fail1 |= g->label == 0.0f;
+                }
+                bad += !pass0 || !fail1;
+                for (int i = 0; i < s.n; i++) /* an unaugmented path image: its final one, or which earlier step */
+                    for (int t = T - 1; t >= 0 && !strcmp(s.prompt[i].text, e->prompt.text); t--) {
+                        static uint8_t rgb[SZ];
+                        parm_pathset_rgb(&s, i, t, rgb);
+                        if (memcmp(rgb, e->rgb, SZ)) continue;
+                        traced++;
+                        nonfinal += t < T - 1;
+                        unclear += !parm_pathset_reading_eq(&s, i, t);
+                        break;
+                    }
             }
-            bad += !pass0 || !fail1;
         }
+        printf("    %s with ranking pairs: %d pairs, %d rows in %d batches; %d rows traced to a path step, %d not final\n",
+               names[v], pairs, rows, NB, traced, nonfinal);
+        CHECK(tests == 0, "%s: %d test prompts", names[v], tests);
+        CHECK(bad == 0, "%s: %d ranking rows inconsistent (prompt, image, side, label)", names[v], bad);
+        CHECK(rel_slots == 0 && order == 0, "%s: %d relation atoms ranked, %d ranking rows outside [%d, %d)", names[v],
+              rel_slots, order, k0, pair_end);
+        CHECK(pairs >= NB, "%s: only %d ranking pairs in %d batches", names[v], pairs, NB);
+        CHECK(unclear == 0, "%s: %d ranking rows on an unclear step", names[v], unclear);
+        CHECK(traced > 0 && (v ? nonfinal > 0 : nonfinal == 0), "%s: %d traced rows, %d not final", names[v], traced,
+              nonfinal);
+        /* rank_frac 0: the batch of a source opened without it, every slot 0 */
+        parm_rng_seed(&rng, 6, PARM_STREAM_TRAIN);
+        r2 = rng;
+        o.rank_frac = 0;
+        void *zero = NULL;
+        CHECK(src->open(&zero, &o) == 0 && src->next(zero, &rng, ex, B) == 0 && src->next(plain, &r2, ex2, B) == 0,
+              "%s", parm_last_error());
+        int slots = 0, diff = 0;
+        for (int b = 0; b < B; b++) {
+            slots += ex[b].rank_slot != 0;
+            diff += memcmp(ex[b].rgb, ex2[b].rgb, SZ) || ex[b].label != ex2[b].label || strcmp(ex[b].atom, ex2[b].atom) ||
+                    strcmp(ex[b].prompt.text, ex2[b].prompt.text);
+        }
+        CHECK(diff == 0, "%s: rank_frac 0 changed %d rows of the stream", names[v], diff);
+        CHECK(slots == 0, "%s: %d slots set without ranking pairs", names[v], slots);
+        src->close(zero);
+        src->close(plain);
+        src->close(ctx);
     }
-    printf("    orm-atoms with ranking pairs: %d pairs, %d rows in %d batches\n", pairs, rows, NB);
-    CHECK(tests == 0, "%d test prompts", tests);
-    CHECK(bad == 0, "%d ranking rows inconsistent (prompt, image, side, label)", bad);
-    CHECK(rel_slots == 0 && order == 0, "%d relation atoms ranked, %d ranking rows after the pairs' share", rel_slots, order);
-    CHECK(pairs >= NB, "only %d ranking pairs in %d batches", pairs, NB);
-    /* rank_frac 0: the batch of a source opened without it, every slot 0 */
-    parm_rng_seed(&rng, 6, PARM_STREAM_TRAIN);
-    r2 = rng;
-    o.rank_frac = 0;
-    void *zero = NULL;
-    CHECK(src->open(&zero, &o) == 0 && src->next(zero, &rng, ex, B) == 0 && src->next(plain, &r2, ex2, B) == 0, "%s",
-          parm_last_error());
-    int slots = 0, diff = 0;
-    for (int b = 0; b < B; b++) {
-        slots += ex[b].rank_slot != 0;
-        diff += memcmp(ex[b].rgb, ex2[b].rgb, SZ) || ex[b].label != ex2[b].label || strcmp(ex[b].atom, ex2[b].atom) ||
-                strcmp(ex[b].prompt.text, ex2[b].prompt.text);
+    const char *others[3] = {"orm", "prm-atoms", "parm"};
+    for (int v = 0; v < 3; v++) {
+        parm_judge_train_opts o = data_opts(others[v], f);
+        o.rank_frac = 0.5f;
+        void *ctx = NULL;
+        const parm_judge_source *src = parm_judge_source_find(others[v]);
+        CHECK(src && src->open(&ctx, &o) < 0 && strstr(parm_last_error(), "parm-atoms"), "%s took rank_frac: %s",
+              others[v], parm_last_error());
     }
-    CHECK(diff == 0, "rank_frac 0 changed %d rows of the stream", diff);
-    CHECK(slots == 0, "%d slots set without ranking pairs", slots);
-    src->close(zero);
-    src->close(plain);
-    src->close(ctx);
-    o.rank_frac = 0.5f;
-    o.variant = "orm";
-    const parm_judge_source *orm = parm_judge_source_find("orm");
-    CHECK(orm->open(&ctx, &o) < 0 && strstr(parm_last_error(), "orm-atoms"), "orm took rank_frac: %s", parm_last_error());
     parm_pathset_free(&s);
 }
 
@@ -998,7 +1043,7 @@ int main(void) {
     RUN(test_corrupt_files);
     RUN(test_sources);
     RUN(test_orm_atoms);
-    RUN(test_orm_atoms_rank);
+    RUN(test_atoms_rank);
     RUN(test_step_atoms);
     RUN(test_refusals);
     RUN(test_as_match);

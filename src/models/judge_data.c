@@ -424,9 +424,9 @@ static int src_open(void **ctx, const parm_judge_train_opts *o, const char *vari
     if (o->free_frac < 0 || o->free_frac > 1) return PARM_ERR("free-layout share %g outside [0, 1]", o->free_frac);
     if (o->damage_frac < 0 || o->damage_frac > 1) return PARM_ERR("damaged-group share %g outside [0, 1]", o->damage_frac);
     if (o->rank_frac < 0 || o->rank_frac > 1) return PARM_ERR("ranking-pair share %g outside [0, 1]", o->rank_frac);
-    if (o->rank_frac > 0 && strcmp(variant, "orm-atoms"))
-        return PARM_ERR("ranking pairs (rank_frac %g) are made by the orm-atoms source only, not '%s'", o->rank_frac,
-                        variant);
+    if (o->rank_frac > 0 && strcmp(variant, "orm-atoms") && strcmp(variant, "parm-atoms"))
+        return PARM_ERR("ranking pairs (rank_frac %g) are made by the orm-atoms and parm-atoms sources only, not '%s'",
+                        o->rank_frac, variant);
     src_ctx *c = parm_calloc(1, sizeof *c);
     if (!c) return -1;
     c->layout = o->layout;
@@ -554,7 +554,9 @@ static int augment_random(const parm_prompt *p, const uint8_t *rgb, parm_rng *rn
 
 /* Ranking pair `pair` into ex[0..2·na): every atom of the prompt asked of a
  * correct final image (side 0) and then of an incorrect one of the same
- * prompt (side 1), both augmented the same way; all rows are atom examples
+ * prompt (side 1), both augmented the same way — or, a step_frac share of the
+ * pairs (parm-atoms), of a clear step of each of the two paths (one that
+ * reads as its final image: what PARM's gate ranks by potential); all rows are atom examples
  * (BCE), and the object and count atoms also carry the pair's rank_slot —
  * not relation atoms, which a grounded judge answers by its readout, not by
  * the logit the ranking loss would move; a pair ranks nothing (its slots
@@ -562,7 +564,7 @@ static int augment_random(const parm_prompt *p, const uint8_t *rgb, parm_rng *rn
  * incorrect one fails one. Returns the rows used, 0
  * when they would not fit in `room` or an atom is dropped (a test prompt:
  * the caller draws another), -1 on error. */
-static int rank_pair(const src_ctx *c, parm_rng *rng, int pair, parm_judge_example *ex, int room) {
+static int rank_pair(const src_ctx *c, parm_rng *rng, int pair, float step_frac, parm_judge_example *ex, int room) {
     const int N = c->ps.paths_per_prompt, q0 = c->mixed[parm_rng_int(rng, 0, c->nmixed - 1)];
     int side_path[2], cnt[2] = {0, 0};
     for (int k = q0; k < q0 + N; k++) cnt[!parm_pathset_final_verdict(&c->ps, k)]++;
@@ -571,12 +573,15 @@ static int rank_pair(const src_ctx *c, parm_rng *rng, int pair, parm_judge_examp
         for (int k = q0; k < q0 + N; k++)
             if ((!parm_pathset_final_verdict(&c->ps, k)) == s && r-- == 0) side_path[s] = k;
     }
+    int side_step[2] = {c->ps.T - 1, c->ps.T - 1}; /* no draw without step_frac: orm-atoms' stream as it was */
+    if (step_frac > 0 && parm_rng_uniform(rng) < step_frac)
+        for (int s = 0; s < 2; s++) side_step[s] = clear_step(&c->ps, side_path[s], rng);
     parm_prompt p;
     parm_atom at[PARM_MAX_ATOMS];
     uint8_t rgb[NPIX * 3], aug[NPIX * 3];
     int flags, perm[PARM_NCOLORS], na = 0, fails = 0, broken = 0;
     for (int s = 0; s < 2; s++) {
-        parm_pathset_rgb(&c->ps, side_path[s], c->ps.T - 1, rgb);
+        parm_pathset_rgb(&c->ps, side_path[s], side_step[s], rgb);
         if (s == 0) {
             if (augment_random(&c->ps.prompt[q0], rgb, rng, &flags, perm, &p, aug)) return -1;
             if ((na = parm_prompt_atoms(&p, at)) < 1) return -1;
@@ -606,7 +611,7 @@ static int orm_atoms_groups(const src_ctx *c, parm_rng *rng, parm_judge_example 
     if (c->rank_frac > 0 && c->nmixed) { /* ranking pairs first, up to round(rank_frac·m) rows */
         const int room = (int)(c->rank_frac * m + 0.5f);
         for (int tries = 0, pair = 0; tries < 100 && room - used >= 2; tries++) {
-            int r = rank_pair(c, rng, pair, ex + used, room - used);
+            int r = rank_pair(c, rng, pair, any_step ? 0.0f : step_frac, ex + used, room - used);
             if (r < 0) return -1;
             if (r > 0) { used += r; pair++; tries = 0; }
             else if (room - used < 2 * PARM_MAX_ATOMS) break; /* the rest may be too small for any prompt */
