@@ -2,7 +2,7 @@
  * the PNG has the asked size, white background, the series' colours and a
  * rising series drawn rising; the 5×7 font draws a known glyph (plain,
  * scaled, rotated), covers the characters labels need and has no duplicated
- * glyphs; bad input (no series, NaN, x <= 0 on a log2 axis, no points, bad
+ * glyphs; a title wider than the image is drawn whole; bad input (no series, NaN, x <= 0 on a log2 axis, no points, bad
  * size, values beyond 1e15) is an error quoting the value, never a crash,
  * and far-off points of a fixed y range are clipped; `parm plot` draws the
  * JSON lines of bench --method all and rejects garbled, empty, duplicated
@@ -154,6 +154,33 @@ static void test_font(void) {
 }
 
 /* a call that must fail with an error containing `want`, leaving *rgb NULL */
+/* A title wider than the image beside a long legend (the session-16 scaling plot's
+ * case) is drawn whole: every ink column inside the image, none cut at an edge. */
+static void test_long_title(void) {
+    const double x[2] = {1, 2}, y[2] = {0.4, 0.6};
+    parm_plot_series s[1] = {{.name = "gen_itdpo_parm: oracle (upper bound), a long legend", .x = x, .y = y, .n = 2}};
+    parm_plot_opts o = parm_plot_defaults();
+    o.title = "overall score vs generator forwards per image (868 images)";
+    uint8_t *rgb = NULL;
+    CHECK(parm_plot_render(&o, s, 1, &rgb) == 0, "%s", parm_last_error());
+    if (!rgb) return;
+    const int W = o.width;
+    int xmin = W, xmax = -1;
+    for (int yy = 0; yy < 36; yy++) /* the title band, above the frame */
+        for (int xx = 0; xx < W; xx++) {
+            const uint8_t *q = rgb + ((size_t)yy * W + xx) * 3;
+            if (q[0] < 80 && q[1] < 80 && q[2] < 80) {
+                if (xx < xmin) xmin = xx;
+                if (xx > xmax) xmax = xx;
+            }
+        }
+    const int tw1 = parm_text_width(o.title, 1);
+    printf("    title ink x %d..%d of %d px (text %d px at scale 1)\n", xmin, xmax, W, tw1);
+    CHECK(xmin >= 4 && xmax <= W - 4, "title inside the image (x %d..%d of %d)", xmin, xmax, W);
+    CHECK(xmax - xmin + 1 >= tw1 - 2, "title drawn whole (%d px of ink, text %d px)", xmax - xmin + 1, tw1);
+    free(rgb);
+}
+
 static void expect_error(const parm_plot_opts *o, const parm_plot_series *s, int ns, const char *want, const char *what) {
     uint8_t *rgb = (uint8_t *)1;
     parm_clear_error();
@@ -366,6 +393,7 @@ int main(void) {
     test_shell_dir = T;
     RUN(test_png_size_and_colours);
     RUN(test_font);
+    RUN(test_long_title);
     RUN(test_bad_input);
     RUN(test_cli);
     char cmd[600];

@@ -343,8 +343,13 @@ int parm_plot_render(const parm_plot_opts *o, const parm_plot_series *s, int ns,
 
     /* titles */
     if (has_title) {
-        const int tw = parm_text_width(o->title, 2);
-        parm_draw_text(rgb, W, H, (L + R) / 2 - tw / 2 < 4 ? 4 : (L + R) / 2 - tw / 2, 14, o->title, BLACK, 2, 0);
+        /* centred over the plot area; over the whole width when it is wider
+         * than that (a long legend narrows the plot); half size when it is
+         * wider than the image */
+        const int ts = parm_text_width(o->title, 2) <= W - 8 ? 2 : 1, tw = parm_text_width(o->title, ts);
+        int tx = (L + R) / 2 - tw / 2;
+        if (tx < 4 || tx + tw > W - 4) tx = (W - tw) / 2;
+        parm_draw_text(rgb, W, H, tx < 4 ? 4 : tx, ts == 2 ? 14 : 18, o->title, BLACK, ts, 0);
     }
     if (o->xlabel && *o->xlabel)
         parm_draw_text(rgb, W, H, (L + R) / 2 - parm_text_width(o->xlabel, 1) / 2, B + 24, o->xlabel, BLACK, 1, 0);
