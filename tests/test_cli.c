@@ -342,6 +342,18 @@ static void test_judge_cli(void) {
     CHECK(strstr(e, "0.3/0/2") != NULL && strstr(e, "KEEP") != NULL, "quotes the bad list: %s", e);
     free(e);
     CHECK(sh("./parm bench --method parm --sweep 0.3") == 2, "--sweep without --method all exits 2");
+    CHECK(sh("mkdir -p %s/nojudge && ./parm bench --method all --sweep 0.3 --judge-dir %s/nojudge --prompts 1 -n 2 "
+             "--curve 2 --out %s/sweep-nojudge", T, T, T) == 1,
+          "--sweep without PARM's judge exits 1 (its rows would be missing)");
+    e = slurp("err");
+    CHECK(strstr(e, "--sweep needs PARM's judge") != NULL && strstr(e, "nojudge/judge_parm.safetensors") != NULL,
+          "names the missing judge: %s", e);
+    free(e);
+    {
+        char d[600];
+        snprintf(d, sizeof d, "%s/sweep-nojudge", T);
+        CHECK(access(d, F_OK) != 0, "--sweep without PARM's judge fails before making its folder");
+    }
     CHECK(sh("./parm export gen --ckpt %s/j.ckpt -o %s/x.safetensors", T, T) == 2, "missing --like exits 2");
     CHECK(sh("./parm export gen --ckpt %s/j.ckpt --like weights/gen.safetensors -o %s/x.safetensors", T, T) == 1,
           "a judge checkpoint into a generator is refused");

@@ -10,6 +10,7 @@
  * each writes its images, rank 0 grades them all and writes results.jsonl
  * and run.json, the same files as one process (the seconds aside). */
 #include <stdio.h>
+#include <sys/stat.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -449,6 +450,15 @@ static int bench_all(const bench_args *a) {
         parm_atomic_file af; /* (its type: parm_output_check) */
         if (parm_atomic_open(&af, a->plot)) return cli_fail();
         parm_atomic_abort(&af);
+    }
+    if (nsweep) { /* the asked rows would silently be missing (bench_replay skips a method without its judge) */
+        char jp[1024];
+        struct stat st;
+        if (parm_search_judge_path(PARM_SEARCH_PARM, a->judge_dir, jp, sizeof jp)) return cli_fail();
+        if (stat(jp, &st)) {
+            fprintf(stderr, "parm bench: error: --sweep needs PARM's judge, and %s was not found\n", jp);
+            return 1;
+        }
     }
     if (a->resume) {
         fprintf(stderr, "parm bench: error: --resume is for one method; --method all replays every method from one "
