@@ -485,7 +485,7 @@ static int bench_all(const bench_args *a) {
 
 /* Several ranks: agree on failure, sum the costs; rank 0 fills the other
  * ranks' items and per-image details (from the files they wrote). */
-static int gather_units(long units, long per_unit, long ulo, long uhi, const parm_prompt *ps, long per, uint64_t seed,
+static int gather_units(long units, long per_unit, const parm_prompt *ps, long per, uint64_t seed,
                         const char *out, parm_grade_item *items, char **extra, bench_cost *cost, int failed, char *err,
                         size_t nerr) {
     double c[2] = {(double)cost->forwards, (double)cost->judge_calls};
@@ -497,7 +497,7 @@ static int gather_units(long units, long per_unit, long ulo, long uhi, const par
     cost->judge_calls = (long)c[1];
     if (parm_dist_rank() != 0) return 0;
     for (long k = 0; k < units * per_unit; k++) {
-        if (k / per_unit >= ulo && k / per_unit < uhi) continue;
+        if ((k / per_unit) % parm_dist_size() == parm_dist_rank()) continue; /* this rank's own unit */
         const int i = (int)(k / per), j = (int)(k % per);
         items[k].prompt = ps[i];
         if (parm_geneval_sample_path(items[k].path, sizeof items[k].path, out, i, j) ||
@@ -521,13 +521,16 @@ static int bench_generate(const bench_method *m, void *ctx, const parm_prompt *p
     const long nimg = (long)np * per;
     long done = 0;
     const size_t SZ = PARM_IMG * PARM_IMG * 3;
-    /* one work unit = one prompt (batch methods) or one image; this rank's: [ulo, uhi) */
-    long units = m->generate_prompt ? np : nimg, per_unit = m->generate_prompt ? per : 1, ulo, uhi;
-    parm_dist_block(units, &ulo, &uhi);
+    /* one work unit = one prompt (batch methods) or one image. Rank r of K
+     * takes units r, r + K, r + 2K, ...: interleaved, because the benchmark's
+     * categories are contiguous and their costs differ (a contiguous split
+     * gave the last rank every position and color_attr image). */
+    const long units = m->generate_prompt ? np : nimg, per_unit = m->generate_prompt ? per : 1;
+    const long K = parm_dist_size(), r0 = parm_dist_rank(), mine = units > r0 ? (units - r0 + K - 1) / K : 0;
     parm_progress prog;
-    parm_progress_start(&prog, "bench", "img", (uhi - ulo) * per_unit);
+    parm_progress_start(&prog, "bench", "img", mine * per_unit);
 #pragma omp parallel for schedule(dynamic, 1) if (m->threadsafe)
-    for (long u = ulo; u < uhi; u++) {
+    for (long u = r0; u < units; u += K) {
         if (failed) continue;
         uint8_t *rgb = parm_malloc(SZ * per_unit);
         uint64_t *seeds = parm_malloc(sizeof *seeds * per_unit);
@@ -572,7 +575,7 @@ static int bench_generate(const bench_method *m, void *ctx, const parm_prompt *p
         }
     }
     if (!failed) parm_progress_end(&prog, done, NULL);
-    return parm_dist_size() > 1 ? gather_units(units, per_unit, ulo, uhi, ps, per, seed, out, items, extra, cost,
+    return parm_dist_size() > 1 ? gather_units(units, per_unit, ps, per, seed, out, items, extra, cost,
                                                failed, err, nerr)
                                 : failed ? -1 : 0;
 }
