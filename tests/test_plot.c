@@ -181,6 +181,44 @@ static void test_long_title(void) {
     free(rgb);
 }
 
+/* A legend name wider than the legend column wraps onto more lines instead of
+ * running off the image: the dark pixels right of the plot equal the name's
+ * own, drawn alone on a canvas wide enough for it. */
+static void test_long_legend(void) {
+    const double x[2] = {1, 2}, y[2] = {0.4, 0.6};
+    const char *name = "gen_itdpo_parm: PARM++ reflection on, three rounds (upper bound)";
+    parm_plot_series s[2] = {{.name = name, .x = x, .y = y, .n = 2}, {.name = "orm", .x = x, .y = y, .n = 2}};
+    parm_plot_opts o = parm_plot_defaults();
+    uint8_t *rgb = NULL;
+    CHECK(parm_plot_render(&o, s, 2, &rgb) == 0, "%s", parm_last_error());
+    if (!rgb) return;
+    const int W = o.width, H = o.height, x0 = W - W / 3 - 20 + 14 + 32; /* the names' column (legend capped at W/3) */
+    long ink = 0;
+    int ymax = 0;
+    for (int yy = 0; yy < H; yy++)
+        for (int xx = x0 - 1; xx < W; xx++) {
+            const uint8_t *q = rgb + ((size_t)yy * W + xx) * 3;
+            if (q[0] < 80 && q[1] < 80 && q[2] < 80) { ink++; if (yy > ymax) ymax = yy; }
+        }
+    const int w1 = parm_text_width(name, 1) + parm_text_width("orm", 1) + 8;
+    uint8_t *alone = malloc((size_t)w1 * 20 * 3);
+    long want = 0;
+    if (alone) {
+        memset(alone, 255, (size_t)w1 * 20 * 3);
+        static const uint8_t dark[3] = {40, 40, 40};
+        parm_draw_text(alone, w1, 20, 2, 4, name, dark, 1, 0);
+        parm_draw_text(alone, w1, 20, parm_text_width(name, 1) + 6, 4, "orm", dark, 1, 0);
+        for (long k = 0; k < (long)w1 * 20; k++)
+            if (alone[3 * k] < 80) want++;
+    }
+    printf("    legend names' ink %ld px (alone %ld px), last ink row %d, name %d px wide, column %d px\n", ink, want,
+           ymax, parm_text_width(name, 1), W - x0);
+    CHECK(parm_text_width(name, 1) > W - x0, "the name is wider than the column (the case under test)");
+    CHECK(want > 0 && ink == want, "every pixel of the legend names drawn (%ld of %ld)", ink, want);
+    free(alone);
+    free(rgb);
+}
+
 static void expect_error(const parm_plot_opts *o, const parm_plot_series *s, int ns, const char *want, const char *what) {
     uint8_t *rgb = (uint8_t *)1;
     parm_clear_error();
@@ -394,6 +432,7 @@ int main(void) {
     RUN(test_png_size_and_colours);
     RUN(test_font);
     RUN(test_long_title);
+    RUN(test_long_legend);
     RUN(test_bad_input);
     RUN(test_cli);
     char cmd[600];

@@ -256,6 +256,34 @@ static int check_input(const parm_plot_opts *o, const parm_plot_series *s, int n
     return 0;
 }
 
+/* A legend name drawn from (x, y - 3) in lines of at most maxw px, broken
+ * after the last space that fits (mid-word when a word alone is wider);
+ * returns the y of its last line. */
+static int legend_name(uint8_t *rgb, int W, int H, int x, int y, int maxw, const char *name) {
+    char buf[256];
+    const char *p = name;
+    for (;;) {
+        size_t n = strlen(p), fit = 0, cut = 0;
+        if (n >= sizeof buf) n = sizeof buf - 1;
+        for (size_t k = 1; k <= n; k++) { /* the longest prefix that fits, and its last space */
+            memcpy(buf, p, k);
+            buf[k] = 0;
+            if (k > 1 && parm_text_width(buf, 1) > maxw) break;
+            fit = k;
+            if (p[k - 1] == ' ') cut = k;
+        }
+        if (fit == n) cut = n;
+        else if (cut == 0) cut = fit;
+        memcpy(buf, p, cut);
+        buf[cut] = 0;
+        parm_draw_text(rgb, W, H, x, y - 3, buf, TEXT, 1, 0);
+        p += cut;
+        while (*p == ' ') p++;
+        if (!*p || cut == n) return y;
+        y += 12;
+    }
+}
+
 int parm_plot_render(const parm_plot_opts *o, const parm_plot_series *s, int ns, uint8_t **out) {
     *out = NULL;
     if (check_input(o, s, ns)) return -1;
@@ -381,16 +409,17 @@ int parm_plot_render(const parm_plot_opts *o, const parm_plot_series *s, int ns,
 #undef PX
 #undef PY
 
-    /* legend: a line sample with the marker, then the name */
+    /* legend: a line sample with the marker, then the name, wrapped at
+     * spaces onto more lines when it is wider than the legend column */
     const int lx = R + 14;
+    int ly = T + 6;
     for (int i = 0; i < ns; i++) {
         const parm_plot_series *p = &s[i];
         const uint8_t *c = p->color ? p->color : parm_plot_palette[i % PARM_PLOT_NPALETTE];
-        const int ly = T + 6 + i * 18;
         double dist = 0;
         line(&all, lx, ly, lx + 24, ly, 2, p->dashed, &dist, c);
         if (!p->hline && !p->no_markers) marker(&all, lx + 12, ly, i, c);
-        parm_draw_text(rgb, W, H, lx + 32, ly - 3, p->name, TEXT, 1, 0);
+        ly = legend_name(rgb, W, H, lx + 32, ly, W - 4 - (lx + 32), p->name) + 18;
     }
     *out = rgb;
     return 0;
