@@ -802,7 +802,10 @@ static void test_ground_old_files(void) {
     CHECK(parm_judge_prob(&k, PARM_Q_MATCH, texts, N, rgb, N, b) == 0, "%s", parm_last_error());
     /* "is there a star" / "is there a circle" on images 1, 3 are new forwards: 2 + 2 + 2 */
     CHECK(k.forwards - f0 == 6, "%ld forwards (want 6)", k.forwards - f0);
-    CHECK(a[0] == b[0] && a[2] == b[2], "object atoms changed with the head: %g %g vs %g %g", a[0], a[2], b[0], b[2]);
+    /* equal up to summation order: the two calls batch their forwards differently (4 vs 6 rows), and a GEMM
+     * kernel's blocking may depend on the row count (OpenBLAS on AVX2 does) */
+    CHECK(fabsf(a[0] - b[0]) <= 1e-6f && fabsf(a[2] - b[2]) <= 1e-6f, "object atoms changed with the head: %.9g %.9g vs %.9g %.9g",
+          a[0], a[2], b[0], b[2]);
     CHECK(b[1] != a[1] && b[3] != a[3], "relation atoms not answered by the readout");
     /* a position prompt scored by atoms: 2 forwards (the relation's are its objects' atoms) */
     const char *pos[1] = {"a photo of a star left of a circle"};
